@@ -1,0 +1,117 @@
+import { DecodeError } from './errors.js'
+
+const f32 = new Float32Array(1)
+const f32u = new Uint32Array(f32.buffer)
+const f64 = new Float64Array(1)
+const f64u = new Uint32Array(f64.buffer)
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Reads what {@link BitWriter} wrote. Every read is bounds-checked and throws {@link DecodeError}. */
+export class BitReader {
+  private byte = 0
+  private bit = 0
+  private readonly end: number
+
+  constructor(
+    private readonly buf: Uint8Array,
+    start = 0,
+    end = buf.length,
+  ) {
+    this.byte = start
+    this.end = end
+  }
+
+  get bitsLeft(): number {
+    return (this.end - this.byte) * 8 - this.bit
+  }
+  get bitPosition(): number {
+    return this.byte * 8 + this.bit
+  }
+
+  readBits(bits: number): number {
+    if (bits === 0) return 0
+    if (bits > this.bitsLeft) throw new DecodeError(`truncated: need ${bits} bits, ${this.bitsLeft} left`)
+    let out = 0
+    let shift = 0
+    let n = bits
+    const buf = this.buf
+    while (n > 0) {
+      const avail = 8 - this.bit
+      const take = n < avail ? n : avail
+      const chunk = (buf[this.byte] >>> this.bit) & ((1 << take) - 1)
+      out += chunk * 2 ** shift
+      shift += take
+      n -= take
+      this.bit += take
+      if (this.bit === 8) {
+        this.bit = 0
+        this.byte++
+      }
+    }
+    return out
+  }
+
+  readBool(): boolean {
+    return this.readBits(1) === 1
+  }
+
+  readF32(): number {
+    f32u[0] = this.readBits(32)
+    return f32[0]
+  }
+
+  readF64(): number {
+    f64u[0] = this.readBits(32)
+    f64u[1] = this.readBits(32)
+    return f64[0]
+  }
+
+  readCompactU32(): number {
+    const n = this.readBits(3)
+    if (n > 4) throw new DecodeError(`corrupt compact integer (length ${n})`)
+    return n === 0 ? 0 : this.readBits(n * 8)
+  }
+
+  readCompactI32(): number {
+    const u = this.readCompactU32()
+    return (u >>> 1) ^ -(u & 1)
+  }
+
+  readVarUint(): number {
+    let out = 0
+    let mul = 1
+    for (let i = 0; i < 8; i++) {
+      const b = this.readBits(8)
+      out += (b & 0x7f) * mul
+      if ((b & 0x80) === 0) return out
+      mul *= 0x80
+    }
+    throw new DecodeError('corrupt varint (too long)')
+  }
+
+  align(): void {
+    if (this.bit > 0) {
+      this.bit = 0
+      this.byte++
+    }
+  }
+
+  readBytes(maxLength = Number.MAX_SAFE_INTEGER): Uint8Array {
+    const len = this.readVarUint()
+    this.align()
+    if (len > maxLength) throw new DecodeError(`blob of ${len} bytes exceeds ${maxLength}`)
+    if (this.byte + len > this.end) throw new DecodeError(`truncated: blob of ${len} bytes, ${this.end - this.byte} left`)
+    const out = this.buf.subarray(this.byte, this.byte + len)
+    this.byte += len
+    return out
+  }
+
+  readString(maxLength?: number): string {
+    try {
+      return utf8.decode(this.readBytes(maxLength))
+    } catch (e) {
+      if (e instanceof DecodeError) throw e
+      throw new DecodeError('invalid UTF-8 string')
+    }
+  }
+}

@@ -1,0 +1,243 @@
+import type { BitReader } from './bit-reader.js'
+import type { BitWriter } from './bit-writer.js'
+import { DecodeError, ErrorCode, MultiuserError } from './errors.js'
+import { createQuantizer, type QuantizeOptions, type Quantizer } from './quantize.js'
+
+/**
+ * How a field is held in the store and put on the wire.
+ * - numeric kinds live in a typed array (one slot per entity);
+ * - `object` (strings, bytes, repeated, nested messages; RELIABLE components only) lives in a plain array
+ *   and is written as a length-prefixed blob produced by the field's `codec`.
+ */
+export type FieldKind = 'f32' | 'f64' | 'i32' | 'u32' | 'bool' | 'enum' | 'object'
+
+export type TypedArrayName = 'Float32Array' | 'Float64Array' | 'Int8Array' | 'Int16Array' | 'Int32Array' | 'Uint8Array' | 'Uint16Array' | 'Uint32Array'
+export type NumericArray = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array
+
+export interface ObjectCodec<T = unknown> {
+  encode(value: T): Uint8Array
+  decode(bytes: Uint8Array): T
+}
+
+/** A field as the generator (or a hand-written schema) declares it. */
+export interface FieldSpec {
+  name: string
+  /** The .proto field number. */
+  number: number
+  kind: FieldKind
+  quantize?: QuantizeOptions
+  /** `enum`: values are 0 .. 2^enumBits - 1. */
+  enumBits?: number
+  /** Store array type; defaults by kind (f32 → Float32Array, enum → Uint8Array/Uint16Array/Uint32Array by enumBits, ...). */
+  array?: TypedArrayName
+  /** `object` fields: how a value becomes bytes (the generator passes a ts-proto based codec). */
+  codec?: ObjectCodec
+}
+
+export type Sync = 'DELTA' | 'RELIABLE'
+
+export interface ComponentSpec {
+  /** Stable numeric id (unique within the schema). */
+  id: number
+  /** Fully qualified .proto message name. */
+  name: string
+  sync: Sync
+  interpolate?: boolean
+  fields: readonly FieldSpec[]
+}
+
+/** A resolved field: knows its wire width and how to map store values to canonical wire values. */
+export interface FieldDef {
+  readonly name: string
+  readonly number: number
+  readonly index: number
+  readonly kind: FieldKind
+  /** Fixed width in bits, or -1 for variable-length fields (unquantized ints, objects). */
+  readonly bits: number
+  readonly quantizer?: Quantizer
+  readonly array: TypedArrayName | 'Array'
+  readonly codec?: ObjectCodec
+  /** Store value → canonical wire value (quantized integer, float32-rounded float, ...). Numeric fields only. */
+  toWire(value: number): number
+  /** Canonical wire value → the value a receiver stores. */
+  fromWire(wire: number): number
+  writeWire(w: BitWriter, wire: number): void
+  readWire(r: BitReader): number
+}
+
+export type ComponentStore = Record<string, NumericArray | unknown[]>
+
+export interface ComponentDef<S extends ComponentStore = ComponentStore> {
+  readonly id: number
+  readonly name: string
+  readonly sync: Sync
+  readonly interpolate: boolean
+  readonly fields: readonly FieldDef[]
+  /** Bitmask with one bit per field. */
+  readonly fullMask: number
+  /** Indexes of numeric fields (those that can be interpolated and diffed cheaply). */
+  readonly numericFields: readonly FieldDef[]
+  /** A new store with room for `capacity` entities. */
+  createStore(capacity: number): S
+  /** Grows (or shrinks) a store's arrays in place, keeping values of entities below the new capacity. */
+  resize(store: S, capacity: number): void
+  /** Capacity of a store (length of its arrays). */
+  capacityOf(store: S): number
+  /** Writes the fields in `mask` for entity `eid`. The mask itself is not written. */
+  encode(w: BitWriter, store: S, eid: number, mask: number): void
+  /** Reads the fields in `mask` into entity `eid`. Throws DecodeError on bad input. */
+  decode(r: BitReader, store: S, eid: number, mask: number): void
+}
+
+export const MAX_FIELDS = 31
+
+function invalid(message: string): never {
+  throw new MultiuserError(ErrorCode.SCHEMA_INVALID, message)
+}
+
+function defaultArray(f: FieldSpec): TypedArrayName | 'Array' {
+  if (f.array) return f.array
+  switch (f.kind) {
+    case 'f32': return 'Float32Array'
+    case 'f64': return 'Float64Array'
+    case 'i32': return 'Int32Array'
+    case 'u32': return 'Uint32Array'
+    case 'bool': return 'Uint8Array'
+    case 'enum': return (f.enumBits ?? 32) <= 8 ? 'Uint8Array' : (f.enumBits ?? 32) <= 16 ? 'Uint16Array' : 'Uint32Array'
+    case 'object': return 'Array'
+  }
+}
+
+const ARRAYS: Record<TypedArrayName, new (n: number) => NumericArray> = {
+  Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Uint8Array, Uint16Array, Uint32Array,
+}
+const f32 = new Float32Array(1)
+
+function resolveField(component: string, f: FieldSpec, index: number): FieldDef {
+  const where = `${component}.${f.name}`
+  const array = defaultArray(f)
+  const base = { name: f.name, number: f.number, index, kind: f.kind, array }
+  if (f.quantize) {
+    if (f.kind !== 'f32' && f.kind !== 'f64' && f.kind !== 'i32' && f.kind !== 'u32') invalid(`${where}: quantize applies to numeric fields only (field is ${f.kind})`)
+    const q = createQuantizer(where, f.quantize)
+    const bits = q.bits
+    const integer = f.kind === 'i32' || f.kind === 'u32'
+    // A value above the top level can only come from a corrupt or hostile packet: clamp it.
+    const topWire = q.angle ? 2 ** bits - 1 : q.quantize(q.max)
+    return {
+      ...base, bits, quantizer: q,
+      toWire: (v) => q.quantize(v),
+      fromWire: integer ? (w) => Math.round(q.dequantize(w)) : (w) => q.dequantize(w),
+      writeWire: (w, v) => w.writeBits(v, bits),
+      readWire: (r) => {
+        const v = r.readBits(bits)
+        return v > topWire ? topWire : v
+      },
+    }
+  }
+  switch (f.kind) {
+    case 'f32':
+      return { ...base, bits: 32, toWire: (v) => ((f32[0] = v), f32[0]), fromWire: (w) => w, writeWire: (w, v) => w.writeF32(v), readWire: (r) => r.readF32() }
+    case 'f64':
+      return { ...base, bits: 64, toWire: (v) => v, fromWire: (w) => w, writeWire: (w, v) => w.writeF64(v), readWire: (r) => r.readF64() }
+    case 'i32':
+      return { ...base, bits: -1, toWire: (v) => v | 0, fromWire: (w) => w, writeWire: (w, v) => w.writeCompactI32(v), readWire: (r) => r.readCompactI32() }
+    case 'u32':
+      return { ...base, bits: -1, toWire: (v) => v >>> 0, fromWire: (w) => w, writeWire: (w, v) => w.writeCompactU32(v), readWire: (r) => r.readCompactU32() }
+    case 'bool':
+      return { ...base, bits: 1, toWire: (v) => (v ? 1 : 0), fromWire: (w) => w, writeWire: (w, v) => w.writeBits(v, 1), readWire: (r) => r.readBits(1) }
+    case 'enum': {
+      const bits = f.enumBits ?? invalid(`${where}: enum field needs enumBits`)
+      if (!Number.isInteger(bits) || bits < 1 || bits > 32) invalid(`${where}: enumBits must be 1..32`)
+      const top = 2 ** bits - 1
+      return {
+        ...base, bits,
+        toWire: (v) => (v < 0 ? 0 : v > top ? top : v >>> 0),
+        fromWire: (w) => w,
+        writeWire: (w, v) => w.writeBits(v, bits),
+        readWire: (r) => r.readBits(bits),
+      }
+    }
+    case 'object': {
+      if (!f.codec) invalid(`${where}: object field needs a codec`)
+      const never = (): never => invalid(`${where}: object fields have no numeric wire value`)
+      return { ...base, bits: -1, codec: f.codec, toWire: never, fromWire: never, writeWire: never, readWire: never }
+    }
+  }
+}
+
+/** Builds a component: its store factory and its change-mask codec. Called by generated code. */
+export function defineComponent<S extends ComponentStore = ComponentStore>(spec: ComponentSpec): ComponentDef<S> {
+  if (spec.fields.length === 0) invalid(`${spec.name}: a component needs at least one field`)
+  if (spec.fields.length > MAX_FIELDS) invalid(`${spec.name}: at most ${MAX_FIELDS} fields per component (has ${spec.fields.length})`)
+  const names = new Set<string>()
+  for (const f of spec.fields) {
+    if (names.has(f.name)) invalid(`${spec.name}: duplicate field ${f.name}`)
+    names.add(f.name)
+  }
+  const fields = spec.fields.map((f, i) => resolveField(spec.name, f, i))
+  if (spec.sync === 'DELTA') {
+    const bad = fields.find((f) => f.kind === 'object')
+    if (bad) invalid(`${spec.name}.${bad.name}: a DELTA component holds numbers only; use sync: RELIABLE or an event for this field`)
+  }
+  const fullMask = 2 ** fields.length - 1
+
+  const encode = (w: BitWriter, store: S, eid: number, mask: number): void => {
+    for (let i = 0; i < fields.length; i++) {
+      if ((mask & (1 << i)) === 0) continue
+      const f = fields[i]
+      const column = store[f.name]
+      if (f.kind === 'object') w.writeBytes(f.codec!.encode((column as unknown[])[eid]))
+      else f.writeWire(w, f.toWire((column as NumericArray)[eid]))
+    }
+  }
+  const decode = (r: BitReader, store: S, eid: number, mask: number): void => {
+    for (let i = 0; i < fields.length; i++) {
+      if ((mask & (1 << i)) === 0) continue
+      const f = fields[i]
+      const column = store[f.name]
+      if (f.kind === 'object') {
+        let value: unknown
+        const bytes = r.readBytes()
+        try {
+          value = f.codec!.decode(bytes)
+        } catch (e) {
+          throw new DecodeError(`${spec.name}.${f.name}: ${(e as Error).message}`)
+        }
+        ;(column as unknown[])[eid] = value
+      } else (column as NumericArray)[eid] = f.fromWire(f.readWire(r))
+    }
+  }
+  const capacityOf = (store: S): number => (store[fields[0].name] as { length: number }).length
+  const resize = (store: S, capacity: number): void => {
+    for (const f of fields) {
+      const old = store[f.name]
+      if (old.length === capacity) continue
+      if (f.array === 'Array') {
+        ;(old as unknown[]).length = capacity
+        continue
+      }
+      const next = new ARRAYS[f.array](capacity)
+      next.set((old as NumericArray).subarray(0, Math.min(capacity, old.length)))
+      ;(store as Record<string, unknown>)[f.name] = next
+    }
+  }
+  return {
+    id: spec.id,
+    name: spec.name,
+    sync: spec.sync,
+    interpolate: spec.interpolate === true,
+    fields,
+    fullMask,
+    numericFields: fields.filter((f) => f.kind !== 'object'),
+    createStore(capacity) {
+      const store: Record<string, unknown> = {}
+      for (const f of fields) store[f.name] = f.array === 'Array' ? new Array<unknown>(capacity).fill(undefined) : new ARRAYS[f.array](capacity)
+      return store as S
+    },
+    resize,
+    capacityOf,
+    encode,
+    decode,
+  }
+}

@@ -1,0 +1,69 @@
+import type { ComponentDef, ComponentStore } from './component.js'
+import { ErrorCode, MultiuserError } from './errors.js'
+
+/** The codec of a protobuf message, as ts-proto generates it (`Chat.encode(msg).finish()`, `Chat.decode(bytes)`). */
+export interface MessageCodec<T> {
+  encode(message: T): { finish(): Uint8Array }
+  decode(input: Uint8Array): T
+  /** ts-proto's `fromPartial`/`create`: fills defaults. Optional. */
+  fromPartial?(object: Partial<T>): T
+}
+
+/** A message type without the component option: a typed event sent reliably. */
+export interface EventDef<T = unknown> {
+  readonly id: number
+  /** Fully qualified .proto message name. */
+  readonly name: string
+  readonly codec: MessageCodec<T>
+}
+
+export function defineEvent<T>(spec: { id: number; name: string; codec: MessageCodec<T> }): EventDef<T> {
+  return { id: spec.id, name: spec.name, codec: spec.codec }
+}
+
+/** Everything a network needs to know about a game's replicated data. */
+export interface Schema {
+  readonly components: readonly ComponentDef[]
+  readonly events: readonly EventDef[]
+  /** Hash of the canonical schema; peers refuse each other when it differs. */
+  readonly fingerprint: string
+  /** The component store objects a game uses with bitECS (`addComponent(world, eid, Transform)`), by component id. */
+  readonly stores: ReadonlyMap<number, ComponentStore>
+  componentById(id: number): ComponentDef | undefined
+  eventById(id: number): EventDef | undefined
+  /** The component whose store object this is, if any. */
+  componentOfStore(store: object): ComponentDef | undefined
+}
+
+export interface SchemaSpec {
+  components: ReadonlyArray<{ def: ComponentDef; store: ComponentStore }>
+  events: readonly EventDef[]
+  fingerprint: string
+}
+
+/** Assembles a schema. Generated code calls this once per .proto package with its default stores. */
+export function defineSchema(spec: SchemaSpec): Schema {
+  const byId = new Map<number, ComponentDef>()
+  const stores = new Map<number, ComponentStore>()
+  const byStore = new Map<object, ComponentDef>()
+  for (const { def, store } of spec.components) {
+    if (byId.has(def.id)) throw new MultiuserError(ErrorCode.SCHEMA_INVALID, `duplicate component id ${def.id} (${def.name})`)
+    byId.set(def.id, def)
+    stores.set(def.id, store)
+    byStore.set(store, def)
+  }
+  const events = new Map<number, EventDef>()
+  for (const e of spec.events) {
+    if (events.has(e.id)) throw new MultiuserError(ErrorCode.SCHEMA_INVALID, `duplicate event id ${e.id} (${e.name})`)
+    events.set(e.id, e)
+  }
+  return {
+    components: [...byId.values()].sort((a, b) => a.id - b.id),
+    events: [...events.values()].sort((a, b) => a.id - b.id),
+    fingerprint: spec.fingerprint,
+    stores,
+    componentById: (id) => byId.get(id),
+    eventById: (id) => events.get(id),
+    componentOfStore: (store) => byStore.get(store),
+  }
+}
