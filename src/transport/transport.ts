@@ -1,0 +1,39 @@
+/**
+ * The seam between replication (src/ecs) and the network. Deliberately small, like a Trystero strategy:
+ * the in-memory transport (tests, link simulation) and the PeerJS transport (browsers) are siblings behind it.
+ */
+
+/** `reliable`: ordered, exactly once (SCTP reliable/ordered). `unreliable`: unordered, no retransmits, may drop or duplicate. */
+export type Channel = 'reliable' | 'unreliable'
+
+/** Who a remote peer is, as verified by the transport (relay ticket). `did` is null for anonymous peers. */
+export interface PeerIdentity {
+  readonly id: string
+  readonly did: string | null
+  readonly handle?: string
+}
+
+export interface TransportEvents {
+  /** A peer is connected and verified; both channels are usable. */
+  peerJoined: (peer: PeerIdentity) => void
+  /** A peer is gone (closed, timed out, refused). */
+  peerLeft: (peerId: string, reason: string) => void
+  /** Bytes from a peer. `data` is only valid during the call unless copied. */
+  message: (from: string, channel: Channel, data: Uint8Array) => void
+}
+
+export interface Transport {
+  /** This peer's identity once connected (null before). */
+  readonly self: PeerIdentity | null
+  /** Peers currently connected. */
+  readonly peers: ReadonlyMap<string, PeerIdentity>
+  /** Sends to one peer, or to every connected peer with `'*'`. Unknown peers are ignored. */
+  send(to: string, channel: Channel, data: Uint8Array): void
+  on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void
+  /** Drops the connection to one peer (e.g. after too many invalid packets, or a schema mismatch). */
+  disconnect(peerId: string, reason: string): void
+  /** Leaves everything; no event fires after this returns. */
+  close(): void
+}
+
+export const BROADCAST = '*'
