@@ -6,8 +6,9 @@ export default defineConfig({
   server: { host: '127.0.0.1' },
   test: {
     root: '.',
+    // Unit, integration and browser (test/e2e, Playwright + Chromium) tests; `npm test` makes sure Chromium exists.
     include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'node_modules/**'],
+    exclude: ['node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
