@@ -1,0 +1,314 @@
+import type { DataConnection, Peer as PeerType, PeerOptions } from 'peerjs'
+import { ErrorCode, MultiuserError } from '../../protocol/errors.js'
+import type { Channel, PeerIdentity, Transport, TransportEvents } from '../transport.js'
+import { BROADCAST } from '../transport.js'
+import { Emitter } from '../emitter.js'
+import { PeerLink, type LinkLimits } from './peer-link.js'
+import type { JoinAnswer, RelayClient, RosterEntry } from './relay-client.js'
+
+type PeerConstructor = new (id: string, options: PeerOptions) => PeerType
+
+export interface PeerJsTransportOptions extends Partial<LinkLimits> {
+  /** How to join a room at the relay and verify peers' tickets (see `relayClient`). */
+  relay: RelayClient
+  /** Join this room at once; else call `join(room)` later (e.g. after sign-in). */
+  room?: string
+  /** STUN/TURN servers; default: what the relay's join answer supplies (none on a LAN). */
+  iceServers?: RTCIceServer[]
+  /** Relay reconnect backoff: first delay and cap, in ms. */
+  reconnectDelay?: number
+  reconnectMaxDelay?: number
+  /** The PeerJS `Peer` class; default: imported from `peerjs` (pass it in Node, where peerjs needs WebRTC globals first). */
+  Peer?: PeerConstructor
+}
+
+export const PEERJS_TRANSPORT_DEFAULTS = {
+  unreliableChannelId: 2,
+  connectTimeout: 10_000,
+  heartbeatInterval: 1_000,
+  peerTimeout: 5_000,
+  reliableQueueLimit: 16 * 1024 * 1024,
+  unreliableHighWater: 64 * 1024,
+  unreliableQueueLimit: 16 * 1024,
+  maxReliableMessage: 1024 * 1024,
+  reconnectDelay: 250,
+  reconnectMaxDelay: 10_000,
+} as const
+
+export type TransportStatus = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left'
+
+export interface PeerJsTransportEvents extends TransportEvents {
+  /** A roster peer could not be reached (timeout, ICE failure, bad ticket). */
+  peerUnreachable: (peerId: string, reason: string) => void
+  status: (status: TransportStatus, detail?: string) => void
+  /** Non-fatal trouble worth showing (relay down, token refused while reconnecting, ...). */
+  error: (error: MultiuserError) => void
+}
+
+export interface PeerJsTransport extends Transport {
+  readonly room: string | null
+  readonly status: TransportStatus
+  /** Joins a room (leaving the current one first). Resolves once the relay accepted us; peers then connect. */
+  join(room: string): Promise<void>
+  /** Leaves the room: closes every peer link and the relay socket. The transport can join again. */
+  leave(): Promise<void>
+  on<E extends keyof PeerJsTransportEvents>(event: E, listener: PeerJsTransportEvents[E]): () => void
+  /** Per-peer link details, for HUDs and tests. */
+  linkInfo(peerId: string): { unreliable: RTCDataChannelInit & { label: string; readyState: string }; unreliableDropped: number } | null
+}
+
+/** The PeerJS transport: a mesh of WebRTC links, a reliable and a truly unreliable channel per link. */
+export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTransport {
+  const limits: LinkLimits = {
+    unreliableChannelId: options.unreliableChannelId ?? PEERJS_TRANSPORT_DEFAULTS.unreliableChannelId,
+    connectTimeout: options.connectTimeout ?? PEERJS_TRANSPORT_DEFAULTS.connectTimeout,
+    heartbeatInterval: options.heartbeatInterval ?? PEERJS_TRANSPORT_DEFAULTS.heartbeatInterval,
+    peerTimeout: options.peerTimeout ?? PEERJS_TRANSPORT_DEFAULTS.peerTimeout,
+    reliableQueueLimit: options.reliableQueueLimit ?? PEERJS_TRANSPORT_DEFAULTS.reliableQueueLimit,
+    unreliableHighWater: options.unreliableHighWater ?? PEERJS_TRANSPORT_DEFAULTS.unreliableHighWater,
+    unreliableQueueLimit: options.unreliableQueueLimit ?? PEERJS_TRANSPORT_DEFAULTS.unreliableQueueLimit,
+    maxReliableMessage: options.maxReliableMessage ?? PEERJS_TRANSPORT_DEFAULTS.maxReliableMessage,
+  }
+  if (!(limits.unreliableChannelId >= 2 && limits.unreliableChannelId <= 1022)) {
+    throw new MultiuserError(ErrorCode.SCHEMA_INVALID, `unreliableChannelId must be in 2..1022 (got ${limits.unreliableChannelId})`)
+  }
+  const reconnectDelay = options.reconnectDelay ?? PEERJS_TRANSPORT_DEFAULTS.reconnectDelay
+  const reconnectMaxDelay = options.reconnectMaxDelay ?? PEERJS_TRANSPORT_DEFAULTS.reconnectMaxDelay
+  const relay = options.relay
+  const emitter = new Emitter<PeerJsTransportEvents>()
+  const peers = new Map<string, PeerIdentity>()
+  /** Every link, up or not, by remote peer id. */
+  const links = new Map<string, PeerLink>()
+  /** Peers the relay says are in our room (re-dialled while present). */
+  const roster = new Map<string, RosterEntry>()
+
+  let peer: PeerType | null = null
+  let answer: JoinAnswer | null = null
+  let room: string | null = null
+  let status: TransportStatus = 'idle'
+  let self: PeerIdentity | null = null
+  let generation = 0
+  let reconnectTimer: ReturnType<typeof setTimeout> | null = null
+  let redialTimer: ReturnType<typeof setInterval> | null = null
+
+  const setStatus = (s: TransportStatus, detail?: string) => {
+    status = s
+    emitter.emit('status', s, detail)
+  }
+
+  const linkEvents = {
+    verify: (peerId: string, ticket: string) => relay.verifyTicket(ticket, { room: room ?? '', peerId }),
+    up(link: PeerLink) {
+      if (links.get(link.peerId) !== link || !link.identity) return
+      peers.set(link.peerId, link.identity)
+      emitter.emit('peerJoined', link.identity)
+    },
+    message(link: PeerLink, channel: Channel, data: Uint8Array) {
+      if (links.get(link.peerId) === link) emitter.emit('message', link.peerId, channel, data)
+    },
+    down(link: PeerLink, reason: string, wasUp: boolean) {
+      if (links.get(link.peerId) !== link) return
+      links.delete(link.peerId)
+      if (wasUp) {
+        peers.delete(link.peerId)
+        emitter.emit('peerLeft', link.peerId, reason)
+      } else emitter.emit('peerUnreachable', link.peerId, reason)
+    },
+  }
+
+  function adopt(conn: DataConnection): void {
+    const old = links.get(conn.peer)
+    if (old) old.close('replaced by a new connection')
+    if (!answer) return
+    links.set(conn.peer, new PeerLink(conn.peer, conn, answer.ticket, limits, linkEvents))
+  }
+
+  function dial(peerId: string): void {
+    if (!peer || peer.destroyed || links.has(peerId) || peerId === self?.id) return
+    adopt(peer.connect(peerId, { reliable: true, serialization: 'raw', label: 'bitecs-multiuser' }))
+  }
+
+  /** Glare-free re-dial: of two peers that lost their link, the one with the smaller id dials. */
+  function redialMissing(): void {
+    if (!self) return
+    for (const id of roster.keys()) if (!links.has(id) && self.id < id) dial(id)
+  }
+
+  async function connectPeer(join: JoinAnswer, gen: number): Promise<void> {
+    const Peer = options.Peer ?? ((await import('peerjs')).Peer as unknown as PeerConstructor)
+    if (gen !== generation) return
+    const p = new Peer(join.peerId, {
+      ...join.peerjs,
+      token: join.joinToken,
+      config: { iceServers: options.iceServers ?? join.iceServers ?? [] },
+      debug: 0,
+    })
+    peer = p
+    await new Promise<void>((resolve, reject) => {
+      p.once('open', () => resolve())
+      p.once('error', (e) => reject(new MultiuserError(ErrorCode.TRANSPORT_CLOSED, `relay refused the PeerJS socket: ${e.message}`, { cause: e })))
+    })
+    p.on('connection', (conn) => {
+      if (roster.size > 0 && !roster.has(conn.peer) && !links.has(conn.peer)) {
+        // The relay only routes signals within our room; an unknown id just joined and its roster update is in flight.
+      }
+      adopt(conn)
+    })
+    p.on('disconnected', () => {
+      if (gen === generation && status !== 'left') scheduleRejoin(gen, reconnectDelay)
+    })
+    p.on('error', (e) => {
+      const t = (e as { type?: string }).type
+      if (t === 'peer-unavailable') {
+        const id = /peer (\S+)/.exec(e.message)?.[1]
+        if (id) links.get(id)?.close('peer unavailable')
+      }
+    })
+    listenRelayControl(p, gen)
+  }
+
+  function listenRelayControl(p: PeerType, gen: number): void {
+    const socket = (p as unknown as { socket?: { on(ev: 'message', f: (m: { type?: string; payload?: unknown }) => void): void } }).socket
+    socket?.on('message', (m) => {
+      if (gen !== generation) return
+      const update = relay.parseControl(m)
+      if (!update) return
+      if (update.kind === 'joined') roster.set(update.entry.peerId, update.entry)
+      else {
+        roster.delete(update.peerId)
+        links.get(update.peerId)?.close('left the room')
+      }
+    })
+  }
+
+  async function doJoin(target: string, gen: number, resume: boolean): Promise<void> {
+    const prev = resume && answer ? { peerId: answer.peerId, ticket: answer.ticket } : undefined
+    const join = await relay.join(target, prev)
+    if (gen !== generation) return
+    if (resume && peer && answer && join.peerId === answer.peerId && !peer.destroyed) {
+      // Same id: reopen the relay socket with the fresh single-use token; peer links stay up.
+      answer = join
+      ;(peer.options as { token?: string }).token = join.joinToken
+      peer.reconnect()
+      await new Promise<void>((resolve, reject) => {
+        peer!.once('open', () => resolve())
+        peer!.once('error', (e) => reject(e))
+      })
+    } else {
+      if (peer && !peer.destroyed) {
+        // A new id: the old links stay up on the old Peer object until they end; new peers dial the new id.
+        const old = peer
+        if (links.size === 0) old.destroy()
+      }
+      answer = join
+      self = { id: join.peerId, did: join.did ?? null, ...(join.handle ? { handle: join.handle } : {}) }
+      await connectPeer(join, gen)
+    }
+    if (gen !== generation) return
+    roster.clear()
+    for (const entry of join.roster) if (entry.peerId !== join.peerId) roster.set(entry.peerId, entry)
+    setStatus('joined')
+    // Newcomer dials everyone already there; those already linked are kept.
+    for (const id of roster.keys()) dial(id)
+  }
+
+  function scheduleRejoin(gen: number, delay: number): void {
+    if (reconnectTimer || gen !== generation || !room) return
+    setStatus('reconnecting')
+    reconnectTimer = setTimeout(async () => {
+      reconnectTimer = null
+      if (gen !== generation || !room) return
+      try {
+        await doJoin(room, gen, true)
+      } catch (e) {
+        emitter.emit('error', e instanceof MultiuserError ? e : new MultiuserError(ErrorCode.TRANSPORT_CLOSED, String((e as Error).message ?? e), { cause: e }))
+        scheduleRejoin(gen, Math.min(delay * 2, reconnectMaxDelay))
+      }
+    }, delay)
+  }
+
+  function teardown(reason: string): void {
+    generation++
+    if (reconnectTimer) clearTimeout(reconnectTimer)
+    reconnectTimer = null
+    for (const link of [...links.values()]) link.close(reason, true)
+    links.clear()
+    peers.clear()
+    roster.clear()
+    peer?.destroy()
+    peer = null
+    answer = null
+    self = null
+  }
+
+  const transport: PeerJsTransport = {
+    get self() {
+      return self
+    },
+    get peers() {
+      return peers
+    },
+    get room() {
+      return room
+    },
+    get status() {
+      return status
+    },
+    send(to, channel, data) {
+      if (to === BROADCAST) {
+        for (const link of links.values()) link.send(channel, data)
+        return
+      }
+      links.get(to)?.send(channel, data)
+    },
+    on(event, listener) {
+      return emitter.on(event, listener)
+    },
+    disconnect(peerId, reason) {
+      links.get(peerId)?.close(reason, true)
+    },
+    close() {
+      teardown('closed')
+      if (redialTimer) clearInterval(redialTimer)
+      redialTimer = null
+      emitter.clear()
+      status = 'left'
+    },
+    async join(target) {
+      teardown('switching rooms')
+      const gen = generation
+      room = target
+      setStatus('joining')
+      try {
+        await doJoin(target, gen, false)
+      } catch (e) {
+        if (gen === generation) {
+          room = null
+          setStatus('idle', (e as Error).message)
+        }
+        throw e
+      }
+      redialTimer ??= setInterval(redialMissing, limits.heartbeatInterval)
+    },
+    async leave() {
+      teardown('left')
+      room = null
+      setStatus('left')
+    },
+    linkInfo(peerId) {
+      const link = links.get(peerId)
+      const dc = link?.unreliable
+      if (!link || !dc) return null
+      return {
+        unreliable: {
+          label: dc.label, ordered: dc.ordered, maxRetransmits: dc.maxRetransmits ?? undefined,
+          maxPacketLifeTime: dc.maxPacketLifeTime ?? undefined, negotiated: dc.negotiated, id: dc.id ?? undefined,
+          readyState: dc.readyState,
+        },
+        unreliableDropped: link.counters.unreliableDropped,
+      }
+    },
+  }
+  if (options.room) void transport.join(options.room).catch((e: unknown) => emitter.emit('error', e as MultiuserError))
+  return transport
+}
