@@ -1,9 +1,19 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+
+const src = (path: string): string => fileURLToPath(new URL(`./src/${path}`, import.meta.url))
 
 // One config for the demo dev server (root: demo/), and vitest (test/).
 export default defineConfig({
   root: 'demo',
   server: { host: '127.0.0.1' },
+  // The package imports itself by name (generated/ schema modules import 'bitecs-multiuser').
+  resolve: {
+    alias: [
+      { find: /^bitecs-multiuser$/, replacement: src('index.ts') },
+      { find: /^bitecs-multiuser\/(relay|babylon|codegen)$/, replacement: src('$1/index.ts') },
+    ],
+  },
   test: {
     root: '.',
     // Unit, integration and browser (test/e2e, Playwright + Chromium) tests; `npm test` makes sure Chromium exists.

@@ -2,4 +2,6 @@
 
 /* eslint-disable */
 
+export * as demo from "./index.demo.js";
 export * as game from "./index.game.js";
+export * as multiuser from "./index.multiuser.js";

@@ -14,8 +14,10 @@ export interface CompiledProtos {
   set: FileDescriptorSet
   /** The user's files (relative to the proto dir), sorted. */
   userFiles: string[]
-  /** Absolute path of a file as compiled (user file, or the package's copy of a provided file). */
-  sourceOf(file: string): string
+  /** The private workspace buf compiled (the user's files plus the provided ones). */
+  wsDir: string
+  /** How to show a compiled file to the user (path relative to the current directory). */
+  displayOf(file: string): string
 }
 
 interface BufJsonError {
@@ -72,9 +74,5 @@ export function compileProtos(protoDir: string, userFiles: string[], workDir: st
     throw new CodegenError(diagnostics)
   }
   const set = fromBinary(FileDescriptorSetSchema, readFileSync(image))
-  return {
-    set,
-    userFiles,
-    sourceOf: (file) => sources.get(file) ?? file,
-  }
+  return { set, userFiles, wsDir: ws, displayOf: display }
 }

@@ -3,11 +3,17 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { compileProtos, PROVIDED_FILES } from './buf-image.js'
 import { collectProtoFiles } from './collect.js'
-import { CodegenError } from './errors.js'
+import { emitSchemaModule, exportedNames, internalNames, type EmitOptions } from './emit-schema-module.js'
+import { CodegenError, type ProtoDiagnostic } from './errors.js'
+import { fingerprintOf } from './fingerprint.js'
+import { reflectSchema } from './load-schema.js'
+import { indexLocations } from './locations.js'
+import type { PackageModel } from './model.js'
 import { diffOutput, writeOutput } from './output.js'
 import { runTsProto } from './ts-proto.js'
+import { buildPackages } from './validate.js'
 
-export interface GenerateOptions {
+export interface GenerateOptions extends EmitOptions {
   /** Directory holding the game's .proto files (default `proto`). */
   protoDir?: string
   /** Output directory (default `generated`). */
@@ -29,16 +35,49 @@ export interface GenerateResult {
   upToDate: boolean
 }
 
+/** Names generated code imports from the runtime; a message may not take them. */
+const RUNTIME_NAMES = ['defineComponent', 'defineEvent', 'defineSchema', 'ComponentDef', 'EventDef', 'ObjectCodec', 'Schema']
+
+function checkNames(packages: PackageModel[], tsProtoFiles: ReadonlyMap<string, string>, displayOf: (f: string) => string, diagnostics: ProtoDiagnostic[]): void {
+  for (const p of packages) {
+    const seen = new Set<string>(RUNTIME_NAMES)
+    for (const name of [...internalNames(p), ...exportedNames(p)]) {
+      if (seen.has(name)) {
+        const culprit = [...p.components, ...p.events].find((x) => name === x.name || name.startsWith(x.name))
+        diagnostics.push({
+          file: displayOf(culprit?.file ?? p.files[0]), line: culprit?.loc?.line, column: culprit?.loc?.column,
+          message: `the generated module ${p.outPath} would declare \`${name}\` twice; rename ${culprit ? `message ${culprit.fullName}` : 'the message'}`,
+        })
+      }
+      seen.add(name)
+    }
+    if (tsProtoFiles.has(p.outPath)) {
+      diagnostics.push({ file: displayOf(p.files[0]), message: `the schema module of package ${p.pkg || p.stem} (${p.outPath}) would overwrite the messages generated from a .proto of the same path; rename that file` })
+    }
+  }
+}
+
+function byPosition(a: ProtoDiagnostic, b: ProtoDiagnostic): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
+}
+
 /** Produces every output file in memory; throws {@link CodegenError} on bad input before anything is written. */
-export function buildOutputs(protoDir: string): Map<string, string> {
+export function buildOutputs(protoDir: string, options: EmitOptions = {}): Map<string, string> {
   if (!existsSync(protoDir) || !statSync(protoDir).isDirectory()) throw new CodegenError([{ file: protoDir, message: 'proto directory not found' }])
   const userFiles = collectProtoFiles(protoDir)
   if (userFiles.length === 0) throw new CodegenError([{ file: protoDir, message: 'no .proto files found' }])
   const work = mkdtempSync(join(tmpdir(), 'bitecs-multiuser-gen-'))
   try {
     const compiled = compileProtos(protoDir, userFiles, work)
+    const locations = indexLocations(compiled.set, userFiles)
+    const reflected = reflectSchema(compiled.wsDir, userFiles, compiled.displayOf)
+    const diagnostics: ProtoDiagnostic[] = []
+    const packages = buildPackages(reflected, locations, compiled.displayOf, diagnostics)
     // options.proto only annotates schemas for this generator: no runtime messages to generate.
     const files = runTsProto(compiled.set, userFiles, PROVIDED_FILES)
+    checkNames(packages, files, compiled.displayOf, diagnostics)
+    if (diagnostics.length > 0) throw new CodegenError(diagnostics.sort(byPosition))
+    for (const p of packages) files.set(p.outPath, emitSchemaModule(p, fingerprintOf(p), options))
     return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
   } finally {
     rmSync(work, { recursive: true, force: true })
@@ -50,7 +89,7 @@ export function generate(options: GenerateOptions = {}): GenerateResult {
   const cwd = options.cwd ?? process.cwd()
   const protoDir = resolve(cwd, options.protoDir ?? 'proto')
   const outDir = resolve(cwd, options.outDir ?? 'generated')
-  const files = buildOutputs(protoDir)
+  const files = buildOutputs(protoDir, options)
   const diff = diffOutput(outDir, files)
   if (!options.check) writeOutput(outDir, files, diff)
   return { files: [...files.keys()], changed: diff.changed, removed: diff.removed, upToDate: diff.changed.length === 0 && diff.removed.length === 0 }

@@ -1,0 +1,192 @@
+import protobuf from 'protobufjs'
+import { createQuantizer, MAX_FIELDS, type QuantizeOptions, type Sync } from '../protocol/index.js'
+import type { ProtoDiagnostic } from './errors.js'
+import type { ReflectedMessage, ReflectedSchema } from './load-schema.js'
+import { readOption } from './load-schema.js'
+import type { LocationIndex, SourceLoc } from './locations.js'
+import type { ComponentModel, EventFieldModel, EventModel, FieldModel, PackageModel, TypeModel } from './model.js'
+import { enumArray, enumBitsOf, NUMERIC_TYPES, nonNumericReason, protoTypeOf, refsOf, tsPropertyName } from './type-map.js'
+
+/** Packages reserved for the library's own messages (never a game schema). */
+export function isReservedPackage(pkg: string): boolean {
+  return pkg === 'multiuser' || pkg.startsWith('multiuser.') || pkg === 'google' || pkg.startsWith('google.')
+}
+
+export const MAX_COMPONENT_ID = 65535
+
+interface Context {
+  diagnostics: ProtoDiagnostic[]
+  locs: LocationIndex
+  displayOf(file: string): string
+}
+
+function report(ctx: Context, file: string, loc: SourceLoc | undefined, message: string): void {
+  ctx.diagnostics.push({ file: ctx.displayOf(loc?.file ?? file), line: loc?.line, column: loc?.column, message })
+}
+
+function camel(parts: string[]): string {
+  const words = parts.flatMap((p) => p.split(/[^A-Za-z0-9]+/)).filter(Boolean)
+  const joined = words.map((w, i) => (i === 0 ? w.slice(0, 1).toLowerCase() + w.slice(1) : w.slice(0, 1).toUpperCase() + w.slice(1))).join('')
+  const id = tsPropertyName(joined)
+  return /^[0-9]/.test(id) ? `_${id}` : id
+}
+
+function componentField(ctx: Context, m: ReflectedMessage, sync: Sync, f: protobuf.Field): FieldModel | undefined {
+  const where = `${m.fullName}.${f.name}`
+  const loc = ctx.locs.get(`${m.fullName}#${f.name}`)
+  const fail = (msg: string, at: SourceLoc | undefined = loc): undefined => {
+    report(ctx, m.file, at, `${where}: ${msg}`)
+    return undefined
+  }
+  if (f.partOf && f.options?.proto3_optional !== true) {
+    return fail(`oneof fields are not supported in components (oneof ${f.partOf.name}); use separate fields or send it as an event`)
+  }
+  const quantize = readOption<QuantizeOptions>(f.parsedOptions as Array<Record<string, unknown>> | null, '(multiuser.quantize)')
+  const base = { protoName: f.name, tsName: tsPropertyName(f.name), number: f.id, protoType: protoTypeOf(f), refs: refsOf(f) }
+  const reason = nonNumericReason(f)
+  if (reason !== undefined) {
+    if (sync === 'DELTA') {
+      const hint = reason.startsWith('a 64-bit')
+        ? 'use int32 (or double for large values), or make the component sync: RELIABLE'
+        : 'make the component `option (multiuser.component) = { sync: RELIABLE }`, or send the data as an event (a message without the component option)'
+      return fail(`a DELTA component holds numbers only, but this field is ${reason}; ${hint}`)
+    }
+    if (quantize) return fail(`quantize applies to numeric fields only (this field is ${reason})`, ctx.locs.get(`${m.fullName}#${f.name}@options`) ?? loc)
+    return { ...base, kind: 'object', array: 'Array' }
+  }
+  let model: FieldModel
+  if (f.resolvedType instanceof protobuf.Enum) {
+    const bits = enumBitsOf(f.resolvedType)
+    if (typeof bits === 'string') return fail(bits)
+    model = { ...base, kind: 'enum', array: enumArray(bits), enumBits: bits }
+  } else {
+    const numeric = NUMERIC_TYPES[f.type]
+    if (!numeric) return fail(`unsupported field type ${f.type}`)
+    model = { ...base, kind: numeric.kind, array: numeric.array }
+  }
+  if (quantize) {
+    const qloc = ctx.locs.get(`${m.fullName}#${f.name}@options`) ?? loc
+    if (model.kind === 'bool' || model.kind === 'enum') return fail(`quantize applies to numeric fields only (float, double, int32, uint32 ...; this field is ${f.type})`, qloc)
+    try {
+      createQuantizer(where, quantize)
+    } catch (e) {
+      const msg = (e as Error).message
+      return fail(msg.startsWith(`${where}: `) ? msg.slice(where.length + 2) : msg, qloc)
+    }
+    model.quantize = quantize
+  }
+  return model
+}
+
+function buildComponent(ctx: Context, m: ReflectedMessage): ComponentModel | undefined {
+  const opt = m.component ?? {}
+  const loc = ctx.locs.get(m.fullName)
+  const sync: Sync = opt.sync === 'RELIABLE' ? 'RELIABLE' : 'DELTA'
+  const fields = [...m.type.fieldsArray].sort((a, b) => a.id - b.id)
+  const before = ctx.diagnostics.length
+  if (fields.length === 0) report(ctx, m.file, loc, `${m.fullName}: a component needs at least one field`)
+  if (fields.length > MAX_FIELDS) report(ctx, m.file, loc, `${m.fullName}: a component has at most ${MAX_FIELDS} fields (has ${fields.length}); split it into several components`)
+  const id = opt.id ?? 0
+  if (!Number.isInteger(id) || id < 0 || id > MAX_COMPONENT_ID) {
+    report(ctx, m.file, ctx.locs.get(`${m.fullName}@options`) ?? loc, `${m.fullName}: component id must be 1..${MAX_COMPONENT_ID} (got ${id})`)
+  }
+  const models = fields.map((f) => componentField(ctx, m, sync, f))
+  if (ctx.diagnostics.length > before) return undefined
+  return {
+    fullName: m.fullName, name: m.name, file: m.file, id, sync,
+    interpolate: opt.interpolate === true,
+    fields: models as FieldModel[],
+    loc,
+  }
+}
+
+function eventFields(t: protobuf.Type): EventFieldModel[] {
+  return [...t.fieldsArray].sort((a, b) => a.id - b.id).map((f) => ({ protoName: f.name, number: f.id, protoType: protoTypeOf(f), refs: refsOf(f) }))
+}
+
+/** Every message/enum reachable from the given refs, in canonical form, sorted by full name. */
+function reachableTypes(root: protobuf.Root, refs: string[]): TypeModel[] {
+  const seen = new Map<string, TypeModel>()
+  const queue = [...refs]
+  while (queue.length > 0) {
+    const name = queue.pop()!
+    if (seen.has(name)) continue
+    const t = root.lookup(name)
+    if (t instanceof protobuf.Type) {
+      const fields = eventFields(t)
+      seen.set(name, { kind: 'message', fullName: name, fields })
+      for (const f of fields) queue.push(...f.refs)
+    } else if (t instanceof protobuf.Enum) {
+      const values = Object.entries(t.values).map(([n, v]) => ({ name: n, number: v })).sort((a, b) => a.number - b.number || (a.name < b.name ? -1 : 1))
+      seen.set(name, { kind: 'enum', fullName: name, values })
+    }
+  }
+  return [...seen.values()].sort((a, b) => (a.fullName < b.fullName ? -1 : 1))
+}
+
+/** Explicit ids first, then the rest by sorted full name into the lowest free ids from 1. */
+function assignIds(ctx: Context, components: ComponentModel[]): void {
+  const taken = new Map<number, ComponentModel>()
+  for (const c of components) {
+    if (c.id === 0) continue
+    const other = taken.get(c.id)
+    if (other) report(ctx, c.file, c.loc, `${c.fullName}: component id ${c.id} is already used by ${other.fullName}`)
+    else taken.set(c.id, c)
+  }
+  let next = 1
+  for (const c of [...components].sort((a, b) => (a.fullName < b.fullName ? -1 : 1))) {
+    if (c.id !== 0) continue
+    while (taken.has(next)) next++
+    c.id = next
+    taken.set(next, c)
+  }
+}
+
+/**
+ * Turns the reflected messages into one validated model per package. Every problem is collected into
+ * `diagnostics` (the caller throws them together), each naming the message and field.
+ */
+export function buildPackages(schema: ReflectedSchema, locs: LocationIndex, displayOf: (file: string) => string, diagnostics: ProtoDiagnostic[]): PackageModel[] {
+  const ctx: Context = { diagnostics, locs, displayOf }
+  const groups = new Map<string, { pkg: string; key: string; messages: ReflectedMessage[] }>()
+  for (const m of schema.messages) {
+    if (!m.topLevel || isReservedPackage(m.pkg)) continue
+    // Files without a package each get their own module, named after the file.
+    const key = m.pkg !== '' ? m.pkg : `file:${m.file}`
+    let g = groups.get(key)
+    if (!g) groups.set(key, (g = { pkg: m.pkg, key, messages: [] }))
+    g.messages.push(m)
+  }
+  const out: PackageModel[] = []
+  for (const g of [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
+    const components: ComponentModel[] = []
+    const eventMessages: ReflectedMessage[] = []
+    for (const m of g.messages) {
+      if (m.component) {
+        const c = buildComponent(ctx, m)
+        if (c) components.push(c)
+      } else if (!schema.referenced.has(m.fullName)) eventMessages.push(m)
+    }
+    if (components.length === 0 && eventMessages.length === 0) continue
+    assignIds(ctx, components)
+    components.sort((a, b) => a.id - b.id)
+    const events: EventModel[] = eventMessages.map((m, i) => ({
+      fullName: m.fullName, name: m.name, file: m.file, id: i + 1, fields: eventFields(m.type), loc: locs.get(m.fullName),
+    }))
+    const path = g.pkg !== '' ? g.pkg.split('.') : g.messages[0].file.replace(/\.proto$/, '').split('/')
+    const refs = [
+      ...components.flatMap((c) => c.fields.flatMap((f) => f.refs)),
+      ...events.flatMap((e) => e.fields.flatMap((f) => f.refs)),
+    ].map((r) => r.replace(/^\./, ''))
+    out.push({
+      pkg: g.pkg,
+      stem: camel(path),
+      outPath: `${path.join('/')}/schema.ts`,
+      files: [...new Set([...components, ...events].map((x) => x.file))].sort(),
+      components,
+      events,
+      types: reachableTypes(schema.root, refs.map((r) => `.${r}`)).map((t) => ({ ...t, fullName: t.fullName.replace(/^\./, '') }) as TypeModel),
+    })
+  }
+  return out
+}
