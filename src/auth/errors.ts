@@ -1,0 +1,112 @@
+/**
+ * Stable error codes shared by the relay (HTTP/WebSocket refusals) and the client (joinRoom, verifyTicket).
+ * Switch on `err.code`; the message is for humans and may change.
+ */
+export const ErrorCode = {
+  // --- admission: ATProto service-auth JWT ---
+  /** No `Authorization: Bearer` header while the relay requires auth. */
+  AUTH_MISSING: 'AUTH_MISSING',
+  /** Not a `Bearer <jwt>` header, not a JWT, too long, or claims of the wrong type. */
+  AUTH_MALFORMED: 'AUTH_MALFORMED',
+  /** Signature does not verify against the issuer's current `#atproto` key (after one refresh). */
+  AUTH_BAD_SIGNATURE: 'AUTH_BAD_SIGNATURE',
+  /** `exp` is in the past. */
+  AUTH_EXPIRED: 'AUTH_EXPIRED',
+  /** `exp` is further in the future than the relay accepts (`maxTokenLifetimeSec`). */
+  AUTH_LIFETIME_TOO_LONG: 'AUTH_LIFETIME_TOO_LONG',
+  /** `iat` is in the future by more than the allowed clock skew. */
+  AUTH_IAT_FUTURE: 'AUTH_IAT_FUTURE',
+  /** `aud` is neither the relay DID nor `<relay DID>#<service id>`. */
+  AUTH_AUD_MISMATCH: 'AUTH_AUD_MISMATCH',
+  /** `lxm` is missing or is not the relay's method. */
+  AUTH_LXM_MISMATCH: 'AUTH_LXM_MISMATCH',
+  /** The token has no `jti`, so it cannot be protected against replay. */
+  AUTH_JTI_MISSING: 'AUTH_JTI_MISSING',
+  /** This token (`iss` + `jti`) was already used. */
+  AUTH_REPLAYED: 'AUTH_REPLAYED',
+  /** The issuer's DID method is not accepted (default: did:plc and did:web only). */
+  AUTH_DID_METHOD_UNSUPPORTED: 'AUTH_DID_METHOD_UNSUPPORTED',
+  /** The issuer's DID document could not be fetched, parsed, or has no `#atproto` key. */
+  AUTH_DID_UNRESOLVABLE: 'AUTH_DID_UNRESOLVABLE',
+  /** A credential was put in a URL (query string) instead of the Authorization header. */
+  AUTH_TOKEN_IN_URL: 'AUTH_TOKEN_IN_URL',
+
+  // --- admission: capacity and request shape ---
+  /** The room has `maxPeersPerRoom` peers (connected or admitted and about to connect). */
+  ROOM_FULL: 'ROOM_FULL',
+  /** The relay has `maxPeers` slots in use. */
+  RELAY_FULL: 'RELAY_FULL',
+  /** Too many admissions are being verified at once (`maxConcurrentHandshakes`), or a cache is saturated. */
+  RELAY_BUSY: 'RELAY_BUSY',
+  /** Room name is not 1-64 characters of `[A-Za-z0-9._~-]`. */
+  ROOM_INVALID: 'ROOM_INVALID',
+  /** The join request body is not the expected JSON (`{ resume?: { peerId, ticket } }`) or is too large. */
+  JOIN_BODY_INVALID: 'JOIN_BODY_INVALID',
+
+  // --- PeerJS WebSocket ---
+  /** No live, unused admission for this (peer id, join token) pair. */
+  JOIN_TOKEN_INVALID: 'JOIN_TOKEN_INVALID',
+  /** The PeerJS `key` parameter is not the relay's key. */
+  INVALID_KEY: 'INVALID_KEY',
+  /** The socket sent too many invalid messages (malformed, binary, forged control, unknown type). */
+  TOO_MANY_INVALID_MESSAGES: 'TOO_MANY_INVALID_MESSAGES',
+  /** The socket was silent for longer than `idleTimeoutMs`. */
+  IDLE_TIMEOUT: 'IDLE_TIMEOUT',
+  /** The same identity resumed this peer id on a new socket; the old socket is closed. */
+  PEER_RESUMED_ELSEWHERE: 'PEER_RESUMED_ELSEWHERE',
+
+  // --- tickets (peer-to-peer identity proof) ---
+  TICKET_MALFORMED: 'TICKET_MALFORMED',
+  TICKET_BAD_SIGNATURE: 'TICKET_BAD_SIGNATURE',
+  TICKET_EXPIRED: 'TICKET_EXPIRED',
+  TICKET_ISSUER_MISMATCH: 'TICKET_ISSUER_MISMATCH',
+  TICKET_ROOM_MISMATCH: 'TICKET_ROOM_MISMATCH',
+  TICKET_PEER_MISMATCH: 'TICKET_PEER_MISMATCH',
+
+  // --- generic ---
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  INTERNAL: 'INTERNAL',
+
+  // --- client side only ---
+  /** The relay could not be reached (network error). */
+  RELAY_UNREACHABLE: 'RELAY_UNREACHABLE',
+  /** The relay answered something that is not a valid join result or error. */
+  RELAY_BAD_RESPONSE: 'RELAY_BAD_RESPONSE',
+  /** The token source threw. */
+  TOKEN_SOURCE_FAILED: 'TOKEN_SOURCE_FAILED',
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/** Base class of every typed error of the auth/relay layer. */
+export class MultiuserAuthError extends Error {
+  readonly code: ErrorCode
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'MultiuserAuthError'
+    this.code = code
+  }
+}
+
+/** `joinRoom` failed: `code` is the relay's error code (or a client-side one), `status` the HTTP status if any. */
+export class JoinError extends MultiuserAuthError {
+  readonly status: number | undefined
+  constructor(code: ErrorCode, message: string, status?: number, options?: { cause?: unknown }) {
+    super(code, message, options)
+    this.name = 'JoinError'
+    this.status = status
+  }
+}
+
+/** A peer's ticket did not verify. */
+export class TicketError extends MultiuserAuthError {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+    this.name = 'TicketError'
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ErrorCode, value)
+}

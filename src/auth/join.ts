@@ -1,0 +1,88 @@
+/**
+ * `joinRoom`: asks the relay for admission to a room. The service-auth JWT travels only in the `Authorization`
+ * header, never in a URL. On a 401 the token source is called once more (a fresh token) before failing.
+ */
+import { ErrorCode, JoinError, isErrorCode } from './errors.js'
+import { isRecord } from './jwt-parts.js'
+import type { TokenSource } from './token-source.js'
+import type { JoinResult } from './types.js'
+
+export interface JoinRoomOptions {
+  /** fetch implementation (default: global fetch). */
+  fetch?: typeof fetch
+  signal?: AbortSignal
+  /**
+   * Ask to keep a previous peer id after the relay socket dropped: pass the previous join's `peerId` and `ticket`.
+   * Honoured only for a token of the same DID in the same room (never for anonymous peers, whose tickets every room
+   * peer holds); otherwise the relay assigns a new id, so compare `result.peerId`.
+   */
+  resume?: { peerId: string; ticket: string }
+}
+
+/** Builds `<relay>/v1/rooms/<room>/join`, keeping any path prefix of the relay URL. */
+export function joinUrl(relayUrl: string, room: string): string {
+  const base = new URL(relayUrl)
+  if (!base.pathname.endsWith('/')) base.pathname += '/'
+  base.search = ''
+  base.hash = ''
+  return new URL(`v1/rooms/${encodeURIComponent(room)}/join`, base).href
+}
+
+export async function joinRoom(relayUrl: string, room: string, tokenSource: TokenSource, opts: JoinRoomOptions = {}): Promise<JoinResult> {
+  const doFetch = opts.fetch ?? fetch
+  const url = joinUrl(relayUrl, room)
+  let lastError: JoinError | undefined
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let token: string | null
+    try {
+      token = await tokenSource()
+    } catch (err) {
+      throw new JoinError(ErrorCode.TOKEN_SOURCE_FAILED, `token source failed: ${errorMessage(err)}`, undefined, { cause: err })
+    }
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (token !== null) headers.authorization = `Bearer ${token}`
+    let body: string | undefined
+    if (opts.resume) {
+      headers['content-type'] = 'application/json'
+      body = JSON.stringify({ resume: { peerId: opts.resume.peerId, ticket: opts.resume.ticket } })
+    }
+    let res: Response
+    try {
+      res = await doFetch(url, { method: 'POST', headers, body, signal: opts.signal, redirect: 'error', credentials: 'omit' })
+    } catch (err) {
+      throw new JoinError(ErrorCode.RELAY_UNREACHABLE, `relay unreachable: ${errorMessage(err)}`, undefined, { cause: err })
+    }
+    let answer: unknown
+    try {
+      answer = await res.json()
+    } catch (err) {
+      throw new JoinError(ErrorCode.RELAY_BAD_RESPONSE, `relay answered ${res.status} with a non-JSON body`, res.status, { cause: err })
+    }
+    if (res.ok) {
+      if (!isJoinResult(answer)) throw new JoinError(ErrorCode.RELAY_BAD_RESPONSE, 'relay answered an invalid join result', res.status)
+      return answer
+    }
+    const code = isRecord(answer) && isErrorCode(answer.error) ? answer.error : ErrorCode.RELAY_BAD_RESPONSE
+    const message = isRecord(answer) && typeof answer.message === 'string' ? answer.message : `relay answered ${res.status}`
+    lastError = new JoinError(code, message, res.status)
+    if (res.status !== 401) throw lastError
+  }
+  throw lastError ?? new JoinError(ErrorCode.INTERNAL, 'unreachable')
+}
+
+function isJoinResult(v: unknown): v is JoinResult {
+  return (
+    isRecord(v) &&
+    typeof v.peerId === 'string' &&
+    typeof v.joinToken === 'string' &&
+    typeof v.ticket === 'string' &&
+    Array.isArray(v.roster) &&
+    isRecord(v.peerjs) &&
+    typeof v.peerjs.host === 'string' &&
+    typeof v.peerjs.port === 'number'
+  )
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

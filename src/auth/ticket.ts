@@ -1,0 +1,130 @@
+/**
+ * Relay tickets: a relay-signed JWT `{ iss: relayDid, did, handle?, room, peerId, iat, exp }` that a peer sends as its
+ * first reliable message. The receiver checks it with `verifyTicket` against the relay's DID document (or key) and
+ * learns the remote peer's verified DID. Browser-safe: only `@atproto/crypto` (pure JS) and Web APIs.
+ */
+import { formatDidKey, parseDidKey, parseMultikey, multibaseToBytes, verifySignature, P256_JWT_ALG, SECP256K1_JWT_ALG } from '@atproto/crypto'
+import { ErrorCode, TicketError } from './errors.js'
+import { decodeJwt, isRecord } from './jwt-parts.js'
+
+/** JOSE `typ` of a ticket: never confusable with a service-auth token (which another service would accept). */
+export const TICKET_TYP = 'bitecs-ticket+jwt'
+
+export interface TicketClaims {
+  /** The relay DID that signed the ticket. */
+  iss: string
+  /** The peer's verified ATProto DID; absent for an anonymous peer. */
+  did?: string
+  /** The peer's handle, present only when the relay verified it. */
+  handle?: string
+  room: string
+  peerId: string
+  /** Unix seconds. */
+  iat: number
+  /** Unix seconds. */
+  exp: number
+}
+
+/** The parts of a DID document `verifyTicket` reads. */
+export interface DidDocumentLike {
+  id: string
+  verificationMethod?: Array<{ id: string; type: string; controller?: string; publicKeyMultibase?: string }>
+}
+
+export interface VerifyTicketOptions {
+  /** The room the receiving peer is in: the ticket must be for the same room. */
+  room: string
+  /** The remote peer id as reported by the relay-routed connection (`conn.peer`). */
+  peerId: string
+  /** Allowed clock skew in seconds for `exp`/`iat` (default 30). */
+  clockSkewSec?: number
+  /** Current time in ms (default `Date.now()`), for tests. */
+  now?: number
+}
+
+/**
+ * Extracts the `#atproto` signing key of a DID document as a `did:key`. Accepts `Multikey` and the legacy
+ * `EcdsaSecp256r1VerificationKey2019` / `EcdsaSecp256k1VerificationKey2019` types. Returns undefined if absent.
+ */
+export function atprotoKeyFromDidDocument(doc: DidDocumentLike): string | undefined {
+  const vm = doc.verificationMethod?.find((m) => m.id === '#atproto' || m.id === `${doc.id}#atproto`)
+  if (!vm?.publicKeyMultibase) return undefined
+  try {
+    if (vm.type === 'Multikey') {
+      const parsed = parseMultikey(vm.publicKeyMultibase)
+      return formatDidKey(parsed.jwtAlg, parsed.keyBytes)
+    }
+    if (vm.type === 'EcdsaSecp256r1VerificationKey2019') return formatDidKey(P256_JWT_ALG, multibaseToBytes(vm.publicKeyMultibase))
+    if (vm.type === 'EcdsaSecp256k1VerificationKey2019') return formatDidKey(SECP256K1_JWT_ALG, multibaseToBytes(vm.publicKeyMultibase))
+  } catch {
+    return undefined
+  }
+  return undefined
+}
+
+/**
+ * Verifies a relay ticket. `relay` is the relay's DID document (from `<relay>/.well-known/did.json`) or its signing
+ * key as a `did:key`. Throws `TicketError` with a `TICKET_*` code; returns the claims on success.
+ */
+export async function verifyTicket(ticket: string, relay: DidDocumentLike | string, opts: VerifyTicketOptions): Promise<TicketClaims> {
+  let key: string | undefined
+  let expectedIss: string | undefined
+  if (typeof relay === 'string') {
+    key = relay
+  } else {
+    key = atprotoKeyFromDidDocument(relay)
+    expectedIss = relay.id
+  }
+  if (!key) throw new TicketError(ErrorCode.TICKET_BAD_SIGNATURE, 'relay DID document has no #atproto key')
+
+  let parts: ReturnType<typeof decodeJwt>
+  try {
+    parts = decodeJwt(ticket)
+  } catch (err) {
+    throw new TicketError(ErrorCode.TICKET_MALFORMED, 'ticket is not a JWT', { cause: err })
+  }
+  const { header, payload } = parts
+  if (header.typ !== TICKET_TYP || typeof header.alg !== 'string') {
+    throw new TicketError(ErrorCode.TICKET_MALFORMED, 'not a relay ticket (typ)')
+  }
+  let keyAlg: string
+  try {
+    keyAlg = parseDidKey(key).jwtAlg
+  } catch (err) {
+    throw new TicketError(ErrorCode.TICKET_BAD_SIGNATURE, 'relay key is not a valid did:key', { cause: err })
+  }
+  let valid = false
+  if (header.alg === keyAlg) {
+    try {
+      valid = await verifySignature(key, parts.signedBytes, parts.signature, { jwtAlg: keyAlg })
+    } catch {
+      valid = false
+    }
+  }
+  if (!valid) throw new TicketError(ErrorCode.TICKET_BAD_SIGNATURE, 'ticket signature does not match the relay key')
+
+  const claims = parseClaims(payload)
+  if (expectedIss !== undefined && claims.iss !== expectedIss) {
+    throw new TicketError(ErrorCode.TICKET_ISSUER_MISMATCH, 'ticket was issued by another relay')
+  }
+  const now = (opts.now ?? Date.now()) / 1000
+  const skew = opts.clockSkewSec ?? 30
+  if (now > claims.exp + skew) throw new TicketError(ErrorCode.TICKET_EXPIRED, 'ticket expired')
+  if (claims.room !== opts.room) throw new TicketError(ErrorCode.TICKET_ROOM_MISMATCH, 'ticket is for another room')
+  if (claims.peerId !== opts.peerId) throw new TicketError(ErrorCode.TICKET_PEER_MISMATCH, 'ticket is for another peer id')
+  return claims
+}
+
+function parseClaims(p: Record<string, unknown>): TicketClaims {
+  const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0
+  if (!isRecord(p) || !str(p.iss) || !str(p.room) || !str(p.peerId) || typeof p.iat !== 'number' || typeof p.exp !== 'number') {
+    throw new TicketError(ErrorCode.TICKET_MALFORMED, 'ticket claims are incomplete')
+  }
+  if ((p.did !== undefined && !str(p.did)) || (p.handle !== undefined && !str(p.handle))) {
+    throw new TicketError(ErrorCode.TICKET_MALFORMED, 'ticket did/handle have the wrong type')
+  }
+  const claims: TicketClaims = { iss: p.iss, room: p.room, peerId: p.peerId, iat: p.iat, exp: p.exp }
+  if (p.did !== undefined) claims.did = p.did as string
+  if (p.handle !== undefined) claims.handle = p.handle as string
+  return claims
+}

@@ -1,0 +1,80 @@
+/**
+ * Wire types of the relay's HTTP API and of its relay-only control messages. Shared by the relay and clients.
+ */
+
+/** One peer of a room, as the relay vouches for it. */
+export interface RosterEntry {
+  peerId: string
+  /** The peer's verified ATProto DID, or null for an anonymous peer. */
+  did: string | null
+  /** The peer's handle, only when the relay verified it (DID document <-> handle resolution). */
+  handle?: string
+  /** Unix milliseconds when the peer's socket opened. */
+  joinedAt: number
+}
+
+/** PeerJS client options: `new Peer(peerId, { ...peerjs, token: joinToken })`. */
+export interface PeerJsServerOptions {
+  host: string
+  port: number
+  path: string
+  key: string
+  secure: boolean
+}
+
+/** A subset of RTCIceServer (kept here so Node code needs no DOM types). */
+export interface IceServer {
+  urls: string | string[]
+  username?: string
+  credential?: string
+}
+
+/** Body of a successful `POST /v1/rooms/:room/join`. */
+export interface JoinResult {
+  room: string
+  /** Relay-assigned PeerJS id (random, unguessable). */
+  peerId: string
+  /** Single-use secret for the PeerJS socket (`token` option); expires after `joinTokenTtlSec`. */
+  joinToken: string
+  /** Seconds the join token stays valid. */
+  joinTokenExpiresIn: number
+  /** Relay-signed JWT `{ did, handle?, room, peerId, exp }`: send it to each peer as the first reliable message. */
+  ticket: string
+  /** The relay's DID (`did:web:...`), whose document holds the key that signs tickets. */
+  relayDid: string
+  /** The admitted identity (null when anonymous). */
+  did: string | null
+  handle?: string
+  /** Peers currently connected to the room. */
+  roster: RosterEntry[]
+  iceServers: IceServer[]
+  peerjs: PeerJsServerOptions
+}
+
+/** Body of every relay error response. */
+export interface RelayErrorBody {
+  error: string
+  message: string
+}
+
+/**
+ * Relay-only control messages, sent on the PeerJS socket. The stock peerjs client ignores them; read them with
+ * `peer.socket.on('message', ...)`. Clients can never send these types (the relay drops and counts them).
+ */
+export const ControlMessageType = {
+  /** Full roster of the room, sent right after OPEN. */
+  ROSTER: 'ROSTER',
+  PEER_JOINED: 'PEER-JOINED',
+  PEER_LEFT: 'PEER-LEFT',
+} as const
+export type ControlMessageType = (typeof ControlMessageType)[keyof typeof ControlMessageType]
+
+export type ControlMessage =
+  | { type: 'ROSTER'; payload: { room: string; peers: RosterEntry[] } }
+  | { type: 'PEER-JOINED'; payload: RosterEntry }
+  | { type: 'PEER-LEFT'; payload: { peerId: string } }
+
+/** Default method name (`lxm`) a service-auth token must be scoped to. */
+export const DEFAULT_LXM = 'dev.bitecs.multiuser.join'
+/** Default fragment of the relay's service entry: tokens may use `aud = <relay DID>#bitecs_relay`. */
+export const DEFAULT_SERVICE_ID = 'bitecs_relay'

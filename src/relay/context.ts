@@ -1,0 +1,31 @@
+/** Everything the HTTP, join and socket handlers of one relay share. */
+import type { Keypair } from '@atproto/crypto'
+import type { Logger } from 'pino'
+import type { HandleVerifier } from './handle-verify.js'
+import type { PendingJoins } from './join-tokens.js'
+import type { VerifiedToken } from './jwt-verify.js'
+import type { RelayMetrics } from './metrics.js'
+import type { ResolvedRelayOptions } from './options.js'
+import type { SignalRouter } from './signal-router.js'
+import type { RoomSlots, SlotPool } from './slots.js'
+import type { RelayDidDocument } from './did-document.js'
+
+export interface RelayContext {
+  opts: ResolvedRelayOptions
+  /** Set when the relay listens (port known). */
+  publicUrl: string
+  did: string
+  didDocument: RelayDidDocument
+  key: Keypair
+  log: Logger
+  metrics: RelayMetrics
+  slots: SlotPool
+  roomSlots: RoomSlots
+  pending: PendingJoins
+  router: SignalRouter
+  handles: HandleVerifier
+  verifyToken: (jwt: string) => Promise<VerifiedToken>
+  handshakes: { inFlight: number }
+  /** Closes the socket of `peerId` now (resume); set once the PeerJS server exists. */
+  evict: (peerId: string) => boolean
+}

@@ -1,0 +1,122 @@
+/**
+ * The fetch the relay gives `@atproto/identity`'s `IdResolver`: DID documents come from attacker-chosen hosts
+ * (did:web), so: http(s) only, no redirects, streamed body cap, timeout, and private/loopback/link-local addresses
+ * refused. The address check runs inside the connection's DNS lookup, so the address checked is the address used
+ * (no DNS rebinding between check and connect). Trusted origins (the PLC directory) skip the address check.
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
+import { isIP, type LookupFunction } from 'node:net'
+import { Agent, fetch as undiciFetch } from 'undici'
+import { isPrivateAddress } from './ip-policy.js'
+
+export interface SafeFetchOptions {
+  /** Allow private, loopback and link-local addresses (tests only). */
+  allowPrivateHosts: boolean
+  /** Origins (e.g. the configured PLC URL) exempt from the private-address check. */
+  trustedOrigins?: string[]
+  timeoutMs: number
+  maxBodyBytes: number
+}
+
+export class DidFetchError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'DidFetchError'
+  }
+}
+
+type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
+
+function checkedLookup(allowPrivate: boolean): LookupFunction {
+  return ((hostname: string, options: object, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0)
+      const list = addresses as LookupAddress[]
+      const usable = allowPrivate ? list : list.filter((a) => !isPrivateAddress(a.address))
+      if (usable.length === 0) {
+        const e: NodeJS.ErrnoException = new Error(`refusing to connect to ${hostname}: private address`)
+        e.code = 'EPRIVATEADDR'
+        return callback(e, '', 0)
+      }
+      if ((options as { all?: boolean }).all) return callback(null, usable)
+      callback(null, usable[0].address, usable[0].family)
+    })
+  }) as LookupFunction
+}
+
+/** Creates the SSRF-safe fetch. Call `close()` on the result's `dispatcher` when the relay stops. */
+export function createSafeFetch(opts: SafeFetchOptions): { fetch: FetchFn; close(): Promise<void> } {
+  const trusted = new Set((opts.trustedOrigins ?? []).map((o) => new URL(o).origin))
+  const guarded = new Agent({ connect: { lookup: checkedLookup(opts.allowPrivateHosts), timeout: opts.timeoutMs }, maxRedirections: 0 } as ConstructorParameters<typeof Agent>[0])
+  const open = new Agent({ connect: { timeout: opts.timeoutMs } })
+
+  const safeFetch: FetchFn = async (input, init) => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url)
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new DidFetchError(`refusing ${url.protocol} URL`)
+    if (url.username || url.password) throw new DidFetchError('refusing URL with credentials')
+    const isTrusted = trusted.has(url.origin)
+    if (!isTrusted && !opts.allowPrivateHosts && isIP(url.hostname.replace(/^\[|\]$/g, '')) && isPrivateAddress(url.hostname)) {
+      throw new DidFetchError(`refusing private address ${url.hostname}`)
+    }
+    const timeout = AbortSignal.timeout(opts.timeoutMs)
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout
+    let res: Awaited<ReturnType<typeof undiciFetch>>
+    try {
+      res = await undiciFetch(url, {
+        method: 'GET',
+        headers: { accept: 'application/did+ld+json,application/json' },
+        redirect: 'manual',
+        signal,
+        dispatcher: isTrusted ? open : guarded,
+      })
+    } catch (err) {
+      throw new DidFetchError(`fetch ${url.origin} failed: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`, { cause: err })
+    }
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel()
+      throw new DidFetchError(`refusing redirect from ${url.origin}`)
+    }
+    const declared = Number(res.headers.get('content-length') ?? '0')
+    if (declared > opts.maxBodyBytes) {
+      await res.body?.cancel()
+      throw new DidFetchError(`DID document larger than ${opts.maxBodyBytes} bytes`)
+    }
+    const chunks: Uint8Array[] = []
+    let total = 0
+    if (res.body) {
+      const reader = res.body.getReader()
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>
+        try {
+          chunk = await reader.read()
+        } catch (err) {
+          throw new DidFetchError(`reading ${url.origin} failed`, { cause: err })
+        }
+        if (chunk.done) break
+        total += chunk.value.byteLength
+        if (total > opts.maxBodyBytes) {
+          await reader.cancel()
+          throw new DidFetchError(`DID document larger than ${opts.maxBodyBytes} bytes`)
+        }
+        chunks.push(chunk.value)
+      }
+    }
+    const body = new Uint8Array(total)
+    let off = 0
+    for (const c of chunks) {
+      body.set(c, off)
+      off += c.byteLength
+    }
+    return new Response(res.status === 204 || res.status === 304 ? null : body, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' },
+    })
+  }
+  return {
+    fetch: safeFetch,
+    async close() {
+      await Promise.all([guarded.close(), open.close()])
+    },
+  }
+}

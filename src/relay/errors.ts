@@ -1,0 +1,41 @@
+/** Relay refusals: a typed error with a stable code and its HTTP status. */
+import { ErrorCode, MultiuserAuthError } from '../auth/errors.js'
+
+export { ErrorCode }
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  AUTH_MISSING: 401,
+  AUTH_MALFORMED: 401,
+  AUTH_BAD_SIGNATURE: 401,
+  AUTH_EXPIRED: 401,
+  AUTH_LIFETIME_TOO_LONG: 401,
+  AUTH_IAT_FUTURE: 401,
+  AUTH_AUD_MISMATCH: 401,
+  AUTH_LXM_MISMATCH: 401,
+  AUTH_JTI_MISSING: 401,
+  AUTH_REPLAYED: 401,
+  AUTH_DID_METHOD_UNSUPPORTED: 401,
+  AUTH_DID_UNRESOLVABLE: 401,
+  AUTH_TOKEN_IN_URL: 400,
+  ROOM_INVALID: 400,
+  JOIN_BODY_INVALID: 400,
+  ROOM_FULL: 409,
+  RELAY_FULL: 503,
+  RELAY_BUSY: 503,
+  JOIN_TOKEN_INVALID: 401,
+  INVALID_KEY: 401,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+}
+
+export class RelayError extends MultiuserAuthError {
+  readonly status: number
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
+    super(code, message, options)
+    this.name = 'RelayError'
+    this.status = options?.status ?? STATUS[code] ?? 500
+  }
+  toJSON(): { error: ErrorCode; message: string } {
+    return { error: this.code, message: this.message }
+  }
+}

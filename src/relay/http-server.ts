@@ -1,0 +1,79 @@
+/**
+ * HTTP routes of the relay:
+ *   POST /v1/rooms/:room/join        admission (see join-handler.ts)
+ *   GET  /.well-known/did.json       the relay's did:web document (ticket key, service entry)
+ *   GET  /healthz                    liveness + counts
+ *   GET  /metrics                    Prometheus text
+ *   GET  <peerjs path><key>/id       PeerJS id endpoint (ids are assigned by the join API; this one is never admitted)
+ *   WS   <peerjs path>peerjs         PeerJS signaling socket (see peerjs-socket.ts)
+ * Paths are under the public URL's path prefix, if any.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { RelayContext } from './context.js'
+import { ErrorCode, RelayError } from './errors.js'
+import { corsHeaders, pathOf, sendError, sendJson } from './http-util.js'
+import { handleJoin, peerJsBasePath } from './join-handler.js'
+import { newPeerId } from './join-tokens.js'
+import type { PeerJsServer } from './peerjs-socket.js'
+
+export function createHttpServer(timeouts: { headersTimeoutMs: number }, ctx: () => RelayContext, peerjs: () => PeerJsServer): Server {
+  const server = createServer({ headersTimeout: timeouts.headersTimeoutMs, requestTimeout: Math.max(30_000, timeouts.headersTimeoutMs) }, (req, res) => {
+    route(ctx(), req, res).catch((err: unknown) => {
+      ctx().log.error({ err: (err as Error)?.message, path: pathOf(req) }, 'request failed')
+      if (!res.headersSent) sendError(res, new RelayError(ErrorCode.INTERNAL, 'internal error'))
+      else res.destroy()
+    })
+  })
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy())
+    if (!peerjs().handleUpgrade(req, socket, head)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    }
+  })
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    else socket.destroy()
+  })
+  return server
+}
+
+async function route(ctx: RelayContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://relay')
+  const prefix = new URL(ctx.publicUrl).pathname.replace(/\/+$/, '')
+  let path = url.pathname
+  if (prefix) {
+    if (path !== prefix && !path.startsWith(prefix + '/')) return notFound(res)
+    path = path.slice(prefix.length) || '/'
+  }
+  const method = req.method ?? 'GET'
+  const join = /^\/v1\/rooms\/([^/]+)\/join$/.exec(path)
+  if (join) {
+    if (method === 'OPTIONS') {
+      res.writeHead(204, corsHeaders(ctx.opts.corsOrigin))
+      return void res.end()
+    }
+    if (method !== 'POST') return sendError(res, new RelayError(ErrorCode.METHOD_NOT_ALLOWED, 'use POST'), { allow: 'POST, OPTIONS' })
+    return handleJoin(ctx, req, res, join[1], url.searchParams)
+  }
+  if (method !== 'GET' && method !== 'HEAD') return sendError(res, new RelayError(ErrorCode.METHOD_NOT_ALLOWED, 'method not allowed'))
+  if (path === '/.well-known/did.json') return sendJson(res, 200, ctx.didDocument, { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' })
+  if (path === '/healthz') {
+    const counts = ctx.router.counts()
+    return sendJson(res, 200, { ok: true, did: ctx.did, sockets: counts.peers, rooms: counts.rooms, slotsInUse: ctx.slots.inUse, pendingJoins: ctx.pending.size })
+  }
+  if (path === '/metrics') {
+    const text = await ctx.metrics.registry.metrics()
+    res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType })
+    return void res.end(text)
+  }
+  const peerjsIdPath = `${peerJsBasePath(ctx).slice(prefix.length)}${ctx.opts.peerjsKey}/id`
+  if (path === peerjsIdPath) {
+    res.writeHead(200, { 'content-type': 'text/html', 'access-control-allow-origin': '*' })
+    return void res.end(newPeerId())
+  }
+  notFound(res)
+}
+
+function notFound(res: ServerResponse): void {
+  sendError(res, new RelayError(ErrorCode.NOT_FOUND, 'not found'))
+}

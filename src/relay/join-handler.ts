@@ -1,0 +1,201 @@
+/**
+ * `POST /v1/rooms/:room/join`: verifies the caller (service-auth JWT or anonymous), reserves capacity, and returns
+ * a peer id, a single-use join token, a relay-signed ticket, the room's roster and the PeerJS options.
+ *
+ * Order of checks: request shape (room name, credential in URL) -> relay slot (before any network work) ->
+ * handshake budget -> token verification (DID resolution) -> room slot. Every refusal releases what it took.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { isRecord, looksLikeJwt } from '../auth/jwt-parts.js'
+import { verifyTicket } from '../auth/ticket.js'
+import type { JoinResult, PeerJsServerOptions } from '../auth/types.js'
+import type { RelayContext } from './context.js'
+import { ErrorCode, RelayError } from './errors.js'
+import { corsHeaders, sendError, sendJson, toRelayError } from './http-util.js'
+import { newJoinToken, newPeerId } from './join-tokens.js'
+import { combine } from './slots.js'
+import { signTicket } from './ticket-sign.js'
+
+const ROOM_RE = /^[A-Za-z0-9._~-]{1,64}$/
+/** Query parameters that carry credentials by convention. */
+const CREDENTIAL_PARAMS = ['token', 'access_token', 'jwt', 'auth', 'authorization', 'id_token']
+
+export function peerJsOptions(ctx: RelayContext): PeerJsServerOptions {
+  const u = new URL(ctx.publicUrl)
+  const secure = u.protocol === 'https:'
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port ? Number(u.port) : secure ? 443 : 80,
+    path: peerJsBasePath(ctx),
+    key: ctx.opts.peerjsKey,
+    secure,
+  }
+}
+
+/** The PeerJS `path` option: public URL path + `peerjsPath`, with leading and trailing slashes. */
+export function peerJsBasePath(ctx: RelayContext): string {
+  const base = new URL(ctx.publicUrl).pathname.replace(/\/+$/, '')
+  const rel = ctx.opts.peerjsPath.replace(/^\/+|\/+$/g, '')
+  return `${base}/${rel ? rel + '/' : ''}`
+}
+
+export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: ServerResponse, rawRoom: string, query: URLSearchParams): Promise<void> {
+  const started = performance.now()
+  const cors = corsHeaders(ctx.opts.corsOrigin)
+  let room = rawRoom
+  try {
+    room = decodeURIComponent(rawRoom)
+  } catch {
+    /* keep raw: fails the pattern below */
+  }
+  const refuse = (err: RelayError, extra: Record<string, unknown> = {}) => {
+    ctx.metrics.refusals.inc({ code: err.code, stage: 'join' })
+    ctx.metrics.joinDuration.observe({ outcome: 'refused' }, (performance.now() - started) / 1000)
+    ctx.log.info({ event: 'join_refused', code: err.code, room: ROOM_RE.test(room) ? room : undefined, reason: err.message, ...extra }, 'join refused')
+    sendError(res, err, cors)
+  }
+
+  let body: JoinBody
+  try {
+    body = await readJoinBody(req)
+  } catch (err) {
+    return refuse(err instanceof RelayError ? err : new RelayError(ErrorCode.JOIN_BODY_INVALID, 'invalid body'))
+  }
+
+  if (!ROOM_RE.test(room)) return refuse(new RelayError(ErrorCode.ROOM_INVALID, 'room must be 1-64 characters of A-Z a-z 0-9 . _ ~ -'))
+  for (const [name, value] of query) {
+    if (CREDENTIAL_PARAMS.includes(name.toLowerCase()) || looksLikeJwt(value)) {
+      return refuse(new RelayError(ErrorCode.AUTH_TOKEN_IN_URL, 'credentials must be sent in the Authorization header, never in the URL'))
+    }
+  }
+
+  const header = req.headers.authorization
+  const mode = ctx.opts.auth
+  let jwt: string | null = null
+  if (header !== undefined && mode !== 'off') {
+    const m = /^Bearer ([^\s]+)$/i.exec(header.trim())
+    if (!m) return refuse(new RelayError(ErrorCode.AUTH_MALFORMED, 'Authorization must be "Bearer <jwt>"'))
+    if (m[1].length > ctx.opts.maxTokenBytes) return refuse(new RelayError(ErrorCode.AUTH_MALFORMED, `token longer than ${ctx.opts.maxTokenBytes} bytes`))
+    jwt = m[1]
+  }
+  if (jwt === null && mode === 'required') return refuse(new RelayError(ErrorCode.AUTH_MISSING, 'this relay requires an ATProto service-auth token (Authorization: Bearer)'))
+
+  const slot = ctx.slots.tryAcquire()
+  if (!slot) return refuse(new RelayError(ErrorCode.RELAY_FULL, 'relay is full'))
+  let did: string | null = null
+  let handle: string | undefined
+  if (jwt !== null) {
+    if (ctx.handshakes.inFlight >= ctx.opts.maxConcurrentHandshakes) {
+      slot.release()
+      return refuse(new RelayError(ErrorCode.RELAY_BUSY, 'too many joins being verified, retry shortly'))
+    }
+    ctx.handshakes.inFlight++
+    try {
+      const verified = await ctx.verifyToken(jwt)
+      did = verified.did
+      handle = await ctx.handles.verify(verified.did, verified.claimedHandle)
+    } catch (err) {
+      slot.release()
+      const e = toRelayError(err)
+      if (e.code === ErrorCode.INTERNAL) ctx.log.error({ err: (err as Error)?.message }, 'token verification crashed')
+      return refuse(e)
+    } finally {
+      ctx.handshakes.inFlight--
+    }
+  }
+
+  // Resume first: replacing our own old socket frees its room slot.
+  const resumedPeerId = did && body.resume ? await resumablePeerId(ctx, body.resume, room, did) : null
+  const roomSlot = ctx.roomSlots.tryAcquire(room)
+  if (!roomSlot) {
+    slot.release()
+    return refuse(new RelayError(ErrorCode.ROOM_FULL, `room is full (${ctx.opts.maxPeersPerRoom} peers)`), { did })
+  }
+  const held = combine(slot, roomSlot)
+  try {
+    const peerId = resumedPeerId ?? newPeerId()
+    const joinToken = newJoinToken()
+    const iat = Math.floor(Date.now() / 1000)
+    const ticket = await signTicket(ctx.key, {
+      iss: ctx.did,
+      ...(did ? { did } : {}),
+      ...(handle ? { handle } : {}),
+      room,
+      peerId,
+      iat,
+      exp: iat + ctx.opts.ticketTtlSec,
+    })
+    ctx.pending.add({ peerId, room, did, handle, ticket, slot: held }, joinToken)
+    const result: JoinResult = {
+      room,
+      peerId,
+      joinToken,
+      joinTokenExpiresIn: ctx.opts.joinTokenTtlSec,
+      ticket,
+      relayDid: ctx.did,
+      did,
+      ...(handle ? { handle } : {}),
+      roster: await ctx.router.roster(room),
+      iceServers: ctx.opts.iceServers,
+      peerjs: peerJsOptions(ctx),
+    }
+    ctx.metrics.admissions.inc({ auth: did ? 'atproto' : 'anonymous' })
+    ctx.metrics.joinDuration.observe({ outcome: 'admitted' }, (performance.now() - started) / 1000)
+    ctx.log.info({ event: 'join_admitted', room, peerId, did, handle, resumed: body.resume?.peerId === peerId, ms: Math.round(performance.now() - started) }, 'join admitted')
+    sendJson(res, 200, result, cors)
+  } catch (err) {
+    held.release()
+    refuse(toRelayError(err))
+  }
+}
+
+interface JoinBody {
+  resume?: { peerId: string; ticket: string }
+}
+
+const MAX_BODY_BYTES = 16 * 1024
+
+/** Reads the optional JSON body `{ resume?: { peerId, ticket } }` (at most 16 KiB). */
+async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > MAX_BODY_BYTES) {
+      req.destroy()
+      throw new RelayError(ErrorCode.JOIN_BODY_INVALID, `body larger than ${MAX_BODY_BYTES} bytes`)
+    }
+    chunks.push(chunk)
+  }
+  if (size === 0) return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'body is not JSON')
+  }
+  if (!isRecord(parsed)) throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'body must be a JSON object')
+  const r = parsed.resume
+  if (r === undefined) return {}
+  if (!isRecord(r) || typeof r.peerId !== 'string' || typeof r.ticket !== 'string' || r.ticket.length > 8192) {
+    throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'resume must be { peerId, ticket }')
+  }
+  return { resume: { peerId: r.peerId, ticket: r.ticket } }
+}
+
+/**
+ * The previous peer id if the resume request proves it: our own ticket, same room, same DID as the token just
+ * verified. Any admission or socket still holding that id is replaced (same identity). Else null: a fresh id.
+ */
+async function resumablePeerId(ctx: RelayContext, resume: { peerId: string; ticket: string }, room: string, did: string): Promise<string | null> {
+  let claims
+  try {
+    claims = await verifyTicket(resume.ticket, ctx.key.did(), { room, peerId: resume.peerId })
+  } catch {
+    return null
+  }
+  if (claims.iss !== ctx.did || claims.did !== did || !/^[0-9a-f]{32}$/.test(claims.peerId)) return null
+  ctx.pending.drop(claims.peerId)
+  ctx.evict(claims.peerId)
+  return claims.peerId
+}

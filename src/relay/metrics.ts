@@ -1,0 +1,49 @@
+/** Prometheus metrics of one relay instance (its own registry, never prom-client's global one). */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+export interface MetricsSources {
+  sockets(): number
+  rooms(): number
+  slotsInUse(): number
+  pendingJoins(): number
+  handshakesInFlight(): number
+}
+
+export class RelayMetrics {
+  readonly registry = new Registry()
+  readonly admissions: Counter<'auth'>
+  readonly refusals: Counter<'code' | 'stage'>
+  readonly signalsRouted: Counter<'type'>
+  readonly signalsDropped: Counter<'reason'>
+  readonly joinDuration: Histogram<'outcome'>
+  readonly didLookups: Counter<'result'>
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry]
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers, collect() { this.set(read()) } })
+    gauge('bitecs_relay_sockets', 'Open PeerJS sockets (registered peers).', sources.sockets)
+    gauge('bitecs_relay_rooms', 'Rooms with at least one connected peer.', sources.rooms)
+    gauge('bitecs_relay_slots_in_use', 'Relay-wide peer slots held (verifying, admitted, connected).', sources.slotsInUse)
+    gauge('bitecs_relay_pending_joins', 'Admissions waiting for their socket.', sources.pendingJoins)
+    gauge('bitecs_relay_handshakes_in_flight', 'Join requests being verified.', sources.handshakesInFlight)
+    this.admissions = new Counter({ name: 'bitecs_relay_admissions_total', help: 'Joins admitted, by auth kind (atproto|anonymous).', labelNames: ['auth'], registers })
+    this.refusals = new Counter({ name: 'bitecs_relay_refusals_total', help: 'Refusals by error code and stage (join|socket|message).', labelNames: ['code', 'stage'], registers })
+    this.signalsRouted = new Counter({ name: 'bitecs_relay_signals_routed_total', help: 'Signals delivered to a peer, by type.', labelNames: ['type'], registers })
+    this.signalsDropped = new Counter({ name: 'bitecs_relay_signals_dropped_total', help: 'Client messages not delivered, by reason.', labelNames: ['reason'], registers })
+    this.joinDuration = new Histogram({ name: 'bitecs_relay_join_duration_seconds', help: 'Join request handling time, by outcome.', labelNames: ['outcome'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers })
+    this.didLookups = new Counter({ name: 'bitecs_relay_did_lookups_total', help: 'Issuer key lookups by result (hit|miss|negative_hit|coalesced).', labelNames: ['result'], registers })
+  }
+
+  /** Current value of a counter/gauge with labels, for tests and /healthz. */
+  async value(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const metric = this.registry.getSingleMetric(name)
+    if (!metric) return 0
+    const data = await metric.get()
+    let sum = 0
+    for (const v of data.values) {
+      if (Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want)) sum += v.value
+    }
+    return sum
+  }
+}

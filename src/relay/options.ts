@@ -1,0 +1,172 @@
+/**
+ * Relay options. Every limit is a named option; `RELAY_DEFAULTS` holds the documented defaults
+ * (README "Run a relay" lists them).
+ */
+import type { Keypair } from '@atproto/crypto'
+import type { Logger } from 'pino'
+import type { IceServer } from '../auth/types.js'
+import { DEFAULT_LXM, DEFAULT_SERVICE_ID } from '../auth/types.js'
+import type { DidKeyResolver } from './did-key-cache.js'
+import type { HandleVerifier } from './handle-verify.js'
+import type { ReplayCache } from './replay-cache.js'
+import type { SignalRouter } from './signal-router.js'
+
+export type AuthMode = 'required' | 'optional' | 'off'
+
+export interface RelayOptions {
+  /** TCP port; 0 picks a free one (default 0 for the API, 8787 for the CLI). */
+  port?: number
+  /** Interface to bind (default `127.0.0.1`). */
+  host?: string
+  /** URL clients use to reach the relay (default `http://localhost:<port>` on loopback, else `http://<host>:<port>`). */
+  publicUrl?: string
+  /** The relay's DID (default `did:web:<host of publicUrl>`, port percent-encoded: `did:web:localhost%3A8787`). */
+  serviceDid?: string
+  /** Fragment of the relay's service entry in its DID document; tokens may use `aud = <did>#<serviceId>`. */
+  serviceId?: string
+  /** `required`: ATProto token needed; `optional`: anonymous allowed, a token if given must verify; `off`: all anonymous. */
+  auth?: AuthMode
+  /** PLC directory for did:plc (default `https://plc.directory`). Trusted: exempt from the private-address check. */
+  plcUrl?: string
+  /** Method name (`lxm`) tokens must be scoped to. */
+  lxm?: string
+  /** Accept tokens without `lxm` (a token with a different `lxm` is still refused). */
+  allowMissingLxm?: boolean
+  /** DID methods accepted as token issuers. */
+  didMethods?: string[]
+  /** Allow DID documents on private/loopback/link-local addresses (tests only). */
+  allowPrivateDidHosts?: boolean
+  /** Relay-wide peer slots (connected + admitted-not-yet-connected + being verified). Full -> 503 RELAY_FULL. */
+  maxPeers?: number
+  /** Peers per room (connected + admitted). Full -> 409 ROOM_FULL. */
+  maxPeersPerRoom?: number
+  /** Joins being verified at once (default `max(1, floor(maxPeers / 4))`). More -> 503 RELAY_BUSY. */
+  maxConcurrentHandshakes?: number
+  /** Allowed clock skew for `iat` in the future, seconds. */
+  clockSkewSec?: number
+  /** Longest accepted token lifetime (`exp - now`), seconds; bounds the replay cache. */
+  maxTokenLifetimeSec?: number
+  /** Longest accepted `Authorization` token, bytes. */
+  maxTokenBytes?: number
+  /** Lifetime of a join token (single use), seconds. */
+  joinTokenTtlSec?: number
+  /** Lifetime of a ticket, seconds. */
+  ticketTtlSec?: number
+  /** DID key cache: entry lifetime (ms) and size. */
+  didCacheTtlMs?: number
+  didCacheMaxEntries?: number
+  /** How long a failed DID resolution is remembered (ms). */
+  didNegativeCacheTtlMs?: number
+  /** A forced key refresh (signature mismatch) reuses a fetch younger than this (ms): bounds refetch amplification. */
+  didMinRefreshIntervalMs?: number
+  /** DID document fetch timeout (ms) and body cap (bytes, streamed). */
+  didFetchTimeoutMs?: number
+  didDocMaxBytes?: number
+  /** Max (iss, jti) pairs remembered; when full of live entries new tokens get 503 RELAY_BUSY (fail closed). */
+  replayCacheMaxEntries?: number
+  /** Verify handles (DID doc claim <-> handle resolution) before putting them in tickets and rosters. */
+  verifyHandles?: boolean
+  /** PeerJS path under the public URL's path (default `/`: socket at `/peerjs`, id at `/peerjs/id`). */
+  peerjsPath?: string
+  /** PeerJS API key clients must present (default `peerjs`, the client's default). */
+  peerjsKey?: string
+  /** ICE servers handed to clients in the join result. */
+  iceServers?: IceServer[]
+  /** WebSocket frame cap, bytes. */
+  maxPayloadBytes?: number
+  /** Longest `dst` peer id accepted in a signal, bytes. */
+  maxPeerIdBytes?: number
+  /** Invalid messages (malformed, binary, forged control, unknown type) before the socket is closed. */
+  maxInvalidMessages?: number
+  /** Close a socket silent for this long (ms); the peerjs client heartbeats every 5 s. */
+  idleTimeoutMs?: number
+  /** Server WebSocket ping interval (ms). */
+  pingIntervalMs?: number
+  /** HTTP headers timeout (slowloris), ms. */
+  headersTimeoutMs?: number
+  /** `Access-Control-Allow-Origin` for the join API (default `*`: no cookies are used). */
+  corsOrigin?: string
+  /** Ticket signing key: a keypair, or a hex P-256 private key. Default: generated in memory at start. */
+  signingKey?: Keypair | string
+  /** pino logger (default: pino at level `info` to stdout). */
+  logger?: Logger
+  /** Pluggable subsystems (in-process defaults). */
+  replayCache?: ReplayCache
+  didKeyResolver?: DidKeyResolver
+  handleVerifier?: HandleVerifier
+  signalRouter?: SignalRouter
+}
+
+/** Options that are objects or derived at listen time, not plain defaults. */
+type Pluggable = 'publicUrl' | 'serviceDid' | 'signingKey' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier' | 'signalRouter'
+export type ResolvedRelayOptions = Required<Omit<RelayOptions, Pluggable>> & Pick<RelayOptions, Pluggable>
+
+export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'maxConcurrentHandshakes'>> = {
+  port: 0,
+  host: '127.0.0.1',
+  serviceId: DEFAULT_SERVICE_ID,
+  auth: 'required',
+  plcUrl: 'https://plc.directory',
+  lxm: DEFAULT_LXM,
+  allowMissingLxm: false,
+  didMethods: ['plc', 'web'],
+  allowPrivateDidHosts: false,
+  maxPeers: 512,
+  maxPeersPerRoom: 64,
+  clockSkewSec: 30,
+  maxTokenLifetimeSec: 3600,
+  maxTokenBytes: 8192,
+  joinTokenTtlSec: 30,
+  ticketTtlSec: 86_400,
+  didCacheTtlMs: 5 * 60_000,
+  didCacheMaxEntries: 10_000,
+  didNegativeCacheTtlMs: 60_000,
+  didMinRefreshIntervalMs: 10_000,
+  didFetchTimeoutMs: 5_000,
+  didDocMaxBytes: 256 * 1024,
+  replayCacheMaxEntries: 100_000,
+  verifyHandles: true,
+  peerjsPath: '/',
+  peerjsKey: 'peerjs',
+  iceServers: [{ urls: 'stun:stun.l.google.com:19302' }],
+  maxPayloadBytes: 64 * 1024,
+  maxPeerIdBytes: 512,
+  maxInvalidMessages: 10,
+  idleTimeoutMs: 120_000,
+  pingIntervalMs: 30_000,
+  headersTimeoutMs: 10_000,
+  corsOrigin: '*',
+}
+
+export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
+  const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as RelayOptions
+  const maxPeers = defined.maxPeers ?? RELAY_DEFAULTS.maxPeers
+  const merged: ResolvedRelayOptions = {
+    ...RELAY_DEFAULTS,
+    didMethods: [...RELAY_DEFAULTS.didMethods],
+    iceServers: [...RELAY_DEFAULTS.iceServers],
+    maxConcurrentHandshakes: Math.max(1, Math.floor(maxPeers / 4)),
+    ...defined,
+  }
+  if (!['required', 'optional', 'off'].includes(merged.auth)) throw new TypeError(`auth must be required|optional|off, got ${String(merged.auth)}`)
+  for (const k of ['maxPeers', 'maxPeersPerRoom', 'maxConcurrentHandshakes', 'joinTokenTtlSec', 'ticketTtlSec', 'maxPayloadBytes', 'maxInvalidMessages'] as const) {
+    const v = merged[k]
+    if (!Number.isInteger(v) || v < 1) throw new TypeError(`${k} must be a positive integer, got ${String(v)}`)
+  }
+  if (!/^[a-z][a-z0-9.]*(\.[A-Za-z][A-Za-z0-9]*)+$/.test(merged.lxm)) throw new TypeError(`lxm must be an NSID, got ${merged.lxm}`)
+  return merged
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]'])
+
+/** Default public URL for a bound host and port. */
+export function defaultPublicUrl(host: string, port: number): string {
+  if (LOOPBACK.has(host) || host === '0.0.0.0' || host === '::' || host === '') return `http://localhost:${port}`
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+/** `did:web:<host>` for a URL, percent-encoding the port (`did:web:localhost%3A8787`). Path prefixes are not part of it. */
+export function didWebFromUrl(url: string): string {
+  const u = new URL(url)
+  return `did:web:${u.hostname}${u.port ? `%3A${u.port}` : ''}`
+}

@@ -1,0 +1,210 @@
+/**
+ * `createRelay(options)`: the ATProto-gated, PeerJS-compatible signaling relay.
+ *
+ *   const relay = createRelay({ auth: 'required', publicUrl: 'https://relay.example' })
+ *   await relay.listen()
+ *   relay.url, relay.did          // public URL, did:web
+ *   await relay.close()
+ */
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import type { Logger } from 'pino'
+import type { RelayContext } from './context.js'
+import { CachingDidKeyResolver, handleResolverFrom, identityFetcher, type DidKeyResolver } from './did-key-cache.js'
+import { createSafeFetch } from './did-fetch.js'
+import { relayDidDocument, type RelayDidDocument } from './did-document.js'
+import { CachingHandleVerifier, noHandles } from './handle-verify.js'
+import { createHttpServer } from './http-server.js'
+import { PendingJoins } from './join-tokens.js'
+import { createTokenVerifier } from './jwt-verify.js'
+import { createLogger } from './logger.js'
+import { RelayMetrics } from './metrics.js'
+import { defaultPublicUrl, didWebFromUrl, resolveOptions, type RelayOptions, type ResolvedRelayOptions } from './options.js'
+import { createPeerJsServer, type PeerJsServer } from './peerjs-socket.js'
+import { loadRelayKey } from './relay-key.js'
+import { MemoryReplayCache } from './replay-cache.js'
+import { LocalSignalRouter } from './signal-router.js'
+import { RoomSlots, SlotPool } from './slots.js'
+
+export interface RelayStats {
+  /** Registered PeerJS sockets. */
+  sockets: number
+  /** Rooms with at least one socket. */
+  rooms: number
+  /** Relay-wide slots held (verifying + admitted + connected). */
+  slotsInUse: number
+  /** Room slots held, all rooms. */
+  roomSlotsInUse: number
+  /** Admissions waiting for their socket. */
+  pendingJoins: number
+  /** Join requests being verified now. */
+  handshakesInFlight: number
+}
+
+export interface Relay {
+  /** Starts listening; resolves with the public URL and DID. */
+  listen(): Promise<{ url: string; did: string }>
+  /** Stops accepting, closes sockets, releases everything. */
+  close(): Promise<void>
+  /** Public URL (after listen). */
+  readonly url: string
+  /** Relay DID (after listen). */
+  readonly did: string
+  /** The did:web document served at /.well-known/did.json (after listen). */
+  readonly didDocument: RelayDidDocument
+  /** Bound address (after listen). */
+  readonly address: AddressInfo
+  readonly options: Readonly<ResolvedRelayOptions>
+  readonly metrics: RelayMetrics
+  readonly logger: Logger
+  /** Issuer key cache (stats for tests and benchmarks), when the default one is used. */
+  readonly didKeyCache: CachingDidKeyResolver | undefined
+  stats(): RelayStats
+}
+
+export function createRelay(options: RelayOptions = {}): Relay {
+  const opts = resolveOptions(options)
+  const log = opts.logger ?? createLogger()
+  const slots = new SlotPool(opts.maxPeers)
+  const roomSlots = new RoomSlots(opts.maxPeersPerRoom)
+  const pending = new PendingJoins(opts.joinTokenTtlSec * 1000, (j) => log.info({ event: 'join_token_expired', room: j.room, peerId: j.peerId }, 'join token expired unused'))
+  const router = opts.signalRouter ?? new LocalSignalRouter()
+  const handshakes = { inFlight: 0 }
+  const metrics = new RelayMetrics({
+    sockets: () => router.counts().peers,
+    rooms: () => router.counts().rooms,
+    slotsInUse: () => slots.inUse,
+    pendingJoins: () => pending.size,
+    handshakesInFlight: () => handshakes.inFlight,
+  })
+  const safeFetch = createSafeFetch({
+    allowPrivateHosts: opts.allowPrivateDidHosts,
+    trustedOrigins: [opts.plcUrl],
+    timeoutMs: opts.didFetchTimeoutMs,
+    maxBodyBytes: opts.didDocMaxBytes,
+  })
+  const didKeyCache = opts.didKeyResolver
+    ? undefined
+    : new CachingDidKeyResolver({
+        fetchIdentity: identityFetcher({ plcUrl: opts.plcUrl, timeoutMs: opts.didFetchTimeoutMs, fetch: safeFetch.fetch }),
+        ttlMs: opts.didCacheTtlMs,
+        maxEntries: opts.didCacheMaxEntries,
+        negativeTtlMs: opts.didNegativeCacheTtlMs,
+        minRefreshIntervalMs: opts.didMinRefreshIntervalMs,
+      })
+  const keys: DidKeyResolver = opts.didKeyResolver ?? didKeyCache!
+  const handles =
+    opts.handleVerifier ??
+    (opts.verifyHandles
+      ? new CachingHandleVerifier(handleResolverFrom({ timeoutMs: opts.didFetchTimeoutMs, fetch: safeFetch.fetch }), { ttlMs: opts.didCacheTtlMs, maxEntries: opts.didCacheMaxEntries })
+      : noHandles)
+  const replay = opts.replayCache ?? new MemoryReplayCache({ maxEntries: opts.replayCacheMaxEntries })
+
+  let ctx: RelayContext | undefined
+  let peerjs: PeerJsServer | undefined
+  let server: Server | undefined
+  let sweeper: NodeJS.Timeout | undefined
+  let closing: Promise<void> | undefined
+  const need = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`relay.${what} is available after listen()`)
+    return v
+  }
+
+  const relay: Relay = {
+    async listen() {
+      if (server) throw new Error('relay already listening')
+      const key = await loadRelayKey(opts.signingKey)
+      const srv = createHttpServer(opts, () => need(ctx, 'context'), () => need(peerjs, 'peerjs'))
+      server = srv
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject)
+        srv.listen(opts.port, opts.host, () => {
+          srv.off('error', reject)
+          resolve()
+        })
+      })
+      const address = srv.address() as AddressInfo
+      const publicUrl = (opts.publicUrl ?? defaultPublicUrl(opts.host, address.port)).replace(/\/?$/, '/')
+      const did = opts.serviceDid ?? didWebFromUrl(publicUrl)
+      ctx = {
+        opts,
+        publicUrl,
+        did,
+        didDocument: relayDidDocument(did, key, publicUrl, opts.serviceId),
+        key,
+        log,
+        metrics,
+        slots,
+        roomSlots,
+        pending,
+        router,
+        handles,
+        handshakes,
+        evict: () => false,
+        verifyToken: createTokenVerifier({
+          serviceDid: did,
+          serviceId: opts.serviceId,
+          lxm: opts.lxm,
+          allowMissingLxm: opts.allowMissingLxm,
+          didMethods: opts.didMethods,
+          clockSkewSec: opts.clockSkewSec,
+          maxTokenLifetimeSec: opts.maxTokenLifetimeSec,
+          keys,
+          replay,
+        }),
+      }
+      peerjs = createPeerJsServer(ctx)
+      const ps = peerjs
+      ctx.evict = (peerId) => ps.evict(peerId)
+      sweeper = setInterval(() => ps.sweep(Date.now()), Math.min(opts.pingIntervalMs, opts.idleTimeoutMs))
+      sweeper.unref()
+      log.info({ event: 'listening', url: undefined, publicUrl, did, auth: opts.auth, host: opts.host, port: address.port }, 'relay listening')
+      return { url: publicUrl, did }
+    },
+    close() {
+      closing ??= (async () => {
+        if (sweeper) clearInterval(sweeper)
+        await peerjs?.closeAll()
+        pending.clear()
+        if (server) {
+          const srv = server
+          await new Promise<void>((resolve) => {
+            srv.close(() => resolve())
+            srv.closeAllConnections()
+          })
+        }
+        await safeFetch.close()
+        log.info({ event: 'closed' }, 'relay closed')
+      })()
+      return closing
+    },
+    get url() {
+      return need(ctx, 'url').publicUrl
+    },
+    get did() {
+      return need(ctx, 'did').did
+    },
+    get didDocument() {
+      return need(ctx, 'didDocument').didDocument
+    },
+    get address() {
+      return need(server, 'address').address() as AddressInfo
+    },
+    options: opts,
+    metrics,
+    logger: log,
+    didKeyCache,
+    stats() {
+      const counts = router.counts()
+      return {
+        sockets: counts.peers,
+        rooms: counts.rooms,
+        slotsInUse: slots.inUse,
+        roomSlotsInUse: roomSlots.total,
+        pendingJoins: pending.size,
+        handshakesInFlight: handshakes.inFlight,
+      }
+    },
+  }
+  return relay
+}

@@ -1,0 +1,91 @@
+/**
+ * Signal routing between PeerJS sockets. `SignalRouter` is the seam for scale-out (rooms sharded across relay
+ * processes, or cross-process delivery over Redis pub/sub); `LocalSignalRouter` is the in-process default. A signal
+ * is delivered only to a peer of the sender's room; the relay, not the client, sets `src`.
+ */
+import type { RosterEntry } from '../auth/types.js'
+
+/** A message as the relay writes it to a socket. */
+export interface OutboundMessage {
+  type: string
+  src?: string
+  dst?: string
+  payload?: unknown
+}
+
+export interface PeerEndpoint extends RosterEntry {
+  room: string
+  /** Writes to this peer's socket; false if it could not be written. */
+  deliver(msg: OutboundMessage): boolean
+}
+
+export type RouteOutcome = 'delivered' | 'unknown-target' | 'cross-room' | 'self' | 'send-failed'
+
+export interface SignalRouter {
+  attach(peer: PeerEndpoint): void
+  /** Detaches `peer` (only if it is still the endpoint attached under its id). */
+  detach(peer: PeerEndpoint): void
+  /** Routes a client signal from `from` to `msg.dst`. */
+  route(from: PeerEndpoint, msg: OutboundMessage & { dst: string }): RouteOutcome | Promise<RouteOutcome>
+  /** Sends a relay control message to every peer of `room` except `exceptPeerId`; returns how many got it. */
+  broadcast(room: string, msg: OutboundMessage, exceptPeerId?: string): number | Promise<number>
+  /** Peers currently attached in `room`. */
+  roster(room: string): RosterEntry[] | Promise<RosterEntry[]>
+  /** Number of sockets and non-empty rooms (this process). */
+  counts(): { peers: number; rooms: number }
+  /** Whether a peer id is attached (this process). */
+  has(peerId: string): boolean
+}
+
+export class LocalSignalRouter implements SignalRouter {
+  private readonly peers = new Map<string, PeerEndpoint>()
+  private readonly rooms = new Map<string, Map<string, PeerEndpoint>>()
+
+  attach(peer: PeerEndpoint): void {
+    this.peers.set(peer.peerId, peer)
+    let room = this.rooms.get(peer.room)
+    if (!room) this.rooms.set(peer.room, (room = new Map()))
+    room.set(peer.peerId, peer)
+  }
+
+  detach(peer: PeerEndpoint): void {
+    if (this.peers.get(peer.peerId) !== peer) return
+    this.peers.delete(peer.peerId)
+    const room = this.rooms.get(peer.room)
+    room?.delete(peer.peerId)
+    if (room && room.size === 0) this.rooms.delete(peer.room)
+  }
+
+  route(from: PeerEndpoint, msg: OutboundMessage & { dst: string }): RouteOutcome {
+    if (msg.dst === from.peerId) return 'self'
+    const target = this.rooms.get(from.room)?.get(msg.dst)
+    if (!target) return this.peers.has(msg.dst) ? 'cross-room' : 'unknown-target'
+    return target.deliver({ type: msg.type, src: from.peerId, dst: msg.dst, payload: msg.payload }) ? 'delivered' : 'send-failed'
+  }
+
+  broadcast(room: string, msg: OutboundMessage, exceptPeerId?: string): number {
+    let n = 0
+    for (const peer of this.rooms.get(room)?.values() ?? []) {
+      if (peer.peerId !== exceptPeerId && peer.deliver(msg)) n++
+    }
+    return n
+  }
+
+  roster(room: string): RosterEntry[] {
+    return [...(this.rooms.get(room)?.values() ?? [])].map(toRosterEntry)
+  }
+
+  counts(): { peers: number; rooms: number } {
+    return { peers: this.peers.size, rooms: this.rooms.size }
+  }
+
+  has(peerId: string): boolean {
+    return this.peers.has(peerId)
+  }
+}
+
+export function toRosterEntry(p: RosterEntry): RosterEntry {
+  const e: RosterEntry = { peerId: p.peerId, did: p.did, joinedAt: p.joinedAt }
+  if (p.handle) e.handle = p.handle
+  return e
+}

@@ -1,0 +1,67 @@
+/**
+ * Capacity accounting. A peer holds one relay-wide slot from the moment its join request starts verification
+ * (before any DID resolution) until its socket closes or its join token expires, and one room slot from admission
+ * on. Releases are idempotent, so every exit path can release without double counting.
+ */
+export interface Slot {
+  release(): void
+}
+
+export class SlotPool {
+  private used = 0
+  constructor(readonly capacity: number) {}
+
+  get inUse(): number {
+    return this.used
+  }
+
+  tryAcquire(): Slot | null {
+    if (this.used >= this.capacity) return null
+    this.used++
+    let held = true
+    return {
+      release: () => {
+        if (!held) return
+        held = false
+        this.used--
+      },
+    }
+  }
+}
+
+/** One pool per room, created on demand and dropped when empty. */
+export class RoomSlots {
+  private readonly used = new Map<string, number>()
+  constructor(readonly perRoom: number) {}
+
+  inUse(room: string): number {
+    return this.used.get(room) ?? 0
+  }
+
+  get total(): number {
+    let n = 0
+    for (const v of this.used.values()) n += v
+    return n
+  }
+
+  tryAcquire(room: string): Slot | null {
+    const n = this.used.get(room) ?? 0
+    if (n >= this.perRoom) return null
+    this.used.set(room, n + 1)
+    let held = true
+    return {
+      release: () => {
+        if (!held) return
+        held = false
+        const m = (this.used.get(room) ?? 1) - 1
+        if (m <= 0) this.used.delete(room)
+        else this.used.set(room, m)
+      },
+    }
+  }
+}
+
+/** Releases several slots as one. */
+export function combine(...slots: Slot[]): Slot {
+  return { release: () => slots.forEach((s) => s.release()) }
+}

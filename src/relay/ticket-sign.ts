@@ -1,0 +1,11 @@
+/** Minting relay tickets (verification is browser-side: `src/auth/ticket.ts`). */
+import type { Keypair } from '@atproto/crypto'
+import { jsonToBase64Url, base64UrlEncode } from '../auth/jwt-parts.js'
+import { TICKET_TYP, type TicketClaims } from '../auth/ticket.js'
+
+export async function signTicket(key: Keypair, claims: TicketClaims): Promise<string> {
+  const head = jsonToBase64Url({ typ: TICKET_TYP, alg: key.jwtAlg })
+  const body = jsonToBase64Url(claims)
+  const sig = await key.sign(new TextEncoder().encode(`${head}.${body}`))
+  return `${head}.${body}.${base64UrlEncode(sig)}`
+}
