@@ -121,5 +121,5 @@ export function createDemoSchema(capacity: number = DEFAULT_CAPACITY): DemoSchem
   return { schema, Avatar, Crate, Transform }
 }
 
-/** The default schema and stores, for a game with one world: `addComponent(world, eid, Transform)`. */
+/** The default schema and stores, for a game with one world: `addComponent(world, eid, Avatar)`. */
 export const { schema: demoSchema, Avatar, Crate, Transform } = createDemoSchema()

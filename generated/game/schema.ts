@@ -98,5 +98,5 @@ export function createGameSchema(capacity: number = DEFAULT_CAPACITY): GameSchem
   return { schema, Color, Transform, Velocity }
 }
 
-/** The default schema and stores, for a game with one world: `addComponent(world, eid, Transform)`. */
+/** The default schema and stores, for a game with one world: `addComponent(world, eid, Color)`. */
 export const { schema: gameSchema, Color, Transform, Velocity } = createGameSchema()

@@ -169,7 +169,8 @@ export function emitSchemaModule(p: PackageModel, fingerprint: string, options: 
   L.push(`  return { schema${p.components.map((c) => `, ${c.name}`).join('')} }`)
   L.push('}')
   L.push('')
-  L.push('/** The default schema and stores, for a game with one world: `addComponent(world, eid, Transform)`. */')
+  const example = p.components[0]?.name ?? 'Component'
+  L.push(`/** The default schema and stores, for a game with one world: \`addComponent(world, eid, ${example})\`. */`)
   L.push(`export const { schema: ${p.stem}Schema${p.components.map((c) => `, ${c.name}`).join('')} } = create${Stem}Schema()`)
   L.push('')
   return L.join('\n')
