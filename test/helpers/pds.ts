@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { AtpAgent } from '@atproto/api'
-import { Secp256k1Keypair } from '@atproto/crypto'
+import { Secp256k1Keypair, type Keypair } from '@atproto/crypto'
 import { PDS, type ServerEnvironment } from '@atproto/pds'
 import { Database as PlcDatabase, PlcServer } from '@did-plc/server'
 
@@ -28,6 +28,11 @@ export interface TestAccount {
   password: string
   /** Logged-in password session against the test PDS. */
   agent: AtpAgent
+  /**
+   * The account's repo signing key (the `#atproto` key of its DID document), read from the PDS's actor store, so
+   * tests can mint service-auth tokens with arbitrary claims (expired, future `iat`, no `jti`, ...).
+   */
+  signingKey(): Promise<Keypair>
 }
 
 export interface TestPds {
@@ -37,6 +42,10 @@ export interface TestPds {
   pdsUrl: string
   /** Creates an account `<name>.test` (or the full handle if it already ends in `.test`) and logs in. */
   createAccount(name: string): Promise<TestAccount>
+  /** Resolves a handle to a DID through the PDS (`com.atproto.identity.resolveHandle`); undefined if unknown. */
+  resolveHandle(handle: string): Promise<string | undefined>
+  /** The running PDS, for tests that need its internals. */
+  server: PDS
   close(): Promise<void>
 }
 
@@ -102,8 +111,18 @@ export async function startTestPds(opts: StartTestPdsOptions = {}): Promise<Test
       const password = `pw-${randomBytes(8).toString('hex')}`
       const agent = new AtpAgent({ service: pdsUrl })
       const res = await agent.createAccount({ handle, password, email: `${handle}@example.test` })
-      return { did: res.data.did, handle: res.data.handle, password, agent }
+      const did = res.data.did
+      return { did, handle: res.data.handle, password, agent, signingKey: () => pds.ctx.actorStore.keypair(did) }
     },
+    async resolveHandle(handle: string) {
+      try {
+        const res = await new AtpAgent({ service: pdsUrl }).com.atproto.identity.resolveHandle({ handle })
+        return res.data.did
+      } catch {
+        return undefined
+      }
+    },
+    server: pds,
     async close() {
       await pds.destroy()
       await plc.destroy()
