@@ -1,0 +1,75 @@
+import type { BenchWorld } from '../world.js'
+
+/** One contender set up on one world: a sender and one receiver. */
+export interface ContenderInstance {
+  /**
+   * Everything the sender does for this tick (its change detection, if any, and encoding for one receiver).
+   * Returns the bytes that would go on the wire to that receiver this tick.
+   */
+  encode(): number
+  /** Everything the receiver does to apply what {@link encode} produced. */
+  decode(): void
+  /**
+   * Largest difference between the receiver's world and the source, in units of this contender's
+   * tolerance (≤ 1 is correct). Not timed.
+   */
+  check(): number
+  /** Extra per-scenario facts worth reporting (e.g. ack bytes). */
+  extras?(): Record<string, number | string | boolean>
+  dispose?(): void
+}
+
+export interface Contender {
+  /** Key used in results.json (`contender`). */
+  readonly name: string
+  /** One line for RESULTS.md: what exactly is measured. */
+  readonly description: string
+  /** `delta`: sends changes only; `full`: the whole state every tick. */
+  readonly kind: 'delta' | 'full'
+  /** Skip scenarios this contender cannot run (returns a reason), e.g. capacity limits. */
+  unsupported?(entities: number, moving: number): string | undefined
+  create(world: BenchWorld): ContenderInstance | Promise<ContenderInstance>
+}
+
+/** Per-field tolerances, in the order of FIELDS (x, y, z, yaw, vx, vz). */
+export type Tolerances = readonly [number, number, number, number, number, number]
+
+/** Exact float32 transport: the decoded value must be the same float32. */
+export const EXACT: Tolerances = [1e-9, 1e-9, 1e-9, 1e-9, 1e-9, 1e-9]
+
+const TWO_PI = 2 * Math.PI
+
+/**
+ * Max of |received - source| / tolerance over every entity and field. Yaw is compared on the circle.
+ * A float32 store holds values to ~6e-5 at 512 m, so half a float32 ulp of slack is added per value.
+ */
+export function maxError(
+  w: BenchWorld,
+  read: (i: number, eid: number, out: Float64Array) => void,
+  tol: Tolerances,
+): number {
+  const got = new Float64Array(6)
+  const src = new Float64Array(6)
+  let worst = 0
+  const T = w.Transform
+  const V = w.Velocity
+  for (let i = 0; i < w.entities; i++) {
+    const e = w.eids[i]
+    src[0] = T.x[e]
+    src[1] = T.y[e]
+    src[2] = T.z[e]
+    src[3] = T.yaw[e]
+    src[4] = V.x[e]
+    src[5] = V.z[e]
+    read(i, e, got)
+    for (let k = 0; k < 6; k++) {
+      let d = Math.abs(got[k] - src[k])
+      if (k === 3 && d > Math.PI) d = Math.abs(d - TWO_PI)
+      if (Number.isNaN(d)) return Infinity
+      const slack = Math.max(Math.abs(got[k]), Math.abs(src[k])) * 2 ** -24
+      const r = d <= slack ? 0 : (d - slack) / tol[k]
+      if (r > worst) worst = r
+    }
+  }
+  return worst
+}

@@ -1,0 +1,226 @@
+/**
+ * Group "encode": every contender on the same world, same process, same run. Per scenario (N × f) the
+ * world steps once per tick and every contender encodes then decodes that tick, in an order that rotates
+ * each tick (so no contender always runs first/last after the world step or another's garbage).
+ */
+import { contenders } from '../contenders/index.js'
+import type { Contender, ContenderInstance } from '../contenders/types.js'
+import { fmtInt, fmtRatio, fmtUs, mdTable, mean, median, percentile, round, textTable } from '../stats.js'
+import { createBenchWorld } from '../world.js'
+import type { BenchGroup, GroupContext, GroupOutput, Results, Target } from './types.js'
+
+export interface EncodeRow {
+  contender: string
+  entities: number
+  moving: number
+  bytesPerTick: number
+  encodeUsPerTick: number
+  decodeUsPerTick: number
+  correct: boolean
+  /** Worst |received − source| seen over all measured ticks, in units of the contender's tolerance. */
+  maxError: number
+  encodeUsP90: number
+  decodeUsP90: number
+  ticks: number
+  error?: string
+  extras?: Record<string, number | string | boolean>
+}
+
+export interface EncodeMeta {
+  ticks: number
+  warmup: number
+  /** The contender the ratios and targets are about ("ours", or "ours-codec" while ours is pending). */
+  subject: string
+  contenders: { name: string; kind: string; description: string }[]
+}
+
+const FULL = { entities: [100, 1000, 10000], moving: [0, 0.1, 1], ticks: 300, warmup: 60 }
+const QUICK = { entities: [100, 1000], moving: [0, 0.1, 1], ticks: 60, warmup: 15 }
+
+async function runScenario(list: Contender[], entities: number, moving: number, ticks: number, warmup: number, log: (s: string) => void): Promise<EncodeRow[]> {
+  const world = createBenchWorld(entities, moving)
+  const live: { c: Contender; inst: ContenderInstance | null; error?: string; bytes: number[]; enc: number[]; dec: number[]; err: number }[] = []
+  for (const c of list) {
+    const why = c.unsupported?.(entities, moving)
+    if (why) {
+      live.push({ c, inst: null, error: `skipped: ${why}`, bytes: [], enc: [], dec: [], err: NaN })
+      continue
+    }
+    try {
+      live.push({ c, inst: await c.create(world), bytes: [], enc: [], dec: [], err: 0 })
+    } catch (e) {
+      live.push({ c, inst: null, error: `setup failed: ${(e as Error).message}`, bytes: [], enc: [], dec: [], err: NaN })
+    }
+  }
+  const fail = (l: (typeof live)[number], e: unknown, where: string) => {
+    l.error = `${where} failed: ${(e as Error).message}`
+    l.inst?.dispose?.()
+    l.inst = null
+  }
+  for (let t = 0; t < warmup; t++) {
+    world.step()
+    for (const l of live) {
+      if (!l.inst) continue
+      try {
+        l.inst.encode()
+        l.inst.decode()
+      } catch (e) {
+        fail(l, e, 'warm-up')
+      }
+    }
+  }
+  const m = live.length
+  for (let t = 0; t < ticks; t++) {
+    world.step()
+    for (let k = 0; k < m; k++) {
+      const l = live[(k + t) % m]
+      const inst = l.inst
+      if (!inst) continue
+      try {
+        const t0 = performance.now()
+        const bytes = inst.encode()
+        const t1 = performance.now()
+        inst.decode()
+        const t2 = performance.now()
+        l.bytes.push(bytes)
+        l.enc.push((t1 - t0) * 1000)
+        l.dec.push((t2 - t1) * 1000)
+        const err = inst.check()
+        if (!(err <= l.err)) l.err = err
+      } catch (e) {
+        fail(l, e, 'tick')
+      }
+    }
+  }
+  const rows: EncodeRow[] = live.map((l) => {
+    const row: EncodeRow = {
+      contender: l.c.name,
+      entities,
+      moving,
+      bytesPerTick: round(mean(l.bytes), 1),
+      encodeUsPerTick: round(median(l.enc), 2),
+      decodeUsPerTick: round(median(l.dec), 2),
+      correct: !l.error && l.bytes.length === ticks && l.err <= 1,
+      maxError: round(l.err, 4),
+      encodeUsP90: round(percentile(l.enc, 0.9), 2),
+      decodeUsP90: round(percentile(l.dec, 0.9), 2),
+      ticks: l.bytes.length,
+    }
+    if (l.error) row.error = l.error
+    const extras = l.inst?.extras?.()
+    if (extras) row.extras = extras
+    l.inst?.dispose?.()
+    return row
+  })
+  log(`  ${fmtInt(entities).padStart(6)} entities, ${String(moving * 100).padStart(3)} % moving: ` + rows.map((r) => `${r.contender} ${fmtInt(r.bytesPerTick)} B ${fmtUs(r.encodeUsPerTick)} µs${r.correct ? '' : ' ✗'}`).join(' | '))
+  return rows
+}
+
+const key = (n: number, f: number) => `${n}_${f}`
+/** Contender name → ratio key fragment. */
+const OTHERS: [string, string][] = [
+  ['bitecs-soa-diff', 'bitecs_soa'], // the issue's "bitecs_soa" ratios are against SoA diff (the target's baseline)
+  ['bitecs-soa', 'bitecs_full'],
+  ['colyseus', 'colyseus'],
+  ['protobufjs', 'protobufjs'],
+  ['protobufjs-packed', 'protobufjs_packed'],
+  ['json', 'json'],
+]
+
+function ratiosAndTargets(rows: EncodeRow[], subject: string): { ratios: Record<string, number>; targets: Target[] } {
+  const find = (c: string, n: number, f: number) => rows.find((r) => r.contender === c && r.entities === n && r.moving === f && r.ticks > 0)
+  const ratios: Record<string, number> = {}
+  const scenarios = [...new Set(rows.map((r) => key(r.entities, r.moving)))]
+  for (const s of scenarios) {
+    const [n, f] = s.split('_').map(Number)
+    const me = find(subject, n, f)
+    if (!me) continue
+    for (const [c, k] of OTHERS) {
+      const o = find(c, n, f)
+      if (!o) continue
+      if (o.bytesPerTick > 0) ratios[`bytes_vs_${k}_${s}`] = round(me.bytesPerTick / o.bytesPerTick, 4)
+      if (o.encodeUsPerTick > 0) ratios[`encode_time_vs_${k === 'bitecs_soa' ? 'bitecs_diff' : k}_${s}`] = round(me.encodeUsPerTick / o.encodeUsPerTick, 4)
+      if (o.decodeUsPerTick > 0) ratios[`decode_time_vs_${k === 'bitecs_soa' ? 'bitecs_diff' : k}_${s}`] = round(me.decodeUsPerTick / o.decodeUsPerTick, 4)
+    }
+  }
+  const targets: Target[] = []
+  const sub = subject === 'ours' ? undefined : subject
+  const ratioTarget = (name: string, k: string, limit: number) => {
+    if (ratios[k] !== undefined) targets.push({ name, value: ratios[k], limit, unit: '×', met: ratios[k] <= limit, ...(sub ? { subject: sub } : {}) })
+  }
+  ratioTarget('bytes per tick ≤ 0.35 × bitECS SoA diff (1 000 entities, 10 % moving)', 'bytes_vs_bitecs_soa_1000_0.1', 0.35)
+  ratioTarget('bytes per tick ≤ 0.6 × Colyseus schema (1 000 entities, 10 % moving)', 'bytes_vs_colyseus_1000_0.1', 0.6)
+  ratioTarget('encode time ≤ 0.1 × bitECS SoA diff (1 000 entities, 10 % moving)', 'encode_time_vs_bitecs_diff_1000_0.1', 0.1)
+  ratioTarget('encode time ≤ 0.5 × Colyseus schema (1 000 entities, 10 % moving)', 'encode_time_vs_colyseus_1000_0.1', 0.5)
+  const big = find(subject, 10000, 0.1)
+  if (big) {
+    const ms = big.encodeUsPerTick / 1000
+    targets.push({ name: 'change detection + encode for one receiver ≤ 1 ms (10 000 entities, 10 % moving)', value: round(ms, 3), limit: 1, unit: 'ms', met: ms <= 1, ...(sub ? { subject: sub } : {}) })
+  }
+  return { ratios, targets }
+}
+
+export const encodeGroup: BenchGroup<EncodeRow[], EncodeMeta> = {
+  name: 'encode',
+  title: 'Bytes and CPU per tick, side by side',
+  inQuick: true,
+  async run(ctx: GroupContext): Promise<GroupOutput<EncodeRow[], EncodeMeta>> {
+    const cfg = ctx.quick ? QUICK : FULL
+    const rows: EncodeRow[] = []
+    for (const n of cfg.entities) for (const f of cfg.moving) rows.push(...(await runScenario(contenders, n, f, cfg.ticks, cfg.warmup, ctx.log)))
+    const subject = rows.some((r) => r.contender === 'ours' && r.ticks > 0) ? 'ours' : 'ours-codec'
+    const { ratios, targets } = ratiosAndTargets(rows, subject)
+    return {
+      result: rows,
+      meta: {
+        ticks: cfg.ticks,
+        warmup: cfg.warmup,
+        subject,
+        contenders: contenders.map((c) => ({ name: c.name, kind: c.kind, description: c.description })),
+      },
+      ratios,
+      targets,
+    }
+  },
+  table(rows) {
+    return textTable(
+      ['contender', 'entities', 'moving', 'B/tick', 'enc µs', 'dec µs', 'correct'],
+      rows.map((x) => [x.contender, x.entities, `${x.moving * 100} %`, fmtInt(x.bytesPerTick), fmtUs(x.encodeUsPerTick), fmtUs(x.decodeUsPerTick), x.correct ? 'yes' : `NO${x.error ? ` (${x.error})` : ` (err ${x.maxError}×tol)`}`]),
+    )
+  },
+  markdown(all_rows, meta, all: Results) {
+    const r = { rows: all_rows, ticks: meta?.ticks ?? NaN, warmup: meta?.warmup ?? NaN, subject: meta?.subject ?? 'ours', contenders: meta?.contenders ?? [] }
+    const out: string[] = []
+    out.push(`${r.ticks} measured ticks per scenario after ${r.warmup} warm-up ticks; bytes = mean per tick, times = median µs per tick (p90 in results.json). ` +
+      `Ratios are "${r.subject}" ÷ other, from the same run.`)
+    out.push('')
+    out.push('Contenders:')
+    for (const c of r.contenders) out.push(`- **${c.name}** (${c.kind}): ${c.description}`)
+    out.push('')
+    const scen = [...new Set(r.rows.map((x) => key(x.entities, x.moving)))]
+    for (const s of scen) {
+      const [n, f] = s.split('_').map(Number)
+      const rows = r.rows.filter((x) => x.entities === n && x.moving === f)
+      const me = rows.find((x) => x.contender === r.subject)
+      out.push(`### ${fmtInt(n)} entities, ${f * 100} % moving`)
+      out.push('')
+      out.push(
+        mdTable(
+          ['contender', 'bytes/tick', 'encode µs', 'decode µs', 'correct', `${r.subject} bytes ÷`, `${r.subject} encode ÷`],
+          rows.map((x) => [
+            x.contender === r.subject ? `**${x.contender}**` : x.contender,
+            fmtInt(x.bytesPerTick),
+            fmtUs(x.encodeUsPerTick),
+            fmtUs(x.decodeUsPerTick),
+            x.correct ? 'yes' : `**NO**${x.error ? ` (${x.error})` : ` (max error ${x.maxError} × tolerance)`}`,
+            me && x !== me && x.bytesPerTick > 0 ? fmtRatio(me.bytesPerTick / x.bytesPerTick) : '',
+            me && x !== me && x.encodeUsPerTick > 0 ? fmtRatio(me.encodeUsPerTick / x.encodeUsPerTick) : '',
+          ]),
+        ),
+      )
+      out.push('')
+    }
+    void all
+    return out.join('\n')
+  },
+}

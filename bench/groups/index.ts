@@ -1,0 +1,8 @@
+import { encodeGroup } from './encode.js'
+import type { BenchGroup } from './types.js'
+
+/**
+ * Every group `npm run bench` knows, in run order. A new group (e.g. "webrtc", "relay") is one module
+ * implementing {@link BenchGroup}, added here; results.json keeps the groups a run did not select.
+ */
+export const groups: BenchGroup<any, any>[] = [encodeGroup]
