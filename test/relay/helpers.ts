@@ -130,3 +130,19 @@ export function memoryLogger(): { logger: Logger; text(): string } {
   })
   return { logger: pino({ level: 'debug' }, stream), text: () => chunks.join('') }
 }
+
+/**
+ * Runs a join that must be refused with `code`: asserts the code (and status), that exactly one refusal with that
+ * code was counted, and that the relay's state (sockets, rooms, slots, pending admissions) did not change.
+ */
+export async function refused(relay: Relay, code: string, doJoin: () => Promise<JoinResponse>, status?: number): Promise<JoinResponse> {
+  const before = relay.stats()
+  const count = await relay.metrics.value('bitecs_relay_refusals_total', { code })
+  const r = await doJoin()
+  expect(r.body.error, JSON.stringify(r.body)).toBe(code)
+  expect(typeof r.body.message).toBe('string')
+  if (status !== undefined) expect(r.status).toBe(status)
+  expect(relay.stats()).toEqual(before)
+  expect(await relay.metrics.value('bitecs_relay_refusals_total', { code })).toBe(count + 1)
+  return r
+}
