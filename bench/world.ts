@@ -8,7 +8,7 @@
  * Positions stay within ±512 m. Idle entities never change.
  */
 import { addComponent, addEntity, createWorld, type World } from 'bitecs'
-import { TransformDef, VelocityDef, type TransformStore, type VelocityStore } from './schema.js'
+import { createGameSchema, type GameSchema, type TransformStore, type VelocityStore } from './schema.js'
 
 export const TICK_HZ = 30
 const DT = 1 / TICK_HZ
@@ -44,6 +44,8 @@ export interface BenchWorld {
   /** Source stores, indexed by eid. Never cache their columns: a network may resize them in place. */
   readonly Transform: TransformStore
   readonly Velocity: VelocityStore
+  /** The generated schema owning these stores (Color, Transform, Velocity), for a network on {@link world}. */
+  readonly game: GameSchema
   /** Eids that changed in the last {@link step} (every walker, every tick while walking). */
   readonly moved: Uint32Array
   /** One tick of motion. */
@@ -61,8 +63,8 @@ export function createBenchWorld(entities: number, moving: number, seed = 0x5eed
   for (let i = 0; i < entities; i++) eids[i] = addEntity(world)
   let maxEid = 0
   for (const e of eids) maxEid = Math.max(maxEid, e)
-  const Transform = TransformDef.createStore(maxEid + 1)
-  const Velocity = VelocityDef.createStore(maxEid + 1)
+  const game = createGameSchema(maxEid + 1)
+  const { Transform, Velocity } = game
   for (let i = 0; i < entities; i++) {
     const e = eids[i]
     addComponent(world, e, Transform)
@@ -100,6 +102,7 @@ export function createBenchWorld(entities: number, moving: number, seed = 0x5eed
     eids,
     Transform,
     Velocity,
+    game,
     moved: walkers.length > 0 ? walkers : none,
     get tick() {
       return tick

@@ -32,7 +32,7 @@ function make(diff: boolean) {
       decode() {
         deserialize(packet)
       },
-      check() {
+      check(abs) {
         return maxError(
           w,
           (_i, e, out) => {
@@ -44,6 +44,7 @@ function make(diff: boolean) {
             out[5] = rxV.z[e]
           },
           tol,
+          abs,
         )
       },
     }

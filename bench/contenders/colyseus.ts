@@ -72,7 +72,7 @@ function create(w: BenchWorld): ContenderInstance {
     decode() {
       if (packet.byteLength > 0) decoder.decode(packet)
     },
-    check() {
+    check(abs) {
       return maxError(
         w,
         (i, _e, out) => {
@@ -85,6 +85,7 @@ function create(w: BenchWorld): ContenderInstance {
           out[5] = ent.velocity.z
         },
         EXACT,
+        abs,
       )
     },
   }

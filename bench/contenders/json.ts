@@ -53,7 +53,7 @@ function create(w: BenchWorld): ContenderInstance {
         rx.vz[e] = m.vz
       }
     },
-    check: () =>
+    check: (abs: Float64Array) =>
       maxError(
         w,
         (_i, e, out) => {
@@ -65,6 +65,7 @@ function create(w: BenchWorld): ContenderInstance {
           out[5] = rx.vz[e]
         },
         EXACT,
+        abs,
       ),
   }
 }

@@ -53,17 +53,18 @@ function create(w: BenchWorld): ContenderInstance {
   return {
     encode() {
       let changed = 0
+      const eids = w.eids
       for (let c = 0; c < tracked.length; c++) {
         const t = tracked[c]
         const store = t.store()
         for (let f = 0; f < t.names.length; f++) {
-          const col = store[t.names[f]]
+          const col = store[t.names[f]] as Float32Array
           const raw = t.raw[f]
           const wire = t.wire[f]
           const toWire = t.toWire[f]
           const bit = 1 << f
           for (let i = 0; i < n; i++) {
-            const v = col[w.eids[i]]
+            const v = col[eids[i]]
             if (v === raw[i]) continue
             raw[i] = v
             const q = toWire(v)
@@ -107,7 +108,7 @@ function create(w: BenchWorld): ContenderInstance {
         if (mv) VelocityDef.decode(r, rxV, e, mv)
       }
     },
-    check() {
+    check(abs) {
       return maxError(
         w,
         (_i, e, out) => {
@@ -119,6 +120,7 @@ function create(w: BenchWorld): ContenderInstance {
           out[5] = rxV.z[e]
         },
         tol,
+        abs,
       )
     },
   }

@@ -37,7 +37,7 @@ interface EntityMsg {
 function receiver(w: BenchWorld) {
   const cap = w.Transform.x.length
   const rx = { x: new Float32Array(cap), y: new Float32Array(cap), z: new Float32Array(cap), yaw: new Float32Array(cap), vx: new Float32Array(cap), vz: new Float32Array(cap) }
-  const check = () =>
+  const check = (abs: Float64Array) =>
     maxError(
       w,
       (_i, e, out) => {
@@ -49,6 +49,7 @@ function receiver(w: BenchWorld) {
         out[5] = rx.vz[e]
       },
       EXACT,
+      abs,
     )
   return { rx, check }
 }

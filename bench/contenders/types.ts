@@ -11,9 +11,9 @@ export interface ContenderInstance {
   decode(): void
   /**
    * Largest difference between the receiver's world and the source, in units of this contender's
-   * tolerance (≤ 1 is correct). Not timed.
+   * tolerance (≤ 1 is correct). Also raises `abs[k]` to the worst absolute error of field k (FIELDS order). Not timed.
    */
-  check(): number
+  check(abs: Float64Array): number
   /** Extra per-scenario facts worth reporting (e.g. ack bytes). */
   extras?(): Record<string, number | string | boolean>
   dispose?(): void
@@ -47,6 +47,7 @@ export function maxError(
   w: BenchWorld,
   read: (i: number, eid: number, out: Float64Array) => void,
   tol: Tolerances,
+  abs?: Float64Array,
 ): number {
   const got = new Float64Array(6)
   const src = new Float64Array(6)
@@ -66,6 +67,7 @@ export function maxError(
       let d = Math.abs(got[k] - src[k])
       if (k === 3 && d > Math.PI) d = Math.abs(d - TWO_PI)
       if (Number.isNaN(d)) return Infinity
+      if (abs && d > abs[k]) abs[k] = d
       const slack = Math.max(Math.abs(got[k]), Math.abs(src[k])) * 2 ** -24
       const r = d <= slack ? 0 : (d - slack) / tol[k]
       if (r > worst) worst = r
