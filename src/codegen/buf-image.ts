@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
+import { dirname, isAbsolute, join, relative } from 'node:path'
 import { fromBinary } from '@bufbuild/protobuf'
 import { FileDescriptorSetSchema, type FileDescriptorSet } from '@bufbuild/protobuf/wkt'
 import { CodegenError, type ProtoDiagnostic } from './errors.js'
@@ -18,6 +18,12 @@ export interface CompiledProtos {
   wsDir: string
   /** How to show a compiled file to the user (path relative to the current directory). */
   displayOf(file: string): string
+}
+
+/** A path as shown in messages: relative to the current directory when inside it, else absolute. */
+export function displayPath(abs: string): string {
+  const rel = relative(process.cwd(), abs)
+  return toPosix(rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? abs : rel)
 }
 
 interface BufJsonError {
@@ -50,7 +56,7 @@ export function compileProtos(protoDir: string, userFiles: string[], workDir: st
   })
   const display = (rel: string): string => {
     const abs = sources.get(rel)
-    return abs ? toPosix(relative(process.cwd(), abs) || abs) : rel
+    return abs ? displayPath(abs) : rel
   }
   if (res.error) throw res.error
   if (res.status !== 0 || !existsSync(image)) {
@@ -68,9 +74,9 @@ export function compileProtos(protoDir: string, userFiles: string[], workDir: st
       }
       if (parsed?.message) {
         diagnostics.push({ file: parsed.path ? display(toPosix(parsed.path)) : protoDir, line: parsed.start_line, column: parsed.start_column, message: parsed.message })
-      } else diagnostics.push({ file: toPosix(relative(process.cwd(), protoDir) || '.'), message: t })
+      } else diagnostics.push({ file: displayPath(protoDir), message: t })
     }
-    if (diagnostics.length === 0) diagnostics.push({ file: protoDir, message: `buf exited with status ${res.status}` })
+    if (diagnostics.length === 0) diagnostics.push({ file: displayPath(protoDir), message: `buf exited with status ${res.status}` })
     throw new CodegenError(diagnostics)
   }
   const set = fromBinary(FileDescriptorSetSchema, readFileSync(image))

@@ -25,19 +25,23 @@ function importPath(fromOut: string, file: string): string {
   return rel.startsWith('.') ? rel : `./${rel}`
 }
 
-/** Names the module exports; the validator refuses schemas where two collide. */
-export function exportedNames(p: PackageModel): string[] {
-  const Stem = capitalize(p.stem)
-  return [
-    `${p.stem}Schema`, `${p.stem}Fingerprint`, `create${Stem}Schema`, `${Stem}Schema`, 'DEFAULT_CAPACITY',
-    ...p.components.flatMap((c) => [c.name, `${c.name}Def`, `${c.name}Store`]),
-    ...p.events.map((e) => e.name),
-  ]
+/** A top-level name the schema module declares, and the message it comes from (if any). */
+export interface DeclaredName {
+  name: string
+  /** Full name of the component or event message that produces it. */
+  owner?: string
 }
 
-/** Private names the module declares (may not be used by messages either). */
-export function internalNames(p: PackageModel): string[] {
-  return ['messageFieldCodec', ...p.files.map(moduleAlias)]
+/** Every top-level name the module declares or imports (the generator refuses schemas where two collide). */
+export function declaredNames(p: PackageModel): DeclaredName[] {
+  const Stem = capitalize(p.stem)
+  return [
+    ...['defineComponent', 'defineEvent', 'defineSchema', 'ComponentDef', 'EventDef', 'ObjectCodec', 'Schema', 'messageFieldCodec'].map((name) => ({ name })),
+    ...p.files.map((f) => ({ name: moduleAlias(f) })),
+    ...[`${p.stem}Schema`, `${p.stem}Fingerprint`, `create${Stem}Schema`, `${Stem}Schema`, 'DEFAULT_CAPACITY'].map((name) => ({ name })),
+    ...p.components.flatMap((c) => [c.name, `${c.name}Def`, `${c.name}Store`].map((name) => ({ name, owner: c.fullName }))),
+    ...p.events.map((e) => ({ name: e.name, owner: e.fullName })),
+  ]
 }
 
 function quantizeDoc(where: string, q: QuantizeOptions): string {

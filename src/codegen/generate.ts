@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { compileProtos, PROVIDED_FILES } from './buf-image.js'
+import { compileProtos, displayPath, PROVIDED_FILES } from './buf-image.js'
 import { collectProtoFiles } from './collect.js'
-import { emitSchemaModule, exportedNames, internalNames, type EmitOptions } from './emit-schema-module.js'
+import { declaredNames, emitSchemaModule, type DeclaredName, type EmitOptions } from './emit-schema-module.js'
 import { CodegenError, type ProtoDiagnostic } from './errors.js'
 import { fingerprintOf } from './fingerprint.js'
 import { reflectSchema } from './load-schema.js'
@@ -35,21 +35,22 @@ export interface GenerateResult {
   upToDate: boolean
 }
 
-/** Names generated code imports from the runtime; a message may not take them. */
-const RUNTIME_NAMES = ['defineComponent', 'defineEvent', 'defineSchema', 'ComponentDef', 'EventDef', 'ObjectCodec', 'Schema']
-
 function checkNames(packages: PackageModel[], tsProtoFiles: ReadonlyMap<string, string>, displayOf: (f: string) => string, diagnostics: ProtoDiagnostic[]): void {
   for (const p of packages) {
-    const seen = new Set<string>(RUNTIME_NAMES)
-    for (const name of [...internalNames(p), ...exportedNames(p)]) {
-      if (seen.has(name)) {
-        const culprit = [...p.components, ...p.events].find((x) => name === x.name || name.startsWith(x.name))
-        diagnostics.push({
-          file: displayOf(culprit?.file ?? p.files[0]), line: culprit?.loc?.line, column: culprit?.loc?.column,
-          message: `the generated module ${p.outPath} would declare \`${name}\` twice; rename ${culprit ? `message ${culprit.fullName}` : 'the message'}`,
-        })
+    const seen = new Map<string, DeclaredName>()
+    const messages = new Map([...p.components, ...p.events].map((x) => [x.fullName, x]))
+    for (const d of declaredNames(p)) {
+      const first = seen.get(d.name)
+      if (!first) {
+        seen.set(d.name, d)
+        continue
       }
-      seen.add(name)
+      const culprit = messages.get(d.owner ?? first.owner ?? '')
+      const by = (x: DeclaredName): string => (x.owner ? `message ${x.owner}` : 'the generated code itself')
+      diagnostics.push({
+        file: displayOf(culprit?.file ?? p.files[0]), line: culprit?.loc?.line, column: culprit?.loc?.column,
+        message: `${culprit?.fullName ?? d.name}: the generated module ${p.outPath} would declare \`${d.name}\` twice (for ${by(first)} and for ${by(d)}); rename the message`,
+      })
     }
     if (tsProtoFiles.has(p.outPath)) {
       diagnostics.push({ file: displayOf(p.files[0]), message: `the schema module of package ${p.pkg || p.stem} (${p.outPath}) would overwrite the messages generated from a .proto of the same path; rename that file` })
@@ -63,9 +64,9 @@ function byPosition(a: ProtoDiagnostic, b: ProtoDiagnostic): number {
 
 /** Produces every output file in memory; throws {@link CodegenError} on bad input before anything is written. */
 export function buildOutputs(protoDir: string, options: EmitOptions = {}): Map<string, string> {
-  if (!existsSync(protoDir) || !statSync(protoDir).isDirectory()) throw new CodegenError([{ file: protoDir, message: 'proto directory not found' }])
+  if (!existsSync(protoDir) || !statSync(protoDir).isDirectory()) throw new CodegenError([{ file: displayPath(protoDir), message: 'proto directory not found' }])
   const userFiles = collectProtoFiles(protoDir)
-  if (userFiles.length === 0) throw new CodegenError([{ file: protoDir, message: 'no .proto files found' }])
+  if (userFiles.length === 0) throw new CodegenError([{ file: displayPath(protoDir), message: 'no .proto files found' }])
   const work = mkdtempSync(join(tmpdir(), 'bitecs-multiuser-gen-'))
   try {
     const compiled = compileProtos(protoDir, userFiles, work)

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest'
+import { buildOutputs, CodegenError } from '../../src/codegen/index.js'
+import { ErrorCode, MultiuserError } from '../../src/protocol/index.js'
+import { HEAD, protoDir } from './helpers.js'
+
+/** Generates from one file `x.proto` and returns the error (fails if there is none). */
+function errorOf(src: string): CodegenError {
+  const dir = protoDir({ 'x.proto': src })
+  try {
+    buildOutputs(dir)
+  } catch (e) {
+    expect(e).toBeInstanceOf(CodegenError)
+    expect(e).toBeInstanceOf(MultiuserError)
+    expect((e as CodegenError).code).toBe(ErrorCode.SCHEMA_INVALID)
+    // The location is the user's file (absolute here: the temp dir is outside the cwd).
+    for (const d of (e as CodegenError).diagnostics) expect(d.file).toBe(`${dir}/x.proto`)
+    return e as CodegenError
+  }
+  throw new Error('expected a CodegenError')
+}
+
+const delta = (body: string): string => `${HEAD}message Player {\n  option (multiuser.component) = { sync: DELTA };\n${body}\n}\n`
+const reliable = (body: string): string => `${HEAD}message Player {\n  option (multiuser.component) = { sync: RELIABLE };\n${body}\n}\n`
+
+describe('schema validation (SCHEMA_INVALID, file:line:col, message and field named)', () => {
+  const unstorable: Array<[string, string]> = [
+    ['string name = 1;', 'a string'],
+    ['bytes name = 1;', 'bytes'],
+    ['repeated float name = 1;', 'a repeated field'],
+    ['Other name = 1;', 'a nested message'],
+    ['map<string, float> name = 1;', 'a map'],
+  ]
+  for (const [decl, what] of unstorable) {
+    it(`a DELTA component with ${what} → suggests sync: RELIABLE or an event`, () => {
+      const e = errorOf(delta(`  float x = 1;\n  ${decl.replace('= 1', '= 2')}`) + 'message Other { float v = 1; }\n')
+      expect(e.diagnostics).toHaveLength(1)
+      const d = e.diagnostics[0]
+      expect([d.line, d.column]).toEqual([7, 3])
+      expect(d.message).toContain('t.Player.name')
+      expect(d.message).toContain(`this field is ${what}`)
+      expect(d.message).toContain('sync: RELIABLE')
+      expect(d.message).toContain('event')
+      expect(e.message).toMatch(/x\.proto:7:3: t\.Player\.name: /)
+    })
+    it(`a RELIABLE component may hold ${what}`, () => {
+      expect(() => buildOutputs(protoDir({ 'x.proto': reliable(`  ${decl}`) + 'message Other { float v = 1; }\n' }))).not.toThrow()
+    })
+  }
+
+  it('int64 in a DELTA component → suggests int32 or double', () => {
+    for (const t of ['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']) {
+      const e = errorOf(delta(`  ${t} big = 1;`))
+      expect(e.message).toMatch(new RegExp(`x\\.proto:6:3: t\\.Player\\.big: .*64-bit integer \\(${t}\\).*int32.*double`))
+    }
+  })
+
+  const quantize = (opts: string, type = 'float'): string => delta(`  ${type} x = 1 [(multiuser.quantize) = { ${opts} }];`)
+  it('quantize with min >= max', () => {
+    expect(errorOf(quantize('min: 5, max: 5, precision: 0.1')).message).toMatch(/x\.proto:6:\d+: t\.Player\.x: quantize needs min < max \(got min 5, max 5\)/)
+    expect(errorOf(quantize('min: 6, max: 5, precision: 0.1')).message).toContain('min < max')
+  })
+  it('quantize with precision <= 0', () => {
+    expect(errorOf(quantize('min: 0, max: 5, precision: 0')).message).toMatch(/t\.Player\.x: quantize precision must be > 0 \(got 0\)/)
+    expect(errorOf(quantize('min: 0, max: 5, precision: -1')).message).toContain('precision must be > 0')
+  })
+  it('quantize with bits > 32, or a precision needing more than 32 bits', () => {
+    expect(errorOf(quantize('min: 0, max: 5, bits: 33')).message).toMatch(/t\.Player\.x: quantize bits must be an integer in 1\.\.32 \(got 33\)/)
+    expect(errorOf(quantize('min: 0, max: 1e9, precision: 0.001')).message).toMatch(/t\.Player\.x: .*more than 32/)
+  })
+  it('quantize on a non-numeric field', () => {
+    expect(errorOf(quantize('min: 0, max: 1, bits: 1', 'bool')).message).toMatch(/t\.Player\.x: quantize applies to numeric fields only/)
+    const e = errorOf(reliable('  string x = 1 [(multiuser.quantize) = { min: 0, max: 1, bits: 3 }];'))
+    expect(e.message).toMatch(/x\.proto:6:\d+: t\.Player\.x: quantize applies to numeric fields only \(this field is a string\)/)
+  })
+  it('more than 31 fields', () => {
+    const fields = Array.from({ length: 32 }, (_, i) => `  float f${i} = ${i + 1};`).join('\n')
+    expect(errorOf(delta(fields)).message).toMatch(/x\.proto:4:1: t\.Player: a component has at most 31 fields \(has 32\)/)
+    expect(() => buildOutputs(protoDir({ 'x.proto': delta(fields.split('\n').slice(0, 31).join('\n')) }))).not.toThrow()
+  })
+  it('oneof, negative enum values, bad and duplicate ids, colliding names', () => {
+    expect(errorOf(delta('  oneof k { float a = 1; float b = 2; }')).message).toContain('t.Player.a: oneof fields are not supported')
+    expect(errorOf(`${HEAD}enum E { Z = 0; N = -1; }\n` + delta('  E e = 1;').slice(HEAD.length)).message).toContain('negative values')
+    expect(errorOf(`${HEAD}message A { option (multiuser.component) = { id: 70000 }; float x = 1; }`).message).toContain('component id must be 1..65535')
+    expect(errorOf(`${HEAD}message A { option (multiuser.component) = { id: 3 }; float x = 1; }\nmessage B { option (multiuser.component) = { id: 3 }; float x = 1; }`).message).toContain('component id 3 is already used by t.A')
+    expect(errorOf(`${HEAD}message Foo { option (multiuser.component) = {}; float x = 1; }\nmessage FooDef { string a = 1; }`).message).toContain('would declare `FooDef` twice')
+  })
+  it('reports every problem at once, in file order', () => {
+    const e = errorOf(delta('  string a = 1;\n  bytes b = 2;\n  float c = 3 [(multiuser.quantize) = { min: 1, max: 0, precision: 1 }];'))
+    expect(e.diagnostics.map((d) => d.line)).toEqual([6, 7, 8])
+  })
+  it('a syntax error is reported as file:line:col', () => {
+    const e = errorOf(`${HEAD}message P {\n  float x = 1\n  float y = 2;\n}\n`)
+    expect(e.diagnostics[0]).toMatchObject({ line: 6, column: 3 })
+    expect(e.message).toMatch(/x\.proto:6:3: /)
+  })
+  it('an import that does not exist is reported', () => {
+    expect(errorOf(`${HEAD}import "nope/missing.proto";\nmessage P { string s = 1; }`).message).toMatch(/x\.proto:4:1: imported file does not exist/)
+  })
+})
