@@ -24,15 +24,15 @@ function fillRandom(def: ComponentDef<ComponentStore>, store: ComponentStore, se
   let x = seed
   for (const f of def.fields) {
     x = (x * 1103515245 + 12345) >>> 0
-    const col = store[f.name] as unknown[] & ArrayLike<number>
     if (f.kind === 'object') {
+      const col = store[f.name] as unknown[]
       if (f.name === 'displayName') col[EID] = `name-${x}`
       else if (f.name === 'avatar') col[EID] = new Uint8Array([x & 255, 1, 2, 3])
       else if (f.name === 'badges') col[EID] = [x, 1, 2]
       else if (f.name === 'spawn') col[EID] = { x: 1, y: 2, z: 3 }
       else if (f.name === 'stats') col[EID] = { a: x & 0xffff }
       else col[EID] = x
-    } else (col as unknown as Float64Array)[EID] = (x % 1000) - 500
+    } else (store[f.name] as Float64Array)[EID] = (x % 1000) - 500
   }
 }
 
