@@ -1,0 +1,150 @@
+/**
+ * `bitecs-multiuser relay [options]`: runs the relay until SIGINT/SIGTERM.
+ * `bitecs-multiuser relay gen-key`: prints a new hex P-256 key for `--signing-key-file` / BITECS_RELAY_SIGNING_KEY.
+ * Every flag has an environment variable (flag name upper-cased, `BITECS_RELAY_` prefix); flags win.
+ */
+import { parseArgs } from 'node:util'
+import { createRelay } from './relay.js'
+import { RELAY_DEFAULTS, type AuthMode, type RelayOptions } from './options.js'
+import { generateRelayKeyHex, readRelayKeyFile } from './relay-key.js'
+import { createLogger } from './logger.js'
+import type { IceServer } from '../auth/types.js'
+
+/** CLI flags: name -> [type, env var, help, default shown]. */
+const FLAGS = {
+  port: ['string', 'BITECS_RELAY_PORT', 'TCP port', '8787'],
+  host: ['string', 'BITECS_RELAY_HOST', 'interface to bind', RELAY_DEFAULTS.host],
+  'public-url': ['string', 'BITECS_RELAY_PUBLIC_URL', 'URL clients reach the relay at', 'http://localhost:<port>'],
+  'service-did': ['string', 'BITECS_RELAY_SERVICE_DID', 'relay DID', 'did:web:<host of public-url>'],
+  'service-id': ['string', 'BITECS_RELAY_SERVICE_ID', 'service entry id (tokens may use aud=<did>#<id>)', RELAY_DEFAULTS.serviceId],
+  auth: ['string', 'BITECS_RELAY_AUTH', 'required | optional | off', RELAY_DEFAULTS.auth],
+  'plc-url': ['string', 'BITECS_RELAY_PLC_URL', 'PLC directory', RELAY_DEFAULTS.plcUrl],
+  lxm: ['string', 'BITECS_RELAY_LXM', 'method name tokens must be scoped to', RELAY_DEFAULTS.lxm],
+  'allow-missing-lxm': ['boolean', 'BITECS_RELAY_ALLOW_MISSING_LXM', 'accept tokens without lxm', 'false'],
+  'allow-private-did-hosts': ['boolean', 'BITECS_RELAY_ALLOW_PRIVATE_DID_HOSTS', 'resolve did:web on private addresses (tests only)', 'false'],
+  'max-peers': ['string', 'BITECS_RELAY_MAX_PEERS', 'relay-wide peer slots', String(RELAY_DEFAULTS.maxPeers)],
+  'max-peers-per-room': ['string', 'BITECS_RELAY_MAX_PEERS_PER_ROOM', 'peers per room', String(RELAY_DEFAULTS.maxPeersPerRoom)],
+  'max-concurrent-handshakes': ['string', 'BITECS_RELAY_MAX_CONCURRENT_HANDSHAKES', 'joins verified at once', 'max-peers / 4'],
+  'clock-skew': ['string', 'BITECS_RELAY_CLOCK_SKEW', 'allowed iat skew, seconds', String(RELAY_DEFAULTS.clockSkewSec)],
+  'max-token-lifetime': ['string', 'BITECS_RELAY_MAX_TOKEN_LIFETIME', 'longest token lifetime, seconds', String(RELAY_DEFAULTS.maxTokenLifetimeSec)],
+  'join-token-ttl': ['string', 'BITECS_RELAY_JOIN_TOKEN_TTL', 'join token lifetime, seconds', String(RELAY_DEFAULTS.joinTokenTtlSec)],
+  'ticket-ttl': ['string', 'BITECS_RELAY_TICKET_TTL', 'ticket lifetime, seconds', String(RELAY_DEFAULTS.ticketTtlSec)],
+  'no-verify-handles': ['boolean', 'BITECS_RELAY_NO_VERIFY_HANDLES', 'never resolve handles (rosters carry DIDs only)', 'false'],
+  'peerjs-path': ['string', 'BITECS_RELAY_PEERJS_PATH', 'PeerJS path under the public URL path', RELAY_DEFAULTS.peerjsPath],
+  'peerjs-key': ['string', 'BITECS_RELAY_PEERJS_KEY', 'PeerJS key', RELAY_DEFAULTS.peerjsKey],
+  'ice-servers': ['string', 'BITECS_RELAY_ICE_SERVERS', 'JSON array of ICE servers for clients', JSON.stringify(RELAY_DEFAULTS.iceServers)],
+  'signing-key-file': ['string', 'BITECS_RELAY_SIGNING_KEY_FILE', 'file holding a hex P-256 key (relay gen-key)', 'generated in memory'],
+  'log-level': ['string', 'BITECS_RELAY_LOG_LEVEL', 'pino level', 'info'],
+  help: ['boolean', '', 'this help', ''],
+} as const
+
+type Flag = keyof typeof FLAGS
+
+export function usage(): string {
+  const lines = Object.entries(FLAGS).map(([name, [, env, help, def]]) => `  --${name.padEnd(26)} ${help}${def ? ` (default ${def})` : ''}${env ? `  [${env}]` : ''}`)
+  return [
+    'usage: bitecs-multiuser relay [options]     run the signaling relay',
+    '       bitecs-multiuser relay gen-key       print a new hex P-256 signing key',
+    '',
+    ...lines,
+    '  BITECS_RELAY_SIGNING_KEY                   hex P-256 key (instead of --signing-key-file)',
+  ].join('\n')
+}
+
+const int = (name: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0) throw new TypeError(`--${name} must be a non-negative integer, got ${v}`)
+  return n
+}
+
+/** Parses CLI args + environment into relay options. Exported for tests. */
+export async function optionsFromArgs(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ options: RelayOptions; help: boolean }> {
+  const { values } = parseArgs({
+    args,
+    options: Object.fromEntries(Object.entries(FLAGS).map(([k, [type]]) => [k, { type }])) as Record<Flag, { type: 'string' | 'boolean' }>,
+    strict: true,
+    allowPositionals: false,
+  })
+  const get = (name: Flag): string | undefined => {
+    const v = (values as Record<string, string | boolean | undefined>)[name]
+    if (v !== undefined) return String(v)
+    const envName = FLAGS[name][1]
+    return envName ? env[envName] : undefined
+  }
+  const bool = (name: Flag) => /^(1|true|yes)$/i.test(get(name) ?? '')
+  const auth = get('auth')
+  if (auth !== undefined && !['required', 'optional', 'off'].includes(auth)) throw new TypeError(`--auth must be required, optional or off`)
+  let iceServers: IceServer[] | undefined
+  const ice = get('ice-servers')
+  if (ice !== undefined) {
+    const parsed: unknown = JSON.parse(ice)
+    if (!Array.isArray(parsed)) throw new TypeError('--ice-servers must be a JSON array')
+    iceServers = parsed as IceServer[]
+  }
+  const keyFile = get('signing-key-file')
+  const signingKey = keyFile ? await readRelayKeyFile(keyFile) : env.BITECS_RELAY_SIGNING_KEY || undefined
+  const options: RelayOptions = {
+    port: int('port', get('port')) ?? 8787,
+    host: get('host'),
+    publicUrl: get('public-url'),
+    serviceDid: get('service-did'),
+    serviceId: get('service-id'),
+    auth: auth as AuthMode | undefined,
+    plcUrl: get('plc-url'),
+    lxm: get('lxm'),
+    allowMissingLxm: bool('allow-missing-lxm'),
+    allowPrivateDidHosts: bool('allow-private-did-hosts'),
+    maxPeers: int('max-peers', get('max-peers')),
+    maxPeersPerRoom: int('max-peers-per-room', get('max-peers-per-room')),
+    maxConcurrentHandshakes: int('max-concurrent-handshakes', get('max-concurrent-handshakes')),
+    clockSkewSec: int('clock-skew', get('clock-skew')),
+    maxTokenLifetimeSec: int('max-token-lifetime', get('max-token-lifetime')),
+    joinTokenTtlSec: int('join-token-ttl', get('join-token-ttl')),
+    ticketTtlSec: int('ticket-ttl', get('ticket-ttl')),
+    verifyHandles: !bool('no-verify-handles'),
+    peerjsPath: get('peerjs-path'),
+    peerjsKey: get('peerjs-key'),
+    iceServers,
+    signingKey,
+    logger: createLogger({ level: get('log-level') ?? 'info' }),
+  }
+  return { options, help: bool('help') }
+}
+
+export async function main(args: string[]): Promise<number> {
+  if (args[0] === 'gen-key') {
+    process.stdout.write(`${await generateRelayKeyHex()}\n`)
+    return 0
+  }
+  let parsed: Awaited<ReturnType<typeof optionsFromArgs>>
+  try {
+    parsed = await optionsFromArgs(args)
+  } catch (err) {
+    process.stderr.write(`bitecs-multiuser relay: ${(err as Error).message}\n\n${usage()}\n`)
+    return 2
+  }
+  if (parsed.help) {
+    process.stdout.write(`${usage()}\n`)
+    return 0
+  }
+  const relay = createRelay(parsed.options)
+  try {
+    const { url, did } = await relay.listen()
+    process.stderr.write(`bitecs-multiuser relay: ${url} (${did}), auth ${relay.options.auth}\n`)
+  } catch (err) {
+    process.stderr.write(`bitecs-multiuser relay: cannot start: ${(err as Error).message}\n`)
+    return 1
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  await relay.close()
+  return 0
+}
