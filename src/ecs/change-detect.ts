@@ -1,0 +1,126 @@
+import type { NumericArray } from '../protocol/index.js'
+import type { Layout } from './layout.js'
+import type { PresenceReader } from './world-access.js'
+
+/**
+ * Change detection by shadow comparison, for the entities this peer owns. Catches direct typed-array writes
+ * (`Transform.x[eid] = 3`): no bitECS observers. DELTA fields are compared first raw (one typed-array load),
+ * then, only if the raw value moved, in canonical wire space (`toWire`), so a change below the quantization
+ * step is not a change. `wire[f][eid]` is the current canonical value every receiver's encoder reads.
+ */
+export class ChangeDetector {
+  readonly raw: Float64Array[]
+  readonly wire: Float64Array[]
+  readonly presence: Uint32Array
+  /** Entities whose DELTA wire values changed in the last `detect()`, and which delta components changed. */
+  readonly dirty: Int32Array
+  dirtyCount = 0
+  readonly dirtyComponents: Uint32Array
+  /** RELIABLE components: numeric wire shadows and object references, by component bit then field index. */
+  private readonly relNumeric: Map<number, Float64Array[]> = new Map()
+  private readonly relObject: Map<number, unknown[][]> = new Map()
+
+  constructor(
+    private readonly layout: Layout,
+    private readonly presenceReader: PresenceReader,
+    capacity: number,
+  ) {
+    this.raw = layout.deltaFields.map(() => new Float64Array(capacity))
+    this.wire = layout.deltaFields.map(() => new Float64Array(capacity))
+    this.presence = new Uint32Array(capacity)
+    this.dirty = new Int32Array(capacity)
+    this.dirtyComponents = new Uint32Array(capacity)
+    for (const c of layout.reliable) {
+      this.relNumeric.set(c.bit, c.def.fields.map((f) => (f.kind === 'object' ? new Float64Array(0) : new Float64Array(capacity))))
+      this.relObject.set(c.bit, c.def.fields.map((f) => (f.kind === 'object' ? new Array<unknown>(capacity) : [])))
+    }
+  }
+
+  /** Captures the current values of one entity (at spawn, component add, or when ownership arrives). */
+  capture(eid: number, onlyBits = 0xffffffff): void {
+    const presence = this.presenceReader.mask(eid)
+    this.presence[eid] = (this.presence[eid] & ~onlyBits) | (presence & onlyBits)
+    const L = this.layout
+    for (let i = 0; i < L.deltaFields.length; i++) {
+      if ((onlyBits & (1 << L.delta[L.deltaFieldComponent[i]].bit)) === 0) continue
+      const v = L.column(i)[eid]
+      this.raw[i][eid] = v
+      this.wire[i][eid] = L.deltaFields[i].toWire(v)
+    }
+    for (const c of L.reliable) {
+      if ((onlyBits & (1 << c.bit)) === 0) continue
+      const nums = this.relNumeric.get(c.bit)!
+      const objs = this.relObject.get(c.bit)!
+      c.def.fields.forEach((f, fi) => {
+        const col = c.store[f.name]
+        if (f.kind === 'object') objs[fi][eid] = (col as unknown[])[eid]
+        else nums[fi][eid] = f.toWire((col as NumericArray)[eid])
+      })
+    }
+  }
+
+  /** Structural change of an owned entity: returns the presence mask now (and remembers it). */
+  presenceNow(eid: number): number {
+    return this.presenceReader.mask(eid)
+  }
+
+  /** Scans the owned entities' DELTA fields; fills `dirty`. */
+  detect(owned: Int32Array, count: number): void {
+    const L = this.layout
+    const nf = L.deltaFields.length
+    let dirtyCount = 0
+    const presence = this.presence
+    const dirty = this.dirty
+    const dirtyComponents = this.dirtyComponents
+    for (let i = 0; i < count; i++) dirtyComponents[owned[i]] = 0
+    for (let f = 0; f < nf; f++) {
+      const col = L.column(f)
+      const raw = this.raw[f]
+      const wire = this.wire[f]
+      const field = L.deltaFields[f]
+      const ci = L.deltaFieldComponent[f]
+      const bit = 1 << L.delta[ci].bit
+      const cbit = 1 << ci
+      for (let i = 0; i < count; i++) {
+        const eid = owned[i]
+        const v = col[eid]
+        if (v === raw[eid]) continue
+        raw[eid] = v
+        if ((presence[eid] & bit) === 0) continue
+        const w = field.toWire(v)
+        if (w === wire[eid]) continue
+        wire[eid] = w
+        if (dirtyComponents[eid] === 0) dirty[dirtyCount++] = eid
+        dirtyComponents[eid] |= cbit
+      }
+    }
+    this.dirtyCount = dirtyCount
+  }
+
+  /** Field mask of a RELIABLE component that changed since the last call (and updates the shadow). */
+  reliableChanges(eid: number, bit: number): number {
+    const c = this.layout.components[bit]
+    const nums = this.relNumeric.get(bit)!
+    const objs = this.relObject.get(bit)!
+    let mask = 0
+    const fields = c.def.fields
+    for (let fi = 0; fi < fields.length; fi++) {
+      const f = fields[fi]
+      const col = c.store[f.name]
+      if (f.kind === 'object') {
+        const v = (col as unknown[])[eid]
+        if (v !== objs[fi][eid]) {
+          objs[fi][eid] = v
+          mask |= 1 << fi
+        }
+      } else {
+        const w = f.toWire((col as NumericArray)[eid])
+        if (w !== nums[fi][eid]) {
+          nums[fi][eid] = w
+          mask |= 1 << fi
+        }
+      }
+    }
+    return mask
+  }
+}

@@ -1,0 +1,67 @@
+import { BitReader, DecodeError } from '../protocol/index.js'
+import { createHeader, readHeader, type DeltaHeader } from './delta-format.js'
+import { readExpGolomb } from './exp-golomb.js'
+import type { Layout } from './layout.js'
+
+/**
+ * Decodes a whole delta packet into scratch arrays before anything is applied, so a truncated or corrupt
+ * packet changes nothing. Values stay canonical wire values. Buffers are reused across packets.
+ */
+export class DeltaDecoder {
+  readonly header: DeltaHeader = createHeader()
+  count = 0
+  /** Per entity: slot, first value index. */
+  readonly slots: Float64Array
+  readonly valueStart: Int32Array
+  /** Per entity × delta component: field mask (0 = absent). */
+  readonly masks: Int32Array
+  readonly values: Float64Array
+
+  constructor(
+    private readonly layout: Layout,
+    maxPacketBytes: number,
+  ) {
+    const maxEntities = Math.ceil((maxPacketBytes * 8) / 2) + 1
+    this.slots = new Float64Array(maxEntities)
+    this.valueStart = new Int32Array(maxEntities)
+    this.masks = new Int32Array(maxEntities * Math.max(1, layout.delta.length))
+    this.values = new Float64Array(maxPacketBytes * 8 + 1)
+  }
+
+  /** Throws DecodeError on any malformed input. */
+  decode(bytes: Uint8Array): void {
+    const L = this.layout
+    const r = new BitReader(bytes)
+    readHeader(r, this.header)
+    const nd = L.delta.length
+    let count = 0
+    let nv = 0
+    let slot = -1
+    for (;;) {
+      const gap = readExpGolomb(r)
+      if (gap === 0) break
+      slot += gap
+      if (slot > 0xffffffff) throw new DecodeError('slot out of range')
+      if (count >= this.slots.length) throw new DecodeError('too many entities')
+      this.slots[count] = slot
+      this.valueStart[count] = nv
+      let any = false
+      for (let c = 0; c < nd; c++) {
+        const fields = L.delta[c].def.numericFields
+        let m = 0
+        if (r.readBits(1) === 1) {
+          m = r.readBits(fields.length)
+          if (m === 0) throw new DecodeError('empty change mask')
+          any = true
+          for (let j = 0; j < fields.length; j++) if ((m >>> j) & 1) this.values[nv++] = fields[j].readWire(r)
+        }
+        this.masks[count * nd + c] = m
+      }
+      if (!any) throw new DecodeError('entity without components')
+      count++
+    }
+    // Whatever follows the end marker must be padding of the last byte.
+    if (r.bitsLeft >= 8) throw new DecodeError('trailing bytes after delta packet')
+    this.count = count
+  }
+}

@@ -1,0 +1,23 @@
+import { DecodeError, type BitReader, type BitWriter } from '../protocol/index.js'
+
+/** Order-0 exponential Golomb code of n ≥ 0 (n < 2^32 - 1): 0 → 1 bit, 1-2 → 3 bits, 3-6 → 5 bits, 7-14 → 7 bits ... */
+export function writeExpGolomb(w: BitWriter, n: number): void {
+  const v = n + 1
+  const k = 31 - Math.clz32(v)
+  if (k > 0) w.writeBits(0, k)
+  w.writeBits(1, 1)
+  if (k > 0) w.writeBits(v - 2 ** k, k)
+}
+
+export function readExpGolomb(r: BitReader): number {
+  let k = 0
+  while (r.readBits(1) === 0) {
+    if (++k > 31) throw new DecodeError('corrupt exp-Golomb code')
+  }
+  return k === 0 ? 0 : 2 ** k + r.readBits(k) - 1
+}
+
+/** Bits writeExpGolomb(n) takes. */
+export function expGolombBits(n: number): number {
+  return 2 * (31 - Math.clz32(n + 1)) + 1
+}

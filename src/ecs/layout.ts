@@ -1,0 +1,64 @@
+import type { ComponentDef, ComponentStore, FieldDef, NumericArray, Schema } from '../protocol/index.js'
+import { expGolombBits } from './exp-golomb.js'
+
+/** A schema component bound to the store this network replicates. `bit` is its bit in presence masks. */
+export interface BoundComponent {
+  readonly def: ComponentDef
+  readonly store: ComponentStore
+  readonly bit: number
+  /** Index among DELTA components (presence bits of a delta entity), or -1. */
+  readonly deltaIndex: number
+  /** First global DELTA field index, or -1. */
+  readonly firstField: number
+}
+
+/** Everything the hot path needs about the schema, resolved once. */
+export interface Layout {
+  readonly components: readonly BoundComponent[]
+  readonly byId: ReadonlyMap<number, BoundComponent>
+  readonly delta: readonly BoundComponent[]
+  /** Every numeric field of every DELTA component, in wire order. */
+  readonly deltaFields: readonly FieldDef[]
+  /** For each global delta field, its component's deltaIndex. */
+  readonly deltaFieldComponent: Int32Array
+  readonly reliable: readonly BoundComponent[]
+  /** Upper bound of the bits one entity takes in a delta packet. */
+  readonly maxEntityBits: number
+  /** The current typed array of global delta field i (re-read after resizes). */
+  column(i: number): NumericArray
+}
+
+export function createLayout(schema: Schema, stores: ReadonlyMap<number, ComponentStore>): Layout {
+  if (schema.components.length > 31) throw new Error('at most 31 components per schema')
+  const components: BoundComponent[] = []
+  const deltaFields: FieldDef[] = []
+  const owners: number[] = []
+  let deltaIndex = 0
+  let maxEntityBits = expGolombBits(0xfffffff0)
+  schema.components.forEach((def, bit) => {
+    const store = stores.get(def.id) ?? schema.stores.get(def.id)
+    if (!store) throw new Error(`no store for component ${def.name}`)
+    if (def.sync === 'DELTA') {
+      components.push({ def, store, bit, deltaIndex, firstField: deltaFields.length })
+      maxEntityBits += 1 + def.fields.length
+      for (const f of def.numericFields) {
+        deltaFields.push(f)
+        owners.push(deltaIndex)
+        maxEntityBits += f.bits >= 0 ? f.bits : f.kind === 'f64' ? 64 : 35
+      }
+      deltaIndex++
+    } else components.push({ def, store, bit, deltaIndex: -1, firstField: -1 })
+  })
+  const delta = components.filter((c) => c.deltaIndex >= 0)
+  const fieldStore = deltaFields.map((_, i) => delta[owners[i]].store)
+  return {
+    components,
+    byId: new Map(components.map((c) => [c.def.id, c])),
+    delta,
+    deltaFields,
+    deltaFieldComponent: Int32Array.from(owners),
+    reliable: components.filter((c) => c.deltaIndex < 0),
+    maxEntityBits,
+    column: (i) => fieldStore[i][deltaFields[i].name] as NumericArray,
+  }
+}

@@ -1,0 +1,97 @@
+import type { NetId } from './reliable-codec.js'
+import { netKey } from './reliable-codec.js'
+
+/** A replicated entity as this peer sees it. */
+export interface NetEntity {
+  readonly eid: number
+  /** Null for an entity we spawned before the transport knew our own id (assigned at the next flush). */
+  id: NetId | null
+  key: string | null
+  /** Owning peer id ('' = us, before our id is known). */
+  owner: string
+  /** Ownership generation: 0 at spawn, +1 per transfer or inheritance. */
+  epoch: number
+  /** The owner's delta slot, -1 until its claim arrives. */
+  slot: number
+  persistent: boolean
+  /** Local generation of our ownership (guards stale confirmations after transfers and eid reuse). */
+  gen: number
+}
+
+/** Net id ↔ local eid mapping, plus the dense list of replicated eids and the owned subset. */
+export class EntityRegistry {
+  readonly byKey = new Map<string, NetEntity>()
+  readonly byEid: (NetEntity | undefined)[]
+  /** Owned eids, dense (hot loop input). */
+  readonly owned: Int32Array
+  ownedCount = 0
+  private readonly ownedPos: Int32Array
+  /** All replicated eids, dense. */
+  readonly all: Int32Array
+  allCount = 0
+  private readonly allPos: Int32Array
+  private genCounter = 0
+
+  constructor(capacity: number) {
+    this.byEid = new Array<NetEntity | undefined>(capacity)
+    this.owned = new Int32Array(capacity)
+    this.ownedPos = new Int32Array(capacity).fill(-1)
+    this.all = new Int32Array(capacity)
+    this.allPos = new Int32Array(capacity).fill(-1)
+  }
+
+  get(eid: number): NetEntity | undefined {
+    return this.byEid[eid]
+  }
+
+  lookup(id: NetId | undefined): NetEntity | undefined {
+    return id ? this.byKey.get(netKey(id)) : undefined
+  }
+
+  add(rec: NetEntity): void {
+    this.byEid[rec.eid] = rec
+    if (rec.key) this.byKey.set(rec.key, rec)
+    this.allPos[rec.eid] = this.allCount
+    this.all[this.allCount++] = rec.eid
+  }
+
+  setId(rec: NetEntity, id: NetId): void {
+    rec.id = id
+    rec.key = netKey(id)
+    this.byKey.set(rec.key, rec)
+  }
+
+  remove(rec: NetEntity): void {
+    this.disown(rec)
+    if (rec.key) this.byKey.delete(rec.key)
+    this.byEid[rec.eid] = undefined
+    const p = this.allPos[rec.eid]
+    const last = this.all[--this.allCount]
+    this.all[p] = last
+    this.allPos[last] = p
+    this.allPos[rec.eid] = -1
+  }
+
+  isOwned(eid: number): boolean {
+    return this.ownedPos[eid] >= 0
+  }
+
+  own(rec: NetEntity): void {
+    rec.gen = ++this.genCounter
+    if (this.ownedPos[rec.eid] >= 0) return
+    this.ownedPos[rec.eid] = this.ownedCount
+    this.owned[this.ownedCount++] = rec.eid
+  }
+
+  disown(rec: NetEntity): void {
+    rec.gen = ++this.genCounter
+    const p = this.ownedPos[rec.eid]
+    if (p < 0) return
+    const last = this.owned[--this.ownedCount]
+    this.owned[p] = last
+    this.ownedPos[last] = p
+    this.ownedPos[rec.eid] = -1
+  }
+
+  genOf = (eid: number): number => this.byEid[eid]?.gen ?? -1
+}

@@ -1,0 +1,53 @@
+import { BinaryWriter } from '@bufbuild/protobuf/wire'
+import { Frame, Message, type ComponentState, type NetId } from '../../generated/multiuser/v1/net.js'
+import { BitReader, BitWriter, DecodeError, type ComponentDef, type ComponentStore } from '../protocol/index.js'
+
+export { Message, type ComponentState, type NetId }
+
+/** Current protocol version, sent in Hello. */
+export const PROTOCOL_VERSION = 1
+
+/** Encodes one Message once; the bytes can go to many peers' frames. */
+export function encodeMessage(m: Message): Uint8Array {
+  return Message.encode(m).finish()
+}
+
+/**
+ * Builds a `Frame` (repeated Message, field 1) from already-encoded messages, exactly as protobuf would,
+ * without re-encoding them per peer.
+ */
+export function buildFrame(messages: readonly Uint8Array[]): Uint8Array {
+  const w = new BinaryWriter()
+  for (const m of messages) w.uint32(10).bytes(m)
+  return w.finish()
+}
+
+/** Throws DecodeError on malformed bytes. */
+export function decodeFrame(bytes: Uint8Array): Message[] {
+  try {
+    return Frame.decode(bytes).messages
+  } catch (e) {
+    throw new DecodeError(`malformed reliable frame: ${(e as Error).message}`)
+  }
+}
+
+const scratch = new BitWriter(256)
+
+/** A component's fields in `mask`, bit-packed by the schema codec. */
+export function componentState(def: ComponentDef, store: ComponentStore, eid: number, mask = def.fullMask): ComponentState {
+  scratch.reset()
+  def.encode(scratch, store, eid, mask)
+  return { component: def.id, mask, state: scratch.finish() }
+}
+
+/** Decodes a ComponentState into `store[eid]`. Throws DecodeError if malformed. */
+export function applyComponentState(def: ComponentDef, store: ComponentStore, eid: number, s: ComponentState): void {
+  if ((s.mask & ~def.fullMask) !== 0) throw new DecodeError(`${def.name}: field mask ${s.mask} out of range`)
+  const r = new BitReader(s.state)
+  def.decode(r, store, eid, s.mask)
+  if (r.bitsLeft >= 8) throw new DecodeError(`${def.name}: trailing bytes in component state`)
+}
+
+export function netKey(id: NetId): string {
+  return `${id.n}@${id.origin}`
+}
