@@ -173,8 +173,12 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       if (gen !== generation) return
       const update = relay.parseControl(m)
       if (!update) return
-      if (update.kind === 'joined') roster.set(update.entry.peerId, update.entry)
-      else {
+      if (update.kind === 'roster') {
+        roster.clear()
+        for (const e of update.entries) if (e.peerId !== self?.id) roster.set(e.peerId, e)
+      } else if (update.kind === 'joined') {
+        if (update.entry.peerId !== self?.id) roster.set(update.entry.peerId, update.entry)
+      } else {
         roster.delete(update.peerId)
         links.get(update.peerId)?.close('left the room')
       }

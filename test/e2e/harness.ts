@@ -1,0 +1,49 @@
+// Browser-test plumbing: Debian's Chromium through playwright-core, and a Vite dev server for test pages.
+import { chromium, type Browser } from 'playwright-core'
+import { createServer, type ViteDevServer } from 'vite'
+import { fileURLToPath } from 'node:url'
+import type { AddressInfo } from 'node:net'
+// @ts-expect-error plain .mjs helper shared with scripts/test.mjs
+import { chromiumPath } from '../../scripts/chromium-path.mjs'
+
+const repo = fileURLToPath(new URL('../..', import.meta.url))
+
+/** Chromium with the flags this sandbox needs (no background networking to hosts it cannot reach). */
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = (chromiumPath as () => string | null)()
+  if (!executablePath) throw new Error('no Chromium found: run `npm test`, which installs it, or set CHROMIUM_PATH')
+  return chromium.launch({
+    executablePath,
+    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  })
+}
+
+export interface PageServer {
+  /** Base URL, always http://127.0.0.1:<port>/ (never localhost: ATProto loopback OAuth requires the IP). */
+  url: string
+  close(): Promise<void>
+}
+
+/** Serves `root` (relative to the repo) with Vite, resolving `bitecs-multiuser` to the sources. */
+export async function startPageServer(root = 'test/e2e/pages'): Promise<PageServer> {
+  const server: ViteDevServer = await createServer({
+    configFile: false,
+    root: `${repo}/${root}`,
+    logLevel: 'error',
+    clearScreen: false,
+    server: { host: '127.0.0.1', port: 0, hmr: false, fs: { allow: [repo] } },
+    resolve: { alias: [{ find: /^bitecs-multiuser$/, replacement: `${repo}/src/index.ts` }] },
+    optimizeDeps: { include: ['peerjs', 'bitecs'] },
+  })
+  await server.listen()
+  const { port } = server.httpServer!.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}/`, close: () => server.close() }
+}
+
+export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
