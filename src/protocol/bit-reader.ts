@@ -17,8 +17,9 @@ export class BitReader {
     start = 0,
     end = buf.length,
   ) {
-    this.byte = start
-    this.end = end
+    // A window past the buffer (or inverted) must not let reads run off the end: clamp it.
+    this.end = Math.max(0, Math.min(end, buf.length))
+    this.byte = Math.max(0, Math.min(start, this.end))
   }
 
   get bitsLeft(): number {

@@ -102,3 +102,13 @@ describe('decoding a component stream', () => {
     expect(outcome(() => ProfileDef.decode(r, ProfileDef.createStore(4), EID, 1))).toBe('decode-error')
   })
 })
+
+describe('BitReader window', () => {
+  it('an end beyond the buffer is clamped: reads past the real end throw DecodeError', () => {
+    const r = new BitReader(new Uint8Array([1, 2]), 0, 100)
+    expect(r.bitsLeft).toBe(16)
+    r.readBits(16)
+    expect(outcome(() => r.readBits(1))).toBe('decode-error')
+    expect(new BitReader(new Uint8Array(4), 3, 1).bitsLeft).toBe(0)
+  })
+})
