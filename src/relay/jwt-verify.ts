@@ -5,12 +5,12 @@
  * `<did>#<serviceId>`), `iat` not in the future, a bounded lifetime, accepted DID methods, `jti` replay refusal,
  * and a refresh also when the issuer's key type changed (where `verifyJwt` would throw instead).
  */
-import { parseDidKey, verifySignature } from '@atproto/crypto'
 import { verifyJwt } from '@atproto/xrpc-server'
 import { decodeJwt } from '../auth/jwt-parts.js'
 import type { DidKeyResolver } from './did-key-cache.js'
 import { ErrorCode, RelayError } from './errors.js'
 import type { ReplayCache } from './replay-cache.js'
+import { verifyEcdsa } from './signature.js'
 
 export interface VerifiedToken {
   did: string
@@ -41,25 +41,6 @@ const XRPC_CODES: Record<string, ErrorCode> = {
   BadJwtAudience: ErrorCode.AUTH_AUD_MISMATCH,
   BadJwtLexiconMethod: ErrorCode.AUTH_LXM_MISMATCH,
   BadJwtSignature: ErrorCode.AUTH_BAD_SIGNATURE,
-}
-
-/**
- * Signature check that reports a key-type mismatch as "does not verify" (false) rather than throwing, so that
- * `verifyJwt` fetches the issuer's key once more: the DID may have rotated to a key of the other curve.
- */
-async function verifySig(key: string, msg: Uint8Array, sig: Uint8Array, alg: string): Promise<boolean> {
-  let keyAlg: string
-  try {
-    keyAlg = parseDidKey(key).jwtAlg
-  } catch {
-    return false
-  }
-  if (keyAlg !== alg) return false
-  try {
-    return await verifySignature(key, msg, sig, { jwtAlg: alg, allowMalleableSig: true })
-  } catch {
-    return false
-  }
 }
 
 export function createTokenVerifier(opts: TokenVerifierOptions): (jwt: string) => Promise<VerifiedToken> {
@@ -107,7 +88,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): (jwt: string) =
           claimedHandle = identity.claimedHandle
           return identity.signingKey
         },
-        verifySig,
+        verifyEcdsa,
       )
     } catch (err) {
       if (err instanceof RelayError) throw err

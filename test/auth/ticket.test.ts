@@ -68,3 +68,21 @@ describe('verifyTicket', async () => {
     expect(await code(verifyTicket(`${head}.${body}.${sig}`, doc, expectOk))).toBe('TICKET_MALFORMED')
   })
 })
+
+describe('relay key (native signing)', () => {
+  it('signs low-S tickets that the browser-side verifier accepts, every time; a hex key gives a stable DID key', async () => {
+    const { loadRelayKey, generateRelayKeyHex } = await import('../../src/relay/relay-key.js')
+    const hex = await generateRelayKeyHex()
+    const k1 = await loadRelayKey(hex)
+    const k2 = await loadRelayKey(hex)
+    expect(k1.did()).toBe(k2.did())
+    expect(k1.jwtAlg).toBe('ES256')
+    const doc = relayDidDocument(RELAY, k1, 'https://relay.example/', 'bitecs_relay')
+    // ~half of raw ECDSA signatures are high-S: 40 in a row verifying shows normalisation works
+    for (let i = 0; i < 40; i++) {
+      const t = await signTicket(k1, { ...claims, peerId: `p${i}` })
+      expect((await verifyTicket(t, doc, { room: 'lobby', peerId: `p${i}` })).peerId).toBe(`p${i}`)
+    }
+    await expect(loadRelayKey('nothex')).rejects.toThrow(/64 hex/)
+  })
+})
