@@ -1,15 +1,24 @@
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterAll } from 'vitest'
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 export const fixtures = join(repoRoot, 'test', 'codegen', 'fixtures')
 export const bin = join(repoRoot, 'bin', 'bitecs-multiuser.js')
 
+const temps: string[] = []
+afterAll(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+/** A fresh temp dir, removed after the test file's tests. */
 export function tempDir(prefix = 'bmu-codegen-'): string {
-  return mkdtempSync(join(tmpdir(), prefix))
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  temps.push(dir)
+  return dir
 }
 
 /** Writes `{ 'a/b.proto': '...' }` under a fresh temp dir and returns it. */

@@ -233,7 +233,9 @@ describe('change masks and field kinds (arena.Body: 14 fields of every numeric k
 })
 
 describe('object fields of a RELIABLE component (arena.Profile)', () => {
-  const vec = fc.record({ x: fc.float({ noNaN: true }), y: fc.float({ noNaN: true }), z: fc.float({ noNaN: true }) })
+  // proto3 does not send a float equal to 0, so -0 arrives as +0 (protobuf semantics): generate +0 only.
+  const f = fc.float({ noNaN: true }).map((v) => (v === 0 ? 0 : v))
+  const vec = fc.record({ x: f, y: f, z: f })
   const profile = fc.record({
     displayName: fc.string(),
     avatar: fc.uint8Array({ maxLength: 64 }),
