@@ -1,8 +1,10 @@
+import { MultiuserError } from '../protocol/errors.js'
+
 /**
  * Stable error codes shared by the relay (HTTP/WebSocket refusals) and the client (joinRoom, verifyTicket).
  * Switch on `err.code`; the message is for humans and may change.
  */
-export const ErrorCode = {
+export const AuthErrorCode = {
   // --- admission: ATProto service-auth JWT ---
   /** No `Authorization: Bearer` header while the relay requires auth. */
   AUTH_MISSING: 'AUTH_MISSING',
@@ -77,22 +79,21 @@ export const ErrorCode = {
   TOKEN_SOURCE_FAILED: 'TOKEN_SOURCE_FAILED',
 } as const
 
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode]
 
-/** Base class of every typed error of the auth/relay layer. */
-export class MultiuserAuthError extends Error {
-  readonly code: ErrorCode
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+/** Base class of every typed error of the auth/relay layer (a `MultiuserError`, like every error of the library). */
+export class MultiuserAuthError extends MultiuserError {
+  declare readonly code: AuthErrorCode
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
     this.name = 'MultiuserAuthError'
-    this.code = code
   }
 }
 
 /** `joinRoom` failed: `code` is the relay's error code (or a client-side one), `status` the HTTP status if any. */
 export class JoinError extends MultiuserAuthError {
   readonly status: number | undefined
-  constructor(code: ErrorCode, message: string, status?: number, options?: { cause?: unknown }) {
+  constructor(code: AuthErrorCode, message: string, status?: number, options?: { cause?: unknown }) {
     super(code, message, options)
     this.name = 'JoinError'
     this.status = status
@@ -101,12 +102,12 @@ export class JoinError extends MultiuserAuthError {
 
 /** A peer's ticket did not verify. */
 export class TicketError extends MultiuserAuthError {
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options)
     this.name = 'TicketError'
   }
 }
 
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ErrorCode, value)
+export function isAuthErrorCode(value: unknown): value is AuthErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(AuthErrorCode, value)
 }

@@ -2,7 +2,7 @@
  * `joinRoom`: asks the relay for admission to a room. The service-auth JWT travels only in the `Authorization`
  * header, never in a URL. On a 401 the token source is called once more (a fresh token) before failing.
  */
-import { ErrorCode, JoinError, isErrorCode } from './errors.js'
+import { AuthErrorCode as ErrorCode, JoinError, isAuthErrorCode } from './errors.js'
 import { isRecord } from './jwt-parts.js'
 import type { TokenSource } from './token-source.js'
 import type { JoinResult } from './types.js'
@@ -62,7 +62,7 @@ export async function joinRoom(relayUrl: string, room: string, tokenSource: Toke
       if (!isJoinResult(answer)) throw new JoinError(ErrorCode.RELAY_BAD_RESPONSE, 'relay answered an invalid join result', res.status)
       return answer
     }
-    const code = isRecord(answer) && isErrorCode(answer.error) ? answer.error : ErrorCode.RELAY_BAD_RESPONSE
+    const code = isRecord(answer) && isAuthErrorCode(answer.error) ? answer.error : ErrorCode.RELAY_BAD_RESPONSE
     const message = isRecord(answer) && typeof answer.message === 'string' ? answer.message : `relay answered ${res.status}`
     lastError = new JoinError(code, message, res.status)
     if (res.status !== 401) throw lastError

@@ -1,6 +1,7 @@
 /** Relay refusals: a typed error with a stable code and its HTTP status. */
-import { ErrorCode, MultiuserAuthError } from '../auth/errors.js'
+import { AuthErrorCode as ErrorCode, MultiuserAuthError } from '../auth/errors.js'
 
+/** Internal alias of `AuthErrorCode`. */
 export { ErrorCode }
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
