@@ -3,8 +3,10 @@ import { unwrapSeq } from './seq.js'
 /** Sequence numbers kept in the rings below; must exceed the packets sent to one peer within an RTT. */
 export const SEQ_RING = 4096
 const MASK = SEQ_RING - 1
-/** Up to 7 × 32 ack bits per header. */
-export const MAX_ACK_WORDS = 7
+/** Up to 31 × 32 ack bits per header (5-bit word count). */
+export const MAX_ACK_WORDS = 31
+/** A packet not acknowledged within this many later packets is resolved as lost. */
+export const ACK_WINDOW = 32 * MAX_ACK_WORDS
 
 /**
  * Unreliable-channel bookkeeping for one remote peer, both directions (Fiedler style):
@@ -32,12 +34,29 @@ export class AckTracker {
   private readonly received = new Int32Array(SEQ_RING).fill(-1)
   private lastReportedAck = 0
 
+  /** Called once per packet of ours the peer acknowledged. */
+  onPacketAcked: ((seq: number) => void) | null = null
+  /** Called once per packet of ours, in order, when it can no longer be acknowledged (`lost` if it never was). */
+  onPacketResolved: ((seq: number, lost: boolean) => void) | null = null
+
   /** Allocates the sequence number of a packet about to be sent at `now`. */
   nextOutgoing(now: number): number {
     const s = this.nextSeq++
+    this.resolveUpTo(s - 1 - ACK_WINDOW)
     this.sendTime[s & MASK] = now
     this.acked[s & MASK] = -1
     return s
+  }
+
+  private resolveUpTo(horizon: number): void {
+    while (this.resolvedUpTo < horizon) {
+      const s = ++this.resolvedUpTo
+      if (s < 1) continue
+      const lost = this.acked[s & MASK] !== s
+      if (lost) this.lostPackets++
+      this.onPacketResolved?.(s, lost)
+      this.loss += ((lost ? 1 : 0) - this.loss) * 0.02
+    }
   }
 
   /** True when the peer acknowledged packet `seq` (false if unknown, lost, or too old to tell). */
@@ -51,7 +70,7 @@ export class AckTracker {
    */
   onAck(ackWire: number, words: Uint32Array, wordCount: number, now: number): boolean {
     const ack = unwrapSeq(ackWire, this.nextSeq - 1)
-    if (ack >= this.nextSeq || ack <= this.nextSeq - 1 - SEQ_RING) return false
+    if (ack >= this.nextSeq || ack < 1 || ack <= this.nextSeq - 1 - SEQ_RING) return false
     this.markAcked(ack, now)
     for (let j = 0; j < wordCount; j++) {
       const w = words[j]
@@ -59,24 +78,15 @@ export class AckTracker {
       for (let i = 0; i < 32; i++) if ((w >>> i) & 1) this.markAcked(ack - 1 - 32 * j - i, now)
     }
     if (ack > this.highestAcked) this.highestAcked = ack
-    // Packets that fell out of every ack window are resolved: acked or lost.
-    const horizon = this.highestAcked - 32 * MAX_ACK_WORDS
-    if (this.resolvedUpTo < horizon - SEQ_RING) this.resolvedUpTo = horizon - SEQ_RING
-    while (this.resolvedUpTo < horizon) {
-      const s = ++this.resolvedUpTo
-      if (s < 1) continue
-      const lost = this.acked[s & MASK] !== s
-      if (lost) this.lostPackets++
-      this.loss += ((lost ? 1 : 0) - this.loss) * 0.02
-    }
     return true
   }
 
   private markAcked(seq: number, now: number): void {
-    if (seq < 1 || seq <= this.nextSeq - 1 - SEQ_RING) return
+    if (seq < 1 || seq <= this.resolvedUpTo) return
     const i = seq & MASK
     if (this.acked[i] === seq) return
     this.acked[i] = seq
+    this.onPacketAcked?.(seq)
     if (seq === this.highestAcked + 1 || seq > this.highestAcked) {
       const sample = now - this.sendTime[i]
       if (sample >= 0) {
@@ -106,7 +116,7 @@ export class AckTracker {
     if (ack === 0) return 0
     const advanced = ack - this.lastReportedAck
     this.lastReportedAck = ack
-    const count = Math.max(1, Math.min(MAX_ACK_WORDS, Math.ceil((advanced + 32) / 32)))
+    const count = Math.max(1, Math.min(MAX_ACK_WORDS, Math.ceil((advanced + 31) / 32)))
     for (let j = 0; j < count; j++) {
       let w = 0
       for (let i = 0; i < 32; i++) {

@@ -1,30 +1,42 @@
+import { SEQ_RING } from './ack-tracker.js'
 import type { Layout } from './layout.js'
 
-/** `sentSeq` values that are not packet numbers. Real sequence numbers start at 1. */
-export const CONFIRMED = 0
-/** The receiver's value is unknown: send the field until a packet carrying it is acknowledged. */
-export const UNKNOWN = -1
-/** The value went in a reliable message (spawn, claim, component add) the receiver has not confirmed yet. */
-export const AWAITING = -2
 /** Bit of `known` meaning the receiver has the entity at all (processed its spawn/claim). */
 export const ENTITY_KNOWN = 1 << 31
+const MASK = SEQ_RING - 1
 
 /**
- * What one receiver has of our owned entities (the ack-based baseline, per field):
- * `sentVal[f][eid]` is the last canonical value we sent, `sentSeq[f][eid]` the packet that carried it.
- * A field is omitted from a delta only if that packet was acknowledged and the value is unchanged, so a lost
- * packet's change is resent until a packet carrying it gets through (no retransmission of old packets).
+ * What one receiver has of our owned entities: the ack-based baseline, per field (Fiedler / Quake 3 model).
+ *
+ * `ackedVal[f][eid]` is the canonical value the receiver is known to hold: the value carried by the newest
+ * acknowledged packet (or confirmed reliable message) that carried the field. A field goes into a delta
+ * whenever the current value differs from it, so a lost packet's change is simply sent again in the next
+ * delta (no retransmission of old packets), and an idle field costs nothing once acknowledged.
+ *
+ * Every field sent is logged with its packet; on ack the log updates `ackedVal`, and a packet that can no
+ * longer be acknowledged makes its fields unknown (NaN) so they are sent again.
  */
 export class ReceiverBaseline {
-  readonly sentVal: Float64Array[]
-  readonly sentSeq: Int32Array[]
+  readonly ackedVal: Float64Array[]
+  /** Sequence number behind ackedVal (an older ack never overwrites a newer one). */
+  readonly ackedSeq: Int32Array[]
   /** Per entity: bit i = the receiver has DELTA component i (confirmed); ENTITY_KNOWN = it has the entity. */
   readonly known: Uint32Array
   /** Entities to examine at the next flush even if unchanged (unacknowledged fields, fresh confirmations). */
   private readonly pendingFlag: Uint8Array
-  pending: Int32Array
+  readonly pending: Int32Array
   pendingCount = 0
-  /** Reliable messages awaiting confirmation: message index, eid, ownership generation, delta components. */
+  /** In-flight log: entries (eid, field, value) per packet; packets are contiguous runs in a growable ring. */
+  private logEid: Int32Array
+  private logField: Int32Array
+  private logVal: Float64Array
+  private logHead = 0
+  private logSize = 0
+  private readonly packetStart = new Int32Array(SEQ_RING)
+  private readonly packetCount = new Int32Array(SEQ_RING)
+  private readonly packetSeq = new Int32Array(SEQ_RING).fill(-1)
+  private currentSeq = -1
+  /** Reliable messages awaiting confirmation: message index, eid, ownership generation, delta components, seq then. */
   private confirmIndex: number[] = []
   private confirmEid: number[] = []
   private confirmGen: number[] = []
@@ -35,11 +47,14 @@ export class ReceiverBaseline {
     readonly layout: Layout,
     capacity: number,
   ) {
-    this.sentVal = layout.deltaFields.map(() => new Float64Array(capacity))
-    this.sentSeq = layout.deltaFields.map(() => new Int32Array(capacity))
+    this.ackedVal = layout.deltaFields.map(() => new Float64Array(capacity))
+    this.ackedSeq = layout.deltaFields.map(() => new Int32Array(capacity))
     this.known = new Uint32Array(capacity)
     this.pendingFlag = new Uint8Array(capacity)
     this.pending = new Int32Array(capacity)
+    this.logEid = new Int32Array(1024)
+    this.logField = new Int32Array(1024)
+    this.logVal = new Float64Array(1024)
   }
 
   markPending(eid: number): void {
@@ -66,13 +81,97 @@ export class ReceiverBaseline {
     this.pendingCount = n
   }
 
-  /** The current store values of `deltaBits` components went in reliable message `index` (spawn, claim, add). */
-  awaitConfirmation(index: number, eid: number, gen: number, deltaBits: number): void {
+  // ----- in-flight log -----
+  beginPacket(seq: number): void {
+    const i = seq & MASK
+    this.packetSeq[i] = seq
+    this.packetStart[i] = (this.logHead + this.logSize) % this.logEid.length
+    this.packetCount[i] = 0
+    this.currentSeq = seq
+  }
+
+  /** Field `f` of `eid` with canonical value `value` went in the current packet. */
+  logSent(eid: number, f: number, value: number): void {
+    if (this.logSize === this.logEid.length) this.growLog()
+    const at = (this.logHead + this.logSize) % this.logEid.length
+    this.logEid[at] = eid
+    this.logField[at] = f
+    this.logVal[at] = value
+    this.logSize++
+    this.packetCount[this.currentSeq & MASK]++
+  }
+
+  private growLog(): void {
+    const n = this.logEid.length
+    const eid = new Int32Array(n * 2)
+    const field = new Int32Array(n * 2)
+    const val = new Float64Array(n * 2)
+    for (let k = 0; k < this.logSize; k++) {
+      const from = (this.logHead + k) % n
+      eid[k] = this.logEid[from]
+      field[k] = this.logField[from]
+      val[k] = this.logVal[from]
+    }
+    // Re-base packet starts on the new layout.
+    for (let i = 0; i < SEQ_RING; i++) {
+      if (this.packetSeq[i] < 0) continue
+      this.packetStart[i] = (this.packetStart[i] - this.logHead + n) % n
+    }
+    this.logEid = eid
+    this.logField = field
+    this.logVal = val
+    this.logHead = 0
+  }
+
+  /** The receiver acknowledged packet `seq`: what it carried is now the baseline. */
+  onAcked(seq: number): void {
+    const i = seq & MASK
+    if (this.packetSeq[i] !== seq) return
+    const n = this.logEid.length
+    let at = this.packetStart[i]
+    for (let k = 0; k < this.packetCount[i]; k++, at = at + 1 === n ? 0 : at + 1) {
+      const e = this.logEid[at]
+      const f = this.logField[at]
+      if (seq <= this.ackedSeq[f][e]) continue
+      this.ackedSeq[f][e] = seq
+      this.ackedVal[f][e] = this.logVal[at]
+      this.markPending(e)
+    }
+  }
+
+  /** Frees the log entries of `seq` (oldest first); `lost` marks its not-newer-acked fields unknown. */
+  release(seq: number, lost: boolean): void {
+    const i = seq & MASK
+    if (this.packetSeq[i] !== seq) return
+    const n = this.logEid.length
+    const count = this.packetCount[i]
+    if (lost) {
+      let at = this.packetStart[i]
+      for (let k = 0; k < count; k++, at = at + 1 === n ? 0 : at + 1) {
+        const e = this.logEid[at]
+        const f = this.logField[at]
+        if (seq <= this.ackedSeq[f][e]) continue
+        this.ackedSeq[f][e] = seq
+        this.ackedVal[f][e] = Number.NaN
+        this.markPending(e)
+      }
+    }
+    this.packetSeq[i] = -1
+    // Packets resolve in order, so this packet's run is at the head of the ring.
+    if (this.packetStart[i] === this.logHead) {
+      this.logHead = (this.logHead + count) % n
+      this.logSize -= count
+    }
+  }
+
+  // ----- reliable confirmations -----
+  /** The current values `wire` of `deltaBits` components went in reliable message `index` (spawn, claim, add). */
+  awaitConfirmation(index: number, eid: number, gen: number, deltaBits: number, wire: (f: number) => number, lastSeq: number): void {
     const L = this.layout
     for (let f = 0; f < L.deltaFields.length; f++) {
       if ((deltaBits & (1 << L.deltaFieldComponent[f])) === 0) continue
-      this.sentVal[f][eid] = L.deltaFields[f].toWire(L.column(f)[eid])
-      this.sentSeq[f][eid] = AWAITING
+      this.ackedVal[f][eid] = wire(f)
+      this.ackedSeq[f][eid] = lastSeq
     }
     this.confirmIndex.push(index)
     this.confirmEid.push(eid)
@@ -80,19 +179,13 @@ export class ReceiverBaseline {
     this.confirmBits.push(deltaBits)
   }
 
-  /** The receiver processed our reliable messages up to `processed`: confirm what they carried. */
+  /** The receiver processed our reliable messages up to `processed`: what they carried is known to it. */
   confirmUpTo(processed: number, currentGen: (eid: number) => number): void {
-    const L = this.layout
     while (this.confirmHead < this.confirmIndex.length && this.confirmIndex[this.confirmHead] <= processed) {
       const h = this.confirmHead++
       const eid = this.confirmEid[h]
       if (currentGen(eid) !== this.confirmGen[h]) continue
-      const bits = this.confirmBits[h]
-      this.known[eid] |= ENTITY_KNOWN | bits
-      for (let f = 0; f < L.deltaFields.length; f++) {
-        if ((bits & (1 << L.deltaFieldComponent[f])) === 0) continue
-        if (this.sentSeq[f][eid] === AWAITING) this.sentSeq[f][eid] = CONFIRMED
-      }
+      this.known[eid] |= ENTITY_KNOWN | this.confirmBits[h]
       this.markPending(eid)
     }
     if (this.confirmHead > 1024 && this.confirmHead * 2 > this.confirmIndex.length) {

@@ -301,6 +301,8 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     }
   }
 
+  const currentWire = (f: number, eid: number): number => layout.deltaFields[f].toWire(layout.column(f)[eid])
+
   const spawnMessage = (rec: NetEntity): Message => ({
     body: { $case: 'spawn', value: { id: rec.id!, slot: rec.slot, persistent: rec.persistent, epoch: rec.epoch, components: fullState(rec.eid) } },
   })
@@ -312,7 +314,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     for (const p of targets) {
       p.baseline.forget(rec.eid)
       const index = queueTo(p, bytes)
-      p.baseline.awaitConfirmation(index, rec.eid, rec.gen, bits)
+      p.baseline.awaitConfirmation(index, rec.eid, rec.gen, bits, (f) => currentWire(f, rec.eid), p.ack.nextSeq - 1)
     }
   }
 
@@ -694,6 +696,8 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       slots: new Map(), lastTick: 0, clockOffset: 0, hasClock: false,
     }
     peers.set(peer.id, p)
+    p.ack.onPacketAcked = (seq) => p.baseline.onAcked(seq)
+    p.ack.onPacketResolved = (seq, lost) => p.baseline.release(seq, lost)
     p.relSent = 1
     sendFrame(p, [encodeMessage({ body: { $case: 'hello', value: { fingerprint: schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt } } })])
   }
@@ -767,7 +771,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
           const bytes = encodeMessage({ body: { $case: 'componentAdd', value: { id: rec.id, epoch: rec.epoch, component: componentState(c.def, c.store, eid) } } })
           for (const p of readyPeers()) {
             const index = queueTo(p, bytes)
-            if (c.deltaIndex >= 0) p.baseline.awaitConfirmation(index, eid, rec.gen, 1 << c.deltaIndex)
+            if (c.deltaIndex >= 0) p.baseline.awaitConfirmation(index, eid, rec.gen, 1 << c.deltaIndex, (f) => currentWire(f, eid), p.ack.nextSeq - 1)
           }
         }
       }

@@ -46,12 +46,17 @@ export class DeltaDecoder {
       this.slots[count] = slot
       this.valueStart[count] = nv
       let any = false
+      const same = r.readBits(1) === 1
+      if (same && count === 0) throw new DecodeError('first entity repeats masks')
       for (let c = 0; c < nd; c++) {
         const fields = L.delta[c].def.numericFields
         let m = 0
-        if (r.readBits(1) === 1) {
+        if (same) m = this.masks[(count - 1) * nd + c]
+        else if (r.readBits(1) === 1) {
           m = r.readBits(fields.length)
           if (m === 0) throw new DecodeError('empty change mask')
+        }
+        if (m !== 0) {
           any = true
           for (let j = 0; j < fields.length; j++) if ((m >>> j) & 1) this.values[nv++] = fields[j].readWire(r)
         }

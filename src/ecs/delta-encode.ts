@@ -1,6 +1,6 @@
 import { BitWriter } from '../protocol/index.js'
 import type { AckTracker } from './ack-tracker.js'
-import { CONFIRMED, ENTITY_KNOWN, type ReceiverBaseline } from './baselines.js'
+import { ENTITY_KNOWN, type ReceiverBaseline } from './baselines.js'
 import type { ChangeDetector } from './change-detect.js'
 import { createHeader, writeHeader, type DeltaHeader } from './delta-format.js'
 import { writeExpGolomb } from './exp-golomb.js'
@@ -20,6 +20,7 @@ export class DeltaEncoder {
   private readonly stamp: Uint32Array
   private stampValue = 0
   private readonly masks: Int32Array
+  private readonly prevMasks: Int32Array
   private readonly maxBits: number
 
   constructor(
@@ -33,6 +34,7 @@ export class DeltaEncoder {
     this.keys = new Float64Array(capacity)
     this.stamp = new Uint32Array(capacity)
     this.masks = new Int32Array(Math.max(1, layout.delta.length))
+    this.prevMasks = new Int32Array(Math.max(1, layout.delta.length))
     this.maxBits = maxPacketBytes * 8
   }
 
@@ -74,6 +76,7 @@ export class DeltaEncoder {
     let entitiesInPacket = 0
     const open = (): void => {
       seq = ack.nextOutgoing(now)
+      baseline.beginPacket(seq)
       h.seq = seq
       w.reset()
       writeHeader(w, h)
@@ -90,9 +93,9 @@ export class DeltaEncoder {
     const nd = L.delta.length
     const nf = L.deltaFields.length
     const masks = this.masks
+    const prevMasks = this.prevMasks
     const wire = d.wire
-    const sentVal = baseline.sentVal
-    const sentSeq = baseline.sentSeq
+    const ackedVal = baseline.ackedVal
     for (let k = 0; k < n; k++) {
       const key = sorted[k]
       const e = key % MAX_EIDS
@@ -109,9 +112,8 @@ export class DeltaEncoder {
           continue
         }
         for (let j = 0; j < count; j++, f++) {
-          let sq = sentSeq[f][e]
-          if (sq > 0 && ack.isAcked(sq)) sentSeq[f][e] = sq = CONFIRMED
-          if (sq !== CONFIRMED || sentVal[f][e] !== wire[f][e]) {
+          // Differs from what the receiver is known to hold (NaN = unknown also differs).
+          if (ackedVal[f][e] !== wire[f][e]) {
             masks[c] |= 1 << j
             any = true
           }
@@ -124,18 +126,23 @@ export class DeltaEncoder {
       for (let attempt = 0; attempt < 2; attempt++) {
         const mark = w.bitLength
         writeExpGolomb(w, slot - prevSlot)
+        let same = entitiesInPacket > 0
+        for (let c = 0; c < nd && same; c++) if (masks[c] !== prevMasks[c]) same = false
+        w.writeBits(same ? 1 : 0, 1)
         f = 0
         for (let c = 0; c < nd; c++) {
           const comp = L.delta[c]
           const fields = comp.def.numericFields
           const m = masks[c]
           if (m === 0) {
-            w.writeBits(0, 1)
+            if (!same) w.writeBits(0, 1)
             f += fields.length
             continue
           }
-          w.writeBits(1, 1)
-          w.writeBits(m, fields.length)
+          if (!same) {
+            w.writeBits(1, 1)
+            w.writeBits(m, fields.length)
+          }
           for (let j = 0; j < fields.length; j++, f++) if ((m >>> j) & 1) fields[j].writeWire(w, wire[f][e])
         }
         if (w.bitLength + 1 <= this.maxBits || entitiesInPacket === 0) break
@@ -145,10 +152,10 @@ export class DeltaEncoder {
       }
       entitiesInPacket++
       prevSlot = slot
+      for (let c = 0; c < nd; c++) prevMasks[c] = masks[c]
       for (f = 0; f < nf; f++) {
         if ((masks[L.deltaFieldComponent[f]] >>> (f - L.delta[L.deltaFieldComponent[f]].firstField)) & 1) {
-          sentVal[f][e] = wire[f][e]
-          sentSeq[f][e] = seq
+          baseline.logSent(e, f, wire[f][e])
         }
       }
       baseline.markPending(e)
