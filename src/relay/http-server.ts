@@ -41,6 +41,8 @@ async function route(ctx: RelayContext, req: IncomingMessage, res: ServerRespons
   const url = new URL(req.url ?? '/', 'http://relay')
   const prefix = new URL(ctx.publicUrl).pathname.replace(/\/+$/, '')
   let path = url.pathname
+  // did:web documents live at the host root whatever the public URL's path (also served under the prefix).
+  if (path === '/.well-known/did.json' && (req.method === 'GET' || req.method === 'HEAD')) return sendDidDocument(ctx, res)
   if (prefix) {
     if (path !== prefix && !path.startsWith(prefix + '/')) return notFound(res)
     path = path.slice(prefix.length) || '/'
@@ -56,7 +58,7 @@ async function route(ctx: RelayContext, req: IncomingMessage, res: ServerRespons
     return handleJoin(ctx, req, res, join[1], url.searchParams)
   }
   if (method !== 'GET' && method !== 'HEAD') return sendError(res, new RelayError(ErrorCode.METHOD_NOT_ALLOWED, 'method not allowed'))
-  if (path === '/.well-known/did.json') return sendJson(res, 200, ctx.didDocument, { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' })
+  if (path === '/.well-known/did.json') return sendDidDocument(ctx, res)
   if (path === '/healthz') {
     const counts = ctx.router.counts()
     return sendJson(res, 200, { ok: true, did: ctx.did, sockets: counts.peers, rooms: counts.rooms, slotsInUse: ctx.slots.inUse, pendingJoins: ctx.pending.size })
@@ -72,6 +74,10 @@ async function route(ctx: RelayContext, req: IncomingMessage, res: ServerRespons
     return void res.end(newPeerId())
   }
   notFound(res)
+}
+
+function sendDidDocument(ctx: RelayContext, res: ServerResponse): void {
+  sendJson(res, 200, ctx.didDocument, { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' })
 }
 
 function notFound(res: ServerResponse): void {

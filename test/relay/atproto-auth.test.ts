@@ -262,6 +262,35 @@ describe('refused', () => {
   })
 })
 
+describe('capacity during verification', () => {
+  it('a slot is held while the DID resolves (RELAY_FULL), and the handshake budget caps concurrent verifications (RELAY_BUSY)', async () => {
+    const key = await P256Keypair.create()
+    const host = await startDidWebHost(key)
+    host.delayMs = 300
+    const r = createRelay({ auth: 'optional', plcUrl: pds.plcUrl, allowPrivateDidHosts: true, iceServers: [], logger: logs.logger, verifyHandles: false, maxPeers: 2, maxConcurrentHandshakes: 1 })
+    await r.listen()
+    try {
+      const slow = postJoin(r.url, 'cap', { token: await mint(key, { iss: host.did, aud: r.did }) })
+      await until(() => r.stats().handshakesInFlight === 1)
+      expect(r.stats().slotsInUse).toBe(1)
+      // a second verification while one is in flight: refused before any DID lookup
+      const busy = await postJoin(r.url, 'cap', { token: await mint(key, { iss: host.did, aud: r.did }) })
+      expect(busy.body.error).toBe('RELAY_BUSY')
+      expect(busy.status).toBe(503)
+      // anonymous takes the last slot; then the relay is full although nobody is connected yet
+      asJoin(await postJoin(r.url, 'cap'))
+      const full = await postJoin(r.url, 'cap')
+      expect(full.body.error).toBe('RELAY_FULL')
+      expect(asJoin(await slow).did).toBe(host.did)
+      expect(host.fetches).toBe(1)
+      expect(r.stats()).toMatchObject({ slotsInUse: 2, pendingJoins: 2, handshakesInFlight: 0, sockets: 0 })
+    } finally {
+      await r.close()
+      await host.close()
+    }
+  })
+})
+
 describe('auth: optional', () => {
   it('admits anonymous joins, still verifies a token if one is sent, and never resumes an anonymous peer id', async () => {
     const opt = createRelay({ auth: 'optional', plcUrl: pds.plcUrl, iceServers: [], logger: logs.logger, verifyHandles: false })

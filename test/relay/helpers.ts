@@ -48,8 +48,8 @@ export class RawPeer {
   readonly closed: Promise<{ code: number; reason: string }>
   private waiters: Array<() => void> = []
 
-  constructor(url: string) {
-    this.ws = new WebSocket(url)
+  constructor(url: string, options: WebSocket.ClientOptions = {}) {
+    this.ws = new WebSocket(url, options)
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve())
       this.ws.once('error', reject)
@@ -62,10 +62,10 @@ export class RawPeer {
     this.ws.on('error', () => {})
   }
 
-  static forJoin(j: Pick<JoinResult, 'peerId' | 'joinToken' | 'peerjs'>, over: { id?: string; token?: string; key?: string } = {}): RawPeer {
+  static forJoin(j: Pick<JoinResult, 'peerId' | 'joinToken' | 'peerjs'>, over: { id?: string; token?: string; key?: string } = {}, options: WebSocket.ClientOptions = {}): RawPeer {
     const { host, port, path, key } = j.peerjs
     const q = new URLSearchParams({ key: over.key ?? key, id: over.id ?? j.peerId, token: over.token ?? j.joinToken })
-    return new RawPeer(`ws://${host === 'localhost' ? '127.0.0.1' : host}:${port}${path}peerjs?${q}`)
+    return new RawPeer(`ws://${host === 'localhost' ? '127.0.0.1' : host}:${port}${path}peerjs?${q}`, options)
   }
 
   send(msg: unknown): void {

@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRelay, type Relay } from '../../src/relay/index.js'
+import { joinRoom, anonymous } from '../../src/auth/index.js'
+import { freePort } from '../helpers/pds.js'
 import { verifyTicket } from '../../src/auth/ticket.js'
 import { asJoin, expectRefused, memoryLogger, postJoin, RawPeer, sleep, until } from './helpers.js'
 
@@ -252,6 +254,51 @@ describe('capacity', () => {
       await r.close()
     }
     expect(r.stats()).toMatchObject({ slotsInUse: 0, roomSlotsInUse: 0, pendingJoins: 0 })
+  })
+})
+
+describe('liveness and deployment shapes', () => {
+  it('closes a socket that answers neither messages nor pings (IDLE_TIMEOUT) and frees its slots', async () => {
+    const r = createRelay({ auth: 'off', iceServers: [], idleTimeoutMs: 300, pingIntervalMs: 100, logger: logs.logger })
+    const u = (await r.listen()).url
+    try {
+      const alive = RawPeer.forJoin(asJoin(await postJoin(u, 'idle')))
+      const dead = RawPeer.forJoin(asJoin(await postJoin(u, 'idle')), {}, { autoPong: false })
+      await dead.next((m) => m.type === 'OPEN')
+      await alive.next((m) => m.type === 'OPEN')
+      expect((await dead.next((m) => m.type === 'ERROR', 3000)).payload?.code).toBe('IDLE_TIMEOUT')
+      await until(() => r.stats().sockets === 1)
+      expect(r.stats()).toMatchObject({ slotsInUse: 1, roomSlotsInUse: 1 })
+      expect(alive.ws.readyState).toBe(alive.ws.OPEN) // answers pings automatically
+      alive.close()
+    } finally {
+      await r.close()
+    }
+  })
+
+  it('works behind a path prefix (reverse proxy): join, PeerJS path, did.json at the host root', async () => {
+    const port = await freePort()
+    const r = createRelay({ auth: 'off', iceServers: [], port, publicUrl: `http://localhost:${port}/relay/`, logger: logs.logger })
+    await r.listen()
+    try {
+      expect(r.did).toBe(`did:web:localhost%3A${port}`)
+      const j = await joinRoom(r.url, 'prefixed', anonymous())
+      expect(j.peerjs.path).toBe('/relay/')
+      const p = RawPeer.forJoin(j)
+      await p.next((m) => m.type === 'OPEN')
+      expect(((await (await fetch(`http://127.0.0.1:${port}/.well-known/did.json`)).json()) as { id: string }).id).toBe(r.did)
+      expect((await fetch(`http://127.0.0.1:${port}/v1/rooms/x/join`, { method: 'POST' })).status).toBe(404)
+      p.close()
+    } finally {
+      await r.close()
+    }
+  })
+
+  it('answers the CORS preflight of the join API', async () => {
+    const res = await fetch(`${url}v1/rooms/lobby/join`, { method: 'OPTIONS', headers: { origin: 'https://game.example', 'access-control-request-headers': 'authorization' } })
+    expect(res.status).toBe(204)
+    expect(res.headers.get('access-control-allow-origin')).toBe('*')
+    expect(res.headers.get('access-control-allow-headers')).toContain('authorization')
   })
 })
 
