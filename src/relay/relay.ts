@@ -158,7 +158,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       ctx.evict = (peerId) => ps.evict(peerId)
       sweeper = setInterval(() => ps.sweep(Date.now()), Math.min(opts.pingIntervalMs, opts.idleTimeoutMs))
       sweeper.unref()
-      log.info({ event: 'listening', url: undefined, publicUrl, did, auth: opts.auth, host: opts.host, port: address.port }, 'relay listening')
+      log.info({ event: 'listening', publicUrl, did, auth: opts.auth, host: opts.host, port: address.port }, 'relay listening')
       return { url: publicUrl, did }
     },
     close() {
