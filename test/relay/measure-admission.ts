@@ -35,15 +35,23 @@ async function run(label: string, verifyHandles: boolean) {
   await new Promise((r) => setTimeout(r, 200))
   const cold: number[] = []
   const warm: number[] = []
+  const coldServer: number[] = []
+  const warmServer: number[] = []
+  // server-side time: the relay's own join_duration histogram sum, before/after each request
+  const serverSum = async () => (await relay.metrics.joinDuration.get()).values.find((v) => v.metricName?.endsWith('_sum') && v.labels.outcome === 'admitted')?.value ?? 0
   for (const [t1, t2] of pairs) {
+    let s0 = await serverSum()
     cold.push(await time(t1))
+    coldServer.push((await serverSum() - s0) * 1000)
+    s0 = await serverSum()
     warm.push(await time(t2))
+    warmServer.push((await serverSum() - s0) * 1000)
   }
   const stat = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b)
     return `median ${s[Math.floor(s.length / 2)].toFixed(2)} ms, p90 ${s[Math.floor(s.length * 0.9)].toFixed(2)} ms, min ${s[0].toFixed(2)} ms (n=${s.length})`
   }
-  console.log(`${label}\n  cold DID cache: ${stat(cold)}\n  warm DID cache: ${stat(warm)}\n  key cache: ${JSON.stringify(relay.didKeyCache?.stats)}`)
+  console.log(`${label} (client round trip | server handling)\n  cold DID cache: ${stat(cold)} | ${stat(coldServer)}\n  warm DID cache: ${stat(warm)} | ${stat(warmServer)}\n  key cache: ${JSON.stringify(relay.didKeyCache?.stats)}`)
   await relay.close()
 }
 
