@@ -7,8 +7,12 @@ export interface ContenderInstance {
    * Returns the bytes that would go on the wire to that receiver this tick.
    */
   encode(): number
+  /** Not timed: the transport moving bytes between encode and decode (ours: the in-memory link). */
+  between?(): void
   /** Everything the receiver does to apply what {@link encode} produced. */
   decode(): void
+  /** Not timed: bookkeeping after decode (ours: the receiver's ack goes back and the sender applies it). */
+  after?(): void
   /**
    * Largest difference between the receiver's world and the source, in units of this contender's
    * tolerance (≤ 1 is correct). Also raises `abs[k]` to the worst absolute error of field k (FIELDS order). Not timed.

@@ -18,7 +18,7 @@ export interface LossRow {
   /** Worst of the repetitions (ticksToConverge is their median). -1 = did not converge within the cap. */
   ticksToConvergeMax: number
   ackBytesPerTick: number
-  /** Bytes per tick once converged and idle (headers/acks only). */
+  /** Bytes per tick sender → receiver while idle, 30–60 ticks after the stop (headers/acks only). */
   idleBytesPerTick: number
   /** Fraction of unreliable packets the simulator actually dropped (sender → receiver). */
   measuredLoss: number
@@ -102,6 +102,8 @@ export const lossGroup: BenchGroup<LossRow[], LossMeta> = {
         }
         if (ticks < 0) correct = false
         converge.push(ticks < 0 ? Infinity : ticks)
+        // Idle cost once the last changes are acknowledged: skip 30 ticks, then measure 30.
+        for (let t = 0; t < 30; t++) tick()
         const i0 = link.counters()
         for (let t = 0; t < 30; t++) tick()
         const i1 = link.counters()
