@@ -135,6 +135,8 @@ export interface Network {
 }
 
 const attached = new WeakMap<object, Network>()
+/** Messages per reliable frame (frames also stay under maxReliableBytes). */
+const MAX_FRAME_MESSAGES = 1024
 
 /** Thrown inside message handling: counted and struck against the sender, never out of receive(). */
 class Invalid extends Error {
@@ -208,6 +210,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   const lastSeq = layout.deltaFields.map(() => new Int32Array(capacity))
   const interpolators = new Map<number, Interpolator>()
   for (const c of layout.delta) if (c.def.interpolate) interpolators.set(c.bit, new Interpolator(c, capacity, options.snapDistance ?? 5))
+  const interpolatorList = [...interpolators.values()]
   const stats = new StatsCounters()
   const emitter = new Emitter<NetworkEvents>(() => stats.handlerErrors++)
   const queue = new InboundQueue(limits.maxQueuedMessages, limits.maxQueuedBytes)
@@ -215,6 +218,8 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   const handlers = new Map<number, Set<(m: unknown, from: NetPeer) => void>>()
   const requests = new Map<number, PendingRequest>()
   let nextSlot = 0
+  /** Owned entities still without a net id (spawned before the transport knew our id). */
+  const unassigned: NetEntity[] = []
   let requestCounter = 0
   let tick = 0
   let closed = false
@@ -301,6 +306,8 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     }
   }
 
+  let reliableBits = 0
+  for (const c of layout.reliable) reliableBits |= 1 << c.bit
   const currentWire = (f: number, eid: number): number => layout.deltaFields[f].toWire(layout.column(f)[eid])
 
   const spawnMessage = (rec: NetEntity): Message => ({
@@ -727,15 +734,18 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
 
   /** Gives entities spawned before our id was known their net id, and announces them. */
   const assignIds = (): void => {
+    if (unassigned.length === 0) return
     const me = selfId()
     if (!me) return
-    for (let i = 0; i < registry.ownedCount; i++) {
-      const rec = registry.get(registry.owned[i])!
+    const ready = readyPeers()
+    for (const rec of unassigned) {
+      if (registry.get(rec.eid) !== rec || !registry.isOwned(rec.eid)) continue
       if (rec.owner === '') rec.owner = me
       if (rec.id) continue
       registry.setId(rec, { origin: me, n: rec.slot })
-      sendWithBaseline(rec, spawnMessage(rec), readyPeers())
+      sendWithBaseline(rec, spawnMessage(rec), ready)
     }
+    unassigned.length = 0
   }
 
   /** Structural and RELIABLE changes of owned entities, then DELTA change detection. */
@@ -744,7 +754,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     for (let i = registry.ownedCount - 1; i >= 0; i--) {
       const eid = owned[i]
       const rec = registry.get(eid)!
-      if (!entityExists(world, eid)) {
+      if (!presence.exists(eid)) {
         // Removed locally without net.despawn(): despawn everywhere.
         if (rec.id) broadcast({ body: { $case: 'despawn', value: { id: rec.id, epoch: rec.epoch } } })
         unown(rec)
@@ -775,6 +785,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
           }
         }
       }
+      if ((now & reliableBits) === 0) continue
       for (const c of layout.reliable) {
         if ((now & (1 << c.bit)) === 0) continue
         const mask = detector.reliableChanges(eid, c.bit)
@@ -791,7 +802,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       let size = 0
       for (const m of p.outbox) {
         if (m.length + 8 > limits.maxReliableBytes) continue // never happens: checked at send()
-        if (size + m.length + 8 > limits.maxReliableBytes && batch.length > 0) {
+        if ((size + m.length + 8 > limits.maxReliableBytes || batch.length >= MAX_FRAME_MESSAGES) && batch.length > 0) {
           sendFrame(p, batch)
           batch = []
           size = 0
@@ -824,6 +835,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       registry.own(rec)
       detector.capture(eid)
       resetRemoteFields(eid)
+      unassigned.push(rec)
       assignIds()
     },
     despawn(eid) {
@@ -897,7 +909,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         }
         try {
           const msgs = decodeFrame(item.data)
-          if (p.inbox.length - p.inboxHead + msgs.length > limits.maxQueuedMessages) throw new Invalid('queueFull', 'too many waiting reliable messages')
+          if (p.inbox.length - p.inboxHead > limits.maxQueuedMessages) throw new Invalid('queueFull', 'too many reliable messages waiting for an ownership change')
           for (const m of msgs) p.inbox.push(m)
         } catch (e) {
           if (e instanceof Invalid) stats.dropped[e.reason]++
@@ -934,12 +946,12 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         const eid = registry.all[i]
         const rec = registry.get(eid)!
         if (registry.isOwned(eid)) {
-          for (const it of interpolators.values()) it.copy(eid)
+          for (const it of interpolatorList) it.copy(eid)
           continue
         }
         const p = peers.get(rec.owner)
         const t = p && p.hasClock ? now - p.clockOffset - delay : Number.POSITIVE_INFINITY
-        for (const it of interpolators.values()) it.render(eid, t)
+        for (const it of interpolatorList) it.render(eid, t)
       }
     },
     interpolated<S extends ComponentStore>(store: S | number): S {

@@ -119,6 +119,10 @@ export class Interpolator {
   /** Local (owned) entities: the output mirrors the store. */
   copy(eid: number): void {
     this.count[eid] = 0
-    this.render(eid, 0)
+    const fields = this.fields
+    for (let f = 0; f < fields.length; f++) {
+      const name = fields[f].name
+      ;(this.output[name] as NumericArray)[eid] = (this.component.store[name] as NumericArray)[eid]
+    }
   }
 }

@@ -28,6 +28,11 @@ export function createPresenceReader(world: World, stores: readonly object[]): P
       for (let i = 0; i < n; i++) if ((masks[gens[i]][eid] & flags[i]) !== 0) m |= 1 << i
       return m
     },
-    exists: (eid) => entityExists(world, eid),
+    exists(eid) {
+      // bitECS's isEntityIdAlive, inlined (entityExists costs a call chain per entity per tick).
+      const index = ctx.entityIndex
+      const d = index.sparse[eid]
+      return d !== undefined && d < index.aliveCount && index.dense[d] === eid ? true : entityExists(world, eid)
+    },
   }
 }
