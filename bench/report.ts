@@ -25,6 +25,7 @@ export function renderMarkdown(r: Results): string {
     'in the same run, on the same world; the machine is shared and noisy, so compare **ratios within this run**, not absolute times across machines.')
   out.push('')
   out.push(`- Machine: ${r.machine}, ${r.cores} cores, ${r.memory} RAM`)
+  out.push(`- Code: commit ${r.commit}${r.uncommitted?.length ? `, with uncommitted changes in ${r.uncommitted.map((f) => `\`${f}\``).join(', ')}` : ''}`)
   out.push(`- Node ${r.node}; generated ${r.date}${r.quick ? ' — **quick mode** (fewer ticks, N ≤ 1 000; smoke test only)' : ''}`)
   for (const [name, info] of Object.entries(r.runs ?? {})) out.push(`- group \`${name}\`: run ${info.date}${info.quick ? ' (quick)' : ''}, ${info.seconds.toFixed(0)} s`)
   out.push('')
@@ -57,7 +58,7 @@ export function renderMarkdown(r: Results): string {
     out.push(g.markdown(r[g.name], r.meta?.[g.name], r))
     out.push('')
   }
-  const skip = new Set(['machine', 'cores', 'memory', 'node', 'date', 'quick', 'runs', 'ratios', 'targets', 'meta'])
+  const skip = new Set(['machine', 'cores', 'memory', 'node', 'commit', 'uncommitted', 'date', 'quick', 'runs', 'ratios', 'targets', 'meta'])
   for (const [name, value] of Object.entries(r)) {
     if (skip.has(name) || known.has(name)) continue
     out.push(`## \`${name}\``)

@@ -6,6 +6,7 @@
  * then regenerates bench/RESULTS.md (quick: bench/RESULTS.quick.md) from the merged file.
  * Exits non-zero only if a group crashes; timings are never asserted.
  */
+import { execSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { groups } from './groups/index.js'
@@ -35,10 +36,22 @@ function machine() {
   }
 }
 
+/** Which code was measured: HEAD, and source files that differed from it (a shared working tree). */
+function code(): { commit: string; uncommitted: string[] } {
+  try {
+    const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const status = execSync('git status --porcelain -- src generated', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    return { commit, uncommitted: status.split('\n').filter(Boolean).map((l) => l.slice(3)) }
+  } catch {
+    return { commit: 'unknown', uncommitted: [] }
+  }
+}
+
 const previous: Partial<Results> = existsSync(jsonPath) ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as Partial<Results>) : {}
 const results: Results = {
   ...previous,
   ...machine(),
+  ...code(),
   date: new Date().toISOString(),
   quick,
   runs: { ...(previous.runs ?? {}) },

@@ -54,6 +54,9 @@ export interface Results {
   cores: number
   memory: string
   node: string
+  /** git HEAD when run, and src/ or generated/ files that differed from it. */
+  commit: string
+  uncommitted: string[]
   date: string
   quick: boolean
   runs: Record<string, RunInfo>
