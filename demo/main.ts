@@ -1,0 +1,171 @@
+// Entry: configuration from the URL, sign-in (Bluesky OAuth or anonymous), error display, then the game.
+//   #room=<name>            the room (default "lobby"); the "Share link" button copies it
+//   ?relay=<url>            the signaling relay (default: VITE_RELAY_URL set by `npm start`, else :8787 on this host)
+//   ?pds=<url>&plc=<url>    sign in against a local PDS / PLC (development, tests)
+//   ?scale=2                render at half resolution (slow GPUs; software GL in headless tests)
+import { anonymous } from 'bitecs-multiuser'
+import { startGame, type Game, type ProblemKind } from './game.js'
+import { startConditionsPanel, startHud } from './hud.js'
+import { mayHaveSession, restore, signIn, type AuthConfig } from './auth.js'
+
+const $ = <T extends HTMLElement = HTMLElement>(sel: string) => document.querySelector<T>(sel)!
+
+// An OAuth redirect back lands on "/" with the answer in the fragment: the configuration waits in sessionStorage.
+const saved = JSON.parse(sessionStorage.getItem('demo.config') ?? 'null') as (AuthConfig & { room: string }) | null
+const returning = /[#&](state|code|error)=/.test(location.hash)
+const params = new URLSearchParams(location.search)
+const cfg: AuthConfig & { room: string } =
+  returning && saved
+    ? saved
+    : {
+        room: /(?:^#|&)room=([^&]+)/.exec(location.hash)?.[1] ? decodeURIComponent(/(?:^#|&)room=([^&]+)/.exec(location.hash)![1]) : 'lobby',
+        relayUrl: params.get('relay') ?? (import.meta.env.VITE_RELAY_URL as string | undefined) ?? `http://${location.hostname}:8787/`,
+        pds: params.get('pds') ?? undefined,
+        plc: params.get('plc') ?? undefined,
+      }
+sessionStorage.setItem('demo.config', JSON.stringify(cfg))
+
+// ---- readable problems, each with a retry ----
+const problems = new Map<ProblemKind, { message: string; retry?: () => void }>()
+function showProblem(kind: ProblemKind, message: string | null, retry?: () => void): void {
+  if (message === null) problems.delete(kind)
+  else problems.set(kind, { message, retry })
+  const last = [...problems.values()].at(-1)
+  $('#error').hidden = !last
+  if (!last) return
+  $('#error-text').textContent = last.message
+  $('#error-retry').hidden = !last.retry
+  $('#error-retry').onclick = () => {
+    problems.clear()
+    $('#error').hidden = true
+    last.retry?.()
+  }
+}
+$('#error-close').onclick = () => ($('#error').hidden = true)
+
+// ---- room and share link ----
+$('#room').textContent = cfg.room
+$('#share').onclick = async () => {
+  const link = `${location.origin}${location.pathname}${location.search}#room=${encodeURIComponent(cfg.room)}`
+  await navigator.clipboard?.writeText(link).catch(() => prompt('Share this link', link))
+  $('#share').textContent = 'Link copied'
+  setTimeout(() => ($('#share').textContent = 'Share link'), 1500)
+}
+addEventListener('hashchange', () => location.reload())
+
+// ---- sign-in (optional: anonymous players start at once) ----
+$<HTMLFormElement>('#signin').onsubmit = async (e) => {
+  e.preventDefault()
+  const input = $<HTMLInputElement>('#handle').value
+  if (!input.trim()) return $('#handle').focus()
+  if (location.hostname === 'localhost') {
+    // RFC 8252 loopback clients must use the IP literal.
+    location.replace(location.href.replace('//localhost', '//127.0.0.1'))
+    return
+  }
+  try {
+    await signIn(cfg, input)
+  } catch (err) {
+    showProblem('token', `Sign-in failed: ${(err as Error).message}`)
+  }
+}
+
+async function main(): Promise<void> {
+  let auth: Awaited<ReturnType<typeof restore>> = null
+  if (mayHaveSession()) {
+    try {
+      auth = await restore(cfg)
+    } catch (err) {
+      showProblem('token', `Sign-in did not complete: ${(err as Error).message}`, () => location.reload())
+    }
+  }
+  if (returning || location.hash === '') history.replaceState(null, '', `${location.pathname}${location.search}#room=${encodeURIComponent(cfg.room)}`)
+  $('#signin').hidden = auth !== null
+  $('#anon').hidden = auth === null
+  $('#anon').onclick = async () => {
+    await auth?.signOut()
+    location.reload()
+  }
+  $('#who').textContent = auth ? 'signed in' : 'playing as a guest'
+
+  let game: Game
+  try {
+    game = await startGame({
+      canvas: $<HTMLCanvasElement>('#scene'),
+      relayUrl: cfg.relayUrl,
+      room: cfg.room,
+      token: auth?.token ?? anonymous(),
+      fallbackName: `guest-${Math.random().toString(36).slice(2, 6)}`,
+      onProblem: showProblem,
+      renderScale: Number(params.get('scale') ?? 1),
+    })
+  } catch (err) {
+    // No WebGL and the like: nothing to retry here.
+    showProblem('webgl', `The game could not start: ${(err as Error).message}`)
+    throw err
+  }
+  $('#who').textContent = auth ? `signed in as ${game.myName()}` : `playing as ${game.myName()}`
+  startHud($('#hud'), game)
+  startConditionsPanel(game)
+
+  // Chat box and log.
+  const lines = $<HTMLOListElement>('#chat-lines')
+  game.onChat = () => {
+    lines.replaceChildren(
+      ...game.chat.slice(-12).map((l) => {
+        const li = document.createElement('li')
+        const b = document.createElement('b')
+        b.textContent = l.from + ': '
+        li.append(b, l.text)
+        return li
+      }),
+    )
+  }
+  $<HTMLFormElement>('#chat-form').onsubmit = (e) => {
+    e.preventDefault()
+    const input = $<HTMLInputElement>('#chat-input')
+    game.say(input.value)
+    input.value = ''
+    input.blur()
+  }
+
+  // Touch: a virtual stick.
+  if (matchMedia('(pointer: coarse)').matches) {
+    const el = $('#stick')
+    el.hidden = false
+    const knob = el.firstElementChild as HTMLElement
+    const set = (x: number, y: number) => {
+      const len = Math.hypot(x, y)
+      const k = len > 1 ? 1 / len : 1
+      game.stick.x = x * k
+      game.stick.y = y * k
+      knob.style.transform = `translate(${game.stick.x * 35}px, ${-game.stick.y * 35}px)`
+    }
+    el.onpointerdown = el.onpointermove = (e) => {
+      if (e.type === 'pointermove' && e.buttons === 0) return
+      el.setPointerCapture(e.pointerId)
+      const r = el.getBoundingClientRect()
+      set((e.clientX - r.left - r.width / 2) / (r.width / 2), -(e.clientY - r.top - r.height / 2) / (r.height / 2))
+    }
+    el.onpointerup = el.onpointercancel = () => set(0, 0)
+  }
+
+  // The debug handle: state() and a few actions, for tests and for poking around in the console.
+  Object.assign(window, {
+    __demo: {
+      state: () => game.state(),
+      move: (dx: number, dz: number) => game.move(dx, dz, Math.atan2(dx, dz)),
+      chat: (text: string) => game.say(text),
+      grab: (i: number) => game.grab(game.crates()[i]),
+      drop: () => game.drop(),
+      recolor: (i: number) => game.recolor(game.crates()[i]),
+      emote: (kind: number) => game.emote(kind),
+      setConditions: (c: { loss?: number; latency?: number; jitter?: number }) => game.transport.setConditions(c),
+      hud: () => $('#hud').textContent,
+      error: () => ($('#error').hidden ? null : $('#error-text').textContent),
+      retry: () => $('#error-retry').click(),
+    },
+  })
+}
+
+void main()

@@ -1,0 +1,63 @@
+// Shared by the demo's browser tests: serve demo/ exactly as `npm start` does (the repo's vite.config.ts), open
+// pages on a room with `?relay=`, and read the page's debug handle.
+import { createServer, type ViteDevServer } from 'vite'
+import { fileURLToPath } from 'node:url'
+import { mkdirSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import type { Browser, Page } from 'playwright-core'
+
+const repo = fileURLToPath(new URL('../..', import.meta.url))
+export const shots = `${repo}/test-results`
+
+export interface DemoServer {
+  url: string
+  close(): Promise<void>
+}
+
+export async function startDemoServer(): Promise<DemoServer> {
+  const server: ViteDevServer = await createServer({
+    configFile: `${repo}/vite.config.ts`,
+    root: `${repo}/demo`,
+    logLevel: 'error',
+    clearScreen: false,
+    server: { host: '127.0.0.1', port: 0, hmr: false, fs: { allow: [repo] } },
+  })
+  await server.listen()
+  const { port } = server.httpServer!.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}/`, close: () => server.close() }
+}
+
+export interface DemoState {
+  self: string | null
+  name: string
+  did: string | null
+  room: string
+  status: string
+  avatars: { owner: string | null; name: string; declaredName: string; did: string | null; local: boolean; x: number; y: number; z: number }[]
+  crates: { index: number; owner: string | null; color: number; carried: boolean; x: number; y: number; z: number }[]
+  chat: { from: string; text: string }[]
+  peers: { id: string; name: string; did: string | null; rtt: number; loss: number }[]
+}
+
+export const state = (p: Page): Promise<DemoState> => p.evaluate(() => (window as unknown as { __demo: { state(): DemoState } }).__demo.state())
+export const demo = <R>(p: Page, fn: string, ...args: unknown[]): Promise<R> =>
+  p.evaluate(([f, a]) => (window as unknown as Record<string, Record<string, (...x: unknown[]) => R>>).__demo[f as string](...(a as unknown[])), [fn, args] as const)
+
+/** Opens the demo on `room`; resolves once the debug handle exists (the game started). */
+export async function openDemo(browser: Browser, base: string, room: string, query = '', name = 'page'): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 800, height: 500 } })
+  page.on('pageerror', (e) => console.error(`[${name} page error]`, e.message))
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource|favicon/.test(m.text())) console.error(`[${name} console]`, m.text())
+  })
+  await page.goto(`${base}?${query}#room=${room}`)
+  await page.waitForFunction(() => '__demo' in window, undefined, { timeout: 30_000 })
+  return page
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(shots, { recursive: true })
+  const path = `${shots}/${name}.png`
+  await page.screenshot({ path })
+  return path
+}
