@@ -18,7 +18,7 @@ export function startHud(el: HTMLElement, game: Game): void {
       `unreliable ${kbit(s.sentPerSecond.unreliable.bytes)} ${kbit(s.receivedPerSecond.unreliable.bytes)}`,
       `loss     ${(s.loss * 100).toFixed(1)} %   dropped ${Object.values(s.dropped).reduce((a, b) => a + b, 0)}`,
       `entities ${s.entities.owned} own / ${s.entities.remote} remote`,
-      `tick     ${game.ticksPerSecond} Hz (target ${net.tickRate})   render ${game.fps.toFixed(0)} fps`,
+      `tick     ${game.ticksPerSecond} Hz (target ${net.tickRate})   render ${Number.isFinite(game.fps) ? game.fps.toFixed(0) : 0} fps`,
     ]
     el.textContent = lines.join('\n')
   }

@@ -1,0 +1,174 @@
+// The demo in real Chromium pages against a real relay (in-process, random port), served by Vite as `npm start`
+// does. What a player sees is read through the page's debug handle `window.__demo.state()`, whose positions are
+// the Babylon nodes' (so this also proves the binding in a browser). Screenshots go to test-results/.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { pino } from 'pino'
+import { createRelay, type Relay } from '../../src/relay/index.js'
+import { launchChromium, until } from './harness.js'
+import { demo, openDemo, screenshot, startDemoServer, state, type DemoServer, type DemoState } from './demo-harness.js'
+
+let browser: Browser
+let server: DemoServer
+let relay: Relay
+let query: string
+
+beforeAll(async () => {
+  relay = createRelay({ auth: 'optional', logger: pino({ level: 'silent' }), iceServers: [] })
+  await relay.listen()
+  // scale=2: half-resolution rendering; software WebGL on a small loaded machine is the bottleneck here.
+  query = `relay=${encodeURIComponent(relay.url)}&scale=2`
+  ;[browser, server] = await Promise.all([launchChromium(), startDemoServer()])
+}, 60_000)
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+  await relay?.close()
+})
+
+const avatarOf = (s: DemoState, owner: string | null) => s.avatars.find((a) => a.owner === owner)
+const near = (a: number, b: number, eps: number) => Math.abs(a - b) <= eps
+
+/** Every page sees `n` avatars, 4 crates and `n - 1` peers. */
+async function converged(pages: Page[], n: number): Promise<void> {
+  await until(async () => {
+    for (const p of pages) {
+      const s = await state(p)
+      if (s.avatars.length !== n || s.crates.length !== 4 || s.peers.length !== n - 1) return false
+    }
+    return true
+  }, 30_000, `${pages.length} pages converged on ${n} avatars and 4 crates`)
+}
+
+/** Holds a key in `page` until its own avatar moved by at least `distance`. */
+async function walk(page: Page, key: string, distance: number): Promise<void> {
+  const s0 = await state(page)
+  const start = avatarOf(s0, s0.self)!
+  await page.keyboard.down(key)
+  try {
+    await until(async () => {
+      const me = avatarOf(await state(page), s0.self)!
+      return Math.hypot(me.x - start.x, me.z - start.z) >= distance
+    }, 15_000, `walking ${distance} m with ${key}`)
+  } finally {
+    await page.keyboard.up(key)
+  }
+}
+
+describe('demo in Chromium', () => {
+  it('two players: moving in A moves A in B (keys → delta → interpolated node), HUD shows the link', async () => {
+    const a = await openDemo(browser, server.url, 'duo', query, 'A')
+    const b = await openDemo(browser, server.url, 'duo', query, 'B')
+    await converged([a, b], 2)
+    const ida = (await state(a)).self!
+
+    await walk(a, 'KeyW', 2.5)
+    await walk(a, 'KeyD', 1.5)
+    // B's copy of A's avatar comes to rest where A's own is (quantization 2 mm; interpolation delay 100 ms).
+    await until(async () => {
+      const mine = avatarOf(await state(a), ida)!
+      const seen = avatarOf(await state(b), ida)!
+      return near(mine.x, seen.x, 0.01) && near(mine.z, seen.z, 0.01)
+    }, 10_000, "B's view of A to settle where A is")
+    const mine = avatarOf(await state(a), ida)!
+    const seen = avatarOf(await state(b), ida)!
+    expect(seen.local).toBe(false)
+    expect(mine.local).toBe(true)
+    expect(seen.name).toBe(mine.name)
+    expect(seen.name).toMatch(/^guest-/)
+
+    // The HUD reads the network's own numbers.
+    await until(async () => /rtt +[\d.]+ ms/.test((await demo<string>(b, 'hud')) ?? ''), 5_000, 'HUD with a peer RTT')
+    const hud = await demo<string>(b, 'hud')
+    expect(hud).toMatch(/unreliable +[\d.]+ +[\d.]+/)
+    expect(hud).toMatch(/entities \d+ own \/ \d+ remote/)
+    console.log(`[demo] HUD of B:\n${hud}`)
+    await screenshot(a, 'demo-two-a')
+    await screenshot(b, 'demo-two-b')
+    await a.close()
+    await b.close()
+  }, 90_000)
+
+  it('three players: chat reaches everyone, a crate grabbed in C changes owner everywhere and is carried, closing A removes A', async () => {
+    const a = await openDemo(browser, server.url, 'trio', query, 'A')
+    const b = await openDemo(browser, server.url, 'trio', query, 'B')
+    const c = await openDemo(browser, server.url, 'trio', query, 'C')
+    const pages = [a, b, c]
+    await converged(pages, 3)
+    const [ida, idb, idc] = await Promise.all(pages.map(async (p) => (await state(p)).self!))
+
+    // Chat: a .proto event on the reliable channel.
+    await demo(b, 'chat', 'hello from B')
+    for (const p of [a, c]) await until(async () => (await state(p)).chat.some((l) => l.text === 'hello from B'), 10_000, 'chat line')
+    for (const p of [a, c]) expect((await state(p)).chat.find((l) => l.text === 'hello from B')!.from).toBe((await state(b)).name)
+
+    // Grab crate 0 in C: ownership transfer, carried, seen by all.
+    expect(await demo<boolean>(c, 'grab', 0)).toBe(true)
+    for (const p of pages) {
+      await until(async () => {
+        const crate = (await state(p)).crates[0]
+        return crate.owner === idc && crate.carried
+      }, 10_000, 'crate 0 owned and carried by C everywhere')
+    }
+    // Carry it: it follows C in A's view.
+    await walk(c, 'KeyS', 2)
+    await until(async () => {
+      const sc = await state(c)
+      const sa = await state(a)
+      return near(sa.crates[0].x, sc.crates[0].x, 0.02) && near(sa.crates[0].z, sc.crates[0].z, 0.02) && sa.crates[0].y > 1
+    }, 10_000, "the carried crate in A's view follows C")
+    await demo(c, 'drop')
+    await until(async () => !(await state(a)).crates[0].carried && near((await state(a)).crates[0].y, 0.5, 0.01), 10_000, 'dropped')
+
+    // Recolor crate 1 from B (RELIABLE component).
+    const before = (await state(a)).crates[1].color
+    expect(await demo<boolean>(b, 'recolor', 1)).toBe(true)
+    for (const p of [a, c]) await until(async () => (await state(p)).crates[1].color !== before && (await state(p)).crates[1].owner === idb, 10_000, 'recolored')
+
+    for (const [p, n] of [[a, 'a'], [b, 'b'], [c, 'c']] as const) await screenshot(p, `demo-three-${n}`)
+
+    // A leaves: its avatar goes; the crates it owned stay (persistent, migrated to an heir).
+    await a.close()
+    for (const p of [b, c]) {
+      await until(async () => {
+        const s = await state(p)
+        return !s.avatars.some((x) => x.owner === ida) && s.avatars.length === 2 && s.crates.length === 4 && s.crates.every((k) => k.owner !== ida)
+      }, 20_000, "A's avatar removed, its crates inherited")
+    }
+    expect((await state(b)).peers.map((p) => p.id)).toEqual([idc])
+    await b.close()
+    await c.close()
+  }, 120_000)
+
+  it('relay down and token refused show readable errors; retry recovers', async () => {
+    // Relay down: nothing listens on this port yet.
+    const down = createRelay({ auth: 'optional', logger: pino({ level: 'silent' }), iceServers: [] })
+    await down.listen()
+    const port = down.address.port
+    await down.close()
+    const url = `http://localhost:${port}/`
+    const p = await openDemo(browser, server.url, 'err', `relay=${encodeURIComponent(url)}&scale=2`, 'E')
+    await until(async () => /Cannot reach the relay/.test((await demo<string | null>(p, 'error')) ?? ''), 15_000, 'relay-down message')
+    await screenshot(p, 'demo-error-relay-down')
+    const back = createRelay({ port, auth: 'optional', logger: pino({ level: 'silent' }), iceServers: [] })
+    await back.listen()
+    try {
+      await demo(p, 'retry')
+      await until(async () => (await state(p)).status === 'joined' && (await demo<string | null>(p, 'error')) === null, 15_000, 'joined after retry')
+    } finally {
+      await p.close()
+      await back.close()
+    }
+
+    // Token refused: a relay that requires ATProto sign-in, joined anonymously.
+    const strict = createRelay({ auth: 'required', logger: pino({ level: 'silent' }), iceServers: [] })
+    await strict.listen()
+    try {
+      const q = await openDemo(browser, server.url, 'err', `relay=${encodeURIComponent(strict.url)}&scale=2`, 'T')
+      await until(async () => /refused your sign-in \(AUTH_MISSING\)/.test((await demo<string | null>(q, 'error')) ?? ''), 15_000, 'token-refused message')
+      await q.close()
+    } finally {
+      await strict.close()
+    }
+  }, 90_000)
+})
