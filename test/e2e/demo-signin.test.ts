@@ -1,0 +1,78 @@
+// "Sign in with Bluesky" end to end, offline: a real PDS + PLC in process (test/helpers/pds.ts), the relay pointed at
+// that PLC, the demo served from http://127.0.0.1:<port>/. Playwright types the handle in the demo, signs in on the
+// PDS's own OAuth pages (password, then consent), and the demo comes back, mints a service-auth token from the
+// OAuth session and joins. The other (anonymous) page shows the signed-in player's verified handle.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser } from 'playwright-core'
+import { pino } from 'pino'
+import { CachingHandleVerifier, createRelay, type Relay } from '../../src/relay/index.js'
+import { startTestPds, type TestAccount, type TestPds } from '../helpers/pds.js'
+import { launchChromium, until } from './harness.js'
+import { openDemo, screenshot, startDemoServer, state, type DemoServer } from './demo-harness.js'
+
+let browser: Browser
+let server: DemoServer
+let relay: Relay
+let pds: TestPds
+let alice: TestAccount
+
+beforeAll(async () => {
+  pds = await startTestPds()
+  alice = await pds.createAccount('alice')
+  relay = createRelay({
+    auth: 'optional',
+    plcUrl: pds.plcUrl,
+    allowPrivateDidHosts: true,
+    iceServers: [],
+    logger: pino({ level: 'silent' }),
+    // alice.test resolves through the local PDS only.
+    handleVerifier: new CachingHandleVerifier((h) => pds.resolveHandle(h), { ttlMs: 60_000, maxEntries: 100 }),
+  })
+  await relay.listen()
+  ;[browser, server] = await Promise.all([launchChromium(), startDemoServer()])
+}, 60_000)
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+  await relay?.close()
+  await pds?.close()
+})
+
+describe('demo sign-in', () => {
+  it('signs in through the PDS OAuth pages; the handle appears on the other page', async () => {
+    const q = `relay=${encodeURIComponent(relay.url)}&pds=${encodeURIComponent(pds.pdsUrl)}&plc=${encodeURIComponent(pds.plcUrl)}&scale=2`
+    const b = await openDemo(browser, server.url, 'signin', q, 'B')
+    const a = await openDemo(browser, server.url, 'signin', q, 'A')
+    await until(async () => (await state(b)).avatars.length === 2, 30_000, 'two guests')
+
+    // In the demo: type the handle, "Sign in with Bluesky" → the PDS's sign-in page.
+    await a.fill('#handle', alice.handle)
+    await a.click('#signin button[type=submit]')
+    await a.waitForURL((u) => u.origin === new URL(pds.pdsUrl).origin, { timeout: 30_000 })
+    const password = a.locator('input[autocomplete="current-password"]')
+    await password.waitFor({ timeout: 30_000 })
+    await password.fill(alice.password)
+    await a.locator('button[type="submit"]').click()
+    await a.getByRole('button', { name: 'Authorize' }).click({ timeout: 30_000 })
+
+    // Back in the demo, signed in: same room, joined with a service-auth token, the relay verified DID and handle.
+    await a.waitForURL((u) => u.origin === new URL(server.url).origin, { timeout: 30_000 })
+    await a.waitForFunction(() => '__demo' in window, undefined, { timeout: 30_000 })
+    await until(async () => (await state(a)).did === alice.did, 30_000, 'A joined as alice')
+    const sa = await state(a)
+    expect(sa.name).toBe('alice.test')
+    expect(sa.room).toBe('signin')
+
+    // The other page: alice's avatar, labelled with her verified handle; her DID verified peer to peer.
+    await until(async () => {
+      const s = await state(b)
+      return s.avatars.some((x) => x.owner === sa.self && x.name === 'alice.test' && x.did === alice.did) && s.peers.some((p) => p.did === alice.did)
+    }, 30_000, "alice's handle on B")
+    // alice's first (anonymous) avatar is gone: she left and re-joined signed in.
+    await until(async () => (await state(b)).avatars.length === 2, 20_000, 'two avatars on B')
+    await screenshot(a, 'demo-signin-a')
+    await screenshot(b, 'demo-signin-b')
+    await a.close()
+    await b.close()
+  }, 120_000)
+})
