@@ -20,6 +20,11 @@ export function startHud(el: HTMLElement, game: Game): void {
       `entities ${s.entities.owned} own / ${s.entities.remote} remote`,
       `tick     ${game.ticksPerSecond} Hz (target ${net.tickRate})   render ${Number.isFinite(game.fps) ? game.fps.toFixed(0) : 0} fps`,
     ]
+    const c = transport.conditions
+    if (c.loss || c.latency || c.jitter) {
+      const k = transport.conditionsCounters
+      lines.push(`simulated ${c.latency} ± ${c.jitter} ms, ${(c.loss! * 100).toFixed(0)} % loss: dropped ${k.droppedSent} out / ${k.droppedReceived} in`)
+    }
     el.textContent = lines.join('\n')
   }
   render()

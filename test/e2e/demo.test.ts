@@ -5,6 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { pino } from 'pino'
 import { createRelay, type Relay } from '../../src/relay/index.js'
+import { createWorld } from 'bitecs'
+import { createNetwork, peerJsTransport, relayClient } from '../../src/index.js'
+import { createGameSchema } from '../../generated/game/schema.js'
+import { loadNodePeer } from '../helpers/node-webrtc.js'
 import { launchChromium, until } from './harness.js'
 import { demo, openDemo, screenshot, startDemoServer, state, type DemoServer, type DemoState } from './demo-harness.js'
 
@@ -83,6 +87,19 @@ describe('demo in Chromium', () => {
     expect(hud).toMatch(/unreliable +[\d.]+ +[\d.]+/)
     expect(hud).toMatch(/entities \d+ own \/ \d+ remote/)
     console.log(`[demo] HUD of B:\n${hud}`)
+
+    // Network conditions panel: 150 ms each way on A's traffic shows in B's RTT, and B's view of A still settles.
+    const rttBefore = (await state(b)).peers[0].rtt
+    await demo(a, 'setConditions', { latency: 150, jitter: 20, loss: 0.2 })
+    await until(async () => (await state(b)).peers[0].rtt > rttBefore + 200, 15_000, 'RTT grows by ~2 × latency')
+    await walk(a, 'KeyS', 1.5)
+    await until(async () => {
+      const m = avatarOf(await state(a), ida)!
+      const v = avatarOf(await state(b), ida)!
+      return near(m.x, v.x, 0.01) && near(m.z, v.z, 0.01)
+    }, 15_000, "B's view of A settles under 20 % loss and 150 ms latency")
+    console.log(`[demo] HUD of B with 150 ms ± 20 ms latency and 20 % loss on A:\n${await demo<string>(b, 'hud')}`)
+    await demo(a, 'setConditions', {})
     await screenshot(a, 'demo-two-a')
     await screenshot(b, 'demo-two-b')
     await a.close()
@@ -171,4 +188,29 @@ describe('demo in Chromium', () => {
       await strict.close()
     }
   }, 90_000)
+
+  it('a peer with another schema: the page says so (schema mismatch), with a reload as the retry', async () => {
+    const p = await openDemo(browser, server.url, 'mismatch', query, 'M')
+    await until(async () => (await state(p)).status === 'joined', 15_000, 'page joined')
+    // A Node peer (WebRTC from node-datachannel) running another game's schema joins the same room.
+    const transport = peerJsTransport({ relay: relayClient(relay.url), Peer: loadNodePeer(), iceServers: [] })
+    const world = createWorld()
+    const net = createNetwork(world, { schema: createGameSchema(64).schema, transport, maxEntities: 64 })
+    const timer = setInterval(() => (net.receive(), net.flush()), 33)
+    const refused: string[] = []
+    net.events.on('refused', (r) => refused.push(r.code))
+    try {
+      await transport.join('mismatch')
+      await until(async () => /different version of the game \(SCHEMA_MISMATCH/.test((await demo<string | null>(p, 'error')) ?? ''), 20_000, 'schema mismatch message')
+      // The Node peer refuses the page too (each side checks the other's hello), or learns of the page's refusal.
+      await until(() => refused.includes('SCHEMA_MISMATCH'), 10_000, 'the Node peer refused as well')
+      expect((await state(p)).avatars.length).toBe(1) // nothing of the other game got in
+      await screenshot(p, 'demo-error-schema-mismatch')
+    } finally {
+      clearInterval(timer)
+      net.close()
+      transport.close()
+      await p.close()
+    }
+  }, 60_000)
 })
