@@ -52,6 +52,7 @@ const results: Results = {
   ...previous,
   ...machine(),
   ...code(),
+  loadavg: [],
   date: new Date().toISOString(),
   quick,
   runs: { ...(previous.runs ?? {}) },
@@ -61,6 +62,7 @@ const results: Results = {
 }
 
 const started = performance.now()
+const loadBefore = os.loadavg()[0]
 let failed = false
 for (const g of groups) {
   if (only ? !only.has(g.name) : quick && !g.inQuick) continue
@@ -86,6 +88,8 @@ for (const g of groups) {
   }
 }
 
+// Other work on the machine during the run (1-minute load average at start and end; 2 = both cores busy).
+results.loadavg = [Number(loadBefore.toFixed(2)), Number(os.loadavg()[0].toFixed(2))]
 writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n')
 writeFileSync(mdPath, renderMarkdown(results))
 if (results.targets.length) {

@@ -57,6 +57,8 @@ export interface Results {
   /** git HEAD when run, and src/ or generated/ files that differed from it. */
   commit: string
   uncommitted: string[]
+  /** 1-minute load average when the run started and ended (others' work on a shared machine). */
+  loadavg: number[]
   date: string
   quick: boolean
   runs: Record<string, RunInfo>
