@@ -12,11 +12,11 @@ export interface JoinRoomOptions {
   fetch?: typeof fetch
   signal?: AbortSignal
   /**
-   * Ask to keep a previous peer id after the relay socket dropped: pass the previous join's `peerId` and `ticket`.
-   * Honoured only for a token of the same DID in the same room (never for anonymous peers, whose tickets every room
-   * peer holds); otherwise the relay assigns a new id, so compare `result.peerId`.
+   * Ask to keep a previous peer id after the relay socket dropped: pass the previous join's `peerId` and its private
+   * `resumeToken`. Honoured for the same room and the same identity (the same DID, or anonymous again); otherwise
+   * the relay assigns a new id, so compare `result.peerId`.
    */
-  resume?: { peerId: string; ticket: string }
+  resume?: { peerId: string; token: string }
 }
 
 /** Builds `<relay>/v1/rooms/<room>/join`, keeping any path prefix of the relay URL. */
@@ -44,7 +44,7 @@ export async function joinRoom(relayUrl: string, room: string, tokenSource: Toke
     let body: string | undefined
     if (opts.resume) {
       headers['content-type'] = 'application/json'
-      body = JSON.stringify({ resume: { peerId: opts.resume.peerId, ticket: opts.resume.ticket } })
+      body = JSON.stringify({ resume: { peerId: opts.resume.peerId, token: opts.resume.token } })
     }
     let res: Response
     try {
@@ -76,6 +76,7 @@ function isJoinResult(v: unknown): v is JoinResult {
     typeof v.peerId === 'string' &&
     typeof v.joinToken === 'string' &&
     typeof v.ticket === 'string' &&
+    typeof v.resumeToken === 'string' &&
     Array.isArray(v.roster) &&
     isRecord(v.peerjs) &&
     typeof v.peerjs.host === 'string' &&

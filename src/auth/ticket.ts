@@ -9,6 +9,11 @@ import { decodeJwt, isRecord } from './jwt-parts.js'
 
 /** JOSE `typ` of a ticket: never confusable with a service-auth token (which another service would accept). */
 export const TICKET_TYP = 'bitecs-ticket+jwt'
+/**
+ * JOSE `typ` of a resume token: same claims as a ticket, but kept private by its holder (never sent to peers), so
+ * presenting it proves the right to keep a peer id after a relay socket drop — anonymous peers included.
+ */
+export const RESUME_TYP = 'bitecs-resume+jwt'
 
 export interface TicketClaims {
   /** The relay DID that signed the ticket. */
@@ -66,7 +71,12 @@ export function atprotoKeyFromDidDocument(doc: DidDocumentLike): string | undefi
  * Verifies a relay ticket. `relay` is the relay's DID document (from `<relay>/.well-known/did.json`) or its signing
  * key as a `did:key`. Throws `TicketError` with a `TICKET_*` code; returns the claims on success.
  */
-export async function verifyTicket(ticket: string, relay: DidDocumentLike | string, opts: VerifyTicketOptions): Promise<TicketClaims> {
+export function verifyTicket(ticket: string, relay: DidDocumentLike | string, opts: VerifyTicketOptions): Promise<TicketClaims> {
+  return verifyRelayToken(ticket, relay, opts, TICKET_TYP)
+}
+
+/** Verifies a relay-signed token of JOSE type `typ` (a ticket or a resume token); see {@link verifyTicket}. */
+export async function verifyRelayToken(ticket: string, relay: DidDocumentLike | string, opts: VerifyTicketOptions, typ: string): Promise<TicketClaims> {
   let key: string | undefined
   let expectedIss: string | undefined
   if (typeof relay === 'string') {
@@ -84,8 +94,8 @@ export async function verifyTicket(ticket: string, relay: DidDocumentLike | stri
     throw new TicketError(ErrorCode.TICKET_MALFORMED, 'ticket is not a JWT', { cause: err })
   }
   const { header, payload } = parts
-  if (header.typ !== TICKET_TYP || typeof header.alg !== 'string') {
-    throw new TicketError(ErrorCode.TICKET_MALFORMED, 'not a relay ticket (typ)')
+  if (header.typ !== typ || typeof header.alg !== 'string') {
+    throw new TicketError(ErrorCode.TICKET_MALFORMED, `not a ${typ} token (typ)`)
   }
   let keyAlg: string
   try {

@@ -40,6 +40,11 @@ export interface JoinResult {
   joinTokenExpiresIn: number
   /** Relay-signed JWT `{ did, handle?, room, peerId, exp }`: send it to each peer as the first reliable message. */
   ticket: string
+  /**
+   * Private proof of this admission (never send it to peers): pass it as `resume.token` to keep `peerId` when
+   * rejoining after the relay socket dropped.
+   */
+  resumeToken: string
   /** The relay's DID (`did:web:...`), whose document holds the key that signs tickets. */
   relayDid: string
   /** The admitted identity (null when anonymous). */

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isRecord, looksLikeJwt } from '../auth/jwt-parts.js'
-import { verifyTicket } from '../auth/ticket.js'
+import { RESUME_TYP, verifyRelayToken } from '../auth/ticket.js'
 import type { JoinResult, PeerJsServerOptions } from '../auth/types.js'
 import type { RelayContext } from './context.js'
 import { ErrorCode, RelayError } from './errors.js'
@@ -105,7 +105,7 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
   }
 
   // Resume first: replacing our own old socket frees its room slot.
-  const resumedPeerId = did && body.resume ? await resumablePeerId(ctx, body.resume, room, did) : null
+  const resumedPeerId = body.resume ? await resumablePeerId(ctx, body.resume, room, did) : null
   const roomSlot = ctx.roomSlots.tryAcquire(room)
   if (!roomSlot) {
     slot.release()
@@ -116,15 +116,9 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
     const peerId = resumedPeerId ?? newPeerId()
     const joinToken = newJoinToken()
     const iat = Math.floor(Date.now() / 1000)
-    const ticket = await signTicket(ctx.key, {
-      iss: ctx.did,
-      ...(did ? { did } : {}),
-      ...(handle ? { handle } : {}),
-      room,
-      peerId,
-      iat,
-      exp: iat + ctx.opts.ticketTtlSec,
-    })
+    const claims = { iss: ctx.did, ...(did ? { did } : {}), ...(handle ? { handle } : {}), room, peerId, iat, exp: iat + ctx.opts.ticketTtlSec }
+    const ticket = await signTicket(ctx.key, claims)
+    const resumeToken = await signTicket(ctx.key, claims, RESUME_TYP)
     ctx.pending.add({ peerId, room, did, handle, ticket, slot: held }, joinToken)
     const result: JoinResult = {
       room,
@@ -132,6 +126,7 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
       joinToken,
       joinTokenExpiresIn: ctx.opts.joinTokenTtlSec,
       ticket,
+      resumeToken,
       relayDid: ctx.did,
       did,
       ...(handle ? { handle } : {}),
@@ -150,12 +145,12 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
 }
 
 interface JoinBody {
-  resume?: { peerId: string; ticket: string }
+  resume?: { peerId: string; token: string }
 }
 
 const MAX_BODY_BYTES = 16 * 1024
 
-/** Reads the optional JSON body `{ resume?: { peerId, ticket } }` (at most 16 KiB). */
+/** Reads the optional JSON body `{ resume?: { peerId, token } }` (at most 16 KiB). */
 async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
   const chunks: Buffer[] = []
   let size = 0
@@ -177,24 +172,25 @@ async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
   if (!isRecord(parsed)) throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'body must be a JSON object')
   const r = parsed.resume
   if (r === undefined) return {}
-  if (!isRecord(r) || typeof r.peerId !== 'string' || typeof r.ticket !== 'string' || r.ticket.length > 8192) {
-    throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'resume must be { peerId, ticket }')
+  if (!isRecord(r) || typeof r.peerId !== 'string' || typeof r.token !== 'string' || r.token.length > 8192) {
+    throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'resume must be { peerId, token }')
   }
-  return { resume: { peerId: r.peerId, ticket: r.ticket } }
+  return { resume: { peerId: r.peerId, token: r.token } }
 }
 
 /**
- * The previous peer id if the resume request proves it: our own ticket, same room, same DID as the token just
- * verified. Any admission or socket still holding that id is replaced (same identity). Else null: a fresh id.
+ * The previous peer id if the resume request proves it: our own resume token (private to the peer it was issued
+ * to, unlike the ticket every room peer holds), same room, same identity as this join (the same DID, or anonymous
+ * again). Any admission or socket still holding that id is replaced. Else null: a fresh id.
  */
-async function resumablePeerId(ctx: RelayContext, resume: { peerId: string; ticket: string }, room: string, did: string): Promise<string | null> {
+async function resumablePeerId(ctx: RelayContext, resume: { peerId: string; token: string }, room: string, did: string | null): Promise<string | null> {
   let claims
   try {
-    claims = await verifyTicket(resume.ticket, ctx.key.did(), { room, peerId: resume.peerId })
+    claims = await verifyRelayToken(resume.token, ctx.key.did(), { room, peerId: resume.peerId }, RESUME_TYP)
   } catch {
     return null
   }
-  if (claims.iss !== ctx.did || claims.did !== did || !/^[0-9a-f]{32}$/.test(claims.peerId)) return null
+  if (claims.iss !== ctx.did || (claims.did ?? null) !== did || !/^[0-9a-f]{32}$/.test(claims.peerId)) return null
   ctx.pending.drop(claims.peerId)
   ctx.evict(claims.peerId)
   return claims.peerId

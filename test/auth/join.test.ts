@@ -91,7 +91,7 @@ describe('atprotoTokenSource + joinRoom', () => {
   it('resume keeps the peer id for the same identity', async () => {
     const source = atprotoTokenSource(alice.agent.sessionManager, relay.did)
     const first = await joinRoom(relay.url, 'resume', source)
-    const again = await joinRoom(relay.url, 'resume', source, { resume: { peerId: first.peerId, ticket: first.ticket } })
+    const again = await joinRoom(relay.url, 'resume', source, { resume: { peerId: first.peerId, token: first.resumeToken } })
     expect(again.peerId).toBe(first.peerId)
     expect(relay.stats().pendingJoins).toBeGreaterThan(0)
   })

@@ -10,9 +10,17 @@ let loaded: PeerConstructor | null = null
 
 export function loadNodePeer(): PeerConstructor {
   if (loaded) return loaded
-  const polyfill = require('node-datachannel/polyfill') as Record<string, unknown>
+  const polyfill = require('node-datachannel/polyfill') as { RTCPeerConnection: new (config?: object) => object } & Record<string, unknown>
   const g = globalThis as Record<string, unknown>
-  g.RTCPeerConnection ??= polyfill.RTCPeerConnection
+  // Loopback candidates only, and a port range of this process's own: test files run in parallel processes, and
+  // libjuice's ICE on every interface with random ports made links between Node peers time out now and then.
+  const base = 20_000 + (process.pid % 40) * 1_000
+  class LoopbackRTCPeerConnection extends polyfill.RTCPeerConnection {
+    constructor(config: object = {}) {
+      super({ ...config, bindAddress: '127.0.0.1', portRangeBegin: base, portRangeEnd: base + 999 })
+    }
+  }
+  g.RTCPeerConnection ??= LoopbackRTCPeerConnection
   g.RTCSessionDescription ??= polyfill.RTCSessionDescription
   g.RTCIceCandidate ??= polyfill.RTCIceCandidate
   g.WebSocket = require('ws')

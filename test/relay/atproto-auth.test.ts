@@ -137,17 +137,20 @@ describe('admitted', () => {
     }
   })
 
-  it('resume: the same DID keeps its peer id (old socket evicted); another DID presenting the ticket gets a new id', async () => {
+  it('resume: the same DID keeps its peer id (old socket evicted); another DID, or the public ticket, gets a new id', async () => {
     const first = asJoin(await postJoin(url, 'resume', { token: await pdsToken(alice) }))
-    secrets.push(first.joinToken, first.ticket)
+    secrets.push(first.joinToken, first.ticket, first.resumeToken)
     const old = RawPeer.forJoin(first)
     await old.next((m) => m.type === 'OPEN')
-    // bob has alice's ticket (every room peer receives it) and tries to take her id
-    const stolen = asJoin(await postJoin(url, 'resume', { token: await pdsToken(bob), body: { resume: { peerId: first.peerId, ticket: first.ticket } } }))
+    // bob has alice's ticket (every room peer receives it): not a resume token
+    const withTicket = asJoin(await postJoin(url, 'resume', { token: await pdsToken(bob), body: { resume: { peerId: first.peerId, token: first.ticket } } }))
+    expect(withTicket.peerId).not.toBe(first.peerId)
+    // even alice's private resume token does not give bob her id
+    const stolen = asJoin(await postJoin(url, 'resume', { token: await pdsToken(bob), body: { resume: { peerId: first.peerId, token: first.resumeToken } } }))
     expect(stolen.peerId).not.toBe(first.peerId)
     expect(old.ws.readyState).toBe(old.ws.OPEN)
     // alice resumes (e.g. after a network blip, her old socket still looks alive)
-    const again = asJoin(await postJoin(url, 'resume', { token: await pdsToken(alice), body: { resume: { peerId: first.peerId, ticket: first.ticket } } }))
+    const again = asJoin(await postJoin(url, 'resume', { token: await pdsToken(alice), body: { resume: { peerId: first.peerId, token: first.resumeToken } } }))
     expect(again.peerId).toBe(first.peerId)
     expect((await old.next((m) => m.type === 'ERROR')).payload?.code).toBe('PEER_RESUMED_ELSEWHERE')
     const fresh = RawPeer.forJoin(again)
@@ -292,7 +295,7 @@ describe('capacity during verification', () => {
 })
 
 describe('auth: optional', () => {
-  it('admits anonymous joins, still verifies a token if one is sent, and never resumes an anonymous peer id', async () => {
+  it('admits anonymous joins, still verifies a token if one is sent; an anonymous peer resumes only with its private resume token', async () => {
     const opt = createRelay({ auth: 'optional', plcUrl: pds.plcUrl, iceServers: [], logger: logs.logger, verifyHandles: false })
     await opt.listen()
     try {
@@ -302,8 +305,16 @@ describe('auth: optional', () => {
       secrets.push(res.data.token)
       expect(asJoin(await postJoin(opt.url, 'o', { token: res.data.token })).did).toBe(alice.did)
       await refused(opt, 'AUTH_REPLAYED', () => postJoin(opt.url, 'o', { token: res.data.token }), 401)
-      const again = asJoin(await postJoin(opt.url, 'o', { body: { resume: { peerId: anon.peerId, ticket: anon.ticket } } }))
-      expect(again.peerId).not.toBe(anon.peerId)
+      // The ticket (held by every room peer) is no proof; the resume token (held only by the peer) is.
+      const withTicket = asJoin(await postJoin(opt.url, 'o', { body: { resume: { peerId: anon.peerId, token: anon.ticket } } }))
+      expect(withTicket.peerId).not.toBe(anon.peerId)
+      const again = asJoin(await postJoin(opt.url, 'o', { body: { resume: { peerId: anon.peerId, token: anon.resumeToken } } }))
+      expect(again.peerId).toBe(anon.peerId)
+      // A signed-in peer cannot take over an anonymous peer's id with its resume token.
+      const res2 = await alice.agent.com.atproto.server.getServiceAuth({ aud: opt.did, lxm: LXM })
+      secrets.push(res2.data.token, anon.resumeToken)
+      const hijack = asJoin(await postJoin(opt.url, 'o', { token: res2.data.token, body: { resume: { peerId: anon.peerId, token: anon.resumeToken } } }))
+      expect(hijack.peerId).not.toBe(anon.peerId)
     } finally {
       await opt.close()
     }

@@ -60,6 +60,8 @@ export class PeerLink {
     private readonly localTicket: string,
     private readonly limits: LinkLimits,
     private readonly events: LinkEvents,
+    /** True when we dialled (glare resolution keeps the connection dialled by the smaller id). */
+    readonly outgoing: boolean,
   ) {
     this.connectDeadline = Date.now() + limits.connectTimeout
     this.reassembler = new Reassembler(limits.maxReliableMessage)
@@ -217,7 +219,11 @@ export class PeerLink {
   private tick(): void {
     const now = Date.now()
     if (this.state !== 'up') {
-      if (now > this.connectDeadline) this.close(this.state === 'connecting' ? 'connect timeout' : 'handshake timeout')
+      if (now > this.connectDeadline) {
+        const pc = this.conn.peerConnection as RTCPeerConnection | undefined
+        const where = pc ? ` (signaling ${pc.signalingState}, ice ${pc.iceConnectionState})` : ' (no answer through the relay)'
+        this.close(this.state === 'connecting' ? `connect timeout${where}` : 'handshake timeout')
+      }
       return
     }
     if (now - this.lastHeard > this.limits.peerTimeout) return this.close('timeout')

@@ -79,8 +79,10 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
   const peers = new Map<string, PeerIdentity>()
   /** Every link, up or not, by remote peer id. */
   const links = new Map<string, PeerLink>()
-  /** Peers the relay says are in our room (re-dialled while present). */
+  /** Peers the relay says are in our room. */
   const roster = new Map<string, RosterEntry>()
+  /** Peers whose link dropped while they stayed in the room: re-dialled (by the smaller id of the pair). */
+  const lost = new Set<string>()
 
   let peer: PeerType | null = null
   let answer: JoinAnswer | null = null
@@ -109,6 +111,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
     down(link: PeerLink, reason: string, wasUp: boolean) {
       if (links.get(link.peerId) !== link) return
       links.delete(link.peerId)
+      if (roster.has(link.peerId)) lost.add(link.peerId)
       if (wasUp) {
         peers.delete(link.peerId)
         emitter.emit('peerLeft', link.peerId, reason)
@@ -116,22 +119,36 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
     },
   }
 
-  function adopt(conn: DataConnection): void {
+  /**
+   * Takes a new connection to `conn.peer`. If both sides dialled at once (glare), both keep the connection dialled
+   * by the smaller id. A new connection from a peer whose link was up means it lost that link: the old one ends
+   * (peerLeft) and the new one starts over (peerJoined).
+   */
+  function adopt(conn: DataConnection, outgoing: boolean): void {
+    if (!answer || !self) return void conn.close()
     const old = links.get(conn.peer)
-    if (old) old.close('replaced by a new connection')
-    if (!answer) return
-    links.set(conn.peer, new PeerLink(conn.peer, conn, answer.ticket, limits, linkEvents))
+    if (old && old.state !== 'up' && old.outgoing !== outgoing) {
+      const keepOutgoing = self.id < conn.peer
+      if (keepOutgoing === old.outgoing) return void conn.close()
+      links.delete(conn.peer) // silent: the link never came up
+      old.close('glare')
+    } else if (old) old.close('replaced by a new connection')
+    lost.delete(conn.peer)
+    links.set(conn.peer, new PeerLink(conn.peer, conn, answer.ticket, limits, linkEvents, outgoing))
   }
 
   function dial(peerId: string): void {
     if (!peer || peer.destroyed || links.has(peerId) || peerId === self?.id) return
-    adopt(peer.connect(peerId, { reliable: true, serialization: 'raw', label: 'bitecs-multiuser' }))
+    adopt(peer.connect(peerId, { reliable: true, serialization: 'raw', label: 'bitecs-multiuser' }), true)
   }
 
-  /** Glare-free re-dial: of two peers that lost their link, the one with the smaller id dials. */
-  function redialMissing(): void {
+  /** Re-dials links that dropped while the peer stayed in the room; of the pair, the smaller id dials. */
+  function redialLost(): void {
     if (!self) return
-    for (const id of roster.keys()) if (!links.has(id) && self.id < id) dial(id)
+    for (const id of lost) {
+      if (!roster.has(id)) lost.delete(id)
+      else if (!links.has(id) && self.id < id) dial(id)
+    }
   }
 
   async function connectPeer(join: JoinAnswer, gen: number): Promise<void> {
@@ -148,12 +165,8 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       p.once('open', () => resolve())
       p.once('error', (e) => reject(new MultiuserError(ErrorCode.TRANSPORT_CLOSED, `relay refused the PeerJS socket: ${e.message}`, { cause: e })))
     })
-    p.on('connection', (conn) => {
-      if (roster.size > 0 && !roster.has(conn.peer) && !links.has(conn.peer)) {
-        // The relay only routes signals within our room; an unknown id just joined and its roster update is in flight.
-      }
-      adopt(conn)
-    })
+    // The relay routes signals only within our room, so any caller is a room peer (its roster entry may still be in flight).
+    p.on('connection', (conn) => adopt(conn, false))
     p.on('disconnected', () => {
       if (gen === generation && status !== 'left') scheduleRejoin(gen, reconnectDelay)
     })
@@ -180,13 +193,14 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
         if (update.entry.peerId !== self?.id) roster.set(update.entry.peerId, update.entry)
       } else {
         roster.delete(update.peerId)
+        lost.delete(update.peerId)
         links.get(update.peerId)?.close('left the room')
       }
     })
   }
 
   async function doJoin(target: string, gen: number, resume: boolean): Promise<void> {
-    const prev = resume && answer ? { peerId: answer.peerId, ticket: answer.ticket } : undefined
+    const prev = resume && answer ? { peerId: answer.peerId, token: answer.resumeToken } : undefined
     const join = await relay.join(target, prev)
     if (gen !== generation) return
     if (resume && peer && answer && join.peerId === answer.peerId && !peer.destroyed) {
@@ -212,7 +226,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
     roster.clear()
     for (const entry of join.roster) if (entry.peerId !== join.peerId) roster.set(entry.peerId, entry)
     setStatus('joined')
-    // Newcomer dials everyone already there; those already linked are kept.
+    // The newcomer dials everyone already there (those already linked are kept); they learn of it by its call.
     for (const id of roster.keys()) dial(id)
   }
 
@@ -239,6 +253,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
     links.clear()
     peers.clear()
     roster.clear()
+    lost.clear()
     peer?.destroy()
     peer = null
     answer = null
@@ -292,7 +307,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
         }
         throw e
       }
-      redialTimer ??= setInterval(redialMissing, limits.heartbeatInterval)
+      redialTimer ??= setInterval(redialLost, limits.heartbeatInterval)
     },
     async leave() {
       teardown('left')

@@ -17,6 +17,8 @@ export interface JoinAnswer {
   joinToken: string
   /** Relay-signed proof of (did, room, peerId); the first message we send each peer. */
   ticket: string
+  /** Private proof of this admission, presented to keep `peerId` when rejoining; never sent to peers. */
+  resumeToken: string
   roster: RosterEntry[]
   iceServers?: RTCIceServer[]
   /** PeerJS client options: `new Peer(peerId, { ...peerjs, token: joinToken })`. */
@@ -34,7 +36,7 @@ export type RosterUpdate =
 /** What the PeerJS transport needs from the signaling relay; `relayClient()` is the implementation for our relay. */
 export interface RelayClient {
   /** Joins `room`; with `resume`, asks to keep the same peer id after a relay socket drop. */
-  join(room: string, resume?: { peerId: string; ticket: string }): Promise<JoinAnswer>
+  join(room: string, resume?: { peerId: string; token: string }): Promise<JoinAnswer>
   /** Verifies a peer's ticket (relay signature, room, peer id) and returns who it is. Throws if invalid. */
   verifyTicket(ticket: string, expect: { room: string; peerId: string }): Promise<PeerIdentity>
   /** Recognises the relay's roster messages on the PeerJS socket (null for anything else). */

@@ -1,0 +1,110 @@
+// The PeerJS transport in real Chromium pages against our relay: a truly unreliable channel, mesh, tab close,
+// relay restart. Also measures the round trip of each channel against a raw RTCPeerConnection (same pages).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { pino } from 'pino'
+import { createRelay, generateRelayKeyHex, type Relay } from '../../src/relay/index.js'
+import { launchChromium, startPageServer, until, type PageServer } from './harness.js'
+
+let browser: Browser
+let pages: PageServer
+let relay: Relay
+let key: string
+
+async function openPage(): Promise<Page> {
+  const page = await browser.newPage()
+  page.on('pageerror', (e) => console.error('[page error]', e.message))
+  await page.goto(`${pages.url}transport.html`)
+  await page.waitForFunction(() => '__t' in window)
+  return page
+}
+
+type Log = { joined: { id: string; did: string | null }[]; left: { id: string; reason: string }[]; messages: { from: string; channel: string; data: number[] }[]; status: string[] }
+const log = (p: Page) => p.evaluate(() => (window as unknown as { __t: { log(): Log } }).__t.log())
+const join = (p: Page, room: string, peerTimeout = 2_000) =>
+  p.evaluate(([url, r, pt]) => (window as any).__t.join(url, r, { iceServers: [], peerTimeout: pt, heartbeatInterval: 250, reconnectDelay: 100 }), [relay.url, room, peerTimeout] as const) as Promise<{ id: string }>
+
+beforeAll(async () => {
+  key = await generateRelayKeyHex()
+  relay = createRelay({ auth: 'off', signingKey: key, logger: pino({ level: 'silent' }), iceServers: [] })
+  await relay.listen()
+  ;[browser, pages] = await Promise.all([launchChromium(), startPageServer()])
+}, 60_000)
+afterAll(async () => {
+  await browser?.close()
+  await pages?.close()
+  await relay?.close()
+})
+
+describe('peerJsTransport in Chromium', () => {
+  it('meshes three pages; unreliable really is; tab close is a leave; relay restart is survived', async () => {
+    const [a, b, c] = await Promise.all([openPage(), openPage(), openPage()])
+    const ida = (await join(a, 'r')).id
+    const idb = (await join(b, 'r')).id
+    const idc = (await join(c, 'r')).id
+    await until(async () => (await log(a)).joined.length === 2 && (await log(b)).joined.length === 2 && (await log(c)).joined.length === 2, 15_000, 'mesh')
+
+    // Channel parameters read back on both sides of a link.
+    const infoA = await a.evaluate((id) => (window as any).__t.linkInfo(id), idb)
+    const infoB = await b.evaluate((id) => (window as any).__t.linkInfo(id), ida)
+    for (const info of [infoA, infoB]) expect(info.unreliable).toMatchObject({ ordered: false, maxRetransmits: 0, negotiated: true, id: 2, readyState: 'open' })
+
+    // Reliable messages: exactly once, in order, to everyone.
+    await a.evaluate(() => {
+      for (let i = 0; i < 50; i++) (window as any).__t.send('*', 'reliable', [7, i])
+    })
+    for (const p of [b, c]) {
+      await until(async () => (await log(p)).messages.filter((m) => m.data[0] === 7).length >= 50, 10_000, 'reliable burst')
+      const got = (await log(p)).messages.filter((m) => m.data[0] === 7)
+      expect(got.map((m) => m.data[1])).toEqual([...Array(50).keys()])
+      expect(got.every((m) => m.from === ida && m.channel === 'reliable')).toBe(true)
+    }
+
+    // Relay restart: links stay up, everyone rejoins.
+    const port = relay.address.port
+    await relay.close()
+    await until(async () => (await log(a)).status.includes('reconnecting'), 10_000, 'reconnecting')
+    await b.evaluate(() => (window as any).__t.send('*', 'reliable', [8]))
+    await until(async () => (await log(a)).messages.some((m) => m.data[0] === 8), 5_000, 'P2P while relay down')
+    relay = createRelay({ port, auth: 'off', signingKey: key, logger: pino({ level: 'silent' }), iceServers: [] })
+    const restartedAt = Date.now()
+    await relay.listen()
+    for (const p of [a, b, c]) await until(async () => (await log(p)).status.at(-1) === 'joined', 15_000, 'rejoined')
+    console.log(`[e2e] relay restart: all three pages rejoined ${Date.now() - restartedAt} ms after it came back`)
+    // Same peer ids after the restart (resume): no peer seen twice, none seen leaving.
+    await new Promise((r) => setTimeout(r, 1_000))
+    for (const p of [a, b, c]) expect((await log(p)).left).toEqual([])
+    for (const p of [a, b, c]) expect((await log(p)).joined.length).toBe(2)
+
+    // A tab closing: the others see it leave within the peer timeout (2 s here).
+    const closedAt = Date.now()
+    await c.close()
+    await until(async () => (await log(a)).left.some((l) => l.id === idc) && (await log(b)).left.some((l) => l.id === idc), 6_000, 'leave')
+    console.log(`[e2e] tab close seen as a leave after ${Date.now() - closedAt} ms`)
+    await a.close()
+    await b.close()
+  })
+
+  it('round trip of 64-byte messages: our transport vs a raw data channel on the same pages', async () => {
+    const [a, b] = await Promise.all([openPage(), openPage()])
+    await join(a, 'rtt')
+    const idb = (await join(b, 'rtt')).id
+    await until(async () => (await log(a)).joined.length === 1, 15_000, 'link')
+    const offer = await a.evaluate(() => (window as any).__t.rawOffer())
+    const answer = await b.evaluate((o) => (window as any).__t.rawAnswer(o), offer)
+    await a.evaluate((ans) => (window as any).__t.rawAccept(ans), answer)
+    const n = 300
+    const q = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(p * xs.length))]
+    const out: Record<string, { p50: number; p99: number; received: number }> = {}
+    for (const channel of ['reliable', 'unreliable'] as const) {
+      const ours = (await a.evaluate(([id, ch, k]) => (window as any).__t.rtt(id, ch, k), [idb, channel, n] as const)) as number[]
+      const raw = (await a.evaluate(([ch, k]) => (window as any).__t.rawRtt(ch, k), [channel, n] as const)) as number[]
+      out[`ours_${channel}`] = { p50: q(ours, 0.5), p99: q(ours, 0.99), received: ours.length }
+      out[`raw_${channel}`] = { p50: q(raw, 0.5), p99: q(raw, 0.99), received: raw.length }
+      expect(ours.length).toBeGreaterThan(n * 0.9)
+    }
+    console.log('[e2e] rtt ms', JSON.stringify(out))
+    await a.close()
+    await b.close()
+  })
+})
