@@ -76,13 +76,26 @@ describe('peerJsTransport in Chromium', () => {
     for (const p of [a, b, c]) expect((await log(p)).left).toEqual([])
     for (const p of [a, b, c]) expect((await log(p)).joined.length).toBe(2)
 
-    // A tab closing: the others see it leave within the peer timeout (2 s here).
-    const closedAt = Date.now()
+    // A hung tab (its JS paused in the debugger, so no heartbeat, but its connections stay open): declared gone
+    // after the peer timeout (2 s here) by the heartbeat alone.
+    const cdp = await c.context().newCDPSession(c)
+    await cdp.send('Debugger.enable')
+    const frozenAt = Date.now()
+    await cdp.send('Debugger.pause')
+    await until(async () => (await log(a)).left.some((l) => l.id === idc) && (await log(b)).left.some((l) => l.id === idc), 8_000, 'silent peer declared gone')
+    const silentMs = Date.now() - frozenAt
+    console.log(`[e2e] frozen tab declared gone after ${silentMs} ms: ${JSON.stringify((await log(a)).left)}`)
+    expect(silentMs).toBeGreaterThanOrEqual(1_500)
+    expect((await log(a)).left.find((l) => l.id === idc)!.reason).toBe('timeout')
+    await cdp.detach()
     await c.close()
-    await until(async () => (await log(a)).left.some((l) => l.id === idc) && (await log(b)).left.some((l) => l.id === idc), 6_000, 'leave')
+
+    // A tab closing: the other sees it leave (data channel close, well within the peer timeout).
+    const closedAt = Date.now()
+    await b.close()
+    await until(async () => (await log(a)).left.some((l) => l.id === idb), 6_000, 'leave')
     console.log(`[e2e] tab close seen as a leave after ${Date.now() - closedAt} ms`)
     await a.close()
-    await b.close()
   })
 
   it('round trip of 64-byte messages: our transport vs a raw data channel on the same pages', async () => {
