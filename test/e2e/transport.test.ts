@@ -19,10 +19,10 @@ async function openPage(): Promise<Page> {
   return page
 }
 
-type Log = { joined: { id: string; did: string | null }[]; left: { id: string; reason: string }[]; messages: { from: string; channel: string; data: number[] }[]; status: string[] }
+type Log = { errors: string[]; joined: { id: string; did: string | null }[]; left: { id: string; reason: string }[]; messages: { from: string; channel: string; data: number[] }[]; status: string[] }
 const log = (p: Page) => p.evaluate(() => (window as unknown as { __t: { log(): Log } }).__t.log())
-const join = (p: Page, room: string, peerTimeout = 2_000) =>
-  p.evaluate(([url, r, pt]) => (window as any).__t.join(url, r, { iceServers: [], peerTimeout: pt, heartbeatInterval: 250, reconnectDelay: 100 }), [relay.url, room, peerTimeout] as const) as Promise<{ id: string }>
+const join = (p: Page, room: string, extra: Record<string, number> = {}) =>
+  p.evaluate(([url, r, x]) => (window as any).__t.join(url, r, { iceServers: [], peerTimeout: 2_000, heartbeatInterval: 250, reconnectDelay: 100, ...x }), [relay.url, room, extra] as const) as Promise<{ id: string }>
 
 beforeAll(async () => {
   key = await generateRelayKeyHex()
@@ -96,6 +96,29 @@ describe('peerJsTransport in Chromium', () => {
     await until(async () => (await log(a)).left.some((l) => l.id === idb), 6_000, 'leave')
     console.log(`[e2e] tab close seen as a leave after ${Date.now() - closedAt} ms`)
     await a.close()
+  })
+
+  it('backpressure: a congested unreliable channel drops its oldest; an overfull reliable queue drops the peer with SEND_QUEUE_FULL', async () => {
+    const [a, b] = await Promise.all([openPage(), openPage()])
+    await join(a, 'bp', { unreliableHighWater: 16 * 1024, unreliableQueueLimit: 8 * 1024, reliableQueueLimit: 512 * 1024 })
+    const idb = (await join(b, 'bp')).id
+    await until(async () => (await log(a)).joined.length === 1 && (await log(b)).joined.length === 1, 15_000, 'link')
+    // 3 000 datagrams of 1 100 B in one go (3.3 MB): far more than the channel drains at once.
+    await a.evaluate((id) => (window as any).__t.burst(id, 'unreliable', 3000, 1100), idb)
+    const dropped = (await a.evaluate((id) => (window as any).__t.linkInfo(id), idb)).unreliableDropped as number
+    expect(dropped).toBeGreaterThan(1000)
+    // What is dropped is the oldest: the newest datagrams are the ones that go out.
+    await until(async () => (await log(b)).messages.some((m) => m.data[0] === 9 && m.data[1] * 256 + m.data[2] >= 2990), 5_000, 'newest datagrams delivered')
+    const seqs = (await log(b)).messages.filter((m) => m.channel === 'unreliable').map((m) => m.data[1] * 256 + m.data[2])
+    console.log(`[e2e] unreliable burst: ${dropped} dropped by the sender, ${seqs.length} delivered, newest ${Math.max(...seqs)}`)
+    // Reliable: a burst beyond the bounded queue cannot be dropped silently: the link goes, with a clear error.
+    await a.evaluate((id) => (window as any).__t.burst(id, 'reliable', 64, 64 * 1024), idb)
+    await until(async () => (await log(a)).errors.length === 1, 5_000, 'SEND_QUEUE_FULL')
+    expect((await log(a)).errors[0]).toMatch(/^SEND_QUEUE_FULL: /)
+    expect((await log(a)).left).toEqual([{ id: idb, reason: 'SEND_QUEUE_FULL' }])
+    await until(async () => (await log(b)).left.length === 1, 5_000, 'the other side sees it too')
+    await a.close()
+    await b.close()
   })
 
   it('round trip of 64-byte messages: our transport vs a raw data channel on the same pages', async () => {

@@ -1,4 +1,5 @@
 import type { DataConnection } from 'peerjs'
+import { ErrorCode } from '../../protocol/errors.js'
 import type { Channel, PeerIdentity } from '../transport.js'
 import { dataFrames, FrameType, PING_FRAME, readText, Reassembler, textFrame, toBytes } from './frames.js'
 
@@ -163,7 +164,8 @@ export class PeerLink {
     if (this.state !== 'up') return
     if (channel === 'reliable') {
       if (this.reliableBacklog() + data.length > this.limits.reliableQueueLimit) {
-        this.close('SEND_QUEUE_FULL')
+        // A reliable message cannot be dropped: a peer that cannot drain the queue is dropped instead.
+        this.close(ErrorCode.SEND_QUEUE_FULL, true)
         return
       }
       for (const f of dataFrames(data)) this.rawSend(f)

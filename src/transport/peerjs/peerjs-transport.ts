@@ -111,6 +111,9 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
     down(link: PeerLink, reason: string, wasUp: boolean) {
       if (links.get(link.peerId) !== link) return
       links.delete(link.peerId)
+      if (reason === ErrorCode.SEND_QUEUE_FULL) {
+        emitter.emit('error', new MultiuserError(ErrorCode.SEND_QUEUE_FULL, `peer ${link.peerId} could not keep up: more than ${limits.reliableQueueLimit} bytes queued on the reliable channel; link dropped`))
+      }
       if (roster.has(link.peerId)) lost.add(link.peerId)
       if (wasUp) {
         peers.delete(link.peerId)

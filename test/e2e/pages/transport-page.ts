@@ -6,7 +6,7 @@ import type { Channel } from '../../../src/transport/transport.js'
 
 const ECHO_REQ = 0xec
 const ECHO_RES = 0xed
-const log = { joined: [] as { id: string; did: string | null }[], left: [] as { id: string; reason: string }[], unreachable: [] as string[], messages: [] as { from: string; channel: Channel; data: number[] }[], status: [] as string[] }
+const log = { errors: [] as string[], joined: [] as { id: string; did: string | null }[], left: [] as { id: string; reason: string }[], unreachable: [] as string[], messages: [] as { from: string; channel: Channel; data: number[] }[], status: [] as string[] }
 let t: PeerJsTransport | null = null
 const waiters = new Map<number, (at: number) => void>()
 
@@ -70,9 +70,10 @@ const api = {
     t.on('peerLeft', (id, reason) => log.left.push({ id, reason }))
     t.on('peerUnreachable', (id) => log.unreachable.push(id))
     t.on('status', (s) => log.status.push(s))
+    t.on('error', (e) => log.errors.push(`${e.code}: ${e.message}`))
     t.on('message', (from, channel, data) => {
       if (onEcho(data, (d) => t!.send(from, channel, d))) return
-      log.messages.push({ from, channel, data: [...data] })
+      log.messages.push({ from, channel, data: [...data.subarray(0, 8)] })
     })
     await t.join(room)
     return t.self
@@ -82,6 +83,16 @@ const api = {
   linkInfo: (id: string) => t?.linkInfo(id) ?? null,
   send: (to: string, channel: Channel, bytes: number[]) => t!.send(to, channel, new Uint8Array(bytes)),
   log: () => log,
+  /** Sends `count` messages of `size` bytes at once, each starting with [9, seq hi, seq lo]. */
+  burst(to: string, channel: Channel, count: number, size: number) {
+    for (let i = 0; i < count; i++) {
+      const m = new Uint8Array(size)
+      m[0] = 9
+      m[1] = i >> 8
+      m[2] = i & 0xff
+      t!.send(to, channel, m)
+    }
+  },
   rtt: (to: string, channel: Channel, count: number) => rttLoop((d) => t!.send(to, channel, d), count, 1000),
   leave: () => t?.leave(),
   close: () => t?.close(),
