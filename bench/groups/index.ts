@@ -1,9 +1,10 @@
 import { encodeGroup } from './encode.js'
 import { lossGroup } from './loss.js'
 import type { BenchGroup } from './types.js'
+import { webrtcGroup } from './webrtc.js'
 
 /**
  * Every group `npm run bench` knows, in run order. A new group (e.g. "webrtc", "relay") is one module
  * implementing {@link BenchGroup}, added here; results.json keeps the groups a run did not select.
  */
-export const groups: BenchGroup<any, any>[] = [encodeGroup, lossGroup]
+export const groups: BenchGroup<any, any>[] = [encodeGroup, lossGroup, webrtcGroup]
