@@ -16,7 +16,9 @@ export function createPresenceReader(world: World, stores: readonly object[]): P
   const gens: number[] = []
   const flags: number[] = []
   for (const s of stores) {
-    const data = registerComponent(world, s)
+    // registerComponent on a store the world already knows would give it a new bit: entities that had the
+    // component before createNetwork would then read as not having it.
+    const data = ctx.componentMap.get(s) ?? registerComponent(world, s)
     gens.push(data.generationId)
     flags.push(data.bitflag)
   }
