@@ -42,6 +42,8 @@ export const AuthErrorCode = {
   RELAY_BUSY: 'RELAY_BUSY',
   /** Room name is not 1-64 characters of `[A-Za-z0-9._~-]`. */
   ROOM_INVALID: 'ROOM_INVALID',
+  /** Verifying the join (token, DID document, handle) took longer than the relay's `handshakeTimeoutMs`. */
+  AUTH_TIMEOUT: 'AUTH_TIMEOUT',
   /** The join request body is not the expected JSON (`{ resume?: { peerId, ticket } }`) or is too large. */
   JOIN_BODY_INVALID: 'JOIN_BODY_INVALID',
 
@@ -54,6 +56,14 @@ export const AuthErrorCode = {
   TOO_MANY_INVALID_MESSAGES: 'TOO_MANY_INVALID_MESSAGES',
   /** The socket was silent for longer than `idleTimeoutMs`. */
   IDLE_TIMEOUT: 'IDLE_TIMEOUT',
+  /** A WebSocket frame larger than the relay's `maxPayloadBytes`. */
+  FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
+  /** The socket did not read what the relay wrote to it for `writeTimeoutMs` (slow reader). */
+  WRITE_TIMEOUT: 'WRITE_TIMEOUT',
+  /** Messages to this socket overflowed its queue `maxTargetStrikes` times: the relay stopped delivering to it. */
+  SLOW_CONSUMER: 'SLOW_CONSUMER',
+  /** The socket signalled more distinct peer ids in one window than `maxDistinctTargetsPerWindow` (id probing). */
+  TOO_MANY_TARGETS: 'TOO_MANY_TARGETS',
   /** The same identity resumed this peer id on a new socket; the old socket is closed. */
   PEER_RESUMED_ELSEWHERE: 'PEER_RESUMED_ELSEWHERE',
 

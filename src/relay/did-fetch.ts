@@ -7,6 +7,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
 import { Agent, fetch as undiciFetch } from 'undici'
+import type { FetchLimiter } from './fetch-limiter.js'
 import { isPrivateAddress } from './ip-policy.js'
 
 export interface SafeFetchOptions {
@@ -16,6 +17,8 @@ export interface SafeFetchOptions {
   trustedOrigins?: string[]
   timeoutMs: number
   maxBodyBytes: number
+  /** Concurrency caps for untrusted hosts (held until the body is read). */
+  limiter?: FetchLimiter
 }
 
 export class DidFetchError extends Error {
@@ -58,6 +61,15 @@ export function createSafeFetch(opts: SafeFetchOptions): { fetch: FetchFn; close
     if (!isTrusted && !opts.allowPrivateHosts && isIP(url.hostname.replace(/^\[|\]$/g, '')) && isPrivateAddress(url.hostname)) {
       throw new DidFetchError(`refusing private address ${url.hostname}`)
     }
+    const release = isTrusted || !opts.limiter ? undefined : opts.limiter.acquire(url.hostname.replace(/^\[|\]$/g, ''))
+    try {
+      return await fetchGuarded(url, isTrusted, init)
+    } finally {
+      release?.()
+    }
+  }
+
+  const fetchGuarded = async (url: URL, isTrusted: boolean, init: RequestInit | undefined): Promise<Response> => {
     const timeout = AbortSignal.timeout(opts.timeoutMs)
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout
     let res: Awaited<ReturnType<typeof undiciFetch>>

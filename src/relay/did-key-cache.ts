@@ -4,9 +4,10 @@
  * in-process default: LRU of `maxEntries` for `ttlMs`, concurrent lookups for one DID coalesced into one fetch,
  * failures remembered for `negativeTtlMs`, and forced refreshes (signature mismatch) rate-limited per DID.
  */
-import { IdResolver } from '@atproto/identity'
+import { HandleResolver, IdResolver } from '@atproto/identity'
 import { atprotoKeyFromDidDocument, type DidDocumentLike } from '../auth/ticket.js'
 import { ErrorCode, RelayError } from './errors.js'
+import { isTransientFetchError } from './fetch-limiter.js'
 
 export interface DidIdentity {
   did: string
@@ -102,6 +103,8 @@ export class CachingDidKeyResolver implements DidKeyResolver {
       return value
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err)
+      // Our own fetch caps, not the DID's fault: answer busy, remember nothing.
+      if (isTransientFetchError(err)) throw new RelayError(ErrorCode.RELAY_BUSY, 'too many DID document fetches in flight, retry shortly', { cause: err })
       const t = this.now()
       this.store(did, { error: message, fetchedAt: t, expiresAt: t + this.opts.negativeTtlMs })
       throw new RelayError(ErrorCode.AUTH_DID_UNRESOLVABLE, `DID ${did} could not be resolved: ${message}`, { cause: err })
@@ -134,8 +137,25 @@ export function identityFetcher(opts: { plcUrl: string; timeoutMs: number; fetch
   }
 }
 
-/** Handle resolution (handle -> DID) with `@atproto/identity` (DNS TXT, then HTTPS well-known through the fetch). */
+/**
+ * Handle resolution (handle -> DID) with `@atproto/identity` (DNS TXT, then HTTPS well-known through the fetch).
+ * `HandleResolver` swallows fetch errors; a fetch refused by our own concurrency caps is rethrown so that the handle
+ * verifier does not cache "no handle" for an honest user.
+ */
 export function handleResolverFrom(opts: { timeoutMs: number; fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response> }): (handle: string) => Promise<string | undefined> {
-  const resolver = new IdResolver({ timeout: opts.timeoutMs, fetch: opts.fetch as NonNullable<ConstructorParameters<typeof IdResolver>[0]>['fetch'] })
-  return (handle) => resolver.handle.resolve(handle)
+  type Fetch = NonNullable<ConstructorParameters<typeof HandleResolver>[0]>['fetch']
+  return async (handle) => {
+    let busy: unknown
+    const fetch = async (input: string | URL | Request, init?: RequestInit) => {
+      try {
+        return await opts.fetch(input, init)
+      } catch (err) {
+        if (isTransientFetchError(err)) busy = err
+        throw err
+      }
+    }
+    const did = await new HandleResolver({ timeout: opts.timeoutMs, fetch: fetch as Fetch }).resolve(handle)
+    if (did === undefined && busy !== undefined) throw busy
+    return did
+  }
 }

@@ -20,6 +20,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   AUTH_TOKEN_IN_URL: 400,
   ROOM_INVALID: 400,
   JOIN_BODY_INVALID: 400,
+  AUTH_TIMEOUT: 503,
   ROOM_FULL: 409,
   RELAY_FULL: 503,
   RELAY_BUSY: 503,

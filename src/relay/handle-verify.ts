@@ -1,3 +1,5 @@
+import { isTransientFetchError } from './fetch-limiter.js'
+
 /**
  * Bidirectional handle check: a DID document may claim any handle, so the relay puts a handle in rosters and tickets
  * only when resolving that handle gives back the same DID. Results (both outcomes) are cached per DID.
@@ -28,7 +30,8 @@ export class CachingHandleVerifier implements HandleVerifier {
       let handle: string | undefined
       try {
         handle = (await this.resolveHandle(claimedHandle)) === did ? claimedHandle : undefined
-      } catch {
+      } catch (err) {
+        if (isTransientFetchError(err)) return undefined // our fetch caps were full: not an answer, not cached
         handle = undefined
       }
       this.cache.delete(did)

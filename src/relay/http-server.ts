@@ -17,7 +17,12 @@ import { newPeerId } from './join-tokens.js'
 import type { PeerJsServer } from './peerjs-socket.js'
 
 export function createHttpServer(timeouts: { headersTimeoutMs: number }, ctx: () => RelayContext, peerjs: () => PeerJsServer): Server {
-  const server = createServer({ headersTimeout: timeouts.headersTimeoutMs, requestTimeout: Math.max(30_000, timeouts.headersTimeoutMs) }, (req, res) => {
+  const server = createServer({
+    headersTimeout: timeouts.headersTimeoutMs,
+    requestTimeout: Math.max(30_000, timeouts.headersTimeoutMs),
+    // Node checks these timeouts on an interval (default 30 s): check often enough for the configured value to hold.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(timeouts.headersTimeoutMs / 4))),
+  }, (req, res) => {
     route(ctx(), req, res).catch((err: unknown) => {
       ctx().log.error({ err: (err as Error)?.message, path: pathOf(req) }, 'request failed')
       if (!res.headersSent) sendError(res, new RelayError(ErrorCode.INTERNAL, 'internal error'))
@@ -30,8 +35,15 @@ export function createHttpServer(timeouts: { headersTimeoutMs: number }, ctx: ()
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     }
   })
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+  server.on('clientError', (err: Error & { code?: string }, socket) => {
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    if (timedOut) {
+      // Slowloris: headers (or the request) not complete within headersTimeoutMs / requestTimeout.
+      const c = ctx()
+      c.metrics.refusals.inc({ code: 'REQUEST_TIMEOUT', stage: 'http' })
+      c.log.info({ event: 'http_refused', code: 'REQUEST_TIMEOUT' }, 'request headers too slow')
+    }
+    if (socket.writable) socket.end(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
     else socket.destroy()
   })
   return server

@@ -3,7 +3,8 @@
  * a peer id, a single-use join token, a relay-signed ticket, the room's roster and the PeerJS options.
  *
  * Order of checks: request shape (room name, credential in URL) -> relay slot (before any network work) ->
- * handshake budget -> token verification (DID resolution) -> room slot. Every refusal releases what it took.
+ * handshake budget -> token verification (DID resolution, handle check; all of it within `handshakeTimeoutMs`) ->
+ * room slot. Every refusal releases what it took.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isRecord, looksLikeJwt } from '../auth/jwt-parts.js'
@@ -13,6 +14,7 @@ import type { RelayContext } from './context.js'
 import { ErrorCode, RelayError } from './errors.js'
 import { corsHeaders, sendError, sendJson, toRelayError } from './http-util.js'
 import { newJoinToken, newPeerId } from './join-tokens.js'
+import { withDeadline } from './deadline.js'
 import { combine } from './slots.js'
 import { signTicket } from './ticket-sign.js'
 
@@ -91,9 +93,13 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
     }
     ctx.handshakes.inFlight++
     try {
-      const verified = await ctx.verifyToken(jwt)
-      did = verified.did
-      handle = await ctx.handles.verify(verified.did, verified.claimedHandle)
+      const token = jwt
+      const verification = (async () => {
+        const verified = await ctx.verifyToken(token)
+        return { did: verified.did, handle: await ctx.handles.verify(verified.did, verified.claimedHandle) }
+      })()
+      const ms = ctx.opts.handshakeTimeoutMs
+      ;({ did, handle } = await withDeadline(verification, ms, () => new RelayError(ErrorCode.AUTH_TIMEOUT, `verification took longer than ${ms} ms`)))
     } catch (err) {
       slot.release()
       const e = toRelayError(err)

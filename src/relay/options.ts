@@ -42,6 +42,12 @@ export interface RelayOptions {
   maxPeersPerRoom?: number
   /** Joins being verified at once (default `max(1, floor(maxPeers / 4))`). More -> 503 RELAY_BUSY. */
   maxConcurrentHandshakes?: number
+  /** Longest time one join may spend in verification (token, DID document, handle), ms. Over -> 503 AUTH_TIMEOUT. */
+  handshakeTimeoutMs?: number
+  /** Concurrent fetches to one untrusted host name (did:web documents, handle well-knowns; ports share it). More -> 503 RELAY_BUSY. */
+  didFetchConcurrencyPerHost?: number
+  /** Concurrent fetches to untrusted hosts, relay-wide. More -> 503 RELAY_BUSY (never negatively cached). */
+  didFetchConcurrency?: number
   /** Allowed clock skew for `iat` in the future, seconds. */
   clockSkewSec?: number
   /** Longest accepted token lifetime (`exp - now`), seconds; bounds the replay cache. */
@@ -78,6 +84,22 @@ export interface RelayOptions {
   maxPeerIdBytes?: number
   /** Invalid messages (malformed, binary, forged control, unknown type) before the socket is closed. */
   maxInvalidMessages?: number
+  /** A socket with unflushed writes that makes no write progress for this long (slow reader) is closed, ms. */
+  writeTimeoutMs?: number
+  /** Messages waiting to be written to one socket; more are dropped and count as a strike against that socket. */
+  maxQueuedPerTarget?: number
+  /** Dropped-for-a-full-queue strikes after which the relay stops delivering to a socket and closes it (SLOW_CONSUMER). */
+  maxTargetStrikes?: number
+  /** Length of the per-sender windows below, ms. */
+  signalWindowMs?: number
+  /** Signals one socket may send to one target per window; more are dropped. */
+  maxSignalsPerTargetPerWindow?: number
+  /** Distinct target ids one socket may signal per window; one more closes the socket (TOO_MANY_TARGETS). */
+  maxDistinctTargetsPerWindow?: number
+  /** Per-socket token bucket over every client message: capacity (burst)... */
+  rateLimitBurst?: number
+  /** ...and refill rate, messages per second. A message over the bucket is dropped and counts as an invalid message. */
+  rateLimitPerSec?: number
   /** Close a socket silent for this long (ms); the peerjs client heartbeats every 5 s. */
   idleTimeoutMs?: number
   /** Server WebSocket ping interval (ms). */
@@ -135,6 +157,17 @@ export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'ma
   idleTimeoutMs: 120_000,
   pingIntervalMs: 30_000,
   headersTimeoutMs: 10_000,
+  handshakeTimeoutMs: 15_000,
+  didFetchConcurrencyPerHost: 10,
+  didFetchConcurrency: 50,
+  writeTimeoutMs: 5_000,
+  maxQueuedPerTarget: 256,
+  maxTargetStrikes: 50,
+  signalWindowMs: 10_000,
+  maxSignalsPerTargetPerWindow: 64,
+  maxDistinctTargetsPerWindow: 256,
+  rateLimitBurst: 500,
+  rateLimitPerSec: 20,
   corsOrigin: '*',
 }
 
@@ -149,10 +182,13 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
     ...defined,
   }
   if (!['required', 'optional', 'off'].includes(merged.auth)) throw new TypeError(`auth must be required|optional|off, got ${String(merged.auth)}`)
-  for (const k of ['maxPeers', 'maxPeersPerRoom', 'maxConcurrentHandshakes', 'joinTokenTtlSec', 'ticketTtlSec', 'maxPayloadBytes', 'maxInvalidMessages'] as const) {
+  for (const k of ['maxPeers', 'maxPeersPerRoom', 'maxConcurrentHandshakes', 'joinTokenTtlSec', 'ticketTtlSec', 'maxPayloadBytes', 'maxInvalidMessages',
+    'handshakeTimeoutMs', 'didFetchConcurrencyPerHost', 'didFetchConcurrency', 'writeTimeoutMs', 'maxQueuedPerTarget', 'maxTargetStrikes',
+    'signalWindowMs', 'maxSignalsPerTargetPerWindow', 'maxDistinctTargetsPerWindow', 'rateLimitBurst'] as const) {
     const v = merged[k]
     if (!Number.isInteger(v) || v < 1) throw new TypeError(`${k} must be a positive integer, got ${String(v)}`)
   }
+  if (!(merged.rateLimitPerSec > 0)) throw new TypeError(`rateLimitPerSec must be positive, got ${String(merged.rateLimitPerSec)}`)
   if (!/^[a-z][a-z0-9.]*(\.[A-Za-z][A-Za-z0-9]*)+$/.test(merged.lxm)) throw new TypeError(`lxm must be an NSID, got ${merged.lxm}`)
   return merged
 }

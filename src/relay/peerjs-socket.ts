@@ -5,6 +5,10 @@
  * A socket is registered only if (id, token) is a live, unused admission from the join API. Clients may send only
  * HEARTBEAT and the four signal types; anything else (including control types, which only the relay may emit)
  * counts as invalid, and `maxInvalidMessages` invalid messages close the socket.
+ *
+ * Per socket, in order: token bucket over every message (over -> dropped, counts as invalid), then for signals the
+ * distinct-targets cap (over -> closed, TOO_MANY_TARGETS) and the per-target burst (over -> dropped). Writes to the
+ * socket go through its SendQueue (queue cap and strikes -> SLOW_CONSUMER, no write progress -> WRITE_TIMEOUT).
  */
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -16,6 +20,8 @@ import { ErrorCode, RelayError } from './errors.js'
 import { pathOf } from './http-util.js'
 import { peerJsBasePath } from './join-handler.js'
 import type { PendingJoin } from './join-tokens.js'
+import { TargetWindow, TokenBucket } from './rate-limit.js'
+import { SendQueue } from './send-queue.js'
 import { toRosterEntry, type OutboundMessage, type PeerEndpoint, type RouteOutcome } from './signal-router.js'
 
 const SIGNAL_TYPES = new Set(['OFFER', 'ANSWER', 'CANDIDATE', 'LEAVE'])
@@ -39,23 +45,30 @@ class PeerSocket {
   lastSeen = Date.now()
   closed = false
   readonly endpoint: PeerEndpoint
+  private readonly queue: SendQueue
+  private readonly bucket: TokenBucket
+  private readonly targets: TargetWindow
 
   constructor(private readonly ctx: RelayContext, readonly ws: WebSocket, join: PendingJoin, private readonly onGone: (s: PeerSocket) => void) {
+    const o = ctx.opts
+    this.bucket = new TokenBucket(o.rateLimitBurst, o.rateLimitPerSec)
+    this.targets = new TargetWindow({ windowMs: o.signalWindowMs, maxPerTarget: o.maxSignalsPerTargetPerWindow, maxTargets: o.maxDistinctTargetsPerWindow })
+    this.queue = new SendQueue(ws, { maxQueued: o.maxQueuedPerTarget, maxStrikes: o.maxTargetStrikes, writeTimeoutMs: o.writeTimeoutMs }, {
+      onWriteTimeout: () => this.kill(new RelayError(ErrorCode.WRITE_TIMEOUT, `no write progress for ${o.writeTimeoutMs} ms`)),
+      onSlowConsumer: () => this.kill(new RelayError(ErrorCode.SLOW_CONSUMER, `${o.maxTargetStrikes} messages dropped on a full queue`)),
+    })
     this.endpoint = {
       peerId: join.peerId,
       room: join.room,
       did: join.did,
       ...(join.handle ? { handle: join.handle } : {}),
       joinedAt: Date.now(),
-      deliver: (msg: OutboundMessage) => {
-        if (this.closed || ws.readyState !== WebSocket.OPEN) return false
-        ws.send(JSON.stringify(msg))
-        return true
-      },
+      deliver: (msg: OutboundMessage) => (this.closed ? 'closed' : this.queue.send(JSON.stringify(msg))),
     }
     this.cleanup = () => {
       if (this.closed) return
       this.closed = true
+      this.queue.stop()
       ctx.router.detach(this.endpoint)
       join.slot.release()
       onGone(this)
@@ -64,7 +77,13 @@ class PeerSocket {
     }
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary))
     ws.on('pong', () => (this.lastSeen = Date.now()))
-    ws.on('error', () => ws.terminate())
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        ctx.metrics.refusals.inc({ code: ErrorCode.FRAME_TOO_LARGE, stage: 'socket' })
+        ctx.log.info({ event: 'socket_refused', code: ErrorCode.FRAME_TOO_LARGE, peerId: join.peerId }, 'socket refused')
+      }
+      ws.terminate()
+    })
     ws.on('close', this.cleanup)
   }
 
@@ -75,6 +94,20 @@ class PeerSocket {
   evict(): void {
     this.cleanup()
     refuseSocket(this.ctx, this.ws, new RelayError(ErrorCode.PEER_RESUMED_ELSEWHERE, 'this peer id resumed on a new socket'), { peerId: this.endpoint.peerId })
+  }
+
+  /** Frees the slots and announces the departure now, then sends ERROR and closes (no wait for the close handshake). */
+  refuse(err: RelayError): void {
+    this.cleanup()
+    refuseSocket(this.ctx, this.ws, err, { peerId: this.endpoint.peerId })
+  }
+
+  /** Ends a socket that does not read: no close handshake is possible, so the TCP connection is destroyed. */
+  private kill(err: RelayError): void {
+    this.ctx.metrics.refusals.inc({ code: err.code, stage: 'socket' })
+    this.ctx.log.info({ event: 'socket_refused', code: err.code, reason: err.message, peerId: this.endpoint.peerId }, 'socket refused')
+    this.cleanup()
+    this.ws.terminate()
   }
 
   async open(): Promise<void> {
@@ -91,13 +124,14 @@ class PeerSocket {
   private strike(reason: string): void {
     this.ctx.metrics.signalsDropped.inc({ reason })
     if (++this.invalid === this.ctx.opts.maxInvalidMessages) {
-      refuseSocket(this.ctx, this.ws, new RelayError(ErrorCode.TOO_MANY_INVALID_MESSAGES, `${this.invalid} invalid messages`), { peerId: this.endpoint.peerId })
+      this.refuse(new RelayError(ErrorCode.TOO_MANY_INVALID_MESSAGES, `${this.invalid} invalid messages`))
     }
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return
     this.lastSeen = Date.now()
+    if (!this.bucket.take()) return this.strike('rate_limited')
     if (isBinary) return this.strike('binary')
     let msg: unknown
     try {
@@ -112,6 +146,14 @@ class PeerSocket {
     if (!SIGNAL_TYPES.has(type)) return this.strike('unknown_type')
     const dst = msg.dst
     if (typeof dst !== 'string' || dst.length === 0 || Buffer.byteLength(dst) > this.ctx.opts.maxPeerIdBytes) return this.strike('malformed')
+    if (dst !== this.endpoint.peerId) {
+      const verdict = this.targets.check(dst)
+      if (verdict === 'too-many-targets') {
+        this.ctx.metrics.signalsDropped.inc({ reason: 'too_many_targets' })
+        return this.refuse(new RelayError(ErrorCode.TOO_MANY_TARGETS, `more than ${this.ctx.opts.maxDistinctTargetsPerWindow} targets in ${this.ctx.opts.signalWindowMs} ms`))
+      }
+      if (verdict === 'target-burst') return void this.ctx.metrics.signalsDropped.inc({ reason: 'target_burst' })
+    }
     const done = (outcome: RouteOutcome) => this.routed(type, dst, outcome)
     const outcome = this.ctx.router.route(this.endpoint, { type, dst, payload: msg.payload })
     if (typeof outcome === 'string') done(outcome)
@@ -124,7 +166,7 @@ class PeerSocket {
       m.signalsRouted.inc({ type })
       return
     }
-    m.signalsDropped.inc({ reason: outcome })
+    m.signalsDropped.inc({ reason: outcome === 'queue-full' ? 'target_queue_full' : outcome })
     // Same answer for "no such peer" and "peer in another room": nothing leaks across rooms.
     if (type === 'OFFER' && (outcome === 'unknown-target' || outcome === 'cross-room')) {
       this.endpoint.deliver({ type: 'EXPIRE', src: dst, dst: this.endpoint.peerId })
@@ -178,7 +220,7 @@ export function createPeerJsServer(ctx: RelayContext): PeerJsServer {
     sweep(now) {
       for (const s of sockets) {
         if (now - s.lastSeen > ctx.opts.idleTimeoutMs) {
-          refuseSocket(ctx, s.ws, new RelayError(ErrorCode.IDLE_TIMEOUT, 'idle'), { peerId: s.endpoint.peerId })
+          s.refuse(new RelayError(ErrorCode.IDLE_TIMEOUT, 'idle'))
         } else if (s.ws.readyState === WebSocket.OPEN) s.ws.ping()
       }
     },

@@ -12,6 +12,7 @@ import type { Logger } from 'pino'
 import type { RelayContext } from './context.js'
 import { CachingDidKeyResolver, handleResolverFrom, identityFetcher, type DidKeyResolver } from './did-key-cache.js'
 import { createSafeFetch } from './did-fetch.js'
+import { FetchLimiter } from './fetch-limiter.js'
 import { relayDidDocument, type RelayDidDocument } from './did-document.js'
 import { CachingHandleVerifier, noHandles } from './handle-verify.js'
 import { createHttpServer } from './http-server.js'
@@ -71,13 +72,16 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const router = opts.signalRouter ?? new LocalSignalRouter()
   const handshakes = { inFlight: 0 }
   const metrics = new RelayMetrics({
+    didFetchesInFlight: () => limiter.inFlight,
     sockets: () => router.counts().peers,
     rooms: () => router.counts().rooms,
     slotsInUse: () => slots.inUse,
     pendingJoins: () => pending.size,
     handshakesInFlight: () => handshakes.inFlight,
   })
+  const limiter = new FetchLimiter({ perHost: opts.didFetchConcurrencyPerHost, global: opts.didFetchConcurrency }, (scope) => metrics.didFetchesLimited.inc({ scope }))
   const safeFetch = createSafeFetch({
+    limiter,
     allowPrivateHosts: opts.allowPrivateDidHosts,
     trustedOrigins: [opts.plcUrl],
     timeoutMs: opts.didFetchTimeoutMs,

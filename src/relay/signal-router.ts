@@ -1,7 +1,12 @@
 /**
- * Signal routing between PeerJS sockets. `SignalRouter` is the seam for scale-out (rooms sharded across relay
- * processes, or cross-process delivery over Redis pub/sub); `LocalSignalRouter` is the in-process default. A signal
- * is delivered only to a peer of the sender's room; the relay, not the client, sets `src`.
+ * Signal routing between PeerJS sockets. `SignalRouter` is the seam for scale-out; `LocalSignalRouter` is the
+ * in-process default. A signal is delivered only to a peer of the sender's room; the relay, not the client, sets `src`.
+ *
+ * What stays outside the router, in the process that holds the socket: admission, per-sender limits (token bucket,
+ * per-target burst, distinct targets) checked before `route`, and the per-target write queue behind
+ * `PeerEndpoint.deliver` (queue cap, strikes, write timeout). A cross-process router (e.g. Redis pub/sub, one channel
+ * per room or per instance) therefore only has to carry `{ room, dst, msg }` to the instance holding `dst` and call
+ * that endpoint's `deliver` there; every limit keeps working unchanged. See README "Scaling out".
  */
 import type { RosterEntry } from '../auth/types.js'
 
@@ -13,13 +18,16 @@ export interface OutboundMessage {
   payload?: unknown
 }
 
+/** What became of one write to a peer's socket. */
+export type DeliveryResult = 'delivered' | 'queue-full' | 'closed'
+
 export interface PeerEndpoint extends RosterEntry {
   room: string
-  /** Writes to this peer's socket; false if it could not be written. */
-  deliver(msg: OutboundMessage): boolean
+  /** Queues a message on this peer's socket (bounded; see send-queue.ts). Never throws. */
+  deliver(msg: OutboundMessage): DeliveryResult
 }
 
-export type RouteOutcome = 'delivered' | 'unknown-target' | 'cross-room' | 'self' | 'send-failed'
+export type RouteOutcome = 'delivered' | 'unknown-target' | 'cross-room' | 'self' | 'queue-full' | 'send-failed'
 
 export interface SignalRouter {
   attach(peer: PeerEndpoint): void
@@ -60,13 +68,14 @@ export class LocalSignalRouter implements SignalRouter {
     if (msg.dst === from.peerId) return 'self'
     const target = this.rooms.get(from.room)?.get(msg.dst)
     if (!target) return this.peers.has(msg.dst) ? 'cross-room' : 'unknown-target'
-    return target.deliver({ type: msg.type, src: from.peerId, dst: msg.dst, payload: msg.payload }) ? 'delivered' : 'send-failed'
+    const r = target.deliver({ type: msg.type, src: from.peerId, dst: msg.dst, payload: msg.payload })
+    return r === 'closed' ? 'send-failed' : r
   }
 
   broadcast(room: string, msg: OutboundMessage, exceptPeerId?: string): number {
     let n = 0
     for (const peer of this.rooms.get(room)?.values() ?? []) {
-      if (peer.peerId !== exceptPeerId && peer.deliver(msg)) n++
+      if (peer.peerId !== exceptPeerId && peer.deliver(msg) === 'delivered') n++
     }
     return n
   }

@@ -11,6 +11,8 @@ export interface DidWebHost {
   setKey(key: Keypair): void
   /** Delay before answering (ms), to make concurrent lookups overlap. */
   delayMs: number
+  /** What to answer: the document, a redirect to a metadata address, a 404, or a streamed body over 256 KiB. */
+  mode: 'doc' | 'redirect' | 'notfound' | 'huge'
   close(): Promise<void>
 }
 
@@ -21,10 +23,15 @@ export async function startDidWebHost(key: Keypair, handle?: string): Promise<Di
     did: '',
     fetches: 0,
     delayMs: 0,
+    mode: 'doc',
     setKey(k) {
       current = k
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
   }
   server = createServer((req, res) => {
     if (req.url !== '/.well-known/did.json') {
@@ -39,7 +46,18 @@ export async function startDidWebHost(key: Keypair, handle?: string): Promise<Di
       verificationMethod: [{ id: `${host.did}#atproto`, type: 'Multikey', controller: host.did, publicKeyMultibase: current.did().slice('did:key:'.length) }],
       service: [{ id: '#atproto_pds', type: 'AtprotoPersonalDataServer', serviceEndpoint: 'http://localhost:1' }],
     }
-    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc)), host.delayMs)
+    setTimeout(() => {
+      if (host.mode === 'redirect') return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end()
+      if (host.mode === 'notfound') return void res.writeHead(404).end()
+      if (host.mode === 'huge') {
+        // valid JSON start, no content-length: the cap must be enforced while streaming
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.write(JSON.stringify(doc).slice(0, -1) + ',"pad":"')
+        for (let i = 0; i < 5; i++) res.write('x'.repeat(64 * 1024))
+        return void res.end('"}')
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc))
+    }, host.delayMs)
   })
   await new Promise<void>((resolve) => server.listen(0, 'localhost', () => resolve()))
   host.did = `did:web:localhost%3A${(server.address() as AddressInfo).port}`

@@ -146,3 +146,36 @@ export async function refused(relay: Relay, code: string, doJoin: () => Promise<
   expect(await relay.metrics.value('bitecs_relay_refusals_total', { code })).toBe(count + 1)
   return r
 }
+
+/**
+ * The honest pair every attack test runs next to its attack: two peers join `room` (anonymously, or with the tokens
+ * from `token`), open their PeerJS sockets, and A's OFFER reaches B and B's ANSWER reaches A through the relay, with
+ * `src` set by the relay. Both leave afterwards.
+ */
+export async function honestPair(relay: Relay, room: string, token?: () => Promise<string>): Promise<void> {
+  const join = async () => asJoin(await postJoin(relay.url, room, token ? { token: await token() } : {}))
+  const ja = await join()
+  const a = RawPeer.forJoin(ja)
+  await a.next((m) => m.type === 'OPEN')
+  const jb = await join()
+  const b = RawPeer.forJoin(jb)
+  await b.next((m) => m.type === 'ROSTER')
+  await a.next((m) => m.type === 'PEER-JOINED')
+  a.send({ type: 'OFFER', dst: jb.peerId, payload: { sdp: 'honest-offer', type: 'data', connectionId: 'dc_honest' } })
+  expect(await b.next((m) => m.type === 'OFFER')).toEqual({ type: 'OFFER', src: ja.peerId, dst: jb.peerId, payload: { sdp: 'honest-offer', type: 'data', connectionId: 'dc_honest' } })
+  b.send({ type: 'ANSWER', dst: ja.peerId, payload: { sdp: 'honest-answer', type: 'data', connectionId: 'dc_honest' } })
+  expect((await a.next((m) => m.type === 'ANSWER')).src).toBe(jb.peerId)
+  a.close()
+  b.close()
+  await Promise.all([a.closed, b.closed])
+}
+
+/** Waits until the relay holds nothing: no socket, slot, room slot, pending admission or verification. */
+export async function expectNoLeaks(relay: Relay, timeoutMs = 3000): Promise<void> {
+  const empty = { sockets: 0, rooms: 0, slotsInUse: 0, roomSlotsInUse: 0, pendingJoins: 0, handshakesInFlight: 0 }
+  await until(() => JSON.stringify(relay.stats()) === JSON.stringify(empty), timeoutMs).catch(() => {})
+  expect(relay.stats()).toEqual(empty)
+}
+
+/** A counter's current value in the relay's own prom-client registry. */
+export const metric = (relay: Relay, name: string, labels: Record<string, string> = {}) => relay.metrics.value(name, labels)
