@@ -3,6 +3,8 @@ import { chromium, type Browser } from 'playwright-core'
 import { createServer, type ViteDevServer } from 'vite'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
+import { pino } from 'pino'
+import { createRelay, generateRelayKeyHex, type Relay, type RelayOptions } from '../../src/relay/index.js'
 // @ts-expect-error plain .mjs helper shared with scripts/test.mjs
 import { chromiumPath } from '../../scripts/chromium-path.mjs'
 
@@ -45,5 +47,42 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000,
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+/** A relay on a random loopback port that can be stopped and started again on the same port with the same key. */
+export interface TestRelay {
+  readonly url: string
+  readonly relay: Relay
+  /** Stops it (peers' relay sockets drop). */
+  stop(): Promise<void>
+  /** Starts it again: same port, same signing key (tickets and resume tokens stay valid), empty state. */
+  start(): Promise<void>
+}
+
+export async function startTestRelay(options: RelayOptions = {}): Promise<TestRelay> {
+  const signingKey = await generateRelayKeyHex()
+  const make = (port: number) => createRelay({ auth: 'off', logger: pino({ level: 'silent' }), iceServers: [], signingKey, ...options, port })
+  let relay = make(0)
+  await relay.listen()
+  const port = relay.address.port
+  let running = true
+  return {
+    get url() {
+      return relay.url
+    },
+    get relay() {
+      return relay
+    },
+    async stop() {
+      if (running) await relay.close()
+      running = false
+    },
+    async start() {
+      if (running) return
+      relay = make(port)
+      await relay.listen()
+      running = true
+    },
   }
 }

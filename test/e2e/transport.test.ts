@@ -2,14 +2,11 @@
 // relay restart. Also measures the round trip of each channel against a raw RTCPeerConnection (same pages).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { pino } from 'pino'
-import { createRelay, generateRelayKeyHex, type Relay } from '../../src/relay/index.js'
-import { launchChromium, startPageServer, until, type PageServer } from './harness.js'
+import { launchChromium, startPageServer, startTestRelay, until, type PageServer, type TestRelay } from './harness.js'
 
 let browser: Browser
 let pages: PageServer
-let relay: Relay
-let key: string
+let relay: TestRelay
 
 async function openPage(): Promise<Page> {
   const page = await browser.newPage()
@@ -25,15 +22,12 @@ const join = (p: Page, room: string, extra: Record<string, number> = {}) =>
   p.evaluate(([url, r, x]) => (window as any).__t.join(url, r, { iceServers: [], peerTimeout: 2_000, heartbeatInterval: 250, reconnectDelay: 100, ...x }), [relay.url, room, extra] as const) as Promise<{ id: string }>
 
 beforeAll(async () => {
-  key = await generateRelayKeyHex()
-  relay = createRelay({ auth: 'off', signingKey: key, logger: pino({ level: 'silent' }), iceServers: [] })
-  await relay.listen()
-  ;[browser, pages] = await Promise.all([launchChromium(), startPageServer()])
+  ;[relay, browser, pages] = await Promise.all([startTestRelay(), launchChromium(), startPageServer()])
 }, 60_000)
 afterAll(async () => {
   await browser?.close()
   await pages?.close()
-  await relay?.close()
+  await relay?.stop()
 })
 
 describe('peerJsTransport in Chromium', () => {
@@ -61,14 +55,12 @@ describe('peerJsTransport in Chromium', () => {
     }
 
     // Relay restart: links stay up, everyone rejoins.
-    const port = relay.address.port
-    await relay.close()
+    await relay.stop()
     await until(async () => (await log(a)).status.includes('reconnecting'), 10_000, 'reconnecting')
     await b.evaluate(() => (window as any).__t.send('*', 'reliable', [8]))
     await until(async () => (await log(a)).messages.some((m) => m.data[0] === 8), 5_000, 'P2P while relay down')
-    relay = createRelay({ port, auth: 'off', signingKey: key, logger: pino({ level: 'silent' }), iceServers: [] })
     const restartedAt = Date.now()
-    await relay.listen()
+    await relay.start()
     for (const p of [a, b, c]) await until(async () => (await log(p)).status.at(-1) === 'joined', 15_000, 'rejoined')
     console.log(`[e2e] relay restart: all three pages rejoined ${Date.now() - restartedAt} ms after it came back`)
     // Same peer ids after the restart (resume): no peer seen twice, none seen leaving.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createMemoryNetwork } from '../../src/transport/memory/index.js'
+import { createMemoryNetwork, type LinkOptions } from '../../src/transport/memory/index.js'
 
-function collect(seed: number, link: Parameters<typeof createMemoryNetwork>[0]['link']) {
+function collect(seed: number, link: LinkOptions) {
   const hub = createMemoryNetwork({ seed, link })
   const a = hub.join('a')
   const b = hub.join('b', { did: 'did:plc:bob' })

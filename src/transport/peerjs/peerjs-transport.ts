@@ -195,9 +195,10 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       } else if (update.kind === 'joined') {
         if (update.entry.peerId !== self?.id) roster.set(update.entry.peerId, update.entry)
       } else {
+        // Its relay socket is gone, which a network blip or a relay restart also causes: stop re-dialling it, but
+        // a live peer-to-peer link ends only by its own signs (BYE, channel close, ICE failure, silence).
         roster.delete(update.peerId)
         lost.delete(update.peerId)
-        links.get(update.peerId)?.close('left the room')
       }
     })
   }
