@@ -15,7 +15,7 @@ if (!command || !(command in commands)) {
     '  relay  run the ATProto-gated signaling relay (--help for options)')
   process.exit(command ? 2 : 0)
 }
-const built = join(root, 'dist', commands[command] + '.js')
+const built = join(root, 'dist', 'src', commands[command] + '.js')
 let mod
 if (existsSync(built)) mod = await import(pathToFileURL(built).href)
 else {
