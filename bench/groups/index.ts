@@ -1,5 +1,6 @@
 import { encodeGroup } from './encode.js'
 import { lossGroup } from './loss.js'
+import { relayGroup } from './relay.js'
 import type { BenchGroup } from './types.js'
 import { webrtcGroup } from './webrtc.js'
 
@@ -7,4 +8,4 @@ import { webrtcGroup } from './webrtc.js'
  * Every group `npm run bench` knows, in run order. A new group (e.g. "webrtc", "relay") is one module
  * implementing {@link BenchGroup}, added here; results.json keeps the groups a run did not select.
  */
-export const groups: BenchGroup<any, any>[] = [encodeGroup, lossGroup, webrtcGroup]
+export const groups: BenchGroup<any, any>[] = [encodeGroup, lossGroup, webrtcGroup, relayGroup]
