@@ -20,6 +20,19 @@ export class ReceiverBaseline {
   readonly ackedVal: Float64Array[]
   /** Sequence number behind ackedVal (an older ack never overwrites a newer one). */
   readonly ackedSeq: Int32Array[]
+  /**
+   * The flush (tickId: seq of its first packet) of the acknowledged packet behind ackedVal, or -1 when the value
+   * came from a reliable message or is unknown: a field may be coded relative to ackedVal only when its flush is
+   * the packet's baseline flush (the receiver keeps the values it received per flush).
+   */
+  readonly ackedTick: Int32Array[]
+  /** Per sequence number (ring): the flush it belonged to, and that flush's counter (for the baseline age). */
+  private readonly seqTag = new Int32Array(SEQ_RING).fill(-1)
+  private readonly seqTickId = new Int32Array(SEQ_RING)
+  private readonly seqFlush = new Int32Array(SEQ_RING)
+  /** Flushes (encode calls) for this receiver so far. */
+  flushes = 0
+  private currentTickId = -1
   /** Per entity: bit i = the receiver has DELTA component i (confirmed); ENTITY_KNOWN = it has the entity. */
   readonly known: Uint32Array
   /** Entities to examine at the next flush even if unchanged (unacknowledged fields, fresh confirmations). */
@@ -49,6 +62,7 @@ export class ReceiverBaseline {
   ) {
     this.ackedVal = layout.deltaFields.map(() => new Float64Array(capacity))
     this.ackedSeq = layout.deltaFields.map(() => new Int32Array(capacity))
+    this.ackedTick = layout.deltaFields.map(() => new Int32Array(capacity).fill(-1))
     this.known = new Uint32Array(capacity)
     this.pendingFlag = new Uint8Array(capacity)
     this.pending = new Int32Array(capacity)
@@ -81,9 +95,28 @@ export class ReceiverBaseline {
     this.pendingCount = n
   }
 
+  /**
+   * The baseline flush for a packet of the flush about to be encoded, given the newest sequence number the
+   * receiver acknowledged: its tickId, or -1 when there is none young enough for the receiver to still hold.
+   */
+  baselineTick(highestAcked: number, depth: number): number {
+    if (highestAcked < 1) return -1
+    const i = highestAcked & MASK
+    if (this.seqTag[i] !== highestAcked || this.flushes - this.seqFlush[i] >= depth) return -1
+    return this.seqTickId[i]
+  }
+
   // ----- in-flight log -----
-  beginPacket(seq: number): void {
+  /** Starts a packet; `first` = the first packet of a flush (its seq becomes the flush's tickId). */
+  beginPacket(seq: number, first = false): void {
     const i = seq & MASK
+    if (first) {
+      this.flushes++
+      this.currentTickId = seq
+    }
+    this.seqTag[i] = seq
+    this.seqTickId[i] = this.currentTickId
+    this.seqFlush[i] = this.flushes
     this.packetSeq[i] = seq
     this.packetStart[i] = (this.logHead + this.logSize) % this.logEid.length
     this.packetCount[i] = 0
@@ -135,6 +168,7 @@ export class ReceiverBaseline {
       if (seq <= this.ackedSeq[f][e]) continue
       this.ackedSeq[f][e] = seq
       this.ackedVal[f][e] = this.logVal[at]
+      this.ackedTick[f][e] = this.seqTag[i] === seq ? this.seqTickId[i] : -1
       this.markPending(e)
     }
   }
@@ -153,6 +187,7 @@ export class ReceiverBaseline {
         if (seq <= this.ackedSeq[f][e]) continue
         this.ackedSeq[f][e] = seq
         this.ackedVal[f][e] = Number.NaN
+        this.ackedTick[f][e] = -1
         this.markPending(e)
       }
     }
@@ -172,6 +207,7 @@ export class ReceiverBaseline {
       if ((deltaBits & (1 << L.deltaFieldComponent[f])) === 0) continue
       this.ackedVal[f][eid] = wire(f)
       this.ackedSeq[f][eid] = lastSeq
+      this.ackedTick[f][eid] = -1
     }
     this.confirmIndex.push(index)
     this.confirmEid.push(eid)

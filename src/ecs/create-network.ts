@@ -10,12 +10,14 @@ import { Emitter } from './emitter.js'
 import { InboundQueue } from './inbound-queue.js'
 import { Interpolator } from './interpolation.js'
 import { createLayout, type BoundComponent } from './layout.js'
+import { ReceiveHistory } from './receive-history.js'
 import { electHeir } from './ownership.js'
 import { EntityRegistry, type NetEntity } from './registry.js'
 import {
   PROTOCOL_VERSION, applyComponentState, buildFrame, componentState, decodeFrame, encodeMessage, netKey,
   type ComponentState, type Message, type NetId,
 } from './reliable-codec.js'
+import { unzigzag } from './exp-golomb.js'
 import { unwrapSeq } from './seq.js'
 import { StatsCounters, type DropCounters, type NetStats } from './stats.js'
 import { createPresenceReader } from './world-access.js'
@@ -208,6 +210,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   const encoder = new DeltaEncoder(layout, detector, slotOf, capacity, limits.maxUnreliableBytes)
   const decoder = new DeltaDecoder(layout, limits.maxUnreliableBytes)
   const lastSeq = layout.deltaFields.map(() => new Int32Array(capacity))
+  const history = new ReceiveHistory(layout, capacity)
   const interpolators = new Map<number, Interpolator>()
   for (const c of layout.delta) if (c.def.interpolate) interpolators.set(c.bit, new Interpolator(c, capacity, options.snapDistance ?? 5))
   const interpolatorList = [...interpolators.values()]
@@ -294,6 +297,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
 
   const resetRemoteFields = (eid: number): void => {
     for (const a of lastSeq) a[eid] = 0
+    history.clear(eid)
     for (const it of interpolators.values()) it.clear(eid)
   }
 
@@ -477,6 +481,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         applyStates(rec!.eid, [v.component], true)
         if (body.$case === 'componentAdd' && c.deltaIndex >= 0) {
           for (let f = c.firstField; f < c.firstField + c.def.numericFields.length; f++) lastSeq[f][rec!.eid] = 0
+          history.clear(rec!.eid, c.firstField, c.def.numericFields.length)
           interpolators.get(c.bit)?.clear(rec!.eid)
         }
         return
@@ -625,6 +630,14 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       stats.dropped.duplicate++
       return
     }
+    // The flush this packet belongs to, and the one its relative fields refer to.
+    const tickId = seq - h.index
+    const baseTick = h.baseAge > 0 ? tickId - h.baseAge : -1
+    if (tickId < 1 || (h.baseAge > 0 && baseTick < 1)) {
+      stats.dropped.malformed++
+      strike(p.id, 'delta packet index or baseline out of range')
+      return
+    }
     if (h.ackWordCount > 0 && !p.ack.onAck(h.ack, h.ackWords, h.ackWordCount, now)) {
       stats.dropped.malformed++
       strike(p.id, 'ack of a packet never sent')
@@ -644,6 +657,35 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         stats.dropped.unknownEntity++
         strike(p.id, `delta for unknown slot ${decoder.slots[i]}`)
         return
+      }
+    }
+    // Resolve fields coded relative to the baseline flush into wire values (NaN = baseline not held).
+    const values = decoder.values
+    if (baseTick > 0) {
+      for (let i = 0; i < decoder.count; i++) {
+        const rec = p.slots.get(decoder.slots[i])
+        const end = i + 1 < decoder.count ? decoder.valueStart[i + 1] : decoder.valueCount
+        const live = rec !== undefined && rec !== null && rec.owner === p.id && registry.get(rec.eid) === rec
+        for (let v = decoder.valueStart[i]; v < end; v++) {
+          if (decoder.relative[v] === 0) continue
+          const f = decoder.valueField[v]
+          const base = live ? history.lookup(f, rec.eid, baseTick) : -1
+          if (base < 0) {
+            if (live) stats.dropped.stale++
+            values[v] = Number.NaN
+            continue
+          }
+          let w = base + unzigzag(values[v])
+          if (layout.wireAngle[f] === 1) {
+            const span = 2 ** layout.wireBits[f]
+            w = ((w % span) + span) % span
+          } else if (w < 0 || w > layout.wireTop[f]) {
+            stats.dropped.malformed++
+            strike(p.id, 'relative value out of range')
+            return
+          }
+          values[v] = w
+        }
       }
     }
     const tick = p.lastTick === 0 ? h.tick : unwrapSeq(h.tick, p.lastTick)
@@ -680,7 +722,13 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         for (let j = 0; j < fields.length; j++) {
           if (((m >>> j) & 1) === 0) continue
           const f = comp.firstField + j
-          const wire = decoder.values[v++]
+          const wire = values[v++]
+          if (wire !== wire) {
+            // Relative to a baseline we no longer hold (reordered far behind): not applied, not acknowledged.
+            complete = false
+            continue
+          }
+          history.record(f, eid, tickId, wire)
           if (seq > lastSeq[f][eid]) {
             lastSeq[f][eid] = seq
             ;(comp.store[fields[j].name] as NumericArray)[eid] = fields[j].fromWire(wire)

@@ -10,12 +10,19 @@ import type { Layout } from './layout.js'
 export class DeltaDecoder {
   readonly header: DeltaHeader = createHeader()
   count = 0
+  /** Values in the packet (valueStart[i] .. valueStart[i + 1] or valueCount belong to entity i). */
+  valueCount = 0
   /** Per entity: slot, first value index. */
   readonly slots: Float64Array
   readonly valueStart: Int32Array
   /** Per entity × delta component: field mask (0 = absent). */
   readonly masks: Int32Array
   readonly values: Float64Array
+  /** Per value: its global delta field, and 1 when it is a zigzagged difference to the baseline (not yet resolved). */
+  readonly valueField: Int32Array
+  readonly relative: Uint8Array
+  /** Per entity × delta component: mode mask (for the mask-repeat bit). */
+  private readonly modes: Int32Array
 
   constructor(
     private readonly layout: Layout,
@@ -26,6 +33,9 @@ export class DeltaDecoder {
     this.valueStart = new Int32Array(maxEntities)
     this.masks = new Int32Array(maxEntities * Math.max(1, layout.delta.length))
     this.values = new Float64Array(maxPacketBytes * 8 + 1)
+    this.valueField = new Int32Array(maxPacketBytes * 8 + 1)
+    this.relative = new Uint8Array(maxPacketBytes * 8 + 1)
+    this.modes = new Int32Array(maxEntities * Math.max(1, layout.delta.length))
   }
 
   /** Throws DecodeError on any malformed input. */
@@ -34,6 +44,8 @@ export class DeltaDecoder {
     const r = new BitReader(bytes)
     readHeader(r, this.header)
     const nd = L.delta.length
+    let hasBase = false
+    const codable = L.deltaCodable
     let count = 0
     let nv = 0
     let slot = -1
@@ -41,6 +53,10 @@ export class DeltaDecoder {
       const gap = readExpGolomb(r)
       if (gap === 0) break
       slot += gap
+      if (count === 0) {
+        this.header.baseAge = readExpGolomb(r)
+        hasBase = this.header.baseAge > 0
+      }
       if (slot > 0xffffffff) throw new DecodeError('slot out of range')
       if (count >= this.slots.length) throw new DecodeError('too many entities')
       this.slots[count] = slot
@@ -49,18 +65,35 @@ export class DeltaDecoder {
       const same = r.readBits(1) === 1
       if (same && count === 0) throw new DecodeError('first entity repeats masks')
       for (let c = 0; c < nd; c++) {
-        const fields = L.delta[c].def.numericFields
+        const comp = L.delta[c]
+        const fields = comp.def.numericFields
+        const f0 = comp.firstField
         let m = 0
-        if (same) m = this.masks[(count - 1) * nd + c]
-        else if (r.readBits(1) === 1) {
+        let md = 0
+        if (same) {
+          m = this.masks[(count - 1) * nd + c]
+          md = this.modes[(count - 1) * nd + c]
+        } else if (r.readBits(1) === 1) {
           m = r.readBits(fields.length)
           if (m === 0) throw new DecodeError('empty change mask')
+          if (hasBase) for (let j = 0; j < fields.length; j++) if (((m >>> j) & 1) !== 0 && codable[f0 + j] === 1 && r.readBits(1) === 1) md |= 1 << j
         }
         if (m !== 0) {
           any = true
-          for (let j = 0; j < fields.length; j++) if ((m >>> j) & 1) this.values[nv++] = fields[j].readWire(r)
+          for (let j = 0; j < fields.length; j++) {
+            if (((m >>> j) & 1) === 0) continue
+            this.valueField[nv] = f0 + j
+            if (((md >>> j) & 1) !== 0) {
+              this.relative[nv] = 1
+              this.values[nv++] = readExpGolomb(r)
+            } else {
+              this.relative[nv] = 0
+              this.values[nv++] = fields[j].readWire(r)
+            }
+          }
         }
         this.masks[count * nd + c] = m
+        this.modes[count * nd + c] = md
       }
       if (!any) throw new DecodeError('entity without components')
       count++
@@ -68,5 +101,6 @@ export class DeltaDecoder {
     // Whatever follows the end marker must be padding of the last byte.
     if (r.bitsLeft >= 8) throw new DecodeError('trailing bytes after delta packet')
     this.count = count
+    this.valueCount = nv
   }
 }

@@ -2,7 +2,7 @@ import { BitWriter } from '../protocol/index.js'
 import type { AckTracker } from './ack-tracker.js'
 import { ENTITY_KNOWN, type ReceiverBaseline } from './baselines.js'
 import type { ChangeDetector } from './change-detect.js'
-import { createHeader, writeHeader, type DeltaHeader } from './delta-format.js'
+import { MAX_BASELINE_AGE, createHeader, writeHeader, type DeltaHeader } from './delta-format.js'
 import { writeExpGolomb } from './exp-golomb.js'
 import type { Layout } from './layout.js'
 
@@ -21,6 +21,15 @@ export class DeltaEncoder {
   private stampValue = 0
   private readonly masks: Int32Array
   private readonly prevMasks: Int32Array
+  private readonly modes: Int32Array
+  private readonly prevModes: Int32Array
+  /** Per global delta field: the zigzagged difference to the baseline of the entity being written. */
+  private readonly coded: Float64Array
+  /** Per delta component: presence bit, first global field, field count; per global field: its def. */
+  private readonly comps: Int32Array
+  private readonly firstField: Int32Array
+  private readonly fieldCount: Int32Array
+  private readonly fieldDefs: Layout['deltaFields']
   private readonly maxBits: number
 
   constructor(
@@ -35,6 +44,13 @@ export class DeltaEncoder {
     this.stamp = new Uint32Array(capacity)
     this.masks = new Int32Array(Math.max(1, layout.delta.length))
     this.prevMasks = new Int32Array(Math.max(1, layout.delta.length))
+    this.modes = new Int32Array(Math.max(1, layout.delta.length))
+    this.prevModes = new Int32Array(Math.max(1, layout.delta.length))
+    this.coded = new Float64Array(Math.max(1, layout.deltaFields.length))
+    this.comps = Int32Array.from(layout.delta.map((c) => 1 << c.bit))
+    this.firstField = Int32Array.from(layout.delta.map((c) => c.firstField))
+    this.fieldCount = Int32Array.from(layout.delta.map((c) => c.def.numericFields.length))
+    this.fieldDefs = layout.deltaFields
     this.maxBits = maxPacketBytes * 8
   }
 
@@ -69,6 +85,11 @@ export class DeltaEncoder {
     h.ack = ack.highestReceived
     h.tick = tick
     h.relAck = relAck
+    // Baseline flush: the one of the newest packet the receiver acknowledged, if young enough.
+    const tickId = ack.nextSeq
+    const baseTick = baseline.baselineTick(ack.highestAcked, MAX_BASELINE_AGE)
+    const hasBase = baseTick >= 0
+    const baseAge = hasBase ? tickId - baseTick : 0
     const w = this.writer
     let packets = 0
     let seq = 0
@@ -76,8 +97,9 @@ export class DeltaEncoder {
     let entitiesInPacket = 0
     const open = (): void => {
       seq = ack.nextOutgoing(now)
-      baseline.beginPacket(seq)
+      baseline.beginPacket(seq, packets === 0)
       h.seq = seq
+      h.index = seq - tickId
       w.reset()
       writeHeader(w, h)
       prevSlot = -1
@@ -91,33 +113,62 @@ export class DeltaEncoder {
     open()
 
     const nd = L.delta.length
-    const nf = L.deltaFields.length
     const masks = this.masks
+    const modes = this.modes
     const prevMasks = this.prevMasks
+    const prevModes = this.prevModes
+    const coded = this.coded
     const wire = d.wire
     const ackedVal = baseline.ackedVal
+    const ackedTick = baseline.ackedTick
+    const codable = L.deltaCodable
+    const wireBits = L.wireBits
+    const wireAngle = L.wireAngle
+    const comps = this.comps
+    const firstField = this.firstField
+    const fieldCount = this.fieldCount
+    const fieldDefs = this.fieldDefs
+    const presence = d.presence
     for (let k = 0; k < n; k++) {
       const key = sorted[k]
       const e = key % MAX_EIDS
       const slot = (key - e) / MAX_EIDS
       const kn = known[e]
-      for (let c = 0; c < nd; c++) masks[c] = 0
+      const pe = presence[e]
       let any = false
-      let f = 0
       for (let c = 0; c < nd; c++) {
-        const comp = L.delta[c]
-        const count = comp.def.numericFields.length
-        if ((kn & (1 << c)) === 0 || (d.presence[e] & (1 << comp.bit)) === 0) {
-          f += count
-          continue
-        }
-        for (let j = 0; j < count; j++, f++) {
+        masks[c] = 0
+        modes[c] = 0
+        if ((kn & (1 << c)) === 0 || (pe & comps[c]) === 0) continue
+        const f0 = firstField[c]
+        const count = fieldCount[c]
+        let m = 0
+        let md = 0
+        for (let j = 0; j < count; j++) {
+          const f = f0 + j
+          const v = wire[f][e]
+          const a = ackedVal[f][e]
           // Differs from what the receiver is known to hold (NaN = unknown also differs).
-          if (ackedVal[f][e] !== wire[f][e]) {
-            masks[c] |= 1 << j
-            any = true
+          if (a === v) continue
+          m |= 1 << j
+          if (!hasBase || codable[f] === 0 || ackedTick[f][e] !== baseTick) continue
+          const bits = wireBits[f]
+          let dv = v - a
+          if (wireAngle[f] === 1) {
+            const span = 2 ** bits
+            if (dv >= span / 2) dv -= span
+            else if (dv < -span / 2) dv += span
+          }
+          if (dv > 32767 || dv < -32767) continue
+          const z = dv >= 0 ? 2 * dv : -2 * dv - 1
+          if (2 * (31 - Math.clz32(z + 1)) + 1 < bits) {
+            md |= 1 << j
+            coded[f] = z
           }
         }
+        if (m !== 0) any = true
+        masks[c] = m
+        modes[c] = md
       }
       if (!any) {
         baseline.unmarkPending(e)
@@ -126,24 +177,30 @@ export class DeltaEncoder {
       for (let attempt = 0; attempt < 2; attempt++) {
         const mark = w.bitLength
         writeExpGolomb(w, slot - prevSlot)
+        if (entitiesInPacket === 0) writeExpGolomb(w, baseAge)
         let same = entitiesInPacket > 0
-        for (let c = 0; c < nd && same; c++) if (masks[c] !== prevMasks[c]) same = false
+        for (let c = 0; c < nd && same; c++) if (masks[c] !== prevMasks[c] || modes[c] !== prevModes[c]) same = false
         w.writeBits(same ? 1 : 0, 1)
-        f = 0
         for (let c = 0; c < nd; c++) {
-          const comp = L.delta[c]
-          const fields = comp.def.numericFields
           const m = masks[c]
+          const count = fieldCount[c]
           if (m === 0) {
             if (!same) w.writeBits(0, 1)
-            f += fields.length
             continue
           }
+          const f0 = firstField[c]
+          const md = modes[c]
           if (!same) {
             w.writeBits(1, 1)
-            w.writeBits(m, fields.length)
+            w.writeBits(m, count)
+            if (hasBase) for (let j = 0; j < count; j++) if (((m >>> j) & 1) !== 0 && codable[f0 + j] === 1) w.writeBits((md >>> j) & 1, 1)
           }
-          for (let j = 0; j < fields.length; j++, f++) if ((m >>> j) & 1) fields[j].writeWire(w, wire[f][e])
+          for (let j = 0; j < count; j++) {
+            if (((m >>> j) & 1) === 0) continue
+            const f = f0 + j
+            if (((md >>> j) & 1) !== 0) writeExpGolomb(w, coded[f])
+            else fieldDefs[f].writeWire(w, wire[f][e])
+          }
         }
         if (w.bitLength + 1 <= this.maxBits || entitiesInPacket === 0) break
         w.truncate(mark)
@@ -152,11 +209,13 @@ export class DeltaEncoder {
       }
       entitiesInPacket++
       prevSlot = slot
-      for (let c = 0; c < nd; c++) prevMasks[c] = masks[c]
-      for (f = 0; f < nf; f++) {
-        if ((masks[L.deltaFieldComponent[f]] >>> (f - L.delta[L.deltaFieldComponent[f]].firstField)) & 1) {
-          baseline.logSent(e, f, wire[f][e])
-        }
+      for (let c = 0; c < nd; c++) {
+        prevMasks[c] = masks[c]
+        prevModes[c] = modes[c]
+        const m = masks[c]
+        if (m === 0) continue
+        const f0 = firstField[c]
+        for (let j = 0; j < fieldCount[c]; j++) if (((m >>> j) & 1) !== 0) baseline.logSent(e, f0 + j, wire[f0 + j][e])
       }
       baseline.markPending(e)
     }

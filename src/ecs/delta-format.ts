@@ -1,5 +1,11 @@
 import { DecodeError, type BitReader, type BitWriter } from '../protocol/index.js'
 import { MAX_ACK_WORDS } from './ack-tracker.js'
+import { readExpGolomb, writeExpGolomb } from './exp-golomb.js'
+
+/** Flushes of field values a receiver keeps per entity for baselines; a sender uses younger baselines only. */
+export const HISTORY_DEPTH = 12
+/** Oldest baseline a sender uses, in flushes: leaves the receiver room for packets reordered ahead. */
+export const MAX_BASELINE_AGE = HISTORY_DEPTH - 2
 
 /**
  * Unreliable packet layout (bit-packed, LSB first; see README "Replication"):
@@ -11,15 +17,28 @@ import { MAX_ACK_WORDS } from './ack-tracker.js'
  *        32×n  ackBits      bit i of word j: seq ack-1-(32j+i) received
  *          16  tick         sender's network tick (interpolation timestamps)
  *          16  relAck       reliable messages from the receiver processed so far (mod 2^16)
+ *          eg  index        this packet's index among the packets of one flush; the flush's id is
+ *                           `tickId = seq - index` (the sequence number of its first packet)
  *   entities, ascending slot:
  *          eg  slot gap     exp-Golomb of (slot - previous slot), previous = -1; 0 ends the packet
- *           1  same         1 = same components and change masks as the previous entity (then no masks follow)
+ *          eg  baseAge      first entity only: 0 = no baseline; else the flush `baseTickId = tickId - baseAge`
+ *                           whose values the relative fields of this packet refer to
+ *           1  same         1 = same components, change masks and modes as the previous entity (none follow)
  *   per DELTA component of the schema, in schema order:
  *           1  present      (only when same = 0)
  *    nFields  change mask  (only when same = 0 and present; never 0)
- *           …  fields in the mask, each in its quantized wire width
+ *           1  mode         per field in the mask that is quantized, only when baseAge > 0 and same = 0:
+ *                           1 = coded relative to the baseline
+ *           …  fields in the mask: mode 0 = the quantized wire value in its width; mode 1 = signed
+ *              exp-Golomb (zigzag) of (wire - baseline wire), angles the short way round modulo 2^bits
  *
- * An idle header with one ack word is 109 bits + 1 end bit = 14 bytes.
+ * Baselines: the sender codes a field relative to its value in flush `baseTickId` only when the receiver
+ * acknowledged the packet of that flush which carried the field, and that flush is < HISTORY_DEPTH flushes
+ * old. The receiver keeps, per entity and quantized field, the values of the last HISTORY_DEPTH flushes it
+ * received (by tickId), so it holds that value; if not (a packet reordered far behind), the field is not
+ * applied and the packet not acknowledged (as if lost). Every packet stays decodable alone.
+ *
+ * An idle header with one ack word is 109 + 1 (index) bits + 1 end bit = 14 bytes.
  */
 export const DELTA_PACKET = 0xd1
 
@@ -30,10 +49,14 @@ export interface DeltaHeader {
   ackWords: Uint32Array
   tick: number
   relAck: number
+  /** Index of the packet within its flush. */
+  index: number
+  /** 0 = no baseline, else tickId - baseTickId (written after the first entity's slot gap). */
+  baseAge: number
 }
 
 export function createHeader(): DeltaHeader {
-  return { seq: 0, ack: 0, ackWordCount: 0, ackWords: new Uint32Array(MAX_ACK_WORDS), tick: 0, relAck: 0 }
+  return { seq: 0, ack: 0, ackWordCount: 0, ackWords: new Uint32Array(MAX_ACK_WORDS), tick: 0, relAck: 0, index: 0, baseAge: 0 }
 }
 
 export function writeHeader(w: BitWriter, h: DeltaHeader): void {
@@ -44,6 +67,7 @@ export function writeHeader(w: BitWriter, h: DeltaHeader): void {
   for (let j = 0; j < h.ackWordCount; j++) w.writeBits(h.ackWords[j], 32)
   w.writeBits(h.tick & 0xffff, 16)
   w.writeBits(h.relAck & 0xffff, 16)
+  writeExpGolomb(w, h.index)
 }
 
 export function readHeader(r: BitReader, h: DeltaHeader): void {
@@ -55,4 +79,6 @@ export function readHeader(r: BitReader, h: DeltaHeader): void {
   for (let j = 0; j < h.ackWordCount; j++) h.ackWords[j] = r.readBits(32)
   h.tick = r.readBits(16)
   h.relAck = r.readBits(16)
+  h.index = readExpGolomb(r)
+  h.baseAge = 0 // read with the first entity
 }

@@ -21,3 +21,12 @@ export function readExpGolomb(r: BitReader): number {
 export function expGolombBits(n: number): number {
   return 2 * (31 - Math.clz32(n + 1)) + 1
 }
+
+/** Zigzag map of a signed integer (|d| < 2^31) to n ≥ 0: 0, -1, 1, -2 … → 0, 1, 2, 3 … */
+export function zigzag(d: number): number {
+  return d >= 0 ? 2 * d : -2 * d - 1
+}
+
+export function unzigzag(n: number): number {
+  return n % 2 === 0 ? n / 2 : -(n + 1) / 2
+}

@@ -22,6 +22,15 @@ export interface Layout {
   /** For each global delta field, its component's deltaIndex. */
   readonly deltaFieldComponent: Int32Array
   readonly reliable: readonly BoundComponent[]
+  /**
+   * Per global delta field: 1 when it may be coded relative to the receiver's baseline (quantized fixed-width
+   * fields: the wire value is an integer in [0, wireTop]), else 0.
+   */
+  readonly deltaCodable: Uint8Array
+  /** Per global delta field: wire width in bits (quantized fields), largest valid wire value, 1 = angle (wraps). */
+  readonly wireBits: Int32Array
+  readonly wireTop: Float64Array
+  readonly wireAngle: Uint8Array
   /** Upper bound of the bits one entity takes in a delta packet. */
   readonly maxEntityBits: number
   /** The current typed array of global delta field i (re-read after resizes). */
@@ -45,12 +54,18 @@ export function createLayout(schema: Schema, stores: ReadonlyMap<number, Compone
         deltaFields.push(f)
         owners.push(deltaIndex)
         maxEntityBits += f.bits >= 0 ? f.bits : f.kind === 'f64' ? 64 : 35
+        if (f.quantizer) maxEntityBits += 1 // mode bit
       }
       deltaIndex++
     } else components.push({ def, store, bit, deltaIndex: -1, firstField: -1 })
   })
   const delta = components.filter((c) => c.deltaIndex >= 0)
   const fieldStore = deltaFields.map((_, i) => delta[owners[i]].store)
+  const q = (f: FieldDef): boolean => f.quantizer !== undefined && f.bits >= 2
+  const deltaCodable = Uint8Array.from(deltaFields.map((f) => (q(f) ? 1 : 0)))
+  const wireBits = Int32Array.from(deltaFields.map((f) => (q(f) ? f.bits : 0)))
+  const wireAngle = Uint8Array.from(deltaFields.map((f) => (q(f) && f.quantizer!.angle ? 1 : 0)))
+  const wireTop = Float64Array.from(deltaFields.map((f) => (!q(f) ? 0 : f.quantizer!.angle ? 2 ** f.bits - 1 : f.quantizer!.quantize(f.quantizer!.max))))
   return {
     components,
     byId: new Map(components.map((c) => [c.def.id, c])),
@@ -58,6 +73,10 @@ export function createLayout(schema: Schema, stores: ReadonlyMap<number, Compone
     deltaFields,
     deltaFieldComponent: Int32Array.from(owners),
     reliable: components.filter((c) => c.deltaIndex < 0),
+    deltaCodable,
+    wireBits,
+    wireTop,
+    wireAngle,
     maxEntityBits,
     column: (i) => fieldStore[i][deltaFields[i].name] as NumericArray,
   }

@@ -18,7 +18,10 @@ export interface DropCounters {
   notOwner: number
   /** Duplicate or too old unreliable packets. */
   duplicate: number
-  /** Delta entries for entities whose owner changed since (harmless). */
+  /**
+   * Delta entries for entities whose owner changed since, and fields coded relative to a baseline this peer no
+   * longer holds (a packet reordered far behind; not applied nor acknowledged, so they are sent again). Harmless.
+   */
   stale: number
   /** From peers not yet past the hello, or refused/disconnected. */
   notReady: number

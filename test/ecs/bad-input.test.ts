@@ -19,6 +19,7 @@ function delta(seq: number, entities: [number, number][], cut = 0): Uint8Array {
   let prev = -1
   for (const [slot, x] of entities) {
     writeExpGolomb(w, slot - prev)
+    if (prev === -1) writeExpGolomb(w, 0) // first entity: no baseline (absolute values)
     prev = slot
     w.writeBits(0, 1) // not same masks
     w.writeBits(1, 1) // Transform present
