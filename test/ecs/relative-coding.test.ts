@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createRng } from '../../src/transport/memory/index.js'
+import { createRng, type LinkOptions } from '../../src/transport/memory/index.js'
 import { HISTORY_DEPTH } from '../../src/ecs/delta-format.js'
 import { createHarness, replicaOf, TICK_MS } from './helpers/peers.js'
 import { TransformDef } from './helpers/schema.js'
@@ -11,7 +11,7 @@ const FIELDS = ['x', 'y', 'z', 'yaw'] as const
  * show as a replica value the owner never had: every tick, every replica field must be one of its owner's past
  * quantized values, and all must converge once motion stops.
  */
-function run(link: Parameters<typeof createHarness>[1]['link'], seed: number) {
+function run(link: LinkOptions, seed: number) {
   const h = createHarness(2, { seed, link })
   const [a, b] = h.peers
   h.step(5)
