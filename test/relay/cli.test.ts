@@ -11,6 +11,8 @@ describe('relay CLI', () => {
       { BITECS_RELAY_MAX_PEERS: '5', BITECS_RELAY_LXM: 'com.example.join', BITECS_RELAY_PORT: '9999' },
     )
     expect(options).toMatchObject({ auth: 'optional', maxPeers: 100, publicUrl: 'https://relay.example/', lxm: 'com.example.join', port: 9999, allowPrivateDidHosts: true, verifyHandles: true })
+    const hardening = await optionsFromArgs(['--handshake-timeout', '9000', '--write-timeout', '2000', '--rate-limit-burst', '100'], { BITECS_RELAY_DID_FETCH_CONCURRENCY: '20', BITECS_RELAY_HEADERS_TIMEOUT: '5000' })
+    expect(hardening.options).toMatchObject({ handshakeTimeoutMs: 9000, writeTimeoutMs: 2000, rateLimitBurst: 100, didFetchConcurrency: 20, headersTimeoutMs: 5000 })
     await expect(optionsFromArgs(['--auth', 'maybe'], {})).rejects.toThrow(/auth/)
     await expect(optionsFromArgs(['--bogus'], {})).rejects.toThrow()
   })
