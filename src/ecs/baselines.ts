@@ -65,13 +65,22 @@ export class ReceiverBaseline {
     this.ackedTick = layout.deltaFields.map(() => new Int32Array(capacity).fill(-1))
     this.known = new Uint32Array(capacity)
     this.pendingFlag = new Uint8Array(capacity)
+    this.unsettled = new Int32Array(capacity)
     this.pending = new Int32Array(capacity)
     this.logEid = new Int32Array(1024)
     this.logField = new Int32Array(1024)
     this.logVal = new Float64Array(1024)
   }
 
-  markPending(eid: number): void {
+  /**
+   * Per entity: DELTA components (bit = deltaIndex) that may differ from what the receiver acknowledged, besides
+   * those whose values changed this tick. Set whenever the acknowledged values move or a component is sent or
+   * confirmed; cleared by the encoder when it finds the component equal. Lets the encoder skip settled components.
+   */
+  readonly unsettled: Int32Array
+
+  markPending(eid: number, componentBits = -1): void {
+    this.unsettled[eid] |= componentBits
     if (this.pendingFlag[eid] === 1) return
     this.pendingFlag[eid] = 1
     this.pending[this.pendingCount++] = eid
@@ -126,12 +135,29 @@ export class ReceiverBaseline {
   /** Field `f` of `eid` with canonical value `value` went in the current packet. */
   logSent(eid: number, f: number, value: number): void {
     if (this.logSize === this.logEid.length) this.growLog()
-    const at = (this.logHead + this.logSize) % this.logEid.length
+    const at = (this.logHead + this.logSize) & (this.logEid.length - 1)
     this.logEid[at] = eid
     this.logField[at] = f
     this.logVal[at] = value
     this.logSize++
     this.packetCount[this.currentSeq & MASK]++
+  }
+
+  /** The fields of `mask` (bit j = field f0 + j) of `eid` went in the current packet, values from `wire`. */
+  logSentMask(eid: number, mask: number, f0: number, wire: readonly Float64Array[]): void {
+    let m = mask
+    let n = 0
+    for (let j = 0; m !== 0; j++, m >>>= 1) {
+      if ((m & 1) === 0) continue
+      if (this.logSize === this.logEid.length) this.growLog()
+      const at = (this.logHead + this.logSize) & (this.logEid.length - 1)
+      this.logEid[at] = eid
+      this.logField[at] = f0 + j
+      this.logVal[at] = wire[f0 + j][eid]
+      this.logSize++
+      n++
+    }
+    this.packetCount[this.currentSeq & MASK] += n
   }
 
   private growLog(): void {
@@ -169,7 +195,7 @@ export class ReceiverBaseline {
       this.ackedSeq[f][e] = seq
       this.ackedVal[f][e] = this.logVal[at]
       this.ackedTick[f][e] = this.seqTag[i] === seq ? this.seqTickId[i] : -1
-      this.markPending(e)
+      this.markPending(e, 1 << this.layout.deltaFieldComponent[f])
     }
   }
 
@@ -188,7 +214,7 @@ export class ReceiverBaseline {
         this.ackedSeq[f][e] = seq
         this.ackedVal[f][e] = Number.NaN
         this.ackedTick[f][e] = -1
-        this.markPending(e)
+        this.markPending(e, 1 << this.layout.deltaFieldComponent[f])
       }
     }
     this.packetSeq[i] = -1

@@ -10,6 +10,10 @@ import type { PresenceReader } from './world-access.js'
  */
 export class ChangeDetector {
   readonly raw: Float64Array[]
+  /** Raw 32-bit patterns of 4-byte columns (see detect). */
+  private readonly rawBits: Int32Array[]
+  private readonly viewOf: (NumericArray | null)[]
+  private readonly views: (Int32Array | null)[]
   readonly wire: Float64Array[]
   readonly presence: Uint32Array
   /** Entities whose DELTA wire values changed in the last `detect()`, and which delta components changed. */
@@ -26,6 +30,9 @@ export class ChangeDetector {
     capacity: number,
   ) {
     this.raw = layout.deltaFields.map(() => new Float64Array(capacity))
+    this.rawBits = layout.deltaFields.map(() => new Int32Array(capacity))
+    this.viewOf = layout.deltaFields.map(() => null)
+    this.views = layout.deltaFields.map(() => null)
     this.wire = layout.deltaFields.map(() => new Float64Array(capacity))
     this.presence = new Uint32Array(capacity)
     this.dirty = new Int32Array(capacity)
@@ -43,8 +50,11 @@ export class ChangeDetector {
     const L = this.layout
     for (let i = 0; i < L.deltaFields.length; i++) {
       if ((onlyBits & (1 << L.delta[L.deltaFieldComponent[i]].bit)) === 0) continue
-      const v = L.column(i)[eid]
+      const col = L.column(i)
+      const v = col[eid]
       this.raw[i][eid] = v
+      const view = this.bitsView(i, col)
+      if (view !== null) this.rawBits[i][eid] = view[eid]
       this.wire[i][eid] = L.deltaFields[i].toWire(v)
     }
     for (const c of L.reliable) {
@@ -64,7 +74,11 @@ export class ChangeDetector {
     return this.presenceReader.mask(eid)
   }
 
-  /** Scans the owned entities' DELTA fields; fills `dirty`. */
+  /**
+   * Scans the owned entities' DELTA fields; fills `dirty`. Columns of 4-byte elements (Float32Array and the
+   * 32-bit integer arrays) are compared as raw 32-bit patterns against an Int32 shadow: an integer compare per
+   * field, half the memory traffic of a float64 shadow. Only a raw change pays the quantization.
+   */
   detect(owned: Int32Array, count: number): void {
     const L = this.layout
     const nf = L.deltaFields.length
@@ -75,12 +89,29 @@ export class ChangeDetector {
     for (let i = 0; i < count; i++) dirtyComponents[owned[i]] = 0
     for (let f = 0; f < nf; f++) {
       const col = L.column(f)
-      const raw = this.raw[f]
       const wire = this.wire[f]
       const field = L.deltaFields[f]
       const ci = L.deltaFieldComponent[f]
       const bit = 1 << L.delta[ci].bit
       const cbit = 1 << ci
+      const bits = this.bitsView(f, col)
+      if (bits !== null) {
+        const shadow = this.rawBits[f]
+        for (let i = 0; i < count; i++) {
+          const eid = owned[i]
+          const b = bits[eid]
+          if (b === shadow[eid]) continue
+          shadow[eid] = b
+          if ((presence[eid] & bit) === 0) continue
+          const w = field.toWire(col[eid])
+          if (w === wire[eid]) continue
+          wire[eid] = w
+          if (dirtyComponents[eid] === 0) dirty[dirtyCount++] = eid
+          dirtyComponents[eid] |= cbit
+        }
+        continue
+      }
+      const raw = this.raw[f]
       for (let i = 0; i < count; i++) {
         const eid = owned[i]
         const v = col[eid]
@@ -95,6 +126,21 @@ export class ChangeDetector {
       }
     }
     this.dirtyCount = dirtyCount
+  }
+
+  /** An Int32 view of a 4-byte-element column (cached until the store's array is replaced), else null. */
+  private bitsView(f: number, col: NumericArray): Int32Array | null {
+    if (col.BYTES_PER_ELEMENT !== 4) return null
+    if (this.viewOf[f] !== col) {
+      this.viewOf[f] = col
+      this.views[f] = new Int32Array(col.buffer, col.byteOffset, col.length)
+      // A new array (first use or a resize): every entity compares as raw-changed once, so the wire shadow
+      // (the truth) decides what changed.
+      const shadow = this.rawBits[f]
+      const view = this.views[f]!
+      for (let e = 0; e < shadow.length && e < view.length; e++) shadow[e] = ~view[e]
+    }
+    return this.views[f]
   }
 
   /** Field mask of a RELIABLE component that changed since the last call (and updates the shadow). */

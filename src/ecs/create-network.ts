@@ -207,6 +207,9 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   const detector = new ChangeDetector(layout, presence, capacity)
   const registry = new EntityRegistry(capacity)
   const slotOf = new Float64Array(capacity)
+  const rec0 = (eid: number): boolean => registry.get(eid)?.id != null
+  /** Per owned eid: the bitECS mask word (schema stores only) seen at the last structural check; -1 = check. */
+  const rawPresence = new Float64Array(capacity).fill(-1)
   const encoder = new DeltaEncoder(layout, detector, slotOf, capacity, limits.maxUnreliableBytes)
   const decoder = new DeltaDecoder(layout, limits.maxUnreliableBytes)
   const lastSeq = layout.deltaFields.map(() => new Int32Array(capacity))
@@ -312,6 +315,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
 
   let reliableBits = 0
   for (const c of layout.reliable) reliableBits |= 1 << c.bit
+  const rawReliableFlags = presence.reliableRawFlags(reliableBits)
   const currentWire = (f: number, eid: number): number => layout.deltaFields[f].toWire(layout.column(f)[eid])
 
   const spawnMessage = (rec: NetEntity): Message => ({
@@ -335,6 +339,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     slotOf[rec.eid] = rec.slot
     registry.own(rec)
     detector.capture(rec.eid)
+    rawPresence[rec.eid] = -1
     for (const it of interpolators.values()) it.clear(rec.eid)
     sendWithBaseline(rec, { body: { $case: 'ownershipClaim', value: { id: rec.id!, epoch: rec.epoch, slot: rec.slot, components: fullState(rec.eid) } } }, readyPeers())
   }
@@ -799,8 +804,19 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   /** Structural and RELIABLE changes of owned entities, then DELTA change detection. */
   const detectChanges = (): void => {
     const owned = registry.owned
+    // Fast path: an entity whose mask word did not move, with no RELIABLE component, needs no structural work.
+    const raw = presence.rawMasks()
+    const rawMasks = raw ? raw.masks : null
+    const rawFlags = raw ? raw.flags : 0
+    const rawReliable = raw ? rawReliableFlags : 0
     for (let i = registry.ownedCount - 1; i >= 0; i--) {
       const eid = owned[i]
+      if (rawMasks !== null) {
+        const word = (rawMasks[eid] ?? 0) & rawFlags
+        if (word === rawPresence[eid] && word !== 0 && (word & rawReliable) === 0) continue
+        // Remembered once the structural state below is handled (not for entities still without a net id).
+        if (rec0(eid)) rawPresence[eid] = word
+      }
       const rec = registry.get(eid)!
       if (!presence.exists(eid)) {
         // Removed locally without net.despawn(): despawn everywhere.
@@ -882,6 +898,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       registry.add(rec)
       registry.own(rec)
       detector.capture(eid)
+      rawPresence[eid] = -1
       resetRemoteFields(eid)
       unassigned.push(rec)
       assignIds()

@@ -1,9 +1,8 @@
-import { BitWriter } from '../protocol/index.js'
 import type { AckTracker } from './ack-tracker.js'
+import { BitPacker } from './bit-packer.js'
 import { ENTITY_KNOWN, type ReceiverBaseline } from './baselines.js'
 import type { ChangeDetector } from './change-detect.js'
 import { MAX_BASELINE_AGE, createHeader, writeHeader, type DeltaHeader } from './delta-format.js'
-import { writeExpGolomb } from './exp-golomb.js'
 import type { Layout } from './layout.js'
 
 /** Largest eid the slot sort key can hold (2^21). */
@@ -14,7 +13,7 @@ export const MAX_EIDS = 1 << 21
  * decodable alone). Reuses its buffers: no per-entity allocation.
  */
 export class DeltaEncoder {
-  private readonly writer: BitWriter
+  private readonly writer: BitPacker
   private readonly header: DeltaHeader = createHeader()
   private readonly keys: Float64Array
   private readonly stamp: Uint32Array
@@ -29,7 +28,10 @@ export class DeltaEncoder {
   private readonly comps: Int32Array
   private readonly firstField: Int32Array
   private readonly fieldCount: Int32Array
-  private readonly fieldDefs: Layout['deltaFields']
+  /** Per global delta field: its fixed wire width, or -1 f32, -2 f64, -3 compact i32, -4 compact u32. */
+  private readonly writeCode: Int32Array
+  /** Per global delta field: 2^wireBits (angle wrap). */
+  private readonly span: Float64Array
   private readonly maxBits: number
 
   constructor(
@@ -39,7 +41,7 @@ export class DeltaEncoder {
     capacity: number,
     maxPacketBytes: number,
   ) {
-    this.writer = new BitWriter(maxPacketBytes + 64)
+    this.writer = new BitPacker(maxPacketBytes + Math.ceil(layout.maxEntityBits / 8))
     this.keys = new Float64Array(capacity)
     this.stamp = new Uint32Array(capacity)
     this.masks = new Int32Array(Math.max(1, layout.delta.length))
@@ -50,7 +52,12 @@ export class DeltaEncoder {
     this.comps = Int32Array.from(layout.delta.map((c) => 1 << c.bit))
     this.firstField = Int32Array.from(layout.delta.map((c) => c.firstField))
     this.fieldCount = Int32Array.from(layout.delta.map((c) => c.def.numericFields.length))
-    this.fieldDefs = layout.deltaFields
+    this.span = Float64Array.from(layout.wireBits, (b) => 2 ** b)
+    this.writeCode = Int32Array.from(
+      layout.deltaFields.map((f) =>
+        f.quantizer || f.kind === 'bool' || f.kind === 'enum' ? f.bits : f.kind === 'f32' ? -1 : f.kind === 'f64' ? -2 : f.kind === 'i32' ? -3 : -4,
+      ),
+    )
     this.maxBits = maxPacketBytes * 8
   }
 
@@ -106,7 +113,7 @@ export class DeltaEncoder {
       entitiesInPacket = 0
     }
     const close = (): void => {
-      writeExpGolomb(w, 0)
+      w.writeExpGolomb(0)
       send(w.finish())
       packets++
     }
@@ -127,19 +134,25 @@ export class DeltaEncoder {
     const comps = this.comps
     const firstField = this.firstField
     const fieldCount = this.fieldCount
-    const fieldDefs = this.fieldDefs
+    const writeCode = this.writeCode
     const presence = d.presence
+    const dirtyComponents = d.dirtyComponents
+    const unsettled = baseline.unsettled
+    const span = this.span
     for (let k = 0; k < n; k++) {
       const key = sorted[k]
-      const e = key % MAX_EIDS
-      const slot = (key - e) / MAX_EIDS
+      const slot = Math.floor(key / MAX_EIDS)
+      const e = key - slot * MAX_EIDS
       const kn = known[e]
       const pe = presence[e]
+      // Components to compare: changed this tick, or not yet known to equal what the receiver acknowledged.
+      const scan = dirtyComponents[e] | unsettled[e]
+      let settled = 0
       let any = false
       for (let c = 0; c < nd; c++) {
         masks[c] = 0
         modes[c] = 0
-        if ((kn & (1 << c)) === 0 || (pe & comps[c]) === 0) continue
+        if ((scan & (1 << c)) === 0 || (kn & (1 << c)) === 0 || (pe & comps[c]) === 0) continue
         const f0 = firstField[c]
         const count = fieldCount[c]
         let m = 0
@@ -155,9 +168,9 @@ export class DeltaEncoder {
           const bits = wireBits[f]
           let dv = v - a
           if (wireAngle[f] === 1) {
-            const span = 2 ** bits
-            if (dv >= span / 2) dv -= span
-            else if (dv < -span / 2) dv += span
+            const sp = span[f]
+            if (dv >= sp / 2) dv -= sp
+            else if (dv < -sp / 2) dv += sp
           }
           if (dv > 32767 || dv < -32767) continue
           const z = dv >= 0 ? 2 * dv : -2 * dv - 1
@@ -167,17 +180,19 @@ export class DeltaEncoder {
           }
         }
         if (m !== 0) any = true
+        else settled |= 1 << c
         masks[c] = m
         modes[c] = md
       }
+      unsettled[e] &= ~settled
       if (!any) {
         baseline.unmarkPending(e)
         continue
       }
       for (let attempt = 0; attempt < 2; attempt++) {
         const mark = w.bitLength
-        writeExpGolomb(w, slot - prevSlot)
-        if (entitiesInPacket === 0) writeExpGolomb(w, baseAge)
+        w.writeExpGolomb(slot - prevSlot)
+        if (entitiesInPacket === 0) w.writeExpGolomb(baseAge)
         let same = entitiesInPacket > 0
         for (let c = 0; c < nd && same; c++) if (masks[c] !== prevMasks[c] || modes[c] !== prevModes[c]) same = false
         w.writeBits(same ? 1 : 0, 1)
@@ -198,8 +213,16 @@ export class DeltaEncoder {
           for (let j = 0; j < count; j++) {
             if (((m >>> j) & 1) === 0) continue
             const f = f0 + j
-            if (((md >>> j) & 1) !== 0) writeExpGolomb(w, coded[f])
-            else fieldDefs[f].writeWire(w, wire[f][e])
+            if (((md >>> j) & 1) !== 0) w.writeExpGolomb(coded[f])
+            else {
+              const code = writeCode[f]
+              const v = wire[f][e]
+              if (code > 0) w.writeBits(v, code)
+              else if (code === -1) w.writeF32(v)
+              else if (code === -2) w.writeF64(v)
+              else if (code === -3) w.writeCompactI32(v)
+              else w.writeCompactU32(v)
+            }
           }
         }
         if (w.bitLength + 1 <= this.maxBits || entitiesInPacket === 0) break
@@ -214,8 +237,7 @@ export class DeltaEncoder {
         prevModes[c] = modes[c]
         const m = masks[c]
         if (m === 0) continue
-        const f0 = firstField[c]
-        for (let j = 0; j < fieldCount[c]; j++) if (((m >>> j) & 1) !== 0) baseline.logSent(e, f0 + j, wire[f0 + j][e])
+        baseline.logSentMask(e, m, firstField[c], wire)
       }
       baseline.markPending(e)
     }

@@ -1,4 +1,5 @@
-import { DecodeError, type BitReader, type BitWriter } from '../protocol/index.js'
+import { DecodeError, type BitReader } from '../protocol/index.js'
+import type { BitSink } from './bit-packer.js'
 import { MAX_ACK_WORDS } from './ack-tracker.js'
 import { readExpGolomb, writeExpGolomb } from './exp-golomb.js'
 
@@ -59,7 +60,7 @@ export function createHeader(): DeltaHeader {
   return { seq: 0, ack: 0, ackWordCount: 0, ackWords: new Uint32Array(MAX_ACK_WORDS), tick: 0, relAck: 0, index: 0, baseAge: 0 }
 }
 
-export function writeHeader(w: BitWriter, h: DeltaHeader): void {
+export function writeHeader(w: BitSink, h: DeltaHeader): void {
   w.writeBits(DELTA_PACKET, 8)
   w.writeBits(h.seq & 0xffff, 16)
   w.writeBits(h.ack & 0xffff, 16)

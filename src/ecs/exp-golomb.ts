@@ -1,7 +1,8 @@
-import { DecodeError, type BitReader, type BitWriter } from '../protocol/index.js'
+import { DecodeError, type BitReader } from '../protocol/index.js'
+import type { BitSink } from './bit-packer.js'
 
 /** Order-0 exponential Golomb code of n ≥ 0 (n < 2^32 - 1): 0 → 1 bit, 1-2 → 3 bits, 3-6 → 5 bits, 7-14 → 7 bits ... */
-export function writeExpGolomb(w: BitWriter, n: number): void {
+export function writeExpGolomb(w: BitSink, n: number): void {
   const v = n + 1
   const k = 31 - Math.clz32(v)
   if (k > 0) w.writeBits(0, k)

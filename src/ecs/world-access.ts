@@ -9,6 +9,14 @@ export interface PresenceReader {
   /** Bit i set when the entity has the i-th store. */
   mask(eid: number): number
   exists(eid: number): boolean
+  /**
+   * When every store sits in one bitECS mask generation: that generation's mask array (re-read it each tick,
+   * bitECS may replace it) and the OR of the stores' flags, for a one-load "did anything structural change" test
+   * (bitECS zeroes an entity's masks when it is removed). Null otherwise.
+   */
+  rawMasks(): { readonly masks: ArrayLike<number>; readonly flags: number } | null
+  /** The OR of the bitECS flags of the stores whose bits are set in `bits` (for rawMasks words). */
+  reliableRawFlags(bits: number): number
 }
 
 export function createPresenceReader(world: World, stores: readonly object[]): PresenceReader {
@@ -23,7 +31,21 @@ export function createPresenceReader(world: World, stores: readonly object[]): P
     flags.push(data.bitflag)
   }
   const n = stores.length
+  const oneGen = gens.every((g) => g === gens[0])
+  let allFlags = 0
+  for (const f of flags) allFlags |= f
+  const raw = { masks: [] as ArrayLike<number>, flags: allFlags }
   return {
+    reliableRawFlags(bits) {
+      let out = 0
+      for (let i = 0; i < n; i++) if ((bits & (1 << i)) !== 0) out |= flags[i]
+      return out
+    },
+    rawMasks() {
+      if (!oneGen || n === 0) return null
+      raw.masks = ctx.entityMasks[gens[0]]
+      return raw
+    },
     mask(eid) {
       const masks = ctx.entityMasks
       let m = 0
