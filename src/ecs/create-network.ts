@@ -49,7 +49,7 @@ export interface NetworkOptions {
   /** Component stores by component id; default `schema.stores`. Resized to `maxEntities`. */
   stores?: ReadonlyMap<number, ComponentStore>
   transport: Transport
-  /** Network ticks (flush calls) per second; timestamps interpolation samples. Default 30. */
+  /** Network ticks (flush calls) per second; the expected send interval until peers' is measured. Default 30. */
   tickRate?: number
   /** Largest local eid + 1 that can be replicated (stores are resized to it). Default 4096. */
   maxEntities?: number
@@ -171,9 +171,14 @@ interface PeerState {
   invalid: number
   /** Its delta slots → entities; null = an entity that moved on (late packets for it are stale, not invalid). */
   readonly slots: Map<number, NetEntity | null>
-  lastTick: number
+  /**
+   * Its clock: the newest sender time seen (ms, unwrapped), local time minus sender time (smoothed minimum: the
+   * one-way delay plus the clocks' difference), and its mean interval between flushes (ms).
+   */
+  lastSenderTime: number
   clockOffset: number
   hasClock: boolean
+  sendInterval: number
 }
 
 interface PendingRequest {
@@ -304,6 +309,15 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     for (const it of interpolators.values()) it.clear(eid)
   }
 
+  /** Seeds the interpolation buffers of a remote entity from its full (spawn / claim / transfer) state. */
+  const seedRemote = (eid: number, onlyBit = -1): void => {
+    const mask = presence.mask(eid)
+    for (const it of interpolatorList) {
+      const bit = it.component.bit
+      if ((onlyBit < 0 || bit === onlyBit) && (mask & (1 << bit)) !== 0) it.seed(eid)
+    }
+  }
+
   const applyStates = (eid: number, states: readonly ComponentState[], addMissing: boolean): void => {
     for (const s of states) {
       const c = layout.byId.get(s.component)
@@ -388,6 +402,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     } else {
       rec.owner = heir
       settleRequests(rec.eid, false)
+      seedRemote(rec.eid)
     }
   }
 
@@ -461,6 +476,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         registry.setId(rec, s.id)
         p.slots.set(s.slot, rec)
         resetRemoteFields(eid)
+        seedRemote(eid)
         return
       }
       case 'despawn': {
@@ -487,7 +503,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         if (body.$case === 'componentAdd' && c.deltaIndex >= 0) {
           for (let f = c.firstField; f < c.firstField + c.def.numericFields.length; f++) lastSeq[f][rec!.eid] = 0
           history.clear(rec!.eid, c.firstField, c.def.numericFields.length)
-          interpolators.get(c.bit)?.clear(rec!.eid)
+          seedRemote(rec!.eid, c.bit)
         }
         return
       }
@@ -543,6 +559,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
           settleRequests(r.eid, true)
         } else {
           settleRequests(r.eid, false)
+          seedRemote(r.eid)
           const heirPeer = peers.get(v.newOwner)
           if (!heirPeer || heirPeer.gone || !heirPeer.ready) orphan(r)
         }
@@ -559,6 +576,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         p.slots.set(v.slot, rec!)
         applyStates(rec!.eid, v.components, true)
         resetRemoteFields(rec!.eid)
+        seedRemote(rec!.eid)
         return
       }
       case 'event': {
@@ -693,9 +711,17 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         }
       }
     }
-    const tick = p.lastTick === 0 ? h.tick : unwrapSeq(h.tick, p.lastTick)
-    if (tick > p.lastTick) p.lastTick = tick
-    const sampleTime = tick * tickMs
+    // Sample times come from the sender's clock (16-bit ms), not its tick counter: a sender whose flushes run
+    // slow (a busy tab) still stamps real time. Unwrapped around the sender time we expect now.
+    const expected = p.hasClock ? now - p.clockOffset : h.time
+    const sampleTime = unwrapSeq(h.time, Math.round(expected))
+    if (p.hasClock && sampleTime > p.lastSenderTime) {
+      const gap = sampleTime - p.lastSenderTime
+      // Mean interval between its flushes (for holding still entities), ignoring long silences.
+      if (gap < 2000) p.sendInterval += (gap - p.sendInterval) * 0.1
+    }
+    if (!p.hasClock || sampleTime > p.lastSenderTime) p.lastSenderTime = sampleTime
+    // Local minus sender time: the smallest seen is the least-delayed packet; drift upward slowly (clock skew).
     const offset = now - sampleTime
     if (!p.hasClock || offset < p.clockOffset) {
       p.clockOffset = offset
@@ -740,7 +766,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
             changed = true
           }
         }
-        if (changed) interpolators.get(comp.bit)?.push(eid, sampleTime, tickMs)
+        if (changed) interpolators.get(comp.bit)?.push(eid, sampleTime, p.sendInterval)
       }
     }
     if (complete) p.ack.markReceived(seq)
@@ -753,7 +779,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       id: peer.id, did: peer.did, ready: false, gone: false, connectedAt: 0,
       ack: new AckTracker(), baseline: new ReceiverBaseline(layout, capacity),
       relSent: 0, relProcessed: 0, outbox: [], inbox: [], inboxHead: 0, invalid: 0,
-      slots: new Map(), lastTick: 0, clockOffset: 0, hasClock: false,
+      slots: new Map(), lastSenderTime: 0, clockOffset: 0, hasClock: false, sendInterval: tickMs,
     }
     peers.set(peer.id, p)
     p.ack.onPacketAcked = (seq) => p.baseline.onAcked(seq)
@@ -997,7 +1023,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       flushReliable()
       for (const p of peers.values()) {
         if (!p.ready || p.gone) continue
-        encoder.encode(p.baseline, p.ack, tick, p.relProcessed, now, (bytes) => {
+        encoder.encode(p.baseline, p.ack, p.relProcessed, now, (bytes) => {
           transport.send(p.id, 'unreliable', bytes)
           stats.countSent('unreliable', bytes.length)
         })
@@ -1015,7 +1041,9 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
           continue
         }
         const p = peers.get(rec.owner)
-        const t = p && p.hasClock ? now - p.clockOffset - delay : Number.POSITIVE_INFINITY
+        // A sender flushing slower than the delay covers (a busy tab) is rendered further back, so there is
+        // still a sample on each side: max(delay, 1.5 × its flush interval).
+        const t = p && p.hasClock ? now - p.clockOffset - Math.max(delay, 1.5 * p.sendInterval) : Number.POSITIVE_INFINITY
         for (const it of interpolatorList) it.render(eid, t)
       }
     },

@@ -65,7 +65,7 @@ export class DeltaEncoder {
    * Sends this tick's packets to one receiver. `send` gets each packet (a fresh copy). Returns packets sent.
    * At least one packet always goes (it carries the acks).
    */
-  encode(baseline: ReceiverBaseline, ack: AckTracker, tick: number, relAck: number, now: number, send: (bytes: Uint8Array) => void): number {
+  encode(baseline: ReceiverBaseline, ack: AckTracker, relAck: number, now: number, send: (bytes: Uint8Array) => void): number {
     const L = this.layout
     const d = this.detector
     const keys = this.keys
@@ -90,7 +90,7 @@ export class DeltaEncoder {
     const h = this.header
     h.ackWordCount = ack.ackWords(h.ackWords)
     h.ack = ack.highestReceived
-    h.tick = tick
+    h.time = now
     h.relAck = relAck
     // Baseline flush: the one of the newest packet the receiver acknowledged, if young enough.
     const tickId = ack.nextSeq

@@ -16,7 +16,8 @@ export const MAX_BASELINE_AGE = HISTORY_DEPTH - 2
  *          16  ack          newest sequence received from the receiver
  *           5  ackWords     0 = nothing received yet, else 1..31 words of 32 ack bits follow
  *        32×n  ackBits      bit i of word j: seq ack-1-(32j+i) received
- *          16  tick         sender's network tick (interpolation timestamps)
+ *          16  time         sender's clock in ms, mod 2^16 (interpolation timestamps; the receiver unwraps it
+ *                           around the sender time it expects and maps it to its own clock, see create-network)
  *          16  relAck       reliable messages from the receiver processed so far (mod 2^16)
  *          eg  index        this packet's index among the packets of one flush; the flush's id is
  *                           `tickId = seq - index` (the sequence number of its first packet)
@@ -48,7 +49,8 @@ export interface DeltaHeader {
   ack: number
   ackWordCount: number
   ackWords: Uint32Array
-  tick: number
+  /** Sender's clock in ms (16 bits on the wire). */
+  time: number
   relAck: number
   /** Index of the packet within its flush. */
   index: number
@@ -57,7 +59,7 @@ export interface DeltaHeader {
 }
 
 export function createHeader(): DeltaHeader {
-  return { seq: 0, ack: 0, ackWordCount: 0, ackWords: new Uint32Array(MAX_ACK_WORDS), tick: 0, relAck: 0, index: 0, baseAge: 0 }
+  return { seq: 0, ack: 0, ackWordCount: 0, ackWords: new Uint32Array(MAX_ACK_WORDS), time: 0, relAck: 0, index: 0, baseAge: 0 }
 }
 
 export function writeHeader(w: BitSink, h: DeltaHeader): void {
@@ -66,7 +68,7 @@ export function writeHeader(w: BitSink, h: DeltaHeader): void {
   w.writeBits(h.ack & 0xffff, 16)
   w.writeBits(h.ackWordCount, 5)
   for (let j = 0; j < h.ackWordCount; j++) w.writeBits(h.ackWords[j], 32)
-  w.writeBits(h.tick & 0xffff, 16)
+  w.writeBits(Math.floor(h.time) & 0xffff, 16)
   w.writeBits(h.relAck & 0xffff, 16)
   writeExpGolomb(w, h.index)
 }
@@ -78,7 +80,7 @@ export function readHeader(r: BitReader, h: DeltaHeader): void {
   h.ackWordCount = r.readBits(5)
   if (h.ackWordCount > MAX_ACK_WORDS) throw new DecodeError('corrupt ack header')
   for (let j = 0; j < h.ackWordCount; j++) h.ackWords[j] = r.readBits(32)
-  h.tick = r.readBits(16)
+  h.time = r.readBits(16)
   h.relAck = r.readBits(16)
   h.index = readExpGolomb(r)
   h.baseAge = 0 // read with the first entity

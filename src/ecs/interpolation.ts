@@ -36,16 +36,35 @@ export class Interpolator {
     this.count[eid] = 0
   }
 
-  /** Records the entity's current store values at sender time `t` (ms). Older-than-newest samples are ignored. */
-  push(eid: number, t: number, tickMs: number): void {
+  /**
+   * Seeds the buffer with the entity's current store values (its spawn / late-join / ownership state, which
+   * carries no timestamp): a provisional sample whose time is set at the first delta, one send interval before
+   * it, so the first move slides from the spawn state instead of jumping.
+   */
+  seed(eid: number): void {
+    this.count[eid] = 0
+    this.append(eid, Number.NEGATIVE_INFINITY, -1)
+  }
+
+  /**
+   * Records the entity's current store values at sender time `t` (ms). Older-than-newest samples are ignored.
+   * `interval` is the sender's mean time between flushes: an entity silent for longer held still until one
+   * interval before `t`.
+   */
+  push(eid: number, t: number, interval: number): void {
     const n = this.count[eid]
     const base = eid * SAMPLES
     if (n > 0) {
       const last = base + this.head[eid]
       const lastT = this.times[last]
-      if (t <= lastT) return
-      // The entity did not change between the last sample and this tick: hold it until one tick ago.
-      if (t - lastT > tickMs * 1.5) this.append(eid, t - tickMs, last)
+      if (lastT === Number.NEGATIVE_INFINITY) {
+        // The seed: it holds until one interval before the first delta.
+        this.times[last] = t - interval
+      } else {
+        if (t <= lastT) return
+        // The entity did not change between the last sample and this one: hold it until one interval ago.
+        if (t - lastT > interval * 1.5) this.append(eid, t - interval, last)
+      }
     }
     this.append(eid, t, -1)
   }
