@@ -5,8 +5,15 @@ export const SEQ_RING = 4096
 const MASK = SEQ_RING - 1
 /** Up to 31 × 32 ack bits per header (5-bit word count). */
 export const MAX_ACK_WORDS = 31
-/** A packet not acknowledged within this many later packets is resolved as lost. */
+/** A packet not acknowledged within this many later packets is resolved as lost (its baseline entries freed). */
 export const ACK_WINDOW = 32 * MAX_ACK_WORDS
+/** Loss estimate: a packet older than the newest acknowledged by more than this many packets and not acked is lost. */
+export const LOSS_REORDER_WINDOW = 8
+/** Loss estimate: a packet not acknowledged within this long (or 3 RTTs, if longer) is lost, acks or not. */
+export const LOSS_TIMEOUT_MS = 1000
+/** Loss estimate window: packets sent in the last LOSS_BUCKETS × LOSS_BUCKET_MS (2 s). */
+export const LOSS_BUCKET_MS = 250
+export const LOSS_BUCKETS = 8
 
 /**
  * Unreliable-channel bookkeeping for one remote peer, both directions (Fiedler style):
@@ -24,9 +31,14 @@ export class AckTracker {
   rtt = 0
   private rttSamples = 0
   private resolvedUpTo = 0
-  /** Exponential moving average of the fraction of our packets never acknowledged. */
-  loss = 0
+  /** Packets resolved as lost for the baselines (ACK_WINDOW later). */
   lostPackets = 0
+  /** Loss estimate: packets up to here are counted; per send-time bucket, packets counted and lost. */
+  private estimatedUpTo = 0
+  private readonly bucketIndex = new Float64Array(LOSS_BUCKETS).fill(-1)
+  private readonly bucketSent = new Int32Array(LOSS_BUCKETS)
+  private readonly bucketLost = new Int32Array(LOSS_BUCKETS)
+  private lastNow = 0
 
   // incoming
   /** Highest sequence number received from the peer (unwrapped; 0 = none). */
@@ -42,6 +54,8 @@ export class AckTracker {
   /** Allocates the sequence number of a packet about to be sent at `now`. */
   nextOutgoing(now: number): number {
     const s = this.nextSeq++
+    this.lastNow = now
+    this.estimate(now)
     this.resolveUpTo(s - 1 - ACK_WINDOW)
     this.sendTime[s & MASK] = now
     this.acked[s & MASK] = -1
@@ -55,8 +69,51 @@ export class AckTracker {
       const lost = this.acked[s & MASK] !== s
       if (lost) this.lostPackets++
       this.onPacketResolved?.(s, lost)
-      this.loss += ((lost ? 1 : 0) - this.loss) * 0.02
     }
+  }
+
+  /**
+   * Counts packets whose fate is known into the loss window: acknowledged, or proven missing (a packet more than
+   * LOSS_REORDER_WINDOW newer was acknowledged, and the ack bitfields, which repeat 32+ packets back, never
+   * listed it), or unacknowledged after max(LOSS_TIMEOUT_MS, 3 × RTT) (nothing comes back at all).
+   */
+  private estimate(now: number): void {
+    const timeout = Math.max(LOSS_TIMEOUT_MS, 3 * this.rtt)
+    const last = this.nextSeq - 1
+    while (this.estimatedUpTo < last) {
+      const s = this.estimatedUpTo + 1
+      if (s <= last - SEQ_RING + 1) {
+        this.estimatedUpTo = s // fell out of the ring unseen
+        continue
+      }
+      const i = s & MASK
+      const acked = this.acked[i] === s
+      if (!acked && s > this.highestAcked - LOSS_REORDER_WINDOW && now - this.sendTime[i] < timeout) break
+      this.estimatedUpTo = s
+      const b = Math.floor(this.sendTime[i] / LOSS_BUCKET_MS)
+      const k = ((b % LOSS_BUCKETS) + LOSS_BUCKETS) % LOSS_BUCKETS
+      if (this.bucketIndex[k] !== b) {
+        if (this.bucketIndex[k] > b) continue // older than the window
+        this.bucketIndex[k] = b
+        this.bucketSent[k] = 0
+        this.bucketLost[k] = 0
+      }
+      this.bucketSent[k]++
+      if (!acked) this.bucketLost[k]++
+    }
+  }
+
+  /** Fraction of our packets sent in the last ~2 s (whose fate is known) that the peer never acknowledged. */
+  get loss(): number {
+    const newest = Math.floor(this.lastNow / LOSS_BUCKET_MS)
+    let sent = 0
+    let lost = 0
+    for (let k = 0; k < LOSS_BUCKETS; k++) {
+      if (this.bucketIndex[k] < 0 || newest - this.bucketIndex[k] >= LOSS_BUCKETS) continue
+      sent += this.bucketSent[k]
+      lost += this.bucketLost[k]
+    }
+    return sent === 0 ? 0 : lost / sent
   }
 
   /** True when the peer acknowledged packet `seq` (false if unknown, lost, or too old to tell). */
@@ -78,6 +135,8 @@ export class AckTracker {
       for (let i = 0; i < 32; i++) if ((w >>> i) & 1) this.markAcked(ack - 1 - 32 * j - i, now)
     }
     if (ack > this.highestAcked) this.highestAcked = ack
+    this.lastNow = now
+    this.estimate(now)
     return true
   }
 

@@ -71,7 +71,11 @@ export interface NetPeer {
   readonly did: string | null
   /** Smoothed round-trip time of the unreliable channel (ms), from ack timing; includes up to one tick of ack delay. */
   readonly rtt: number
-  /** Fraction of our unreliable packets it never acknowledged (EMA). */
+  /**
+   * Fraction of our unreliable packets sent in the last ~2 s that it never acknowledged: a packet counts as lost once
+   * an ack of a packet 8 newer proves it missing (or after max(1 s, 3 RTT) without any ack), so this tracks the link
+   * within seconds.
+   */
   readonly loss: number
   readonly connectedAt: number
 }

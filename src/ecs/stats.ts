@@ -34,7 +34,7 @@ export interface NetStats {
   /** Over the last full second (of the network's clock). */
   readonly sentPerSecond: Record<Channel, ChannelCounters>
   readonly receivedPerSecond: Record<Channel, ChannelCounters>
-  /** Mean over connected peers of the fraction of our unreliable packets never acknowledged (EMA). */
+  /** Mean over connected peers of `peer.loss`: the fraction of our unreliable packets of the last ~2 s never acknowledged. */
   readonly loss: number
   readonly dropped: DropCounters
   /** Messages counted as invalid (each counts toward disconnecting its sender). */
