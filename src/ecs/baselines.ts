@@ -17,15 +17,17 @@ const MASK = SEQ_RING - 1
  * longer be acknowledged makes its fields unknown (NaN) so they are sent again.
  */
 export class ReceiverBaseline {
-  readonly ackedVal: Float64Array[]
+  readonly ackedVal: Float64Array
   /** Sequence number behind ackedVal (an older ack never overwrites a newer one). */
-  readonly ackedSeq: Int32Array[]
+  readonly ackedSeq: Int32Array
   /**
    * The flush (tickId: seq of its first packet) of the acknowledged packet behind ackedVal, or -1 when the value
    * came from a reliable message or is unknown: a field may be coded relative to ackedVal only when its flush is
    * the packet's baseline flush (the receiver keeps the values it received per flush).
    */
-  readonly ackedTick: Int32Array[]
+  readonly ackedTick: Int32Array
+  /** The three arrays above are entity-major: index `eid * stride + f` (one entity's fields share cache lines). */
+  readonly stride: number
   /** Per sequence number (ring): the flush it belonged to, and that flush's counter (for the baseline age). */
   private readonly seqTag = new Int32Array(SEQ_RING).fill(-1)
   private readonly seqTickId = new Int32Array(SEQ_RING)
@@ -60,9 +62,11 @@ export class ReceiverBaseline {
     readonly layout: Layout,
     capacity: number,
   ) {
-    this.ackedVal = layout.deltaFields.map(() => new Float64Array(capacity))
-    this.ackedSeq = layout.deltaFields.map(() => new Int32Array(capacity))
-    this.ackedTick = layout.deltaFields.map(() => new Int32Array(capacity).fill(-1))
+    const nf = layout.deltaFields.length
+    this.stride = nf
+    this.ackedVal = new Float64Array(capacity * nf)
+    this.ackedSeq = new Int32Array(capacity * nf)
+    this.ackedTick = new Int32Array(capacity * nf).fill(-1)
     this.known = new Uint32Array(capacity)
     this.pendingFlag = new Uint8Array(capacity)
     this.unsettled = new Int32Array(capacity)
@@ -144,7 +148,8 @@ export class ReceiverBaseline {
   }
 
   /** The fields of `mask` (bit j = field f0 + j) of `eid` went in the current packet, values from `wire`. */
-  logSentMask(eid: number, mask: number, f0: number, wire: readonly Float64Array[]): void {
+  logSentMask(eid: number, mask: number, f0: number, wire: Float64Array): void {
+    const row = eid * this.stride
     let m = mask
     let n = 0
     for (let j = 0; m !== 0; j++, m >>>= 1) {
@@ -153,7 +158,7 @@ export class ReceiverBaseline {
       const at = (this.logHead + this.logSize) & (this.logEid.length - 1)
       this.logEid[at] = eid
       this.logField[at] = f0 + j
-      this.logVal[at] = wire[f0 + j][eid]
+      this.logVal[at] = wire[row + f0 + j]
       this.logSize++
       n++
     }
@@ -191,10 +196,11 @@ export class ReceiverBaseline {
     for (let k = 0; k < this.packetCount[i]; k++, at = at + 1 === n ? 0 : at + 1) {
       const e = this.logEid[at]
       const f = this.logField[at]
-      if (seq <= this.ackedSeq[f][e]) continue
-      this.ackedSeq[f][e] = seq
-      this.ackedVal[f][e] = this.logVal[at]
-      this.ackedTick[f][e] = this.seqTag[i] === seq ? this.seqTickId[i] : -1
+      const x = e * this.stride + f
+      if (seq <= this.ackedSeq[x]) continue
+      this.ackedSeq[x] = seq
+      this.ackedVal[x] = this.logVal[at]
+      this.ackedTick[x] = this.seqTag[i] === seq ? this.seqTickId[i] : -1
       this.markPending(e, 1 << this.layout.deltaFieldComponent[f])
     }
   }
@@ -210,10 +216,11 @@ export class ReceiverBaseline {
       for (let k = 0; k < count; k++, at = at + 1 === n ? 0 : at + 1) {
         const e = this.logEid[at]
         const f = this.logField[at]
-        if (seq <= this.ackedSeq[f][e]) continue
-        this.ackedSeq[f][e] = seq
-        this.ackedVal[f][e] = Number.NaN
-        this.ackedTick[f][e] = -1
+        const x = e * this.stride + f
+        if (seq <= this.ackedSeq[x]) continue
+        this.ackedSeq[x] = seq
+        this.ackedVal[x] = Number.NaN
+        this.ackedTick[x] = -1
         this.markPending(e, 1 << this.layout.deltaFieldComponent[f])
       }
     }
@@ -231,9 +238,10 @@ export class ReceiverBaseline {
     const L = this.layout
     for (let f = 0; f < L.deltaFields.length; f++) {
       if ((deltaBits & (1 << L.deltaFieldComponent[f])) === 0) continue
-      this.ackedVal[f][eid] = wire(f)
-      this.ackedSeq[f][eid] = lastSeq
-      this.ackedTick[f][eid] = -1
+      const x = eid * this.stride + f
+      this.ackedVal[x] = wire(f)
+      this.ackedSeq[x] = lastSeq
+      this.ackedTick[x] = -1
     }
     this.confirmIndex.push(index)
     this.confirmEid.push(eid)

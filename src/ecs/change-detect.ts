@@ -6,7 +6,7 @@ import type { PresenceReader } from './world-access.js'
  * Change detection by shadow comparison, for the entities this peer owns. Catches direct typed-array writes
  * (`Transform.x[eid] = 3`): no bitECS observers. DELTA fields are compared first raw (one typed-array load),
  * then, only if the raw value moved, in canonical wire space (`toWire`), so a change below the quantization
- * step is not a change. `wire[f][eid]` is the current canonical value every receiver's encoder reads.
+ * step is not a change. `wire[eid * stride + f]` is the current canonical value every receiver's encoder reads.
  */
 export class ChangeDetector {
   readonly raw: Float64Array[]
@@ -14,7 +14,9 @@ export class ChangeDetector {
   private readonly rawBits: Int32Array[]
   private readonly viewOf: (NumericArray | null)[]
   private readonly views: (Int32Array | null)[]
-  readonly wire: Float64Array[]
+  /** Canonical wire values, entity-major: `wire[eid * stride + f]` (what every receiver's encoder reads). */
+  readonly wire: Float64Array
+  readonly stride: number
   readonly presence: Uint32Array
   /** Entities whose DELTA wire values changed in the last `detect()`, and which delta components changed. */
   readonly dirty: Int32Array
@@ -33,7 +35,8 @@ export class ChangeDetector {
     this.rawBits = layout.deltaFields.map(() => new Int32Array(capacity))
     this.viewOf = layout.deltaFields.map(() => null)
     this.views = layout.deltaFields.map(() => null)
-    this.wire = layout.deltaFields.map(() => new Float64Array(capacity))
+    this.stride = layout.deltaFields.length
+    this.wire = new Float64Array(capacity * this.stride)
     this.presence = new Uint32Array(capacity)
     this.dirty = new Int32Array(capacity)
     this.dirtyComponents = new Uint32Array(capacity)
@@ -55,7 +58,7 @@ export class ChangeDetector {
       this.raw[i][eid] = v
       const view = this.bitsView(i, col)
       if (view !== null) this.rawBits[i][eid] = view[eid]
-      this.wire[i][eid] = L.deltaFields[i].toWire(v)
+      this.wire[eid * this.stride + i] = L.deltaFields[i].toWire(v)
     }
     for (const c of L.reliable) {
       if ((onlyBits & (1 << c.bit)) === 0) continue
@@ -86,10 +89,12 @@ export class ChangeDetector {
     const presence = this.presence
     const dirty = this.dirty
     const dirtyComponents = this.dirtyComponents
-    for (let i = 0; i < count; i++) dirtyComponents[owned[i]] = 0
+    // Only last call's dirty entities can hold bits: clear those (not every owned entity).
+    for (let i = 0; i < this.dirtyCount; i++) dirtyComponents[dirty[i]] = 0
     for (let f = 0; f < nf; f++) {
       const col = L.column(f)
-      const wire = this.wire[f]
+      const wire = this.wire
+      const stride = this.stride
       const field = L.deltaFields[f]
       const ci = L.deltaFieldComponent[f]
       const bit = 1 << L.delta[ci].bit
@@ -104,8 +109,9 @@ export class ChangeDetector {
           shadow[eid] = b
           if ((presence[eid] & bit) === 0) continue
           const w = field.toWire(col[eid])
-          if (w === wire[eid]) continue
-          wire[eid] = w
+          const x = eid * stride + f
+          if (w === wire[x]) continue
+          wire[x] = w
           if (dirtyComponents[eid] === 0) dirty[dirtyCount++] = eid
           dirtyComponents[eid] |= cbit
         }
@@ -119,8 +125,9 @@ export class ChangeDetector {
         raw[eid] = v
         if ((presence[eid] & bit) === 0) continue
         const w = field.toWire(v)
-        if (w === wire[eid]) continue
-        wire[eid] = w
+        const x = eid * stride + f
+        if (w === wire[x]) continue
+        wire[x] = w
         if (dirtyComponents[eid] === 0) dirty[dirtyCount++] = eid
         dirtyComponents[eid] |= cbit
       }

@@ -128,6 +128,7 @@ export class DeltaEncoder {
     const wire = d.wire
     const ackedVal = baseline.ackedVal
     const ackedTick = baseline.ackedTick
+    const stride = d.stride
     const codable = L.deltaCodable
     const wireBits = L.wireBits
     const wireAngle = L.wireAngle
@@ -145,6 +146,7 @@ export class DeltaEncoder {
       const e = key - slot * MAX_EIDS
       const kn = known[e]
       const pe = presence[e]
+      const row = e * stride
       // Components to compare: changed this tick, or not yet known to equal what the receiver acknowledged.
       const scan = dirtyComponents[e] | unsettled[e]
       let settled = 0
@@ -159,12 +161,12 @@ export class DeltaEncoder {
         let md = 0
         for (let j = 0; j < count; j++) {
           const f = f0 + j
-          const v = wire[f][e]
-          const a = ackedVal[f][e]
+          const v = wire[row + f]
+          const a = ackedVal[row + f]
           // Differs from what the receiver is known to hold (NaN = unknown also differs).
           if (a === v) continue
           m |= 1 << j
-          if (!hasBase || codable[f] === 0 || ackedTick[f][e] !== baseTick) continue
+          if (!hasBase || codable[f] === 0 || ackedTick[row + f] !== baseTick) continue
           const bits = wireBits[f]
           let dv = v - a
           if (wireAngle[f] === 1) {
@@ -216,7 +218,7 @@ export class DeltaEncoder {
             if (((md >>> j) & 1) !== 0) w.writeExpGolomb(coded[f])
             else {
               const code = writeCode[f]
-              const v = wire[f][e]
+              const v = wire[row + f]
               if (code > 0) w.writeBits(v, code)
               else if (code === -1) w.writeF32(v)
               else if (code === -2) w.writeF64(v)
