@@ -410,7 +410,7 @@ function previous(): { result: RelayRow[]; meta?: RelayMeta; ratios: Record<stri
   return { result: rows, meta: r.meta?.relay as RelayMeta | undefined, ratios: Object.fromEntries(Object.entries(r.ratios ?? {}).filter(([k]) => k.startsWith('relay_'))) }
 }
 
-function ratiosOf(rows: RelayRow[]): Record<string, number> {
+export function ratiosOf(rows: RelayRow[]): Record<string, number> {
   const out: Record<string, number> = {}
   for (const r of rows) {
     if (r.server !== 'ours') continue
@@ -419,7 +419,8 @@ function ratiosOf(rows: RelayRow[]): Record<string, number> {
     const k = `${r.auth}_${r.n}`
     out[`relay_admissions_per_sec_vs_peer_${k}`] = round(r.admissionsPerSec / p.admissionsPerSec)
     out[`relay_join_p99_vs_peer_${k}`] = round(r.joinP99Ms / p.joinP99Ms)
-    out[`relay_rss_per_socket_vs_peer_${k}`] = round(r.rssPerSocketKiB / p.rssPerSocketKiB)
+    // at small N the RSS delta is within the process's own RSS noise (it can come out negative): no ratio then
+    if (r.rssPerSocketKiB > 0 && p.rssPerSocketKiB > 0) out[`relay_rss_per_socket_vs_peer_${k}`] = round(r.rssPerSocketKiB / p.rssPerSocketKiB)
     out[`relay_signals_per_sec_vs_peer_${k}`] = round(r.signalsPerSec / p.signalsPerSec)
   }
   return out
@@ -484,12 +485,22 @@ export const relayGroup: BenchGroup<RelayRow[], RelayMeta> = {
         ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
     )
-    const ratios = Object.entries(all.ratios ?? {}).filter(([k]) => k.startsWith('relay_'))
-    if (ratios.length) {
+    const ratio = (what: string, auth: string, n: number) => {
+      const v = all.ratios?.[`relay_${what}_vs_peer_${auth}_${n}`]
+      return v === undefined ? '–' : fmtRatio(v)
+    }
+    const ours = rows.filter((r) => r.server === 'ours')
+    if (ours.length) {
       out.push('')
-      out.push('Ours ÷ peer (same N; > 1 is more admissions / signals, or more latency / memory):')
+      out.push('Ours ÷ peer at the same N (`results.json` → `ratios.relay_*_vs_peer_<auth>_<N>`); RSS/socket is left out where the RSS delta is within the process RSS noise (negative):')
       out.push('')
-      out.push(mdTable(['ratio', 'value'], ratios.map(([k, v]) => [`\`${k}\``, fmtRatio(v)])))
+      out.push(
+        mdTable(
+          ['auth', 'N', 'admissions/s', 'join p99', 'RSS/socket', 'signals routed/s'],
+          ours.map((r) => [r.auth, fmtInt(r.n), ratio('admissions_per_sec', r.auth, r.n), ratio('join_p99', r.auth, r.n), ratio('rss_per_socket', r.auth, r.n), ratio('signals_per_sec', r.auth, r.n)]),
+          ['l', 'r', 'r', 'r', 'r', 'r'],
+        ),
+      )
     }
     return out.join('\n')
   },
