@@ -6,7 +6,7 @@ import { ReceiverBaseline } from './baselines.js'
 import { ChangeDetector } from './change-detect.js'
 import { DeltaDecoder } from './delta-decode.js'
 import { DeltaEncoder, MAX_EIDS } from './delta-encode.js'
-import { Emitter } from './emitter.js'
+import { Emitter } from '../transport/emitter.js'
 import { InboundQueue } from './inbound-queue.js'
 import { Interpolator } from './interpolation.js'
 import { createLayout, type BoundComponent } from './layout.js'
@@ -88,12 +88,12 @@ export interface Refused {
 }
 
 export interface NetworkEvents {
-  peerJoined: [peer: NetPeer]
-  peerLeft: [peerId: string, reason: string]
+  peerJoined: (peer: NetPeer) => void
+  peerLeft: (peerId: string, reason: string) => void
   /** A peer was refused (by us or by it): schema mismatch and the like. */
-  refused: [info: Refused]
+  refused: (info: Refused) => void
   /** A user handler or listener threw; the network carried on. */
-  error: [error: unknown]
+  error: (error: unknown) => void
 }
 
 export interface Network {

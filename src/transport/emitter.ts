@@ -1,6 +1,9 @@
-/** A tiny typed event emitter (no Node `events` in browser code). A throwing listener does not stop the others. */
+/** A tiny typed event emitter (no Node `events` in browser code), for transports and networks. A throwing listener does not stop the others. */
 export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) => void }> {
   private readonly listeners = new Map<keyof Events, Set<(...args: never[]) => void>>()
+
+  /** `onListenerError` sees what a listener threw; by default it is rethrown asynchronously (reported, not lost). */
+  constructor(private readonly onListenerError?: (error: unknown) => void) {}
 
   on<E extends keyof Events>(event: E, listener: Events[E]): () => void {
     let set = this.listeners.get(event)
@@ -16,9 +19,11 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) =>
       try {
         ;(l as (...a: Parameters<Events[E]>) => void)(...args)
       } catch (e) {
-        queueMicrotask(() => {
-          throw e
-        })
+        if (this.onListenerError) this.onListenerError(e)
+        else
+          queueMicrotask(() => {
+            throw e
+          })
       }
     }
   }
