@@ -1,12 +1,6 @@
-const f32 = new Float32Array(1)
-const f32u = new Uint32Array(f32.buffer)
-const f64 = new Float64Array(1)
-const f64u = new Uint32Array(f64.buffer)
+import { putCompactI32, putCompactU32, putF32, putF64, type BitSink } from '../protocol/bit-values.js'
 
-/** Anything bits can be written to (the protocol's BitWriter, or the BitPacker below). */
-export interface BitSink {
-  writeBits(value: number, bits: number): void
-}
+export type { BitSink }
 
 /**
  * The delta encoder's bit writer: the same stream as the protocol's BitWriter (least significant bit first),
@@ -70,25 +64,19 @@ export class BitPacker implements BitSink {
   }
 
   writeF32(v: number): void {
-    f32[0] = v
-    this.writeBits(f32u[0], 32)
+    putF32(this, v)
   }
 
   writeF64(v: number): void {
-    f64[0] = v
-    this.writeBits(f64u[0], 32)
-    this.writeBits(f64u[1], 32)
+    putF64(this, v)
   }
 
   writeCompactU32(v: number): void {
-    const u = v >>> 0
-    const n = u === 0 ? 0 : u < 0x100 ? 1 : u < 0x10000 ? 2 : u < 0x1000000 ? 3 : 4
-    this.writeBits(n, 3)
-    if (n > 0) this.writeBits(u, n * 8)
+    putCompactU32(this, v)
   }
 
   writeCompactI32(v: number): void {
-    this.writeCompactU32(((v << 1) ^ (v >> 31)) >>> 0)
+    putCompactI32(this, v)
   }
 
   /** Rewinds to an earlier bitLength. */

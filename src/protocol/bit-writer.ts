@@ -1,9 +1,6 @@
+import { putCompactI32, putCompactU32, putF32, putF64, type BitSink } from './bit-values.js'
 import { ErrorCode, MultiuserError } from './errors.js'
 
-const f32 = new Float32Array(1)
-const f32u = new Uint32Array(f32.buffer)
-const f64 = new Float64Array(1)
-const f64u = new Uint32Array(f64.buffer)
 const utf8 = new TextEncoder()
 /** Spare bytes past the write position, so a single writeBits never needs a bounds check per byte. */
 const SLACK = 8
@@ -13,7 +10,7 @@ const SLACK = 8
  * Grows on demand up to `maxBytes`; writing past it throws ENCODE_OVERFLOW (the packetizer
  * uses {@link BitWriter.bitLength} to stop before that happens).
  */
-export class BitWriter {
+export class BitWriter implements BitSink {
   private buf: Uint8Array
   private byte = 0
   private bit = 0
@@ -90,27 +87,21 @@ export class BitWriter {
   }
 
   writeF32(v: number): void {
-    f32[0] = v
-    this.writeBits(f32u[0], 32)
+    putF32(this, v)
   }
 
   writeF64(v: number): void {
-    f64[0] = v
-    this.writeBits(f64u[0], 32)
-    this.writeBits(f64u[1], 32)
+    putF64(this, v)
   }
 
   /** Unsigned integer < 2^32 in 3 bits of byte count + that many bytes: 0 costs 3 bits, < 256 costs 11. */
   writeCompactU32(v: number): void {
-    const u = v >>> 0
-    const n = u === 0 ? 0 : u < 0x100 ? 1 : u < 0x10000 ? 2 : u < 0x1000000 ? 3 : 4
-    this.writeBits(n, 3)
-    if (n > 0) this.writeBits(u, n * 8)
+    putCompactU32(this, v)
   }
 
   /** Signed 32-bit integer, zigzag-mapped then {@link writeCompactU32}. */
   writeCompactI32(v: number): void {
-    this.writeCompactU32(((v << 1) ^ (v >> 31)) >>> 0)
+    putCompactI32(this, v)
   }
 
   /** LEB128 varint (unsigned, up to 2^53), in 8-bit groups; not byte-aligned by itself. */
