@@ -34,6 +34,12 @@ describe('Vite plugin (bitecs-multiuser/codegen)', () => {
       plugins: [multiuserCodegen({ cwd: project, debounceMs: 20, onGenerate: (r) => (events.push(r), notify?.()) })],
     })
     await server.listen()
+    // chokidar's 'ready' fires before its scan has reached every file; an edit before the scan is unseen (as it
+    // would be for a developer saving within the first instant of `vite dev`), so wait until the file is watched.
+    const watched = (): string[] => server!.watcher.getWatched()[join(project, 'proto')] ?? []
+    for (const t0 = Date.now(); !watched().includes('world.proto'); await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() - t0 > 15_000) throw new Error('vite never watched proto/world.proto')
+    }
     const schemaFile = join(project, 'generated', 'world', 'schema.ts')
     expect(existsSync(schemaFile)).toBe(true)
     expect(readFileSync(schemaFile, 'utf8')).not.toContain('z: Float32Array')
