@@ -144,12 +144,17 @@ describe('peerJsTransport with the relay', { timeout: 60_000 }, () => {
     await a.t.join('one')
     await b.t.join('one')
     await c.t.join('two')
-    await until(() => a.log.joined.length === 1)
+    // Both ends up (a link that failed its handshake is re-dialled; switching before b saw a would give b no leave).
+    const aOld = a.t.self!.id
+    await until(() => a.t.peers.has(b.t.self!.id) && b.t.peers.has(aOld), 20_000, 'a and b linked')
     await a.t.join('two')
-    await until(() => b.log.left.length === 1 && a.log.joined.length === 2, 20_000, 'room switch')
-    expect(a.log.joined[1].id).toBe(c.t.self!.id)
+    await until(() => b.log.left.includes(aOld) && a.t.peers.has(c.t.self!.id), 20_000, 'room switch')
+    expect([...a.t.peers.keys()]).toEqual([c.t.self!.id])
     expect(a.t.room).toBe('two')
+    const leftBefore = a.log.left.length
+    const cId = c.t.self!.id
     c.t.close()
-    await until(() => a.log.left.length === 1, 8_000, 'leave seen')
+    await until(() => a.log.left.length === leftBefore + 1, 8_000, 'leave seen')
+    expect(a.log.left.at(-1)).toBe(cId)
   })
 })
