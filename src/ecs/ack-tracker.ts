@@ -3,6 +3,10 @@ import { unwrapSeq } from './seq.js'
 /** Sequence numbers kept in the rings below; must exceed the packets sent to one peer within an RTT. */
 export const SEQ_RING = 4096
 const MASK = SEQ_RING - 1
+/** Unit of the ack delay on the wire, in ms: coarse enough that a header stays ≤ 15 bytes down to 8 ticks per second. */
+export const ACK_DELAY_UNIT_MS = 4
+/** Largest ack delay a header carries, in units; this value says "held too long (≥ ~1 s) to measure RTT with". */
+export const ACK_DELAY_CAP = 255
 /** Up to 31 × 32 ack bits per header (5-bit word count). */
 export const MAX_ACK_WORDS = 31
 /** A packet not acknowledged within this many later packets is resolved as lost (its baseline entries freed). */
@@ -41,8 +45,9 @@ export class AckTracker {
   private lastNow = 0
 
   // incoming
-  /** Highest sequence number received from the peer (unwrapped; 0 = none). */
+  /** Highest sequence number received from the peer (unwrapped; 0 = none), and when it arrived. */
   highestReceived = 0
+  private highestReceivedAt = 0
   private readonly received = new Int32Array(SEQ_RING).fill(-1)
   private lastReportedAck = 0
 
@@ -122,17 +127,27 @@ export class AckTracker {
   }
 
   /**
-   * Applies an ack header: `ackWire` (16-bit) is the newest sequence the peer got, `words` its bitfield
-   * (bit i of word j = seq ack - 1 - (32j + i) received). Returns false if the ack refers to a packet never sent.
+   * Applies an ack header that arrived at `now`: `ackWire` (16-bit) is the newest sequence the peer got, `words`
+   * its bitfield (bit i of word j = seq ack - 1 - (32j + i) received), `ackDelay` how long the peer held that ack
+   * before sending it (ACK_DELAY_UNIT_MS units). Returns false if the ack refers to a packet never sent.
+   *
+   * RTT sample: arrival − send time of packet `ack` − the peer's ack delay (QUIC style), so the estimate is the
+   * network's round trip, not the peers' tick intervals. Smoothed 1/8 per sample, as TCP's SRTT.
    */
-  onAck(ackWire: number, words: Uint32Array, wordCount: number, now: number): boolean {
+  onAck(ackWire: number, words: Uint32Array, wordCount: number, now: number, ackDelay: number): boolean {
     const ack = unwrapSeq(ackWire, this.nextSeq - 1)
     if (ack >= this.nextSeq || ack < 1 || ack <= this.nextSeq - 1 - SEQ_RING) return false
-    this.markAcked(ack, now)
+    if (ackDelay < ACK_DELAY_CAP) {
+      // Clamped, not skipped: the delay's rounding (± half a unit) then averages out instead of biasing upward.
+      const sample = Math.max(0, now - this.sendTime[ack & MASK] - ackDelay * ACK_DELAY_UNIT_MS)
+      this.rtt = this.rttSamples === 0 ? sample : this.rtt + (sample - this.rtt) * 0.125
+      this.rttSamples++
+    }
+    this.markAcked(ack)
     for (let j = 0; j < wordCount; j++) {
       const w = words[j]
       if (w === 0) continue
-      for (let i = 0; i < 32; i++) if ((w >>> i) & 1) this.markAcked(ack - 1 - 32 * j - i, now)
+      for (let i = 0; i < 32; i++) if ((w >>> i) & 1) this.markAcked(ack - 1 - 32 * j - i)
     }
     if (ack > this.highestAcked) this.highestAcked = ack
     this.lastNow = now
@@ -140,19 +155,12 @@ export class AckTracker {
     return true
   }
 
-  private markAcked(seq: number, now: number): void {
+  private markAcked(seq: number): void {
     if (seq < 1 || seq <= this.resolvedUpTo) return
     const i = seq & MASK
     if (this.acked[i] === seq) return
     this.acked[i] = seq
     this.onPacketAcked?.(seq)
-    if (seq === this.highestAcked + 1 || seq > this.highestAcked) {
-      const sample = now - this.sendTime[i]
-      if (sample >= 0) {
-        this.rtt = this.rttSamples === 0 ? sample : this.rtt + (sample - this.rtt) * 0.125
-        this.rttSamples++
-      }
-    }
   }
 
   /** Unwraps an incoming 16-bit sequence number; returns -1 for a duplicate or one too old to track. */
@@ -163,10 +171,18 @@ export class AckTracker {
     return seq
   }
 
-  /** Marks an incoming packet as received and applied, so our next headers acknowledge it. */
-  markReceived(seq: number): void {
+  /** Marks an incoming packet (arrived at `at`) as received and applied, so our next headers acknowledge it. */
+  markReceived(seq: number, at: number): void {
     this.received[seq & MASK] = seq
-    if (seq > this.highestReceived) this.highestReceived = seq
+    if (seq > this.highestReceived) {
+      this.highestReceived = seq
+      this.highestReceivedAt = at
+    }
+  }
+
+  /** Time since the packet our next header acknowledges arrived, in ACK_DELAY_UNIT_MS units (the header's ackDelay). */
+  ackDelay(now: number): number {
+    return Math.min(ACK_DELAY_CAP, Math.max(0, Math.round((now - this.highestReceivedAt) / ACK_DELAY_UNIT_MS)))
   }
 
   /** Fills `out` with the ack bitfield words for our next header; returns how many (0 = nothing to ack yet). */

@@ -258,7 +258,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         strike(from, `${channel} message of ${data.length} bytes exceeds ${cap}`)
         return
       }
-      if (!queue.pushMessage(from, channel, data)) stats.dropped.queueFull++
+      if (!queue.pushMessage(from, channel, data, clock())) stats.dropped.queueFull++
     }),
   ]
 
@@ -642,8 +642,8 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   }
 
   // ---------- unreliable (delta) handling ----------
-  const onDelta = (p: PeerState, data: Uint8Array): void => {
-    const now = clock()
+  /** `now` is the packet's arrival time (RTT and the sender-clock offset measure the network, not our tick). */
+  const onDelta = (p: PeerState, data: Uint8Array, now: number): void => {
     try {
       decoder.decode(data)
     } catch (e) {
@@ -665,7 +665,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       strike(p.id, 'delta packet index or baseline out of range')
       return
     }
-    if (h.ackWordCount > 0 && !p.ack.onAck(h.ack, h.ackWords, h.ackWordCount, now)) {
+    if (h.ackWordCount > 0 && !p.ack.onAck(h.ack, h.ackWords, h.ackWordCount, now, h.ackDelay)) {
       stats.dropped.malformed++
       strike(p.id, 'ack of a packet never sent')
       return
@@ -773,7 +773,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         if (changed) interpolators.get(comp.bit)?.push(eid, sampleTime, p.sendInterval)
       }
     }
-    if (complete) p.ack.markReceived(seq)
+    if (complete) p.ack.markReceived(seq, now)
   }
 
   const onJoined = (peer: PeerIdentity): void => {
@@ -999,7 +999,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
             stats.dropped.notReady++
             return
           }
-          onDelta(p, item.data)
+          onDelta(p, item.data, item.at)
           return
         }
         try {

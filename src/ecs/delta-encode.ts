@@ -90,6 +90,7 @@ export class DeltaEncoder {
     const h = this.header
     h.ackWordCount = ack.ackWords(h.ackWords)
     h.ack = ack.highestReceived
+    h.ackDelay = ack.ackDelay(now)
     h.time = now
     h.relAck = relAck
     // Baseline flush: the one of the newest packet the receiver acknowledged, if young enough.

@@ -1,6 +1,6 @@
 import { DecodeError, type BitReader } from '../protocol/index.js'
 import type { BitSink } from './bit-packer.js'
-import { MAX_ACK_WORDS } from './ack-tracker.js'
+import { ACK_DELAY_CAP, MAX_ACK_WORDS } from './ack-tracker.js'
 import { readExpGolomb, writeExpGolomb } from './exp-golomb.js'
 
 /** Flushes of field values a receiver keeps per entity for baselines; a sender uses younger baselines only. */
@@ -16,6 +16,9 @@ export const MAX_BASELINE_AGE = HISTORY_DEPTH - 2
  *          16  ack          newest sequence received from the receiver
  *           5  ackWords     0 = nothing received yet, else 1..31 words of 32 ack bits follow
  *        32×n  ackBits      bit i of word j: seq ack-1-(32j+i) received
+ *          eg  ackDelay     only when ackWords > 0: time from the arrival of packet `ack` to this header, in 4 ms
+ *                           units, capped at 255 (= longer, no RTT sample); the sender subtracts it from its RTT
+ *                           sample so RTT is the network's round trip, not the peers' tick intervals
  *          16  time         sender's clock in ms, mod 2^16 (interpolation timestamps; the receiver unwraps it
  *                           around the sender time it expects and maps it to its own clock, see create-network)
  *          16  relAck       reliable messages from the receiver processed so far (mod 2^16)
@@ -40,7 +43,8 @@ export const MAX_BASELINE_AGE = HISTORY_DEPTH - 2
  * received (by tickId), so it holds that value; if not (a packet reordered far behind), the field is not
  * applied and the packet not acknowledged (as if lost). Every packet stays decodable alone.
  *
- * An idle header with one ack word is 109 + 1 (index) bits + 1 end bit = 14 bytes.
+ * An idle header with one ack word is 109 + 1 (index) + 1 (end) + 1..17 (ackDelay) bits: 14 bytes when the ack
+ * goes out within 2 ms, 15 for a delay under 122 ms (any tick rate ≥ 8 Hz), 16 at most (the budget).
  */
 export const DELTA_PACKET = 0xd1
 
@@ -49,6 +53,8 @@ export interface DeltaHeader {
   ack: number
   ackWordCount: number
   ackWords: Uint32Array
+  /** Time between the arrival of packet `ack` and this header, 4 ms units (0..ACK_DELAY_CAP; when ackWordCount > 0). */
+  ackDelay: number
   /** Sender's clock in ms (16 bits on the wire). */
   time: number
   relAck: number
@@ -59,7 +65,7 @@ export interface DeltaHeader {
 }
 
 export function createHeader(): DeltaHeader {
-  return { seq: 0, ack: 0, ackWordCount: 0, ackWords: new Uint32Array(MAX_ACK_WORDS), time: 0, relAck: 0, index: 0, baseAge: 0 }
+  return { seq: 0, ack: 0, ackWordCount: 0, ackWords: new Uint32Array(MAX_ACK_WORDS), ackDelay: 0, time: 0, relAck: 0, index: 0, baseAge: 0 }
 }
 
 export function writeHeader(w: BitSink, h: DeltaHeader): void {
@@ -68,6 +74,7 @@ export function writeHeader(w: BitSink, h: DeltaHeader): void {
   w.writeBits(h.ack & 0xffff, 16)
   w.writeBits(h.ackWordCount, 5)
   for (let j = 0; j < h.ackWordCount; j++) w.writeBits(h.ackWords[j], 32)
+  if (h.ackWordCount > 0) writeExpGolomb(w, h.ackDelay)
   w.writeBits(Math.floor(h.time) & 0xffff, 16)
   w.writeBits(h.relAck & 0xffff, 16)
   writeExpGolomb(w, h.index)
@@ -80,6 +87,8 @@ export function readHeader(r: BitReader, h: DeltaHeader): void {
   h.ackWordCount = r.readBits(5)
   if (h.ackWordCount > MAX_ACK_WORDS) throw new DecodeError('corrupt ack header')
   for (let j = 0; j < h.ackWordCount; j++) h.ackWords[j] = r.readBits(32)
+  h.ackDelay = h.ackWordCount > 0 ? readExpGolomb(r) : 0
+  if (h.ackDelay > ACK_DELAY_CAP) throw new DecodeError('corrupt ack delay')
   h.time = r.readBits(16)
   h.relAck = r.readBits(16)
   h.index = readExpGolomb(r)

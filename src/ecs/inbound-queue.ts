@@ -1,7 +1,7 @@
 import type { Channel, PeerIdentity } from '../transport/transport.js'
 
 export type Inbound =
-  | { kind: 'message'; from: string; channel: Channel; data: Uint8Array }
+  | { kind: 'message'; from: string; channel: Channel; data: Uint8Array; /** Arrival time (the network's clock). */ at: number }
   | { kind: 'joined'; peer: PeerIdentity }
   | { kind: 'left'; peerId: string; reason: string }
 
@@ -29,9 +29,9 @@ export class InboundQueue {
   }
 
   /** Returns false (and keeps nothing) when the queue is full. The data is copied. */
-  pushMessage(from: string, channel: Channel, data: Uint8Array): boolean {
+  pushMessage(from: string, channel: Channel, data: Uint8Array, at: number): boolean {
     if (this.size >= this.maxMessages || this.bytes + data.length > this.maxBytes) return false
-    this.items[(this.head + this.size) % this.maxMessages] = { kind: 'message', from, channel, data: data.slice() }
+    this.items[(this.head + this.size) % this.maxMessages] = { kind: 'message', from, channel, data: data.slice(), at }
     this.size++
     this.bytes += data.length
     return true
