@@ -90,6 +90,7 @@ describe('demo in Chromium', () => {
 
     // Network conditions panel: 150 ms each way on A's traffic shows in B's RTT, and B's view of A still settles.
     const rttBefore = (await state(b)).peers[0].rtt
+    console.log(`[demo] RTT B→A on loopback: ${rttBefore.toFixed(1)} ms`)
     await demo(a, 'setConditions', { latency: 150, jitter: 20, loss: 0.2 })
     await until(async () => (await state(b)).peers[0].rtt > rttBefore + 200, 15_000, 'RTT grows by ~2 × latency')
     await walk(a, 'KeyS', 1.5)
