@@ -226,6 +226,8 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   const interpolators = new Map<number, Interpolator>()
   for (const c of layout.delta) if (c.def.interpolate) interpolators.set(c.bit, new Interpolator(c, capacity, options.snapDistance ?? 5))
   const interpolatorList = [...interpolators.values()]
+  /** Interpolator of each DELTA component by its index in layout.delta (undefined: not interpolated). */
+  const interpolatorOfDelta = layout.delta.map((c) => interpolators.get(c.bit))
   const stats = new StatsCounters()
   const emitter = new Emitter<NetworkEvents>(() => stats.handlerErrors++)
   const queue = new InboundQueue(limits.maxQueuedMessages, limits.maxQueuedBytes)
@@ -766,11 +768,11 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
           history.record(f, eid, tickId, wire)
           if (seq > lastSeq[f][eid]) {
             lastSeq[f][eid] = seq
-            ;(comp.store[fields[j].name] as NumericArray)[eid] = fields[j].fromWire(wire)
+            layout.column(f)[eid] = fields[j].fromWire(wire)
             changed = true
           }
         }
-        if (changed) interpolators.get(comp.bit)?.push(eid, sampleTime, p.sendInterval)
+        if (changed) interpolatorOfDelta[c]?.push(eid, sampleTime, p.sendInterval)
       }
     }
     if (complete) p.ack.markReceived(seq, now)
@@ -1039,11 +1041,14 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       if (interpolators.size === 0) return
       for (let i = 0; i < registry.allCount; i++) {
         const eid = registry.all[i]
-        const rec = registry.get(eid)!
         if (registry.isOwned(eid)) {
           for (const it of interpolatorList) it.copy(eid)
           continue
         }
+        let settled = true
+        for (let k = 0; k < interpolatorList.length && settled; k++) settled = interpolatorList[k].settled[eid] === 1
+        if (settled) continue
+        const rec = registry.get(eid)!
         const p = peers.get(rec.owner)
         // A sender flushing slower than the delay covers (a busy tab) is rendered further back, so there is
         // still a sample on each side: max(delay, 1.5 × its flush interval).

@@ -1,4 +1,4 @@
-import { DecodeError, type BitReader } from '../protocol/index.js'
+import type { BitReader } from '../protocol/index.js'
 import type { BitSink } from './bit-packer.js'
 
 /** Order-0 exponential Golomb code of n ≥ 0 (n < 2^32 - 1): 0 → 1 bit, 1-2 → 3 bits, 3-6 → 5 bits, 7-14 → 7 bits ... */
@@ -11,10 +11,7 @@ export function writeExpGolomb(w: BitSink, n: number): void {
 }
 
 export function readExpGolomb(r: BitReader): number {
-  let k = 0
-  while (r.readBits(1) === 0) {
-    if (++k > 31) throw new DecodeError('corrupt exp-Golomb code')
-  }
+  const k = r.readZeroRun(31)
   return k === 0 ? 0 : 2 ** k + r.readBits(k) - 1
 }
 

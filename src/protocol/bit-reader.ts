@@ -32,10 +32,20 @@ export class BitReader {
   readBits(bits: number): number {
     if (bits === 0) return 0
     if (bits > this.bitsLeft) throw new DecodeError(`truncated: need ${bits} bits, ${this.bitsLeft} left`)
+    const buf = this.buf
+    if (bits <= 24 && this.byte + 4 <= this.end) {
+      // Fast path (most reads): one little-endian 32-bit load holds bit + bits ≤ 31 bits.
+      const i = this.byte
+      const word = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24)
+      const out = (word >>> this.bit) & ((1 << bits) - 1)
+      const pos = this.bit + bits
+      this.byte = i + (pos >>> 3)
+      this.bit = pos & 7
+      return out
+    }
     let out = 0
     let shift = 0
     let n = bits
-    const buf = this.buf
     while (n > 0) {
       const avail = 8 - this.bit
       const take = n < avail ? n : avail
@@ -50,6 +60,33 @@ export class BitReader {
       }
     }
     return out
+  }
+
+  /**
+   * Counts 0 bits up to the next 1 bit, which is consumed too (the prefix of an exp-Golomb code); a byte of zeros
+   * at a time. Throws once more than `max` zeros are seen, or at the end of the buffer.
+   */
+  readZeroRun(max: number): number {
+    let zeros = 0
+    const buf = this.buf
+    for (;;) {
+      if (this.byte >= this.end) throw new DecodeError('truncated: no 1 bit before the end')
+      const rest = buf[this.byte] >>> this.bit
+      if (rest !== 0) {
+        const tz = 31 - Math.clz32(rest & -rest)
+        zeros += tz
+        if (zeros > max) break
+        const pos = this.bit + tz + 1
+        this.byte += pos >>> 3
+        this.bit = pos & 7
+        return zeros
+      }
+      zeros += 8 - this.bit
+      if (zeros > max) break
+      this.bit = 0
+      this.byte++
+    }
+    throw new DecodeError(`more than ${max} zero bits in a row`)
   }
 
   readBool(): boolean {

@@ -30,6 +30,38 @@ describe('bit stream', () => {
     expect(r.bitsLeft).toBeLessThan(8)
   })
 
+  it('reads every width at every alignment, near the end of the buffer too (fast and byte-wise paths agree)', () => {
+    let seed = 7
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
+    for (let round = 0; round < 300; round++) {
+      const w = new BitWriter(64)
+      const ops: [kind: 'bits' | 'zeros', width: number, value: number][] = []
+      for (let i = 0, n = 1 + Math.floor(rnd() * 40); i < n; i++) {
+        if (rnd() < 0.3) {
+          const z = Math.floor(rnd() * 40) // a run of zeros then a 1 (exp-Golomb prefix)
+          for (let k = 0; k < z; k++) w.writeBits(0, 1)
+          w.writeBits(1, 1)
+          ops.push(['zeros', z, 0])
+        } else {
+          const width = 1 + Math.floor(rnd() * 32)
+          const value = Math.floor(rnd() * 2 ** width)
+          w.writeBits(value, width)
+          ops.push(['bits', width, value])
+        }
+      }
+      const r = new BitReader(w.finish())
+      for (const [kind, width, value] of ops) {
+        if (kind === 'bits') expect(r.readBits(width)).toBe(value)
+        else expect(r.readZeroRun(64)).toBe(width)
+      }
+      expect(r.bitsLeft).toBeLessThan(8)
+    }
+    // A run longer than allowed, or one that never ends, is a DecodeError.
+    expect(() => new BitReader(new Uint8Array([0, 0, 0, 0, 0x80])).readZeroRun(31)).toThrow(DecodeError)
+    expect(() => new BitReader(new Uint8Array([0, 0])).readZeroRun(31)).toThrow(DecodeError)
+    expect(new BitReader(new Uint8Array([0, 0, 0, 0x80])).readZeroRun(31)).toBe(31)
+  })
+
   it('refuses to read past the end with DECODE_ERROR', () => {
     const r = new BitReader(new Uint8Array([0xff]))
     expect(r.readBits(5)).toBe(31)
