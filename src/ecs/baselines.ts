@@ -41,7 +41,11 @@ export class ReceiverBaseline {
   private readonly pendingFlag: Uint8Array
   readonly pending: Int32Array
   pendingCount = 0
-  /** In-flight log: entries (eid, field, value) per packet; packets are contiguous runs in a growable ring. */
+  /**
+   * In-flight log: entries (eid, field, value) per packet; packets are contiguous runs in a growable ring, in
+   * sequence order. A packet's run is dead once it is acknowledged or resolved; dead runs at the head are freed
+   * at once, so on a healthy link the ring holds about one round trip of packets and stays in cache.
+   */
   private logEid: Int32Array
   private logField: Int32Array
   private logVal: Float64Array
@@ -49,8 +53,11 @@ export class ReceiverBaseline {
   private logSize = 0
   private readonly packetStart = new Int32Array(SEQ_RING)
   private readonly packetCount = new Int32Array(SEQ_RING)
+  /** Per sequence number (ring): the packet whose run is live, -1 once acknowledged or resolved. */
   private readonly packetSeq = new Int32Array(SEQ_RING).fill(-1)
   private currentSeq = -1
+  /** The oldest packet whose run is still in the ring (sequence numbers are consecutive), -1 before the first. */
+  private oldestSeq = -1
   /** Reliable messages awaiting confirmation: message index, eid, ownership generation, delta components, seq then. */
   private confirmIndex: number[] = []
   private confirmEid: number[] = []
@@ -134,17 +141,7 @@ export class ReceiverBaseline {
     this.packetStart[i] = (this.logHead + this.logSize) % this.logEid.length
     this.packetCount[i] = 0
     this.currentSeq = seq
-  }
-
-  /** Field `f` of `eid` with canonical value `value` went in the current packet. */
-  logSent(eid: number, f: number, value: number): void {
-    if (this.logSize === this.logEid.length) this.growLog()
-    const at = (this.logHead + this.logSize) & (this.logEid.length - 1)
-    this.logEid[at] = eid
-    this.logField[at] = f
-    this.logVal[at] = value
-    this.logSize++
-    this.packetCount[this.currentSeq & MASK]++
+    if (this.oldestSeq < 0) this.oldestSeq = seq
   }
 
   /** The fields of `mask` (bit j = field f0 + j) of `eid` went in the current packet, values from `wire`. */
@@ -203,9 +200,10 @@ export class ReceiverBaseline {
       this.ackedTick[x] = this.seqTag[i] === seq ? this.seqTickId[i] : -1
       this.markPending(e, 1 << this.layout.deltaFieldComponent[f])
     }
+    this.free(i)
   }
 
-  /** Frees the log entries of `seq` (oldest first); `lost` marks its not-newer-acked fields unknown. */
+  /** Packet `seq` can no longer be acknowledged: `lost` (never acknowledged) marks its not-newer-acked fields unknown. */
   release(seq: number, lost: boolean): void {
     const i = seq & MASK
     if (this.packetSeq[i] !== seq) return
@@ -224,11 +222,18 @@ export class ReceiverBaseline {
         this.markPending(e, 1 << this.layout.deltaFieldComponent[f])
       }
     }
+    this.free(i)
+  }
+
+  /** Marks packet ring slot `i` dead and frees the dead runs at the head of the log. */
+  private free(i: number): void {
     this.packetSeq[i] = -1
-    // Packets resolve in order, so this packet's run is at the head of the ring.
-    if (this.packetStart[i] === this.logHead) {
-      this.logHead = (this.logHead + count) % n
-      this.logSize -= count
+    while (this.oldestSeq >= 0 && this.oldestSeq <= this.currentSeq) {
+      const j = this.oldestSeq & MASK
+      if (this.packetSeq[j] === this.oldestSeq) return
+      this.logHead = (this.logHead + this.packetCount[j]) & (this.logEid.length - 1)
+      this.logSize -= this.packetCount[j]
+      this.oldestSeq++
     }
   }
 
