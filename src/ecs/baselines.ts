@@ -235,6 +235,8 @@ export class ReceiverBaseline {
       this.logSize -= this.packetCount[j]
       this.oldestSeq++
     }
+    // Empty: start over at the front, so a link that keeps up reuses the same (cached) few entries each flush.
+    if (this.logSize === 0) this.logHead = 0
   }
 
   // ----- reliable confirmations -----
