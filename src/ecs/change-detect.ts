@@ -1,4 +1,5 @@
-import type { NumericArray } from '../protocol/index.js'
+import type { FieldDef, NumericArray } from '../protocol/index.js'
+import { quantizeAngle, quantizeLinear } from '../protocol/quantize.js'
 import type { Layout } from './layout.js'
 import type { PresenceReader } from './world-access.js'
 
@@ -99,6 +100,12 @@ export class ChangeDetector {
       const ci = L.deltaFieldComponent[f]
       const bit = 1 << L.delta[ci].bit
       const cbit = 1 << ci
+      // Quantized fields are quantized inline (1 linear, 2 angle): field.toWire here would be a megamorphic call.
+      const quant = L.deltaCodable[f] === 1 ? (L.wireAngle[f] === 1 ? 2 : 1) : 0
+      const min = L.wireMin[f]
+      const max = L.wireMax[f]
+      const step = L.wireStep[f]
+      const top = L.wireTop[f]
       const bits = this.bitsView(f, col)
       if (bits !== null) {
         const shadow = this.rawBits[f]
@@ -108,7 +115,7 @@ export class ChangeDetector {
           if (b === shadow[eid]) continue
           shadow[eid] = b
           if ((presence[eid] & bit) === 0) continue
-          const w = field.toWire(col[eid])
+          const w = wireOf(col[eid], quant, min, max, step, top, field)
           const x = eid * stride + f
           if (w === wire[x]) continue
           wire[x] = w
@@ -124,7 +131,7 @@ export class ChangeDetector {
         if (v === raw[eid]) continue
         raw[eid] = v
         if ((presence[eid] & bit) === 0) continue
-        const w = field.toWire(v)
+        const w = wireOf(v, quant, min, max, step, top, field)
         const x = eid * stride + f
         if (w === wire[x]) continue
         wire[x] = w
@@ -176,4 +183,9 @@ export class ChangeDetector {
     }
     return mask
   }
+}
+
+/** `field.toWire(v)`, with a quantized field's arithmetic called directly (`quant`: 1 linear, 2 angle, 0 other). */
+function wireOf(v: number, quant: number, min: number, max: number, step: number, top: number, field: FieldDef): number {
+  return quant === 1 ? quantizeLinear(v, min, max, step, top) : quant === 2 ? quantizeAngle(v, min, step, top + 1) : field.toWire(v)
 }

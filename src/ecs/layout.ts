@@ -31,6 +31,10 @@ export interface Layout {
   readonly wireBits: Int32Array
   readonly wireTop: Float64Array
   readonly wireAngle: Uint8Array
+  /** Per codable field: its quantizer's min, max and step (for quantizeLinear / quantizeAngle in hot loops). */
+  readonly wireMin: Float64Array
+  readonly wireMax: Float64Array
+  readonly wireStep: Float64Array
   /** Upper bound of the bits one entity takes in a delta packet. */
   readonly maxEntityBits: number
   /** The current typed array of global delta field i (re-read after resizes). */
@@ -66,6 +70,9 @@ export function createLayout(schema: Schema, stores: ReadonlyMap<number, Compone
   const wireBits = Int32Array.from(deltaFields.map((f) => (q(f) ? f.bits : 0)))
   const wireAngle = Uint8Array.from(deltaFields.map((f) => (q(f) && f.quantizer!.angle ? 1 : 0)))
   const wireTop = Float64Array.from(deltaFields.map((f) => (!q(f) ? 0 : f.quantizer!.angle ? 2 ** f.bits - 1 : f.quantizer!.quantize(f.quantizer!.max))))
+  const wireMin = Float64Array.from(deltaFields.map((f) => (q(f) ? f.quantizer!.min : 0)))
+  const wireMax = Float64Array.from(deltaFields.map((f) => (q(f) ? f.quantizer!.max : 0)))
+  const wireStep = Float64Array.from(deltaFields.map((f) => (q(f) ? f.quantizer!.step : 0)))
   return {
     components,
     byId: new Map(components.map((c) => [c.def.id, c])),
@@ -77,6 +84,9 @@ export function createLayout(schema: Schema, stores: ReadonlyMap<number, Compone
     wireBits,
     wireTop,
     wireAngle,
+    wireMin,
+    wireMax,
+    wireStep,
     maxEntityBits,
     column: (i) => fieldStore[i][deltaFields[i].name] as NumericArray,
   }
