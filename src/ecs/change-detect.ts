@@ -82,8 +82,15 @@ export class ChangeDetector {
    * Scans the owned entities' DELTA fields; fills `dirty`. Columns of 4-byte elements (Float32Array and the
    * 32-bit integer arrays) are compared as raw 32-bit patterns against an Int32 shadow: an integer compare per
    * field, half the memory traffic of a float64 shadow. Only a raw change pays the quantization.
+   *
+   * `owned[0..count)` lists the owned eids; `ownedPos[eid] < 0` marks the others; all lie below `end`. When they
+   * fill at least half of [0, end), every eid of the range is scanned in order instead: sequential loads with no
+   * list indirection, about twice as fast per entity (a raw change of an entity we do not own is skipped; its
+   * shadow is recaptured when ownership arrives). A peer owning few of the ids keeps walking its list.
    */
-  detect(owned: Int32Array, count: number): void {
+  detect(owned: Int32Array, count: number, ownedPos: Int32Array, end: number): void {
+    const dense = count * 2 >= end
+    const n = dense ? end : count
     const L = this.layout
     const nf = L.deltaFields.length
     let dirtyCount = 0
@@ -109,12 +116,12 @@ export class ChangeDetector {
       const bits = this.bitsView(f, col)
       if (bits !== null) {
         const shadow = this.rawBits[f]
-        for (let i = 0; i < count; i++) {
-          const eid = owned[i]
+        for (let i = 0; i < n; i++) {
+          const eid = dense ? i : owned[i]
           const b = bits[eid]
           if (b === shadow[eid]) continue
           shadow[eid] = b
-          if ((presence[eid] & bit) === 0) continue
+          if ((presence[eid] & bit) === 0 || (dense && ownedPos[eid] < 0)) continue
           const w = wireOf(col[eid], quant, min, max, step, top, field)
           const x = eid * stride + f
           if (w === wire[x]) continue
@@ -125,12 +132,12 @@ export class ChangeDetector {
         continue
       }
       const raw = this.raw[f]
-      for (let i = 0; i < count; i++) {
-        const eid = owned[i]
+      for (let i = 0; i < n; i++) {
+        const eid = dense ? i : owned[i]
         const v = col[eid]
         if (v === raw[eid]) continue
         raw[eid] = v
-        if ((presence[eid] & bit) === 0) continue
+        if ((presence[eid] & bit) === 0 || (dense && ownedPos[eid] < 0)) continue
         const w = wireOf(v, quant, min, max, step, top, field)
         const x = eid * stride + f
         if (w === wire[x]) continue

@@ -888,7 +888,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         if (mask !== 0) broadcast({ body: { $case: 'componentUpdate', value: { id: rec.id, epoch: rec.epoch, component: componentState(c.def, c.store, eid, mask) } } })
       }
     }
-    detector.detect(registry.owned, registry.ownedCount)
+    detector.detect(registry.owned, registry.ownedCount, registry.ownedPos, registry.ownedEnd)
   }
 
   const flushReliable = (): void => {

@@ -25,7 +25,10 @@ export class EntityRegistry {
   /** Owned eids, dense (hot loop input). */
   readonly owned: Int32Array
   ownedCount = 0
-  private readonly ownedPos: Int32Array
+  /** Per eid: its index in `owned`, -1 when not owned (the ownership flag of a dense scan). */
+  readonly ownedPos: Int32Array
+  /** One past the highest owned eid: owned eids all lie in [0, ownedEnd). */
+  ownedEnd = 0
   /** All replicated eids, dense. */
   readonly all: Int32Array
   allCount = 0
@@ -81,6 +84,7 @@ export class EntityRegistry {
     if (this.ownedPos[rec.eid] >= 0) return
     this.ownedPos[rec.eid] = this.ownedCount
     this.owned[this.ownedCount++] = rec.eid
+    if (rec.eid >= this.ownedEnd) this.ownedEnd = rec.eid + 1
   }
 
   disown(rec: NetEntity): void {
@@ -91,6 +95,7 @@ export class EntityRegistry {
     this.owned[p] = last
     this.ownedPos[last] = p
     this.ownedPos[rec.eid] = -1
+    while (this.ownedEnd > 0 && this.ownedPos[this.ownedEnd - 1] < 0) this.ownedEnd--
   }
 
   genOf = (eid: number): number => this.byEid[eid]?.gen ?? -1
