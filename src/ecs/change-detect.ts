@@ -15,6 +15,13 @@ export class ChangeDetector {
   private readonly rawBits: Int32Array[]
   private readonly viewOf: (NumericArray | null)[]
   private readonly views: (Int32Array | null)[]
+  /**
+   * Float32 columns and their shadows seen as Float64Array: one compare covers two entities. Equal doubles mean
+   * equal bits except +0 / -0 halves, and a float32 +0 / -0 flip is no wire change anyway; NaN never compares
+   * equal, so a NaN pair just takes the per-entity compare. Null when the column is not 8-byte aligned.
+   */
+  private readonly pairViews: (Float64Array | null)[]
+  private readonly rawPairs: Float64Array[]
   /** Canonical wire values, entity-major: `wire[eid * stride + f]` (what every receiver's encoder reads). */
   readonly wire: Float64Array
   readonly stride: number
@@ -33,9 +40,12 @@ export class ChangeDetector {
     capacity: number,
   ) {
     this.raw = layout.deltaFields.map(() => new Float64Array(capacity))
-    this.rawBits = layout.deltaFields.map(() => new Int32Array(capacity))
+    // Even length, so the pair view covers every entity.
+    this.rawBits = layout.deltaFields.map(() => new Int32Array(capacity + (capacity & 1)))
+    this.rawPairs = this.rawBits.map((b) => new Float64Array(b.buffer))
     this.viewOf = layout.deltaFields.map(() => null)
     this.views = layout.deltaFields.map(() => null)
+    this.pairViews = layout.deltaFields.map(() => null)
     this.stride = layout.deltaFields.length
     this.wire = new Float64Array(capacity * this.stride)
     this.presence = new Uint32Array(capacity)
@@ -116,7 +126,15 @@ export class ChangeDetector {
       const bits = this.bitsView(f, col)
       if (bits !== null) {
         const shadow = this.rawBits[f]
+        // Dense scan of a float32 column: skip two unchanged entities per compare, up to an even eid.
+        const pairs = this.pairViews[f]
+        const shadowPairs = this.rawPairs[f]
+        const pairEnd = dense && pairs !== null ? Math.min(n, 2 * pairs.length) & ~1 : 0
         for (let i = 0; i < n; i++) {
+          if (i < pairEnd && (i & 1) === 0 && pairs![i >> 1] === shadowPairs[i >> 1]) {
+            i++
+            continue
+          }
           const eid = dense ? i : owned[i]
           const b = bits[eid]
           if (b === shadow[eid]) continue
@@ -155,6 +173,7 @@ export class ChangeDetector {
     if (this.viewOf[f] !== col) {
       this.viewOf[f] = col
       this.views[f] = new Int32Array(col.buffer, col.byteOffset, col.length)
+      this.pairViews[f] = col instanceof Float32Array && col.byteOffset % 8 === 0 ? new Float64Array(col.buffer, col.byteOffset, col.length >> 1) : null
       // A new array (first use or a resize): every entity compares as raw-changed once, so the wire shadow
       // (the truth) decides what changed.
       const shadow = this.rawBits[f]
