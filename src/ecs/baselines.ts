@@ -146,19 +146,23 @@ export class ReceiverBaseline {
 
   /** The fields of `mask` (bit j = field f0 + j) of `eid` went in the current packet, values from `wire`. */
   logSentMask(eid: number, mask: number, f0: number, wire: Float64Array): void {
-    const row = eid * this.stride
-    let m = mask
-    let n = 0
-    for (let j = 0; m !== 0; j++, m >>>= 1) {
+    // Room for all of the mask's fields at once (≤ 32, the ring holds ≥ 1024): one check per component.
+    const n = popcount(mask)
+    if (this.logSize + n > this.logEid.length) this.growLog()
+    const logEid = this.logEid
+    const logField = this.logField
+    const logVal = this.logVal
+    const wrap = logEid.length - 1
+    const row = eid * this.stride + f0
+    let at = this.logHead + this.logSize
+    for (let j = 0, m = mask; m !== 0; j++, m >>>= 1) {
       if ((m & 1) === 0) continue
-      if (this.logSize === this.logEid.length) this.growLog()
-      const at = (this.logHead + this.logSize) & (this.logEid.length - 1)
-      this.logEid[at] = eid
-      this.logField[at] = f0 + j
-      this.logVal[at] = wire[row + f0 + j]
-      this.logSize++
-      n++
+      const k = at++ & wrap
+      logEid[k] = eid
+      logField[k] = f0 + j
+      logVal[k] = wire[row + j]
     }
+    this.logSize += n
     this.packetCount[this.currentSeq & MASK] += n
   }
 
@@ -279,4 +283,10 @@ export class ReceiverBaseline {
     if (deltaBits === 0xffffffff) this.known[eid] = 0
     else this.known[eid] &= ~deltaBits
   }
+}
+
+function popcount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555)
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333)
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24)
 }
