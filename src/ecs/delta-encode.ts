@@ -4,6 +4,7 @@ import { ENTITY_KNOWN, type ReceiverBaseline } from './baselines.js'
 import type { ChangeDetector } from './change-detect.js'
 import { MAX_BASELINE_AGE, createHeader, writeHeader, type DeltaHeader } from './delta-format.js'
 import type { Layout } from './layout.js'
+import { sortRuns } from './run-sort.js'
 
 /** Largest eid the slot sort key can hold (2^21). */
 export const MAX_EIDS = 1 << 21
@@ -16,6 +17,7 @@ export class DeltaEncoder {
   private readonly writer: BitPacker
   private readonly header: DeltaHeader = createHeader()
   private readonly keys: Float64Array
+  private readonly sortScratch: Float64Array
   private readonly stamp: Uint32Array
   private stampValue = 0
   private readonly masks: Int32Array
@@ -43,6 +45,7 @@ export class DeltaEncoder {
   ) {
     this.writer = new BitPacker(maxPacketBytes + Math.ceil(layout.maxEntityBits / 8))
     this.keys = new Float64Array(capacity)
+    this.sortScratch = new Float64Array(capacity)
     this.stamp = new Uint32Array(capacity)
     this.masks = new Int32Array(Math.max(1, layout.delta.length))
     this.prevMasks = new Int32Array(Math.max(1, layout.delta.length))
@@ -85,11 +88,7 @@ export class DeltaEncoder {
       stamp[e] = s
       keys[n++] = this.slotOf[e] * MAX_EIDS + e
     }
-    // Usually already in slot order (dirty entities come in owned order): then skip the sort, which is slow on
-    // float64 keys (V8 boxes them).
-    let ordered = true
-    for (let i = 1; i < n && ordered; i++) ordered = keys[i - 1] < keys[i]
-    const sorted = ordered ? keys : keys.subarray(0, n).sort()
+    const sorted = sortRuns(keys, n, this.sortScratch)
 
     const h = this.header
     h.ackWordCount = ack.ackWords(h.ackWords)
