@@ -218,7 +218,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   const slotOf = new Float64Array(capacity)
   const rec0 = (eid: number): boolean => registry.get(eid)?.id != null
   /** Per owned eid: the bitECS mask word (schema stores only) seen at the last structural check; -1 = check. */
-  const rawPresence = new Float64Array(capacity).fill(-1)
+  const rawPresence = new Int32Array(capacity).fill(-1)
   const encoder = new DeltaEncoder(layout, detector, slotOf, capacity, limits.maxUnreliableBytes)
   const decoder = new DeltaDecoder(layout, limits.maxUnreliableBytes)
   const lastSeq = layout.deltaFields.map(() => new Int32Array(capacity))
