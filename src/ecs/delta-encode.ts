@@ -24,6 +24,9 @@ export class DeltaEncoder {
   private readonly prevMasks: Int32Array
   private readonly modes: Int32Array
   private readonly prevModes: Int32Array
+  /** Per delta component: its mode bits as written (one per changed quantized field, in field order), and their count. */
+  private readonly modeBits: Int32Array
+  private readonly modeCount: Int32Array
   /** Per global delta field: the zigzagged difference to the baseline of the entity being written. */
   private readonly coded: Float64Array
   /** Per delta component: presence bit, first global field, field count; per global field: its def. */
@@ -51,6 +54,8 @@ export class DeltaEncoder {
     this.prevMasks = new Int32Array(Math.max(1, layout.delta.length))
     this.modes = new Int32Array(Math.max(1, layout.delta.length))
     this.prevModes = new Int32Array(Math.max(1, layout.delta.length))
+    this.modeBits = new Int32Array(Math.max(1, layout.delta.length))
+    this.modeCount = new Int32Array(Math.max(1, layout.delta.length))
     this.coded = new Float64Array(Math.max(1, layout.deltaFields.length))
     this.comps = Int32Array.from(layout.delta.map((c) => 1 << c.bit))
     this.firstField = Int32Array.from(layout.delta.map((c) => c.firstField))
@@ -128,6 +133,8 @@ export class DeltaEncoder {
     const modes = this.modes
     const prevMasks = this.prevMasks
     const prevModes = this.prevModes
+    const modeBits = this.modeBits
+    const modeCount = this.modeCount
     const coded = this.coded
     const wire = d.wire
     const ackedVal = baseline.ackedVal
@@ -158,11 +165,14 @@ export class DeltaEncoder {
       for (let c = 0; c < nd; c++) {
         masks[c] = 0
         modes[c] = 0
+        modeCount[c] = 0
         if ((scan & (1 << c)) === 0 || (kn & (1 << c)) === 0 || (pe & comps[c]) === 0) continue
         const f0 = firstField[c]
         const count = fieldCount[c]
         let m = 0
         let md = 0
+        let mb = 0
+        let nm = 0
         for (let j = 0; j < count; j++) {
           const f = f0 + j
           const v = wire[row + f]
@@ -170,7 +180,9 @@ export class DeltaEncoder {
           // Differs from what the receiver is known to hold (NaN = unknown also differs).
           if (a === v) continue
           m |= 1 << j
-          if (!hasBase || codable[f] === 0 || ackedTick[row + f] !== baseTick) continue
+          if (!hasBase || codable[f] === 0) continue
+          const at = nm++
+          if (ackedTick[row + f] !== baseTick) continue
           const bits = wireBits[f]
           let dv = v - a
           if (wireAngle[f] === 1) {
@@ -182,6 +194,7 @@ export class DeltaEncoder {
           const z = dv >= 0 ? 2 * dv : -2 * dv - 1
           if (2 * (31 - Math.clz32(z + 1)) + 1 < bits) {
             md |= 1 << j
+            mb |= 1 << at
             coded[f] = z
           }
         }
@@ -189,6 +202,8 @@ export class DeltaEncoder {
         else settled |= 1 << c
         masks[c] = m
         modes[c] = md
+        modeBits[c] = mb
+        modeCount[c] = nm
       }
       unsettled[e] &= ~settled
       if (!any) {
@@ -212,9 +227,10 @@ export class DeltaEncoder {
           const f0 = firstField[c]
           const md = modes[c]
           if (!same) {
-            w.writeBits(1, 1)
-            w.writeBits(m, count)
-            if (hasBase) for (let j = 0; j < count; j++) if (((m >>> j) & 1) !== 0 && codable[f0 + j] === 1) w.writeBits((md >>> j) & 1, 1)
+            // Present bit and change mask in one write (≤ 32 bits: at most 31 fields per component), then the
+            // mode bits in one.
+            w.writeBits(1 | (m << 1), count + 1)
+            if (modeCount[c] > 0) w.writeBits(modeBits[c], modeCount[c])
           }
           for (let j = 0; j < count; j++) {
             if (((m >>> j) & 1) === 0) continue
