@@ -126,14 +126,17 @@ export class ChangeDetector {
       const bits = this.bitsView(f, col)
       if (bits !== null) {
         const shadow = this.rawBits[f]
-        // Dense scan of a float32 column: skip two unchanged entities per compare, up to an even eid.
+        // Dense scan of a float32 column: skip two unchanged entities per compare, over the first `pairEnd` pairs.
         const pairs = this.pairViews[f]
         const shadowPairs = this.rawPairs[f]
-        const pairEnd = dense && pairs !== null ? Math.min(n, 2 * pairs.length) & ~1 : 0
+        const pairEnd = dense && pairs !== null ? Math.min(n, 2 * pairs.length) >> 1 : 0
         for (let i = 0; i < n; i++) {
-          if (i < pairEnd && (i & 1) === 0 && pairs![i >> 1] === shadowPairs[i >> 1]) {
-            i++
-            continue
+          if ((i & 1) === 0 && i >> 1 < pairEnd) {
+            // A tight loop to the next changed pair (or the end of the pairs); then its entities one by one.
+            let p = i >> 1
+            while (p < pairEnd && pairs![p] === shadowPairs[p]) p++
+            i = p << 1
+            if (i >= n) break
           }
           const eid = dense ? i : owned[i]
           const b = bits[eid]
