@@ -146,7 +146,6 @@ export class DeltaEncoder {
     const comps = this.comps
     const firstField = this.firstField
     const fieldCount = this.fieldCount
-    const writeCode = this.writeCode
     const presence = d.presence
     const dirtyComponents = d.dirtyComponents
     const unsettled = baseline.unsettled
@@ -212,41 +211,7 @@ export class DeltaEncoder {
       }
       for (let attempt = 0; attempt < 2; attempt++) {
         const mark = w.bitLength
-        w.writeExpGolomb(slot - prevSlot)
-        if (entitiesInPacket === 0) w.writeExpGolomb(baseAge)
-        let same = entitiesInPacket > 0
-        for (let c = 0; c < nd && same; c++) if (masks[c] !== prevMasks[c] || modes[c] !== prevModes[c]) same = false
-        w.writeBits(same ? 1 : 0, 1)
-        for (let c = 0; c < nd; c++) {
-          const m = masks[c]
-          const count = fieldCount[c]
-          if (m === 0) {
-            if (!same) w.writeBits(0, 1)
-            continue
-          }
-          const f0 = firstField[c]
-          const md = modes[c]
-          if (!same) {
-            // Present bit and change mask in one write (≤ 32 bits: at most 31 fields per component), then the
-            // mode bits in one.
-            w.writeBits(1 | (m << 1), count + 1)
-            if (modeCount[c] > 0) w.writeBits(modeBits[c], modeCount[c])
-          }
-          for (let j = 0; j < count; j++) {
-            if (((m >>> j) & 1) === 0) continue
-            const f = f0 + j
-            if (((md >>> j) & 1) !== 0) w.writeExpGolomb(coded[f])
-            else {
-              const code = writeCode[f]
-              const v = wire[row + f]
-              if (code > 0) w.writeBits(v, code)
-              else if (code === -1) w.writeF32(v)
-              else if (code === -2) w.writeF64(v)
-              else if (code === -3) w.writeCompactI32(v)
-              else w.writeCompactU32(v)
-            }
-          }
-        }
+        this.writeEntity(slot - prevSlot, entitiesInPacket === 0 ? baseAge : -1, row)
         if (w.bitLength + 1 <= this.maxBits || entitiesInPacket === 0) break
         w.truncate(mark)
         close()
@@ -266,5 +231,61 @@ export class DeltaEncoder {
     close()
     baseline.compactPending()
     return packets
+  }
+
+  /**
+   * Writes one entity (slot gap, the packet's base age when `baseAge` ≥ 0 = first entity, then its components)
+   * from the masks, modes and coded values the compare pass left. A method of its own so V8 inlines the bit
+   * writer's calls here (encode alone is past its inlining budget).
+   */
+  private writeEntity(slotGap: number, baseAge: number, row: number): void {
+    const w = this.writer
+    const nd = this.layout.delta.length
+    const masks = this.masks
+    const modes = this.modes
+    const prevMasks = this.prevMasks
+    const prevModes = this.prevModes
+    const modeBits = this.modeBits
+    const modeCount = this.modeCount
+    const fieldCount = this.fieldCount
+    const firstField = this.firstField
+    const coded = this.coded
+    const writeCode = this.writeCode
+    const wire = this.detector.wire
+    w.writeExpGolomb(slotGap)
+    if (baseAge >= 0) w.writeExpGolomb(baseAge)
+    let same = baseAge < 0
+    for (let c = 0; c < nd && same; c++) if (masks[c] !== prevMasks[c] || modes[c] !== prevModes[c]) same = false
+    w.writeBits(same ? 1 : 0, 1)
+    for (let c = 0; c < nd; c++) {
+      const m = masks[c]
+      const count = fieldCount[c]
+      if (m === 0) {
+        if (!same) w.writeBits(0, 1)
+        continue
+      }
+      const f0 = firstField[c]
+      const md = modes[c]
+      if (!same) {
+        // Present bit and change mask in one write (≤ 32 bits: at most 31 fields per component), then the
+        // mode bits in one.
+        w.writeBits(1 | (m << 1), count + 1)
+        if (modeCount[c] > 0) w.writeBits(modeBits[c], modeCount[c])
+      }
+      for (let j = 0; j < count; j++) {
+        if (((m >>> j) & 1) === 0) continue
+        const f = f0 + j
+        if (((md >>> j) & 1) !== 0) w.writeExpGolomb(coded[f])
+        else {
+          const code = writeCode[f]
+          const v = wire[row + f]
+          if (code > 0) w.writeBits(v, code)
+          else if (code === -1) w.writeF32(v)
+          else if (code === -2) w.writeF64(v)
+          else if (code === -3) w.writeCompactI32(v)
+          else w.writeCompactU32(v)
+        }
+      }
+    }
   }
 }
