@@ -1,12 +1,11 @@
 // The replication core over the PeerJS transport in three Chromium pages: state converges, events arrive exactly
 // once, a late joiner catches up, a relay restart does not stop the game, a closed tab's entities despawn.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
-import { launchChromium, startPageServer, startTestRelay, until, type PageServer, type TestRelay } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { until } from './harness.js'
+import { usePageFixture } from './page-fixture.js'
 
-let browser: Browser
-let pages: PageServer
-let relay: TestRelay
+const env = usePageFixture()
 
 type G = {
   start(url: string, room: string): Promise<string>
@@ -21,11 +20,11 @@ type G = {
 const g = <R>(p: Page, f: (g: G, arg: any) => R, arg?: unknown) => p.evaluate(([src, a]) => new Function('g', 'a', `return (${src})(g, a)`)((window as any).__g, a), [f.toString(), arg] as const) as Promise<Awaited<R>>
 
 async function openGame(room: string): Promise<{ page: Page; id: string }> {
-  const page = await browser.newPage()
+  const page = await env.browser.newPage()
   page.on('pageerror', (e) => console.error('[page error]', e.message))
-  await page.goto(`${pages.url}game.html`)
+  await page.goto(`${env.pages.url}game.html`)
   await page.waitForFunction(() => '__g' in window)
-  const id = await g(page, (g, a) => g.start(a[0], a[1]), [relay.url, room])
+  const id = await g(page, (g, a) => g.start(a[0], a[1]), [env.relay.url, room])
   return { page, id }
 }
 
@@ -33,15 +32,6 @@ const sameState = async (ps: Page[]) => {
   const states = await Promise.all(ps.map((p) => g(p, (g) => g.state())))
   return states.every((s) => JSON.stringify(s) === JSON.stringify(states[0])) ? states[0] : null
 }
-
-beforeAll(async () => {
-  ;[relay, browser, pages] = await Promise.all([startTestRelay(), launchChromium(), startPageServer()])
-}, 60_000)
-afterAll(async () => {
-  await browser?.close()
-  await pages?.close()
-  await relay?.stop()
-})
 
 describe('replication in Chromium over WebRTC', () => {
   it('three pages converge, chat exactly once, late joiner, relay restart, tab close', { timeout: 90_000 }, async () => {
@@ -71,10 +61,10 @@ describe('replication in Chromium over WebRTC', () => {
     }
 
     // Relay restart mid-game: movement keeps replicating, peers rejoin.
-    await relay.stop()
+    await env.relay.stop()
     await g(a.page, (g) => g.move(1, 1))
     await until(async () => (await sameState([a.page, b.page, c.page]))?.find((e) => e.owner === a.id)?.x === 7, 10_000, 'moves while relay is down')
-    await relay.start()
+    await env.relay.start()
     for (const p of [a, b, c]) await until(async () => (await g(p.page, (g) => g.status())) === 'joined', 15_000, 'rejoin')
     await g(c.page, (g) => g.move(0, 2))
     await until(async () => (await sameState([a.page, b.page, c.page]))?.find((e) => e.owner === c.id)?.z === -1, 10_000, 'moves after restart')

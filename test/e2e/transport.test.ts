@@ -1,17 +1,16 @@
 // The PeerJS transport in real Chromium pages against our relay: a truly unreliable channel, mesh, tab close,
 // relay restart. Also measures the round trip of each channel against a raw RTCPeerConnection (same pages).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
-import { launchChromium, startPageServer, startTestRelay, until, type PageServer, type TestRelay } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { until } from './harness.js'
+import { usePageFixture } from './page-fixture.js'
 
-let browser: Browser
-let pages: PageServer
-let relay: TestRelay
+const env = usePageFixture()
 
 async function openPage(): Promise<Page> {
-  const page = await browser.newPage()
+  const page = await env.browser.newPage()
   page.on('pageerror', (e) => console.error('[page error]', e.message))
-  await page.goto(`${pages.url}transport.html`)
+  await page.goto(`${env.pages.url}transport.html`)
   await page.waitForFunction(() => '__t' in window)
   return page
 }
@@ -19,16 +18,7 @@ async function openPage(): Promise<Page> {
 type Log = { errors: string[]; joined: { id: string; did: string | null }[]; left: { id: string; reason: string }[]; messages: { from: string; channel: string; data: number[] }[]; status: string[] }
 const log = (p: Page) => p.evaluate(() => (window as unknown as { __t: { log(): Log } }).__t.log())
 const join = (p: Page, room: string, extra: Record<string, number> = {}) =>
-  p.evaluate(([url, r, x]) => (window as any).__t.join(url, r, { iceServers: [], peerTimeout: 2_000, heartbeatInterval: 250, reconnectDelay: 100, ...x }), [relay.url, room, extra] as const) as Promise<{ id: string }>
-
-beforeAll(async () => {
-  ;[relay, browser, pages] = await Promise.all([startTestRelay(), launchChromium(), startPageServer()])
-}, 60_000)
-afterAll(async () => {
-  await browser?.close()
-  await pages?.close()
-  await relay?.stop()
-})
+  p.evaluate(([url, r, x]) => (window as any).__t.join(url, r, { iceServers: [], peerTimeout: 2_000, heartbeatInterval: 250, reconnectDelay: 100, ...x }), [env.relay.url, room, extra] as const) as Promise<{ id: string }>
 
 describe('peerJsTransport in Chromium', () => {
   it('meshes three pages; unreliable really is; tab close is a leave; relay restart is survived', async () => {
@@ -55,12 +45,12 @@ describe('peerJsTransport in Chromium', () => {
     }
 
     // Relay restart: links stay up, everyone rejoins.
-    await relay.stop()
+    await env.relay.stop()
     await until(async () => (await log(a)).status.includes('reconnecting'), 10_000, 'reconnecting')
     await b.evaluate(() => (window as any).__t.send('*', 'reliable', [8]))
     await until(async () => (await log(a)).messages.some((m) => m.data[0] === 8), 5_000, 'P2P while relay down')
     const restartedAt = Date.now()
-    await relay.start()
+    await env.relay.start()
     for (const p of [a, b, c]) await until(async () => (await log(p)).status.at(-1) === 'joined', 15_000, 'rejoined')
     console.log(`[e2e] relay restart: all three pages rejoined ${Date.now() - restartedAt} ms after it came back`)
     // Same peer ids after the restart (resume): no peer seen twice, none seen leaving.
