@@ -7,11 +7,14 @@ const src = (path: string): string => fileURLToPath(new URL(`./src/${path}`, imp
 export default defineConfig({
   root: 'demo',
   server: { host: '127.0.0.1' },
-  // The package imports itself by name (generated/ schema modules import 'bitecs-multiuser').
+  // The packages import themselves by name (generated/ schema modules import 'bitecs-multiuser'): in this repository
+  // the names resolve to the TypeScript sources.
   resolve: {
     alias: [
       { find: /^bitecs-multiuser$/, replacement: src('index.ts') },
-      { find: /^bitecs-multiuser\/(relay|babylon|codegen)$/, replacement: src('$1/index.ts') },
+      { find: /^bitecs-multiuser\/(babylon|atproto)$/, replacement: src('$1/index.ts') },
+      { find: /^bitecs-multiuser\/wire$/, replacement: src('protocol/protobuf-wire.ts') },
+      { find: /^@bitecs-multiuser\/(relay|codegen)$/, replacement: src('$1/index.ts') },
     ],
   },
   test: {

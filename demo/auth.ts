@@ -1,7 +1,8 @@
 // "Sign in with Bluesky": ATProto OAuth in the browser (@atproto/oauth-client-browser, loopback client for local
 // development), then service-auth tokens for the relay minted from the session (atprotoTokenSource). Loaded only
 // when a player signs in, so anonymous play never downloads the OAuth client.
-import { atprotoTokenSource, type TokenSource } from 'bitecs-multiuser'
+import type { TokenSource } from 'bitecs-multiuser'
+import { atprotoTokenSource } from 'bitecs-multiuser/atproto'
 
 /** Where a sign-in happens: the real network by default; a local PDS + PLC for development and tests. */
 export interface AuthConfig {

@@ -2,7 +2,7 @@
 // source: game.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter } from "bitecs-multiuser/wire";
 
 /** The demo game's replicated state (see README "Declare your components in .proto"). */
 

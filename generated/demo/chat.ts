@@ -2,7 +2,7 @@
 // source: demo/chat.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter } from "bitecs-multiuser/wire";
 
 /** The demo's events: messages without the component option travel on the reliable channel, typed. */
 

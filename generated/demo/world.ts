@@ -2,7 +2,7 @@
 // source: demo/world.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter } from "bitecs-multiuser/wire";
 
 /** The demo's replicated world: avatars and crates. Generated into generated/demo/. */
 

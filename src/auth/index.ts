@@ -1,10 +1,10 @@
 /** Client-side auth for bitecs-multiuser: token sources, joining a room through the relay, verifying peers' tickets. */
 export { AuthErrorCode, MultiuserAuthError, JoinError, TicketError, isAuthErrorCode } from './errors.js'
-export { atprotoTokenSource, staticTokenSource, anonymous } from './token-source.js'
-export type { TokenSource, AtprotoSession, AtprotoTokenSourceOptions } from './token-source.js'
+export { staticTokenSource, anonymous } from './token-source.js'
+export type { TokenSource } from './token-source.js'
 export { joinRoom, joinUrl } from './join.js'
 export type { JoinRoomOptions } from './join.js'
-export { verifyTicket, atprotoKeyFromDidDocument, TICKET_TYP } from './ticket.js'
+export { verifyTicket, TICKET_TYP } from './ticket.js'
 export type { TicketClaims, DidDocumentLike, VerifyTicketOptions } from './ticket.js'
 export { ControlMessageType, DEFAULT_LXM, DEFAULT_SERVICE_ID } from './types.js'
 export type { JoinResult, RosterEntry, PeerJsServerOptions, IceServer, RelayErrorBody, ControlMessage } from './types.js'

@@ -1,9 +1,10 @@
 /**
  * Relay tickets: a relay-signed JWT `{ iss: relayDid, did, handle?, room, peerId, iat, exp }` that a peer sends as its
  * first reliable message. The receiver checks it with `verifyTicket` against the relay's DID document (or key) and
- * learns the remote peer's verified DID. Browser-safe: only `@atproto/crypto` (pure JS) and Web APIs.
+ * learns the remote peer's verified DID. Browser-safe and free of ATProto libraries: the relay signs with P-256,
+ * checked with WebCrypto (`relay-signature.ts`).
  */
-import { formatDidKey, parseDidKey, parseMultikey, multibaseToBytes, verifySignature, P256_JWT_ALG, SECP256K1_JWT_ALG } from '@atproto/crypto'
+import { p256KeyOf, verifyEs256 } from './relay-signature.js'
 import { AuthErrorCode as ErrorCode, TicketError } from './errors.js'
 import { decodeJwt, isRecord } from './jwt-parts.js'
 
@@ -48,28 +49,18 @@ export interface VerifyTicketOptions {
 }
 
 /**
- * Extracts the `#atproto` signing key of a DID document as a `did:key`. Accepts `Multikey` and the legacy
- * `EcdsaSecp256r1VerificationKey2019` / `EcdsaSecp256k1VerificationKey2019` types. Returns undefined if absent.
+ * The relay's signing key from its DID document: the `#atproto` verification method, a P-256 `Multikey` (the relay's
+ * keys are P-256). Undefined if absent or of another type.
  */
-export function atprotoKeyFromDidDocument(doc: DidDocumentLike): string | undefined {
+export function relayKeyFromDidDocument(doc: DidDocumentLike): Uint8Array | undefined {
   const vm = doc.verificationMethod?.find((m) => m.id === '#atproto' || m.id === `${doc.id}#atproto`)
-  if (!vm?.publicKeyMultibase) return undefined
-  try {
-    if (vm.type === 'Multikey') {
-      const parsed = parseMultikey(vm.publicKeyMultibase)
-      return formatDidKey(parsed.jwtAlg, parsed.keyBytes)
-    }
-    if (vm.type === 'EcdsaSecp256r1VerificationKey2019') return formatDidKey(P256_JWT_ALG, multibaseToBytes(vm.publicKeyMultibase))
-    if (vm.type === 'EcdsaSecp256k1VerificationKey2019') return formatDidKey(SECP256K1_JWT_ALG, multibaseToBytes(vm.publicKeyMultibase))
-  } catch {
-    return undefined
-  }
-  return undefined
+  if (vm?.type !== 'Multikey' || !vm.publicKeyMultibase) return undefined
+  return p256KeyOf(vm.publicKeyMultibase)
 }
 
 /**
- * Verifies a relay ticket. `relay` is the relay's DID document (from `<relay>/.well-known/did.json`) or its signing
- * key as a `did:key`. Throws `TicketError` with a `TICKET_*` code; returns the claims on success.
+ * Verifies a relay ticket. `relay` is the relay's DID document (from `<relay>/.well-known/did.json`) or its P-256
+ * signing key as a `did:key`. Throws `TicketError` with a `TICKET_*` code; returns the claims on success.
  */
 export function verifyTicket(ticket: string, relay: DidDocumentLike | string, opts: VerifyTicketOptions): Promise<TicketClaims> {
   return verifyRelayToken(ticket, relay, opts, TICKET_TYP)
@@ -77,15 +68,16 @@ export function verifyTicket(ticket: string, relay: DidDocumentLike | string, op
 
 /** Verifies a relay-signed token of JOSE type `typ` (a ticket or a resume token); see {@link verifyTicket}. */
 export async function verifyRelayToken(ticket: string, relay: DidDocumentLike | string, opts: VerifyTicketOptions, typ: string): Promise<TicketClaims> {
-  let key: string | undefined
+  let key: Uint8Array | undefined
   let expectedIss: string | undefined
   if (typeof relay === 'string') {
-    key = relay
+    key = p256KeyOf(relay)
+    if (!key) throw new TicketError(ErrorCode.TICKET_BAD_SIGNATURE, 'relay key is not a P-256 did:key')
   } else {
-    key = atprotoKeyFromDidDocument(relay)
+    key = relayKeyFromDidDocument(relay)
     expectedIss = relay.id
   }
-  if (!key) throw new TicketError(ErrorCode.TICKET_BAD_SIGNATURE, 'relay DID document has no #atproto key')
+  if (!key) throw new TicketError(ErrorCode.TICKET_BAD_SIGNATURE, 'relay DID document has no P-256 #atproto key')
 
   let parts: ReturnType<typeof decodeJwt>
   try {
@@ -97,20 +89,7 @@ export async function verifyRelayToken(ticket: string, relay: DidDocumentLike | 
   if (header.typ !== typ || typeof header.alg !== 'string') {
     throw new TicketError(ErrorCode.TICKET_MALFORMED, `not a ${typ} token (typ)`)
   }
-  let keyAlg: string
-  try {
-    keyAlg = parseDidKey(key).jwtAlg
-  } catch (err) {
-    throw new TicketError(ErrorCode.TICKET_BAD_SIGNATURE, 'relay key is not a valid did:key', { cause: err })
-  }
-  let valid = false
-  if (header.alg === keyAlg) {
-    try {
-      valid = await verifySignature(key, parts.signedBytes, parts.signature, { jwtAlg: keyAlg })
-    } catch {
-      valid = false
-    }
-  }
+  const valid = header.alg === 'ES256' && (await verifyEs256(key, parts.signedBytes, parts.signature))
   if (!valid) throw new TicketError(ErrorCode.TICKET_BAD_SIGNATURE, 'ticket signature does not match the relay key')
 
   const claims = parseClaims(payload)

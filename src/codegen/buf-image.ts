@@ -42,7 +42,7 @@ export function compileProtos(protoDir: string, userFiles: string[], workDir: st
   const ws = join(workDir, 'ws')
   const sources = new Map<string, string>()
   for (const f of userFiles) sources.set(f, join(protoDir, f))
-  for (const f of PROVIDED_FILES) if (!sources.has(f)) sources.set(f, join(packageProtoDir, f))
+  for (const f of PROVIDED_FILES) if (!sources.has(f)) sources.set(f, join(packageProtoDir(), f))
   for (const [rel, abs] of sources) {
     const to = join(ws, rel)
     mkdirSync(dirname(to), { recursive: true })

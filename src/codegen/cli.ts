@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { relative } from 'node:path'
-import { MultiuserError } from '../protocol/errors.js'
+import { ErrorCode, MultiuserError } from '../protocol/errors.js'
 import { generate } from './generate.js'
 import { toPosix } from './paths.js'
 
@@ -60,11 +60,10 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(`bitecs-multiuser gen: ${result.files.length} files, ${result.changed.length} written, ${result.removed.length} removed (${ms} ms)\n`)
     return 0
   } catch (e) {
-    if (e instanceof MultiuserError) {
-      process.stderr.write(`${e.message}\n`)
-      return 1
-    }
-    throw e
+    // Every failure is a message, never a stack trace: schema errors are `file:line:col: message` lines.
+    if (e instanceof MultiuserError) process.stderr.write(e.code === ErrorCode.SCHEMA_INVALID ? `${e.message}\n` : `bitecs-multiuser gen: ${e.message}\n`)
+    else process.stderr.write(`bitecs-multiuser gen: unexpected error: ${e instanceof Error ? e.message : String(e)}\n`)
+    return 1
   }
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { ErrorCode, MultiuserError } from '../protocol/errors.js'
 import { compileProtos, displayPath, PROVIDED_FILES } from './buf-image.js'
 import { collectProtoFiles } from './collect.js'
 import { declaredNames, emitSchemaModule, type DeclaredName, type EmitOptions } from './emit-schema-module.js'
@@ -92,6 +93,14 @@ export function generate(options: GenerateOptions = {}): GenerateResult {
   const outDir = resolve(cwd, options.outDir ?? 'generated')
   const files = buildOutputs(protoDir, options)
   const diff = diffOutput(outDir, files)
-  if (!options.check) writeOutput(outDir, files, diff)
+  if (!options.check) {
+    try {
+      writeOutput(outDir, files, diff)
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException
+      if (typeof err.code !== 'string') throw e
+      throw new MultiuserError(ErrorCode.CODEGEN_OUTPUT, `cannot write the output directory ${displayPath(outDir)}: ${err.code}${err.path ? ` (${displayPath(err.path)})` : ''}`, { cause: e })
+    }
+  }
   return { files: [...files.keys()], changed: diff.changed, removed: diff.removed, upToDate: diff.changed.length === 0 && diff.removed.length === 0 }
 }

@@ -1,4 +1,4 @@
-// `bitecs-multiuser/codegen`: the generator's programmatic API and its Vite plugin (Node only).
+// `@bitecs-multiuser/codegen`: the generator's programmatic API and its Vite plugin (Node only; a dev dependency of a game).
 export { generate, buildOutputs, type GenerateOptions, type GenerateResult } from './generate.js'
 export { multiuserCodegen, type MultiuserCodegenPluginOptions } from './vite-plugin.js'
 export { CodegenError, formatDiagnostic, type ProtoDiagnostic } from './errors.js'

@@ -8,7 +8,7 @@ import { tsProtoPlugin } from './paths.js'
 
 /**
  * ts-proto options (see FACTS.md): plain interfaces + encode/decode, ESM imports with `.js`,
- * int64 as number, only `@bufbuild/protobuf/wire` imported by the output.
+ * int64 as number; the output imports only the protobuf wire runtime (from `bitecs-multiuser/wire` for a game's code).
  */
 export const TS_PROTO_OPTIONS: readonly string[] = [
   'esModuleInterop=true',
@@ -47,6 +47,13 @@ function stripVersions(content: string): string {
   return content.replace(/^\/\/ versions:\n(\/\/ {3}\S+ +\S+\n)+/m, '')
 }
 
+/** The protobuf runtime ts-proto's output imports, and where a game's generated code takes it from instead. */
+const WIRE_IMPORT = /from "@bufbuild\/protobuf\/wire";/g
+export const GAME_WIRE_IMPORT = 'from "bitecs-multiuser/wire";'
+
+/** The library's own packages (`multiuser`, `multiuser.*`): their code may import the library's dependencies. */
+const isLibraryPackage = (pkg: string): boolean => pkg === 'multiuser' || pkg.startsWith('multiuser.')
+
 /** Runs ts-proto's plugin in-process-free (a child Node) on the compiled descriptors; returns path → content. */
 export function runTsProto(set: FileDescriptorSet, filesToGenerate: readonly string[], annotationOnly: readonly string[] = []): Map<string, string> {
   const request = create(CodeGeneratorRequestSchema, {
@@ -59,7 +66,13 @@ export function runTsProto(set: FileDescriptorSet, filesToGenerate: readonly str
   if (res.status !== 0) throw new Error(`ts-proto failed (status ${res.status}): ${res.stderr.toString()}`)
   const response = fromBinary(CodeGeneratorResponseSchema, res.stdout)
   if (response.error) throw new Error(`ts-proto: ${response.error}`)
+  // A game's generated code imports only bitecs-multiuser (its one declared dependency), never the protobuf runtime
+  // directly: strict installs (pnpm, npm's linked strategy) refuse imports of undeclared packages.
+  const library = new Set(set.file.filter((f) => isLibraryPackage(f.package)).map((f) => f.name.replace(/\.proto$/, '.ts')))
   const out = new Map<string, string>()
-  for (const f of response.file) out.set(f.name, stripVersions(f.content))
+  for (const f of response.file) {
+    const content = stripVersions(f.content)
+    out.set(f.name, library.has(f.name) ? content : content.replace(WIRE_IMPORT, GAME_WIRE_IMPORT))
+  }
   return out
 }

@@ -13,6 +13,10 @@ export const ErrorCode = {
   SEND_QUEUE_FULL: 'SEND_QUEUE_FULL',
   PEER_UNKNOWN: 'PEER_UNKNOWN',
   TRANSPORT_CLOSED: 'TRANSPORT_CLOSED',
+  /** The code generator is missing a part it runs (`multiuser/options.proto`, `buf`, `ts-proto`, `protobufjs`). */
+  CODEGEN_SETUP: 'CODEGEN_SETUP',
+  /** The code generator could not write its output directory. */
+  CODEGEN_OUTPUT: 'CODEGEN_OUTPUT',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

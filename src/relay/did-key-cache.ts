@@ -5,7 +5,8 @@
  * failures remembered for `negativeTtlMs`, and forced refreshes (signature mismatch) rate-limited per DID.
  */
 import { HandleResolver, IdResolver } from '@atproto/identity'
-import { atprotoKeyFromDidDocument, type DidDocumentLike } from '../auth/ticket.js'
+import type { DidDocumentLike } from '../auth/ticket.js'
+import { atprotoKeyFromDidDocument } from './did-document-key.js'
 import { ErrorCode, RelayError } from './errors.js'
 import { isTransientFetchError } from './fetch-limiter.js'
 

@@ -1,4 +1,4 @@
-/** `bitecs-multiuser/relay`: the ATProto-gated, PeerJS-compatible signaling relay (Node only). */
+/** `@bitecs-multiuser/relay`: the ATProto-gated, PeerJS-compatible signaling relay (Node only). */
 export { createRelay } from './relay.js'
 export type { Relay, RelayStats } from './relay.js'
 export { RELAY_DEFAULTS, resolveOptions, didWebFromUrl, defaultPublicUrl } from './options.js'

@@ -41,7 +41,11 @@ async function fromPrivateBytes(priv: Uint8Array): Promise<Keypair> {
 
 /** A keypair, a hex P-256 private key, or nothing (a fresh key in memory: tickets die with the process). */
 export async function loadRelayKey(key: Keypair | string | undefined): Promise<Keypair> {
-  if (key !== undefined && typeof key !== 'string') return key
+  if (key !== undefined && typeof key !== 'string') {
+    // Browsers check tickets with WebCrypto, which has P-256 but not secp256k1.
+    if (key.jwtAlg !== P256_JWT_ALG) throw new TypeError(`relay signing key must be P-256 (ES256), not ${key.jwtAlg}`)
+    return key
+  }
   if (key === undefined) {
     const fresh = await P256Keypair.create({ exportable: true })
     return fromPrivateBytes(await fresh.export())

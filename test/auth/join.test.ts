@@ -4,7 +4,8 @@
  * one retry with a fresh token after a 401, typed errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { anonymous, atprotoTokenSource, JoinError, joinRoom, staticTokenSource, type TokenSource } from '../../src/auth/index.js'
+import { anonymous, JoinError, joinRoom, staticTokenSource, type TokenSource } from '../../src/auth/index.js'
+import { atprotoTokenSource } from '../../src/atproto/index.js'
 import { createRelay, type Relay } from '../../src/relay/index.js'
 import { startTestPds, type TestAccount, type TestPds } from '../helpers/pds.js'
 import { memoryLogger } from '../relay/helpers.js'

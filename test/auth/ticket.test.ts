@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { TicketError, verifyTicket, type TicketClaims } from '../../src/auth/index.js'
 import { relayDidDocument } from '../../src/relay/did-document.js'
 import { signTicket } from '../../src/relay/ticket-sign.js'
+import { loadRelayKey } from '../../src/relay/relay-key.js'
 
 const RELAY = 'did:web:relay.example'
 const now = Math.floor(Date.now() / 1000)
@@ -26,10 +27,13 @@ describe('verifyTicket', async () => {
     expect(await verifyTicket(ticket, key.did(), expectOk)).toEqual(claims)
   })
 
-  it('accepts a ticket signed with an ES256K relay key', async () => {
+  it('TICKET_BAD_SIGNATURE: a relay key that is not P-256 (relays sign with ES256 only, which browsers verify natively)', async () => {
     const k = await Secp256k1Keypair.create()
     const t = await signTicket(k, claims)
-    expect((await verifyTicket(t, relayDidDocument(RELAY, k, 'https://relay.example/', 'x'), expectOk)).did).toBe('did:plc:alice')
+    expect(await code(verifyTicket(t, relayDidDocument(RELAY, k, 'https://relay.example/', 'x'), expectOk))).toBe('TICKET_BAD_SIGNATURE')
+    expect(await code(verifyTicket(t, k.did(), expectOk))).toBe('TICKET_BAD_SIGNATURE')
+    // ...and a relay refuses to start with one.
+    await expect(loadRelayKey(k)).rejects.toThrow(/P-256/)
   })
 
   it('TICKET_BAD_SIGNATURE: payload tampered (did swapped), or signed by another key', async () => {

@@ -89,4 +89,13 @@ describe('bitecs-multiuser gen (CLI)', () => {
     expect(broken.stderr).toMatch(/^proto\/world\.proto:\d+:\d+: /)
     expect(bin).toContain('bin/bitecs-multiuser.js')
   })
+
+  it('an output directory that cannot be written is a one-line error (exit 1), not a stack trace', () => {
+    const blocker = join(tempDir(), 'not-a-dir')
+    writeFileSync(blocker, 'a file where the output directory should go')
+    const run = runCli(['gen', '--proto', golden, '--out', join(blocker, 'generated')])
+    expect(run.status).toBe(1)
+    expect(run.stderr).toMatch(/^bitecs-multiuser gen: cannot write the output directory .*not-a-dir\/generated: (ENOTDIR|EEXIST)/)
+    expect(run.stderr).not.toMatch(/\n\s+at /)
+  })
 })
