@@ -82,7 +82,7 @@ export interface RelayOptions {
   maxPayloadBytes?: number
   /** Longest `dst` peer id accepted in a signal, bytes. */
   maxPeerIdBytes?: number
-  /** Invalid messages (malformed, binary, forged control, unknown type) before the socket is closed. */
+  /** Invalid messages (malformed, binary, forged control, unknown type; not those over a rate limit) before the socket is closed. */
   maxInvalidMessages?: number
   /** A socket with unflushed writes that makes no write progress for this long (slow reader) is closed, ms. */
   writeTimeoutMs?: number
@@ -98,9 +98,9 @@ export interface RelayOptions {
   maxDistinctTargetsPerWindow?: number
   /** Per-socket token bucket over every client message: capacity (burst)... */
   rateLimitBurst?: number
-  /** ...and refill rate, messages per second. A message over the bucket is dropped and counts as an invalid message. */
+  /** ...and refill rate, messages per second. A message over the bucket is dropped and counted (`rate_limited`), never invalid. */
   rateLimitPerSec?: number
-  /** Close a socket silent for this long (ms); the peerjs client heartbeats every 5 s. */
+  /** Close a socket silent for this long (ms), checked every 1/20 of it; the peerjs client heartbeats every 5 s. */
   idleTimeoutMs?: number
   /** Server WebSocket ping interval (ms). */
   pingIntervalMs?: number

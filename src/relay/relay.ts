@@ -107,7 +107,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
   let ctx: RelayContext | undefined
   let peerjs: PeerJsServer | undefined
   let server: Server | undefined
-  let sweeper: NodeJS.Timeout | undefined
+  let timers: NodeJS.Timeout[] = []
   let closing: Promise<void> | undefined
   const need = <T>(v: T | undefined, what: string): T => {
     if (v === undefined) throw new Error(`relay.${what} is available after listen()`)
@@ -160,14 +160,15 @@ export function createRelay(options: RelayOptions = {}): Relay {
       peerjs = createPeerJsServer(ctx)
       const ps = peerjs
       ctx.evict = (peerId) => ps.evict(peerId)
-      sweeper = setInterval(() => ps.sweep(Date.now()), Math.min(opts.pingIntervalMs, opts.idleTimeoutMs))
-      sweeper.unref()
+      // The idle check runs at 1/20 of the timeout (a socket is closed at most 5 % late), pings on their own period.
+      timers = [setInterval(() => ps.sweepIdle(Date.now()), Math.max(10, opts.idleTimeoutMs / 20)), setInterval(() => ps.ping(), opts.pingIntervalMs)]
+      for (const t of timers) t.unref()
       log.info({ event: 'listening', publicUrl, did, auth: opts.auth, host: opts.host, port: address.port }, 'relay listening')
       return { url: publicUrl, did }
     },
     close() {
       closing ??= (async () => {
-        if (sweeper) clearInterval(sweeper)
+        for (const t of timers) clearInterval(t)
         await peerjs?.closeAll()
         pending.clear()
         if (server) {
