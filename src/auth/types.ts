@@ -11,6 +11,8 @@ export interface RosterEntry {
   handle?: string
   /** Unix milliseconds when the peer's socket opened. */
   joinedAt: number
+  /** When the relay first admitted this peer id (Unix ms, the ticket's `admittedAt`): the room's order of arrival. */
+  admittedAt: number
 }
 
 /** PeerJS client options: `new Peer(peerId, { ...peerjs, token: joinToken })`. */
@@ -38,8 +40,10 @@ export interface JoinResult {
   joinToken: string
   /** Seconds the join token stays valid. */
   joinTokenExpiresIn: number
-  /** Relay-signed JWT `{ did, handle?, room, peerId, exp }`: send it to each peer as the first reliable message. */
+  /** Relay-signed JWT `{ did, handle?, room, peerId, admittedAt, exp }`: send it to each peer as the first reliable message. */
   ticket: string
+  /** When the relay first admitted this peer id (Unix ms; a resumed peer keeps its first admission's). */
+  admittedAt: number
   /**
    * Private proof of this admission (never send it to peers): pass it as `resume.token` to keep `peerId` when
    * rejoining after the relay socket dropped.

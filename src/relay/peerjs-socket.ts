@@ -66,6 +66,7 @@ class PeerSocket {
       did: join.did,
       ...(join.handle ? { handle: join.handle } : {}),
       joinedAt: Date.now(),
+      admittedAt: join.admittedAt,
       deliver: (msg: OutboundMessage) => (this.closed ? 'closed' : this.queue.send(JSON.stringify(msg))),
     }
     this.cleanup = () => {

@@ -8,7 +8,7 @@ import { loadRelayKey } from '../../src/relay/relay-key.js'
 
 const RELAY = 'did:web:relay.example'
 const now = Math.floor(Date.now() / 1000)
-const claims: TicketClaims = { iss: RELAY, did: 'did:plc:alice', handle: 'alice.test', room: 'lobby', peerId: 'p1', iat: now, exp: now + 600 }
+const claims: TicketClaims = { iss: RELAY, did: 'did:plc:alice', handle: 'alice.test', room: 'lobby', peerId: 'p1', admittedAt: now * 1000 - 3_600_000 + 17, iat: now, exp: now + 600 }
 
 async function code(p: Promise<unknown>): Promise<string> {
   const err = await p.then(() => null, (e: unknown) => e)
