@@ -13,6 +13,8 @@ export const ErrorCode = {
   SEND_QUEUE_FULL: 'SEND_QUEUE_FULL',
   PEER_UNKNOWN: 'PEER_UNKNOWN',
   TRANSPORT_CLOSED: 'TRANSPORT_CLOSED',
+  /** The relay could not resume our peer id (it restarted with a key it never had): we rejoined as a new peer. */
+  PEER_ID_CHANGED: 'PEER_ID_CHANGED',
   /** The code generator is missing a part it runs (`multiuser/options.proto`, `buf`, `ts-proto`, `protobufjs`). */
   CODEGEN_SETUP: 'CODEGEN_SETUP',
   /** The code generator could not write its output directory. */

@@ -55,6 +55,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
   const overrides = new Map<string, LinkOptions>()
   let defaults: LinkOptions = { ...(options.link ?? {}) }
   let generationCounter = 0
+  let lastAdmission = -Infinity
 
   const linkOf = (from: string, to: string): Link => {
     const key = `${from}\u0000${to}`
@@ -127,7 +128,9 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     clock: () => sched.now,
     join(id, opts = {}) {
       if (members.has(id)) throw new Error(`memory network: peer id ${id} is taken`)
-      const identity: PeerIdentity = { id, did: opts.did ?? null }
+      // The order of arrival, as the relay's admission time gives it: the hub's clock, strictly increasing.
+      lastAdmission = Math.max(sched.now, lastAdmission + 1)
+      const identity: PeerIdentity = { id, did: opts.did ?? null, admittedAt: lastAdmission }
       const member: Member = {
         identity,
         peers: new Map(),
