@@ -107,6 +107,8 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
   let generation = 0
   let reconnectTimer: ReturnType<typeof setTimeout> | null = null
   let redialTimer: ReturnType<typeof setInterval> | null = null
+  /** A ROSTER arrived on the current relay socket. */
+  let socketRoster = false
   /** Ends the wait of a join retry (teardown). */
   let wakeRetry: (() => void) | null = null
 
@@ -181,6 +183,8 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       debug: 0,
     })
     peer = p
+    // Before 'open': the relay sends ROSTER right after OPEN, and in Node both may be handled in one go.
+    listenRelayControl(p, gen)
     await new Promise<void>((resolve, reject) => {
       p.once('open', () => resolve())
       p.once('error', (e) => reject(new MultiuserError(ErrorCode.TRANSPORT_CLOSED, `relay refused the PeerJS socket: ${e.message}`, { cause: e })))
@@ -197,7 +201,6 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
         if (id) links.get(id)?.close('peer unavailable')
       }
     })
-    listenRelayControl(p, gen)
   }
 
   function listenRelayControl(p: PeerType, gen: number): void {
@@ -207,8 +210,12 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       const update = relay.parseControl(m)
       if (!update) return
       if (update.kind === 'roster') {
+        socketRoster = true
         roster.clear()
         for (const e of update.entries) if (e.peerId !== self?.id) roster.set(e.peerId, e)
+        // Sent when our socket opens: these peers were connected before us, so we dial them (the join answer's
+        // roster may have missed a peer admitted just before us whose socket was not open yet).
+        for (const id of roster.keys()) dial(id)
       } else if (update.kind === 'joined') {
         if (update.entry.peerId !== self?.id) roster.set(update.entry.peerId, update.entry)
       } else {
@@ -226,6 +233,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
     const join = await relay.join(target, prev)
     if (gen !== generation) return
     const identity = { id: join.peerId, did: join.did ?? null, ...(join.handle ? { handle: join.handle } : {}), admittedAt: join.admittedAt }
+    socketRoster = false
     if (prev && peer && join.peerId === prev.peerId && !peer.destroyed) {
       // Same id: reopen the relay socket with the fresh single-use token; peer links stay up.
       answer = join
@@ -242,6 +250,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
         // so links made under the old id end now rather than linger beside new ones.
         emitter.emit('error', new MultiuserError(ErrorCode.PEER_ID_CHANGED, `the relay did not resume peer id ${prev.peerId} (did it restart with a new signing key and not the old one in previousKeys?): rejoined as ${join.peerId}`))
         for (const link of [...links.values()]) link.close('rejoined under a new peer id', true)
+        lost.clear()
       }
       peer?.destroy()
       answer = join
@@ -249,8 +258,11 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       await connectPeer(join, gen)
     }
     if (gen !== generation) return
-    roster.clear()
-    for (const entry of join.roster) if (entry.peerId !== join.peerId) roster.set(entry.peerId, entry)
+    if (!socketRoster) {
+      // The socket's ROSTER (who is connected now) supersedes the join answer's (who was, a moment before).
+      roster.clear()
+      for (const entry of join.roster) if (entry.peerId !== join.peerId) roster.set(entry.peerId, entry)
+    }
     setStatus('joined')
     // The newcomer dials everyone already there (those already linked are kept); they learn of it by its call.
     for (const id of roster.keys()) dial(id)
