@@ -20,7 +20,7 @@ export function usePageFixture(): PageFixture {
   afterAll(async () => {
     await env.browser?.close()
     await env.pages?.close()
-    await env.relay?.stop()
+    await env.relay?.close()
   })
   return env
 }

@@ -53,24 +53,23 @@ export interface RelayClientOptions {
   fetch?: typeof fetch
 }
 
-/** A forced re-fetch of the relay's DID document waits this long after the previous fetch at most (ms). */
+/** Forced re-fetches of the relay's DID document are at least this far apart (ms); the first one is immediate. */
 const DOC_REFRESH_INTERVAL = 2_000
 
 /**
  * The client of our signaling relay: joins through `POST /v1/rooms/:room/join` (token in the Authorization header
  * only) and verifies peers' tickets against the relay's `/.well-known/did.json`, fetched once (revalidated with the
  * relay) and re-fetched past every HTTP cache when a ticket does not verify (the relay restarted with another key):
- * at most once per 2 s, a verification that needs it waits for it.
+ * at once the first time, then at most once per 2 s (a verification that needs it waits for it).
  */
 export function relayClient(relayUrl: string, options: RelayClientOptions = {}): RelayClient {
   const token = options.token ?? anonymous()
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init))
   const didUrl = new URL('.well-known/did.json', relayUrl.endsWith('/') ? relayUrl : relayUrl + '/').href
   let doc: Promise<DidDocumentLike> | null = null
-  let fetchedAt = -Infinity
+  let refreshedAt = -Infinity
   let refreshing: Promise<DidDocumentLike> | null = null
   const fetchDoc = (cache: RequestCache): Promise<DidDocumentLike> => {
-    fetchedAt = Date.now()
     const d = doFetch(didUrl, { redirect: 'error', credentials: 'omit', cache }).then(async (res) => {
       if (!res.ok) throw new Error(`relay DID document at ${didUrl}: HTTP ${res.status}`)
       return (await res.json()) as DidDocumentLike
@@ -83,8 +82,9 @@ export function relayClient(relayUrl: string, options: RelayClientOptions = {}):
   /** A fresh copy past every cache ('no-store'); concurrent callers share one fetch. */
   const refreshDoc = (): Promise<DidDocumentLike> => {
     refreshing ??= (async () => {
-      const wait = fetchedAt + DOC_REFRESH_INTERVAL - Date.now()
+      const wait = refreshedAt + DOC_REFRESH_INTERVAL - Date.now()
       if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      refreshedAt = Date.now()
       return fetchDoc('no-store')
     })().finally(() => (refreshing = null))
     return refreshing
