@@ -95,6 +95,7 @@ describe('peerJsTransport in Chromium', () => {
     await until(async () => (await log(a)).left.some((l) => l.id === idb), 10_000, 'leave')
     const left = (await log(a)).left.find((l) => l.id === idb)!
     console.log(`[e2e] tab close seen as a leave after ${left.at - closedAt} ms (${left.reason})`)
+    expect(left.reason).toBe('left: page closed') // its BYE
     expect(left.at - closedAt).toBeLessThanOrEqual(1_500)
     await a.close()
   })
