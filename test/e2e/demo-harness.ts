@@ -48,9 +48,10 @@ export const state = (p: Page): Promise<DemoState> => p.evaluate(() => (window a
 export const demo = <R>(p: Page, fn: string, ...args: unknown[]): Promise<R> =>
   p.evaluate(([f, a]) => (window as unknown as Record<string, Record<string, (...x: unknown[]) => R>>).__demo[f as string](...(a as unknown[])), [fn, args] as const)
 
-/** Opens the demo on `room`; resolves once the debug handle exists (the game started). */
-export async function openDemo(browser: Browser, base: string, room: string, query = '', name = 'page'): Promise<Page> {
+/** Opens the demo on `room` (`before` runs first, e.g. to route its requests); resolves once the debug handle exists. */
+export async function openDemo(browser: Browser, base: string, room: string, query = '', name = 'page', before?: (page: Page) => Promise<void>): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 800, height: 500 } })
+  await before?.(page)
   const failed: string[] = []
   failedResponses.set(page, failed)
   page.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${new URL(r.url()).pathname}`))
