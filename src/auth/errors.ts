@@ -44,7 +44,7 @@ export const AuthErrorCode = {
   ROOM_INVALID: 'ROOM_INVALID',
   /** Verifying the join (token, DID document, handle) took longer than the relay's `handshakeTimeoutMs`. */
   AUTH_TIMEOUT: 'AUTH_TIMEOUT',
-  /** The join request body is not the expected JSON (`{ resume?: { peerId, ticket } }`) or is too large. */
+  /** The join request body is not the expected JSON (`{ resume?: { peerId, token } }`) or is too large. */
   JOIN_BODY_INVALID: 'JOIN_BODY_INVALID',
 
   // --- PeerJS WebSocket ---
