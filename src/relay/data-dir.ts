@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { P256Keypair, type Keypair } from '@atproto/crypto'
 import { generateRelayKeyHex, loadRelayKey } from './relay-key.js'
 
@@ -144,8 +144,13 @@ export class AdmissionClock {
     this.timer = null
     if (!this.file || this.written === this.last) return
     const value = this.last
-    await writeAtomic(this.file, `${value}\n`).catch(() => {})
-    this.written = value
+    try {
+      await mkdir(dirname(this.file), { recursive: true, mode: 0o700 })
+      await writeAtomic(this.file, `${value}\n`)
+      this.written = value
+    } catch {
+      /* best effort: the wall clock still orders admissions */
+    }
   }
 }
 

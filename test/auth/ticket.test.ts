@@ -71,6 +71,15 @@ describe('verifyTicket', async () => {
     const sig = Buffer.from(await key.sign(new TextEncoder().encode(`${head}.${body}`))).toString('base64url')
     expect(await code(verifyTicket(`${head}.${body}.${sig}`, doc, expectOk))).toBe('TICKET_MALFORMED')
   })
+
+  it('admittedAt: signed in the ticket; a non-integer is TICKET_MALFORMED; a ticket of an older relay without it reads its issue time', async () => {
+    expect((await verifyTicket(ticket, doc, expectOk)).admittedAt).toBe(claims.admittedAt)
+    for (const bad of [-1, 1.5, '12']) {
+      expect(await code(verifyTicket(await signTicket(key, { ...claims, admittedAt: bad as number }), doc, expectOk))).toBe('TICKET_MALFORMED')
+    }
+    const { admittedAt: _, ...older } = claims
+    expect((await verifyTicket(await signTicket(key, older as TicketClaims), doc, expectOk)).admittedAt).toBe(claims.iat * 1000)
+  })
 })
 
 describe('relay key (native signing)', () => {
