@@ -38,6 +38,7 @@ export function createHttpServer(limits: { headersTimeoutMs: number; maxHeaderBy
   })
   // Requests Node refuses before any handler runs: answered with the JSON error shape of every other refusal.
   server.on('clientError', (err: Error & { code?: string }, socket) => {
+    if (!socket.writable) return void socket.destroy() // already answered (Node reports the rest of an oversized request again)
     const refusal =
       err.code === 'ERR_HTTP_REQUEST_TIMEOUT' // slowloris: headers (or the request) not complete within headersTimeoutMs / requestTimeout
         ? new RelayError(ErrorCode.REQUEST_TIMEOUT, `request headers not complete within ${limits.headersTimeoutMs} ms`)
@@ -47,7 +48,6 @@ export function createHttpServer(limits: { headersTimeoutMs: number; maxHeaderBy
     const c = ctx()
     c.metrics.refusals.inc({ code: refusal.code, stage: 'http' })
     c.log.info({ event: 'http_refused', code: refusal.code }, refusal.message)
-    if (!socket.writable) return void socket.destroy()
     const body = JSON.stringify(refusal.toJSON())
     const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...corsHeaders(limits.corsOrigin), connection: 'close' }
     socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`)
