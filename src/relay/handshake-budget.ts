@@ -75,8 +75,8 @@ export function handshakeGate(budget: HandshakeBudget, address: string, onLimite
   let closed = false
   return {
     enter() {
-      if (place) return
       if (closed) throw new RelayError(ErrorCode.RELAY_BUSY, 'join verification already ended')
+      if (place) return
       const got = budget.tryAcquire(address)
       if (typeof got === 'string') {
         onLimited(got)

@@ -1,6 +1,6 @@
 /** The in-process caches behind admission: issuer keys (TTL, LRU bound, negative entries, refresh limits) and jti replay. */
 import { describe, expect, it } from 'vitest'
-import { CachingDidKeyResolver, FetchBusyError, MemoryReplayCache, RelayError } from '../../src/relay/index.js'
+import { CachingDidKeyResolver, CachingHandleVerifier, FetchBusyError, MemoryReplayCache, RelayError } from '../../src/relay/index.js'
 
 type Failure = false | 'definite' | 'transient' | 'busy'
 type ResolverOpts = { ttlMs: number; maxEntries: number; negativeTtlMs: number; minRefreshIntervalMs: number; maxWaiters: number; staleIfErrorMs: number; delayMs: number }
@@ -184,6 +184,29 @@ describe('CachingDidKeyResolver contract (what a shared implementation keeps)', 
     setFail('definite') // the authority says the DID has no key any more: an expired key is not kept
     tick(200)
     await expect(r.resolve('did:a', false)).rejects.toMatchObject({ code: 'AUTH_DID_UNRESOLVABLE' })
+  })
+})
+
+describe('CachingHandleVerifier', () => {
+  it('answers a cached handle without beforeFetch; a refused or crowded wait gives no handle and caches nothing', async () => {
+    const lookups: string[] = []
+    const v = new CachingHandleVerifier(
+      async (h) => {
+        lookups.push(h)
+        await new Promise((r) => setTimeout(r, 20))
+        return 'did:a'
+      },
+      { ttlMs: 60_000, maxEntries: 10, maxWaiters: 2 },
+    )
+    expect(await v.verify('did:a', 'a.test', gate(true).enter)).toBeUndefined() // no place to wait: admitted without a handle
+    expect(lookups).toEqual([])
+    const waiting = [v.verify('did:a', 'a.test'), v.verify('did:a', 'a.test')]
+    expect(await v.verify('did:a', 'a.test')).toBeUndefined() // a third waiter on the same handle
+    expect(await Promise.all(waiting)).toEqual(['a.test', 'a.test'])
+    const g = gate(true)
+    expect(await v.verify('did:a', 'a.test', g.enter)).toBe('a.test') // cached: the gate is not asked
+    expect(g.calls).toBe(0)
+    expect(lookups).toEqual(['a.test'])
   })
 })
 
