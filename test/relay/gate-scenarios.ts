@@ -10,7 +10,7 @@ import type { Logger } from 'pino'
 import { createRelay, type Relay, type RelayOptions } from '../../src/relay/index.js'
 import { startTestPds, type TestPds } from '../helpers/pds.js'
 import { startDidWebHost, type DidWebHost } from './didweb-server.js'
-import { attack, garbageTokens, honestWave, mintToken, type Player, type TimedJoin } from './gate-attacks.js'
+import { attack, garbageTokens, honestWave, mintToken, rawJoin, type Player, type TimedJoin } from './gate-attacks.js'
 import { startPlcProxy, type PlcMode, type PlcProxy } from './plc-proxy.js'
 
 export type Kind = 'cached did:web' | 'uncached did:web' | 'cached did:plc' | 'uncached did:plc'
@@ -96,8 +96,11 @@ export async function cast(f: GateFixture, relay: Relay, perKind: number): Promi
     'cached did:plc': f.plc.slice(0, perKind).map((id) => player('cached did:plc', id)),
     'uncached did:plc': f.plc.slice(perKind, 2 * perKind).map((id) => player('uncached did:plc', id)),
   }
-  const warm = await honestWave(relay, [...c['cached did:web'], ...c['cached did:plc']], 'warm')
-  for (const w of warm) if (w.status !== 200) throw new Error(`warm-up join refused: ${JSON.stringify(w.body)}`)
+  // one after the other: on loopback every did:web shares the host name `localhost` and its per-host fetch cap
+  for (const p of [...c['cached did:web'], ...c['cached did:plc']]) {
+    const w = await rawJoin(relay, 'warm', { token: await p.token(), from: p.from })
+    if (w.status !== 200) throw new Error(`warm-up join refused: ${JSON.stringify(w.body)}`)
+  }
   return c
 }
 
