@@ -12,12 +12,8 @@
 
 export type FetchLimitScope = 'host' | 'global' | 'plc'
 
-/** An error that says nothing about the DID (our caps, or its host cannot answer now): never negatively cached. */
-export interface TransientError extends Error {
-  readonly transient: true
-}
-
-export class FetchBusyError extends Error implements TransientError {
+export class FetchBusyError extends Error {
+  /** Says nothing about the DID: never negatively cached. */
   readonly transient = true
   constructor(readonly scope: FetchLimitScope, host: string) {
     super(scope === 'host' ? `too many concurrent fetches to ${host}` : scope === 'plc' ? 'too many concurrent PLC directory fetches' : 'too many concurrent DID fetches')
