@@ -54,7 +54,13 @@ beforeAll(() => {
 }, 180_000)
 
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL')
+  for (const c of children) {
+    try {
+      process.kill(-c.pid!, 'SIGKILL')
+    } catch {
+      /* already gone */
+    }
+  }
   for (const d of temps) rmSync(d, { recursive: true, force: true })
 })
 
@@ -99,7 +105,8 @@ function generateCheckBuild(dir: string): void {
 }
 
 async function startRelay(dir: string): Promise<string> {
-  const child = spawn('npx', ['bitecs-multiuser', 'relay', '--port', '0', '--host', '127.0.0.1', '--auth', 'optional', '--log-level', 'silent'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+  // Its own process group: stopping npx alone would leave the relay it started running.
+  const child = spawn('npx', ['bitecs-multiuser', 'relay', '--port', '0', '--host', '127.0.0.1', '--auth', 'optional', '--log-level', 'silent'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true })
   children.push(child)
   let err = ''
   const url = await new Promise<string>((resolve, reject) => {
