@@ -101,8 +101,12 @@ export const AuthErrorCode = {
   RELAY_UNREACHABLE: 'RELAY_UNREACHABLE',
   /** The relay answered something that is not a valid join result or error. */
   RELAY_BAD_RESPONSE: 'RELAY_BAD_RESPONSE',
-  /** The token source threw. */
+  /** The token source threw (for an ATProto session: the PDS refused to mint, e.g. a scope is missing). */
   TOKEN_SOURCE_FAILED: 'TOKEN_SOURCE_FAILED',
+  /** Sign-in: the relay's DID document (`/.well-known/did.json`) could not be read. */
+  RELAY_DID_UNAVAILABLE: 'RELAY_DID_UNAVAILABLE',
+  /** Sign-in: the OAuth flow failed (unknown handle, the player refused consent, the PDS unreachable, ...). */
+  SIGNIN_FAILED: 'SIGNIN_FAILED',
 } as const
 
 export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode]
