@@ -73,5 +73,24 @@ export class CachingHandleVerifier implements HandleVerifier {
   }
 }
 
+/**
+ * Resolves a handle through an XRPC service's `com.atproto.identity.resolveHandle` (`handleResolverUrl`): undefined
+ * when the service does not know it (400), a thrown error when it cannot answer.
+ */
+export function xrpcHandleResolver(serviceUrl: string, opts: { timeoutMs: number; fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response> }): (handle: string) => Promise<string | undefined> {
+  const base = serviceUrl.endsWith('/') ? serviceUrl : `${serviceUrl}/`
+  return async (handle) => {
+    const url = new URL(`xrpc/com.atproto.identity.resolveHandle?handle=${encodeURIComponent(handle)}`, base)
+    const res = await opts.fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs), headers: { accept: 'application/json' } })
+    if (res.status === 400 || res.status === 404) {
+      await res.body?.cancel()
+      return undefined
+    }
+    if (!res.ok) throw new Error(`handle resolver answered ${res.status}`)
+    const body = (await res.json()) as { did?: unknown }
+    return typeof body.did === 'string' ? body.did : undefined
+  }
+}
+
 /** Never reports a handle (`verifyHandles: false`). */
 export const noHandles: HandleVerifier = { verify: async () => undefined }

@@ -85,6 +85,11 @@ export interface RelayOptions {
   replayCacheMaxEntries?: number
   /** Verify handles (DID doc claim <-> handle resolution) before putting them in tickets and rosters. */
   verifyHandles?: boolean
+  /**
+   * Resolve handles through this XRPC service (`com.atproto.identity.resolveHandle`, e.g. `https://bsky.social` or a
+   * development PDS) instead of DNS TXT + `https://<handle>/.well-known/atproto-did`. Trusted like `plcUrl`.
+   */
+  handleResolverUrl?: string
   /** PeerJS path under the public URL's path (default `/`: socket at `/peerjs`, id at `/peerjs/id`). */
   peerjsPath?: string
   /** PeerJS API key clients must present (default `peerjs`, the client's default). */
@@ -135,7 +140,7 @@ export interface RelayOptions {
 }
 
 /** Options that are objects or derived at listen time, not plain defaults. */
-type Pluggable = 'publicUrl' | 'serviceDid' | 'signingKey' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier' | 'signalRouter'
+type Pluggable = 'publicUrl' | 'serviceDid' | 'signingKey' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier' | 'handleResolverUrl' | 'signalRouter'
 export type ResolvedRelayOptions = Required<Omit<RelayOptions, Pluggable>> & Pick<RelayOptions, Pluggable>
 
 export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'maxConcurrentHandshakes'>> = {

@@ -15,7 +15,7 @@ import { CachingDidKeyResolver, handleResolverFrom, identityFetcher, type DidKey
 import { createSafeFetch } from './did-fetch.js'
 import { FetchLimiter } from './fetch-limiter.js'
 import { relayDidDocument, type RelayDidDocument } from './did-document.js'
-import { CachingHandleVerifier, noHandles } from './handle-verify.js'
+import { CachingHandleVerifier, noHandles, xrpcHandleResolver } from './handle-verify.js'
 import { LocalHandshakeBudget } from './handshake-budget.js'
 import { createHttpServer } from './http-server.js'
 import { PendingJoins } from './join-tokens.js'
@@ -89,7 +89,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const safeFetch = createSafeFetch({
     limiter,
     allowPrivateHosts: opts.allowPrivateDidHosts,
-    trustedOrigins: [opts.plcUrl],
+    trustedOrigins: [opts.plcUrl, ...(opts.handleResolverUrl ? [opts.handleResolverUrl] : [])],
     timeoutMs: opts.didFetchTimeoutMs,
     maxBodyBytes: opts.didDocMaxBytes,
   })
@@ -106,10 +106,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
         onWaitersFull: () => metrics.handshakesLimited.inc({ scope: 'did' }),
       })
   const keys: DidKeyResolver = opts.didKeyResolver ?? didKeyCache!
+  const resolverFetch = { timeoutMs: opts.didFetchTimeoutMs, fetch: safeFetch.fetch }
   const handles =
     opts.handleVerifier ??
     (opts.verifyHandles
-      ? new CachingHandleVerifier(handleResolverFrom({ timeoutMs: opts.didFetchTimeoutMs, fetch: safeFetch.fetch }), {
+      ? new CachingHandleVerifier((opts.handleResolverUrl ? xrpcHandleResolver(opts.handleResolverUrl, resolverFetch) : handleResolverFrom(resolverFetch)), {
           ttlMs: opts.didCacheTtlMs,
           maxEntries: opts.didCacheMaxEntries,
           maxWaiters: opts.didFetchMaxWaiters,

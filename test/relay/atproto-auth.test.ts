@@ -88,6 +88,22 @@ describe('admitted', () => {
     await until(() => relay.stats().sockets === 0)
   })
 
+  it('handleResolverUrl (--handle-resolver): a relay configured with no handle verifier of its own verifies handles through that XRPC service', async () => {
+    const make = (handleResolverUrl?: string): Relay =>
+      createRelay({ auth: 'required', plcUrl: pds.plcUrl, allowPrivateDidHosts: true, iceServers: [], logger: logs.logger, ...(handleResolverUrl ? { handleResolverUrl } : {}) })
+    for (const [r, expected] of [[make(pds.pdsUrl), 'alice.test'], [make(), undefined]] as const) {
+      const u = (await r.listen()).url
+      try {
+        const token = await pdsToken(alice, { aud: `${r.did}#bitecs_relay` })
+        const join = asJoin(await postJoin(u, 'handles', { token }))
+        expect(join.handle).toBe(expected) // alice.test has no DNS record: only the PDS knows it
+        expect((await verifyTicket(join.ticket, await (await fetch(`${u}.well-known/did.json`)).json(), { room: 'handles', peerId: join.peerId })).handle).toBe(expected)
+      } finally {
+        await r.close()
+      }
+    }
+  })
+
   it('a token signed with a P-256 (ES256) key of a did:web is admitted; the handle it merely claims is not shown', async () => {
     const key = await P256Keypair.create()
     const host = await startDidWebHost(key, 'alice.test') // claims alice's handle: must not be believed

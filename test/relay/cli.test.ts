@@ -7,10 +7,10 @@ import { optionsFromArgs } from '../../src/relay/cli.js'
 describe('relay CLI', () => {
   it('maps flags and env (flags win) to options', async () => {
     const { options } = await optionsFromArgs(
-      ['--auth', 'optional', '--max-peers', '100', '--public-url', 'https://relay.example/', '--allow-private-did-hosts'],
+      ['--auth', 'optional', '--max-peers', '100', '--public-url', 'https://relay.example/', '--allow-private-did-hosts', '--handle-resolver', 'http://127.0.0.1:2583'],
       { BITECS_RELAY_MAX_PEERS: '5', BITECS_RELAY_LXM: 'com.example.join', BITECS_RELAY_PORT: '9999' },
     )
-    expect(options).toMatchObject({ auth: 'optional', maxPeers: 100, publicUrl: 'https://relay.example/', lxm: 'com.example.join', port: 9999, allowPrivateDidHosts: true, verifyHandles: true })
+    expect(options).toMatchObject({ auth: 'optional', maxPeers: 100, publicUrl: 'https://relay.example/', lxm: 'com.example.join', port: 9999, allowPrivateDidHosts: true, verifyHandles: true, handleResolverUrl: 'http://127.0.0.1:2583' })
     const hardening = await optionsFromArgs(['--handshake-timeout', '9000', '--write-timeout', '2000', '--rate-limit-burst', '100'], { BITECS_RELAY_DID_FETCH_CONCURRENCY: '20', BITECS_RELAY_HEADERS_TIMEOUT: '5000' })
     expect(hardening.options).toMatchObject({ handshakeTimeoutMs: 9000, writeTimeoutMs: 2000, rateLimitBurst: 100, didFetchConcurrency: 20, headersTimeoutMs: 5000 })
     const gate = await optionsFromArgs(
