@@ -18,6 +18,8 @@ export const AuthErrorCode = {
   AUTH_LIFETIME_TOO_LONG: 'AUTH_LIFETIME_TOO_LONG',
   /** `iat` is in the future by more than the allowed clock skew. */
   AUTH_IAT_FUTURE: 'AUTH_IAT_FUTURE',
+  /** `nbf` (not before) is in the future by more than the allowed clock skew. */
+  AUTH_NOT_YET_VALID: 'AUTH_NOT_YET_VALID',
   /** `aud` is neither the relay DID nor `<relay DID>#<service id>`. */
   AUTH_AUD_MISMATCH: 'AUTH_AUD_MISMATCH',
   /** `lxm` is missing or is not the relay's method. */
@@ -30,6 +32,8 @@ export const AuthErrorCode = {
   AUTH_DID_METHOD_UNSUPPORTED: 'AUTH_DID_METHOD_UNSUPPORTED',
   /** The issuer's DID document could not be fetched, parsed, or has no `#atproto` key. */
   AUTH_DID_UNRESOLVABLE: 'AUTH_DID_UNRESOLVABLE',
+  /** The issuer's DID document cannot be fetched now (its host or the PLC directory timed out or answered 429/5xx): retry later. */
+  AUTH_DID_UNAVAILABLE: 'AUTH_DID_UNAVAILABLE',
   /** A credential was put in a URL (query string) instead of the Authorization header. */
   AUTH_TOKEN_IN_URL: 'AUTH_TOKEN_IN_URL',
 
@@ -38,7 +42,11 @@ export const AuthErrorCode = {
   ROOM_FULL: 'ROOM_FULL',
   /** The relay has `maxPeers` slots in use. */
   RELAY_FULL: 'RELAY_FULL',
-  /** Too many admissions are being verified at once (`maxConcurrentHandshakes`), or a cache is saturated. */
+  /**
+   * The relay cannot verify this join now: too many joins wait on the network relay-wide (`maxConcurrentHandshakes`),
+   * from this address (`maxHandshakesPerAddress`) or on this DID (`didFetchMaxWaiters`), a fetch cap is reached, or a
+   * cache is saturated. Retry shortly.
+   */
   RELAY_BUSY: 'RELAY_BUSY',
   /** Room name is not 1-64 characters of `[A-Za-z0-9._~-]`. */
   ROOM_INVALID: 'ROOM_INVALID',
@@ -75,6 +83,14 @@ export const AuthErrorCode = {
   TICKET_ROOM_MISMATCH: 'TICKET_ROOM_MISMATCH',
   TICKET_PEER_MISMATCH: 'TICKET_PEER_MISMATCH',
 
+  // --- HTTP ---
+  /** The request headers are larger than the relay's `maxHeaderBytes`. */
+  HEADERS_TOO_LARGE: 'HEADERS_TOO_LARGE',
+  /** The request headers did not arrive within the relay's `headersTimeoutMs` (slowloris). */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  /** The request is not valid HTTP. */
+  BAD_REQUEST: 'BAD_REQUEST',
+
   // --- generic ---
   NOT_FOUND: 'NOT_FOUND',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
@@ -85,8 +101,12 @@ export const AuthErrorCode = {
   RELAY_UNREACHABLE: 'RELAY_UNREACHABLE',
   /** The relay answered something that is not a valid join result or error. */
   RELAY_BAD_RESPONSE: 'RELAY_BAD_RESPONSE',
-  /** The token source threw. */
+  /** The token source threw (for an ATProto session: the PDS refused to mint, e.g. a scope is missing). */
   TOKEN_SOURCE_FAILED: 'TOKEN_SOURCE_FAILED',
+  /** Sign-in: the relay's DID document (`/.well-known/did.json`) could not be read. */
+  RELAY_DID_UNAVAILABLE: 'RELAY_DID_UNAVAILABLE',
+  /** Sign-in: the OAuth flow failed (unknown handle, the player refused consent, the PDS unreachable, ...). */
+  SIGNIN_FAILED: 'SIGNIN_FAILED',
 } as const
 
 export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode]

@@ -7,6 +7,7 @@ import { collectProtoFiles } from './collect.js'
 import { declaredNames, emitSchemaModule, type DeclaredName, type EmitOptions } from './emit-schema-module.js'
 import { CodegenError, type ProtoDiagnostic } from './errors.js'
 import { fingerprintOf } from './fingerprint.js'
+import { checkIdentifiers } from './identifiers.js'
 import { reflectSchema } from './load-schema.js'
 import { indexLocations } from './locations.js'
 import type { PackageModel } from './model.js'
@@ -72,6 +73,10 @@ export function buildOutputs(protoDir: string, options: EmitOptions = {}): Map<s
   try {
     const compiled = compileProtos(protoDir, userFiles, work)
     const locations = indexLocations(compiled.set, userFiles)
+    // Names the generated code could not declare: refused before protobufjs or ts-proto sees them.
+    const named: ProtoDiagnostic[] = []
+    checkIdentifiers(compiled.set, userFiles, locations, compiled.displayOf, named)
+    if (named.length > 0) throw new CodegenError(named.sort(byPosition))
     const reflected = reflectSchema(compiled.wsDir, userFiles, compiled.displayOf)
     const diagnostics: ProtoDiagnostic[] = []
     const packages = buildPackages(reflected, locations, compiled.displayOf, diagnostics)

@@ -10,7 +10,7 @@ export interface SourceLoc {
 
 /**
  * Where each message, field and option is declared, from the descriptors' source info.
- * Keys: `<full.Name>` for a message, `<full.Name>#<field>` for a field, with `@options` appended for the
+ * Keys: `<full.Name>` for a message or a top-level enum, `<full.Name>#<field>` for a field, with `@options` appended for the
  * field's (or message's) option block when it has one.
  */
 export type LocationIndex = ReadonlyMap<string, SourceLoc>
@@ -18,6 +18,7 @@ export type LocationIndex = ReadonlyMap<string, SourceLoc>
 // Field numbers in descriptor.proto: FileDescriptorProto.message_type = 4, DescriptorProto.field = 2,
 // DescriptorProto.nested_type = 3, DescriptorProto.options = 7, FieldDescriptorProto.options = 8.
 const FILE_MESSAGE = 4
+const FILE_ENUM = 5
 const MSG_FIELD = 2
 const MSG_NESTED = 3
 const MSG_OPTIONS = 7
@@ -47,6 +48,7 @@ export function indexLocations(set: FileDescriptorSet, files: readonly string[])
       msg.nestedType.forEach((n, i) => walk(n, name, [...path, MSG_NESTED, i]))
     }
     file.messageType.forEach((m, i) => walk(m, file.package, [FILE_MESSAGE, i]))
+    file.enumType.forEach((e, i) => put(file.package ? `${file.package}.${e.name}` : e.name, [FILE_ENUM, i]))
   }
   return out
 }

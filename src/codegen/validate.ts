@@ -54,6 +54,9 @@ function componentField(ctx: Context, m: ReflectedMessage, sync: Sync, f: protob
     if (quantize) return fail(`quantize applies to numeric fields only (this field is ${reason})`, ctx.locs.get(`${m.fullName}#${f.name}@options`) ?? loc)
     return { ...base, kind: 'object', array: 'Array' }
   }
+  if (f.options?.proto3_optional === true) {
+    return fail(`\`optional\` is not supported on a numeric component field: its typed array holds a value for every entity, so "not set" would be lost; drop \`optional\` (0 is the default), or keep presence in a RELIABLE component's message field`)
+  }
   let model: FieldModel
   if (f.resolvedType instanceof protobuf.Enum) {
     const bits = enumBitsOf(f.resolvedType)

@@ -20,7 +20,8 @@ export interface MultiuserCodegenPluginOptions {
  * Vite plugin: runs the generator when Vite starts (dev and build) and, during `vite dev`, again whenever
  * a `.proto` under the proto dir is added, changed or removed. Rewritten files in the out dir then reach
  * the page through Vite's own module graph (HMR or reload). A schema error fails `vite build`; in dev it
- * is printed and shown in the error overlay, and the previous output stays in place.
+ * is printed and shown in the error overlay, and the previous output stays in place; the next successful generation
+ * clears the overlay.
  */
 export function multiuserCodegen(options: MultiuserCodegenPluginOptions = {}): Plugin {
   const cwd = options.cwd ?? process.cwd()
@@ -28,6 +29,8 @@ export function multiuserCodegen(options: MultiuserCodegenPluginOptions = {}): P
   const outDir = resolve(cwd, options.outDir ?? 'generated')
   const run = (): GenerateResult => generate({ protoDir, outDir })
   let timer: ReturnType<typeof setTimeout> | undefined
+  /** The last regeneration failed, so the page shows Vite's error overlay. */
+  let failed = false
 
   const regenerate = (server: ViteDevServer): void => {
     try {
@@ -35,9 +38,14 @@ export function multiuserCodegen(options: MultiuserCodegenPluginOptions = {}): P
       if (result.changed.length > 0 || result.removed.length > 0) {
         server.config.logger.info(`bitecs-multiuser: regenerated ${result.changed.length + result.removed.length} file(s) from ${options.protoDir ?? 'proto'}/`, { timestamp: true })
       }
+      // A fix that brings the output back to what it was changes no file, so no HMR update would clear the
+      // overlay: an empty update does (the page keeps its state).
+      if (failed) server.ws.send({ type: 'update', updates: [] })
+      failed = false
       options.onGenerate?.(result)
     } catch (e) {
       if (!(e instanceof MultiuserError)) throw e
+      failed = true
       server.config.logger.error(`bitecs-multiuser gen:\n${e.message}`, { timestamp: true })
       server.ws.send({ type: 'error', err: { message: `bitecs-multiuser gen:\n${e.message}`, stack: '' } })
       options.onGenerate?.(e)

@@ -1,9 +1,11 @@
 /** Everything the HTTP, join and socket handlers of one relay share. */
 import type { Keypair } from '@atproto/crypto'
 import type { Logger } from 'pino'
+import type { ClientAddressOf } from './client-address.js'
 import type { HandleVerifier } from './handle-verify.js'
+import type { HandshakeBudget } from './handshake-budget.js'
 import type { PendingJoins } from './join-tokens.js'
-import type { VerifiedToken } from './jwt-verify.js'
+import type { TokenVerifier } from './jwt-verify.js'
 import type { RelayMetrics } from './metrics.js'
 import type { ResolvedRelayOptions } from './options.js'
 import type { SignalRouter } from './signal-router.js'
@@ -29,8 +31,11 @@ export interface RelayContext {
   pending: PendingJoins
   router: SignalRouter
   handles: HandleVerifier
-  verifyToken: (jwt: string) => Promise<VerifiedToken>
-  handshakes: { inFlight: number }
+  verifyToken: TokenVerifier
+  /** Joins waiting on the network (key or handle fetch), relay-wide and per client address. */
+  handshakes: HandshakeBudget
+  /** The client address of a request (X-Forwarded-For believed only from `trustedProxies`). */
+  clientAddress: ClientAddressOf
   /** Closes the socket of `peerId` now (resume); set once the PeerJS server exists. */
   evict: (peerId: string) => boolean
 }

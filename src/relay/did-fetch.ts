@@ -2,7 +2,12 @@
  * The fetch the relay gives `@atproto/identity`'s `IdResolver`: DID documents come from attacker-chosen hosts
  * (did:web), so: http(s) only, no redirects, streamed body cap, timeout, and private/loopback/link-local addresses
  * refused. The address check runs inside the connection's DNS lookup, so the address checked is the address used
- * (no DNS rebinding between check and connect). Trusted origins (the PLC directory) skip the address check.
+ * (no DNS rebinding between check and connect). Trusted origins (the PLC directory) skip the address check, not the
+ * concurrency cap.
+ *
+ * Failures are told apart: an upstream that cannot answer now (no connection, timeout, a 429 or 5xx answer) throws
+ * a transient `DidFetchError`, which the caches never remember as "this DID does not exist"; a refusal of ours
+ * (private address, redirect, oversized body) or a definite answer (404, another 4xx) is not transient.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
@@ -17,15 +22,29 @@ export interface SafeFetchOptions {
   trustedOrigins?: string[]
   timeoutMs: number
   maxBodyBytes: number
-  /** Concurrency caps for untrusted hosts (held until the body is read). */
+  /** Concurrency caps, the trusted origins' apart (held until the body is read). */
   limiter?: FetchLimiter
 }
 
 export class DidFetchError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The upstream cannot answer now (no connection, timeout, 429, 5xx): says nothing about the DID. */
+  readonly transient: boolean
+  constructor(message: string, options?: { cause?: unknown; transient?: boolean }) {
     super(message, options)
     this.name = 'DidFetchError'
+    this.transient = options?.transient ?? false
   }
+}
+
+/** Connection errors that are an answer (the name does not exist, or our address policy refused it), not an outage. */
+const DEFINITE_CONNECT_ERRORS = new Set(['ENOTFOUND', 'EPRIVATEADDR'])
+
+function connectErrorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (typeof code === 'string') return code
+  }
+  return undefined
 }
 
 type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
@@ -61,7 +80,7 @@ export function createSafeFetch(opts: SafeFetchOptions): { fetch: FetchFn; close
     if (!isTrusted && !opts.allowPrivateHosts && isIP(url.hostname.replace(/^\[|\]$/g, '')) && isPrivateAddress(url.hostname)) {
       throw new DidFetchError(`refusing private address ${url.hostname}`)
     }
-    const release = isTrusted || !opts.limiter ? undefined : opts.limiter.acquire(url.hostname.replace(/^\[|\]$/g, ''))
+    const release = !opts.limiter ? undefined : isTrusted ? opts.limiter.acquireTrusted() : opts.limiter.acquire(url.hostname.replace(/^\[|\]$/g, ''))
     try {
       return await fetchGuarded(url, isTrusted, init)
     } finally {
@@ -82,7 +101,13 @@ export function createSafeFetch(opts: SafeFetchOptions): { fetch: FetchFn; close
         dispatcher: isTrusted ? open : guarded,
       })
     } catch (err) {
-      throw new DidFetchError(`fetch ${url.origin} failed: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`, { cause: err })
+      const code = connectErrorCode(err)
+      const transient = code === undefined || !DEFINITE_CONNECT_ERRORS.has(code)
+      throw new DidFetchError(`fetch ${url.origin} failed: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`, { cause: err, transient })
+    }
+    if (res.status === 429 || res.status >= 500) {
+      await res.body?.cancel()
+      throw new DidFetchError(`${url.origin} answered ${res.status}`, { transient: true })
     }
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel()
@@ -102,7 +127,7 @@ export function createSafeFetch(opts: SafeFetchOptions): { fetch: FetchFn; close
         try {
           chunk = await reader.read()
         } catch (err) {
-          throw new DidFetchError(`reading ${url.origin} failed`, { cause: err })
+          throw new DidFetchError(`reading ${url.origin} failed`, { cause: err, transient: true })
         }
         if (chunk.done) break
         total += chunk.value.byteLength

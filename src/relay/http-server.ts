@@ -8,7 +8,7 @@
  *   WS   <peerjs path>peerjs         PeerJS signaling socket (see peerjs-socket.ts)
  * Paths are under the public URL's path prefix, if any.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { RelayContext } from './context.js'
 import { ErrorCode, RelayError } from './errors.js'
 import { corsHeaders, pathOf, sendError, sendJson } from './http-util.js'
@@ -16,12 +16,13 @@ import { handleJoin, peerJsBasePath } from './join-handler.js'
 import { newPeerId } from './join-tokens.js'
 import type { PeerJsServer } from './peerjs-socket.js'
 
-export function createHttpServer(timeouts: { headersTimeoutMs: number }, ctx: () => RelayContext, peerjs: () => PeerJsServer): Server {
+export function createHttpServer(limits: { headersTimeoutMs: number; maxHeaderBytes: number; corsOrigin: string }, ctx: () => RelayContext, peerjs: () => PeerJsServer): Server {
   const server = createServer({
-    headersTimeout: timeouts.headersTimeoutMs,
-    requestTimeout: Math.max(30_000, timeouts.headersTimeoutMs),
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: Math.max(30_000, limits.headersTimeoutMs),
     // Node checks these timeouts on an interval (default 30 s): check often enough for the configured value to hold.
-    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(timeouts.headersTimeoutMs / 4))),
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
   }, (req, res) => {
     route(ctx(), req, res).catch((err: unknown) => {
       ctx().log.error({ err: (err as Error)?.message, path: pathOf(req) }, 'request failed')
@@ -35,16 +36,21 @@ export function createHttpServer(timeouts: { headersTimeoutMs: number }, ctx: ()
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     }
   })
+  // Requests Node refuses before any handler runs: answered with the JSON error shape of every other refusal.
   server.on('clientError', (err: Error & { code?: string }, socket) => {
-    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-    if (timedOut) {
-      // Slowloris: headers (or the request) not complete within headersTimeoutMs / requestTimeout.
-      const c = ctx()
-      c.metrics.refusals.inc({ code: 'REQUEST_TIMEOUT', stage: 'http' })
-      c.log.info({ event: 'http_refused', code: 'REQUEST_TIMEOUT' }, 'request headers too slow')
-    }
-    if (socket.writable) socket.end(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
-    else socket.destroy()
+    if (!socket.writable) return void socket.destroy() // already answered (Node reports the rest of an oversized request again)
+    const refusal =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' // slowloris: headers (or the request) not complete within headersTimeoutMs / requestTimeout
+        ? new RelayError(ErrorCode.REQUEST_TIMEOUT, `request headers not complete within ${limits.headersTimeoutMs} ms`)
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? new RelayError(ErrorCode.HEADERS_TOO_LARGE, `request headers larger than ${limits.maxHeaderBytes} bytes`)
+          : new RelayError(ErrorCode.BAD_REQUEST, 'malformed HTTP request')
+    const c = ctx()
+    c.metrics.refusals.inc({ code: refusal.code, stage: 'http' })
+    c.log.info({ event: 'http_refused', code: refusal.code }, refusal.message)
+    const body = JSON.stringify(refusal.toJSON())
+    const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...corsHeaders(limits.corsOrigin), connection: 'close' }
+    socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`)
   })
   return server
 }

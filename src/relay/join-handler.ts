@@ -2,9 +2,11 @@
  * `POST /v1/rooms/:room/join`: verifies the caller (service-auth JWT or anonymous), reserves capacity, and returns
  * a peer id, a single-use join token, a relay-signed ticket, the room's roster and the PeerJS options.
  *
- * Order of checks: request shape (room name, credential in URL) -> relay slot (before any network work) ->
- * handshake budget -> token verification (DID resolution, handle check; all of it within `handshakeTimeoutMs`) ->
- * room slot. Every refusal releases what it took.
+ * Order of checks: request shape (room name, credential in URL, one Authorization header) -> relay slot (before any
+ * network work) -> token verification (claims first, then the issuer key and the handle check; all of it within
+ * `handshakeTimeoutMs`) -> room slot. The handshake budget (relay-wide and per client address) is taken only when
+ * verification has to wait on the network, so a join whose issuer key is cached needs no place in it. Every refusal
+ * releases what it took.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isRecord, looksLikeJwt } from '../auth/jwt-parts.js'
@@ -15,6 +17,7 @@ import { ErrorCode, RelayError } from './errors.js'
 import { corsHeaders, sendError, sendJson, toRelayError } from './http-util.js'
 import { newJoinToken, newPeerId } from './join-tokens.js'
 import { withDeadline } from './deadline.js'
+import { handshakeGate } from './handshake-budget.js'
 import { combine } from './slots.js'
 import { signTicket } from './ticket-sign.js'
 
@@ -71,7 +74,10 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
     }
   }
 
-  const header = req.headers.authorization
+  // Node keeps the first of repeated Authorization headers; a proxy may read another: refuse the ambiguity.
+  const authorization = req.headersDistinct.authorization ?? []
+  if (authorization.length > 1) return refuse(new RelayError(ErrorCode.AUTH_MALFORMED, 'more than one Authorization header'))
+  const header = authorization[0]
   const mode = ctx.opts.auth
   let jwt: string | null = null
   if (header !== undefined && mode !== 'off') {
@@ -87,16 +93,12 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
   let did: string | null = null
   let handle: string | undefined
   if (jwt !== null) {
-    if (ctx.handshakes.inFlight >= ctx.opts.maxConcurrentHandshakes) {
-      slot.release()
-      return refuse(new RelayError(ErrorCode.RELAY_BUSY, 'too many joins being verified, retry shortly'))
-    }
-    ctx.handshakes.inFlight++
+    const gate = handshakeGate(ctx.handshakes, ctx.clientAddress(req), (scope) => ctx.metrics.handshakesLimited.inc({ scope }))
     try {
       const token = jwt
       const verification = (async () => {
-        const verified = await ctx.verifyToken(token)
-        return { did: verified.did, handle: await ctx.handles.verify(verified.did, verified.claimedHandle) }
+        const verified = await ctx.verifyToken(token, gate.enter)
+        return { did: verified.did, handle: await ctx.handles.verify(verified.did, verified.claimedHandle, gate.enter) }
       })()
       const ms = ctx.opts.handshakeTimeoutMs
       ;({ did, handle } = await withDeadline(verification, ms, () => new RelayError(ErrorCode.AUTH_TIMEOUT, `verification took longer than ${ms} ms`)))
@@ -106,7 +108,7 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
       if (e.code === ErrorCode.INTERNAL) ctx.log.error({ err: (err as Error)?.message }, 'token verification crashed')
       return refuse(e)
     } finally {
-      ctx.handshakes.inFlight--
+      gate.release()
     }
   }
 

@@ -1,16 +1,18 @@
 /**
- * Verification of ATProto service-auth JWTs presented to the relay. `verifyJwt` from `@atproto/xrpc-server` checks
- * structure, `exp`, `aud`, `lxm` and the signature against the issuer's `#atproto` key (refreshing it once on a
- * mismatch); this module adds what it leaves to the caller: two accepted audiences (`<did>` and
- * `<did>#<serviceId>`), `iat` not in the future, a bounded lifetime, accepted DID methods, `jti` replay refusal,
- * and a refresh also when the issuer's key type changed (where `verifyJwt` would throw instead).
+ * Verification of ATProto service-auth JWTs presented to the relay. Everything that needs no key is checked first,
+ * so a token that fails it never costs a DID document fetch: the header (`alg` ES256/ES256K), the signature's shape
+ * (64 bytes, low-S), `iss` (a bare DID of an accepted method: service identities such as `did#atproto_labeler` are
+ * refused, they are not players), `aud` (`<did>` or `<did>#<serviceId>`), `lxm`, `exp`, `iat` (required, not in the
+ * future), `nbf` (not in the future), a bounded lifetime and `jti`. Then `verifyJwt` from `@atproto/xrpc-server`
+ * checks the signature against the issuer's `#atproto` key (refreshing it once on a mismatch, also when the key
+ * type changed), and the `jti` is refused if seen before.
  */
 import { verifyJwt } from '@atproto/xrpc-server'
-import { decodeJwt } from '../auth/jwt-parts.js'
-import type { DidKeyResolver } from './did-key-cache.js'
+import { decodeJwt, type JwtParts } from '../auth/jwt-parts.js'
+import type { BeforeFetch, DidKeyResolver } from './did-key-cache.js'
 import { ErrorCode, RelayError } from './errors.js'
 import type { ReplayCache } from './replay-cache.js'
-import { verifyEcdsa } from './signature.js'
+import { signatureShapeError, verifyEcdsa } from './signature.js'
 
 export interface VerifiedToken {
   did: string
@@ -43,20 +45,25 @@ const XRPC_CODES: Record<string, ErrorCode> = {
   BadJwtSignature: ErrorCode.AUTH_BAD_SIGNATURE,
 }
 
-export function createTokenVerifier(opts: TokenVerifierOptions): (jwt: string) => Promise<VerifiedToken> {
+/** Verifies a token; `beforeFetch` is called before the issuer key is waited on (a cached key does not call it). */
+export type TokenVerifier = (jwt: string, beforeFetch?: BeforeFetch) => Promise<VerifiedToken>
+
+export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
   const now = opts.now ?? Date.now
   const auds = new Set([opts.serviceDid, `${opts.serviceDid}#${opts.serviceId}`])
-  return async (jwt: string) => {
-    let payload: Record<string, unknown>
+  return async (jwt, beforeFetch) => {
+    let parts: JwtParts
     try {
-      payload = decodeJwt(jwt).payload
+      parts = decodeJwt(jwt)
     } catch (err) {
       throw new RelayError(ErrorCode.AUTH_MALFORMED, 'Authorization is not a JWT', { cause: err })
     }
-    const { iss, aud, exp, iat, lxm, jti } = payload
+    const { iss, aud, exp, iat, nbf, lxm, jti } = parts.payload
     if (typeof iss !== 'string' || typeof aud !== 'string' || typeof exp !== 'number') {
       throw new RelayError(ErrorCode.AUTH_MALFORMED, 'JWT lacks iss, aud or exp')
     }
+    if (typeof iat !== 'number') throw new RelayError(ErrorCode.AUTH_MALFORMED, 'JWT lacks iat')
+    if (nbf !== undefined && typeof nbf !== 'number') throw new RelayError(ErrorCode.AUTH_MALFORMED, 'nbf is not a number')
     const nowSec = now() / 1000
     // Cheap checks first (no network).
     if (nowSec > exp) throw new RelayError(ErrorCode.AUTH_EXPIRED, 'token expired')
@@ -64,17 +71,20 @@ export function createTokenVerifier(opts: TokenVerifierOptions): (jwt: string) =
     if (lxm === undefined ? !opts.allowMissingLxm : lxm !== opts.lxm) {
       throw new RelayError(ErrorCode.AUTH_LXM_MISMATCH, `token must be scoped to lxm ${opts.lxm}`)
     }
-    if (iat !== undefined && typeof iat !== 'number') throw new RelayError(ErrorCode.AUTH_MALFORMED, 'iat is not a number')
-    if (typeof iat === 'number' && iat > nowSec + opts.clockSkewSec) throw new RelayError(ErrorCode.AUTH_IAT_FUTURE, 'token issued in the future')
+    if (iat > nowSec + opts.clockSkewSec) throw new RelayError(ErrorCode.AUTH_IAT_FUTURE, 'token issued in the future')
+    if (typeof nbf === 'number' && nbf > nowSec + opts.clockSkewSec) throw new RelayError(ErrorCode.AUTH_NOT_YET_VALID, 'token not valid yet (nbf)')
     if (exp - nowSec > opts.maxTokenLifetimeSec) {
       throw new RelayError(ErrorCode.AUTH_LIFETIME_TOO_LONG, `token lifetime exceeds ${opts.maxTokenLifetimeSec} s`)
     }
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw new RelayError(ErrorCode.AUTH_JTI_MISSING, 'token has no jti')
-    const did = iss.split('#')[0]
+    if (iss.includes('#')) throw new RelayError(ErrorCode.AUTH_MALFORMED, 'iss must be a bare DID: service identities (did#service) cannot join')
+    const did = iss
     const method = /^did:([a-z0-9]+):/.exec(did)?.[1]
     if (!method || !opts.didMethods.includes(method)) {
       throw new RelayError(ErrorCode.AUTH_DID_METHOD_UNSUPPORTED, `DID method of ${did} is not accepted`)
     }
+    const shape = signatureShapeError(parts.header.alg, parts.signature)
+    if (shape) throw new RelayError(ErrorCode.AUTH_BAD_SIGNATURE, shape)
 
     let claimedHandle: string | undefined
     let verified: Awaited<ReturnType<typeof verifyJwt>>
@@ -84,7 +94,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): (jwt: string) =
         aud,
         lxm === undefined ? null : opts.lxm,
         async (_iss, forceRefresh) => {
-          const identity = await opts.keys.resolve(did, forceRefresh)
+          const identity = await opts.keys.resolve(did, forceRefresh, beforeFetch)
           claimedHandle = identity.claimedHandle
           return identity.signingKey
         },

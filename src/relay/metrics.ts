@@ -19,6 +19,7 @@ export class RelayMetrics {
   readonly joinDuration: Histogram<'outcome'>
   readonly didLookups: Counter<'result'>
   readonly didFetchesLimited: Counter<'scope'>
+  readonly handshakesLimited: Counter<'scope'>
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry]
@@ -28,14 +29,15 @@ export class RelayMetrics {
     gauge('bitecs_relay_rooms', 'Rooms with at least one connected peer.', sources.rooms)
     gauge('bitecs_relay_slots_in_use', 'Relay-wide peer slots held (verifying, admitted, connected).', sources.slotsInUse)
     gauge('bitecs_relay_pending_joins', 'Admissions waiting for their socket.', sources.pendingJoins)
-    gauge('bitecs_relay_handshakes_in_flight', 'Join requests being verified.', sources.handshakesInFlight)
-    gauge('bitecs_relay_did_fetches_in_flight', 'Fetches to untrusted hosts (did:web, handle well-knowns) in flight.', sources.didFetchesInFlight)
+    gauge('bitecs_relay_handshakes_in_flight', 'Joins waiting on the network (issuer key or handle fetch): places held in the handshake budget.', sources.handshakesInFlight)
+    gauge('bitecs_relay_did_fetches_in_flight', 'Fetches in flight (did:web documents, handle well-knowns, PLC directory).', sources.didFetchesInFlight)
     this.admissions = new Counter({ name: 'bitecs_relay_admissions_total', help: 'Joins admitted, by auth kind (atproto|anonymous).', labelNames: ['auth'], registers })
     this.refusals = new Counter({ name: 'bitecs_relay_refusals_total', help: 'Refusals by error code and stage (join|socket|message).', labelNames: ['code', 'stage'], registers })
     this.signalsRouted = new Counter({ name: 'bitecs_relay_signals_routed_total', help: 'Signals delivered to a peer, by type.', labelNames: ['type'], registers })
     this.signalsDropped = new Counter({ name: 'bitecs_relay_signals_dropped_total', help: 'Client messages not delivered, by reason.', labelNames: ['reason'], registers })
     this.joinDuration = new Histogram({ name: 'bitecs_relay_join_duration_seconds', help: 'Join request handling time, by outcome.', labelNames: ['outcome'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers })
-    this.didFetchesLimited = new Counter({ name: 'bitecs_relay_did_fetches_limited_total', help: 'Fetches refused by the concurrency caps, by scope (host|global).', labelNames: ['scope'], registers })
+    this.didFetchesLimited = new Counter({ name: 'bitecs_relay_did_fetches_limited_total', help: 'Fetches refused by the concurrency caps, by scope (host|global|plc).', labelNames: ['scope'], registers })
+    this.handshakesLimited = new Counter({ name: 'bitecs_relay_handshakes_limited_total', help: 'Joins refused a wait on the network, by cap (relay|address|did).', labelNames: ['scope'], registers })
     this.didLookups = new Counter({ name: 'bitecs_relay_did_lookups_total', help: 'Issuer key lookups by result (hit|miss|negative_hit|coalesced).', labelNames: ['result'], registers })
   }
 

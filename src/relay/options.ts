@@ -40,15 +40,26 @@ export interface RelayOptions {
   maxPeers?: number
   /** Peers per room (connected + admitted). Full -> 409 ROOM_FULL. */
   maxPeersPerRoom?: number
-  /** Joins being verified at once (default `max(1, floor(maxPeers / 4))`). More -> 503 RELAY_BUSY. */
+  /**
+   * Joins waiting on the network at once (issuer key or handle being fetched), relay-wide (default
+   * `max(1, floor(maxPeers / 4))`). More -> 503 RELAY_BUSY. A join whose issuer key is cached takes no place.
+   */
   maxConcurrentHandshakes?: number
+  /** The same, per client address (an IPv6 address counts as its /64). More -> 503 RELAY_BUSY. */
+  maxHandshakesPerAddress?: number
+  /** Addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` names the client (for the per-address cap). */
+  trustedProxies?: string[]
   /** Longest time one join may spend in verification (token, DID document, handle), ms. Over -> 503 AUTH_TIMEOUT. */
   handshakeTimeoutMs?: number
   /** Concurrent fetches to one untrusted host name (did:web documents, handle well-knowns; ports share it). More -> 503 RELAY_BUSY. */
   didFetchConcurrencyPerHost?: number
   /** Concurrent fetches to untrusted hosts, relay-wide. More -> 503 RELAY_BUSY (never negatively cached). */
   didFetchConcurrency?: number
-  /** Allowed clock skew for `iat` in the future, seconds. */
+  /** Concurrent fetches to the PLC directory (a budget apart from `didFetchConcurrency`). More -> 503 RELAY_BUSY. */
+  plcFetchConcurrency?: number
+  /** Joins that may wait on one DID's document fetch (or one handle's resolution) at once. More -> 503 RELAY_BUSY. */
+  didFetchMaxWaiters?: number
+  /** Allowed clock skew for `iat` and `nbf` in the future, seconds. */
   clockSkewSec?: number
   /** Longest accepted token lifetime (`exp - now`), seconds; bounds the replay cache. */
   maxTokenLifetimeSec?: number
@@ -61,10 +72,12 @@ export interface RelayOptions {
   /** DID key cache: entry lifetime (ms) and size. */
   didCacheTtlMs?: number
   didCacheMaxEntries?: number
-  /** How long a failed DID resolution is remembered (ms). */
+  /** How long a definite DID resolution failure (no document, no usable key) is remembered (ms). Outages (timeout, 429, 5xx) are not. */
   didNegativeCacheTtlMs?: number
-  /** A forced key refresh (signature mismatch) reuses a fetch younger than this (ms): bounds refetch amplification. */
+  /** A forced key refresh (signature mismatch) reuses a fetch, or failed attempt, younger than this (ms): bounds refetch amplification. */
   didMinRefreshIntervalMs?: number
+  /** How long past its expiry a cached key is still used while its refetch fails transiently (timeout, 429, 5xx), ms. */
+  didStaleIfErrorMs?: number
   /** DID document fetch timeout (ms) and body cap (bytes, streamed). */
   didFetchTimeoutMs?: number
   didDocMaxBytes?: number
@@ -72,6 +85,11 @@ export interface RelayOptions {
   replayCacheMaxEntries?: number
   /** Verify handles (DID doc claim <-> handle resolution) before putting them in tickets and rosters. */
   verifyHandles?: boolean
+  /**
+   * Resolve handles through this XRPC service (`com.atproto.identity.resolveHandle`, e.g. `https://bsky.social` or a
+   * development PDS) instead of DNS TXT + `https://<handle>/.well-known/atproto-did`. Trusted like `plcUrl`.
+   */
+  handleResolverUrl?: string
   /** PeerJS path under the public URL's path (default `/`: socket at `/peerjs`, id at `/peerjs/id`). */
   peerjsPath?: string
   /** PeerJS API key clients must present (default `peerjs`, the client's default). */
@@ -106,6 +124,8 @@ export interface RelayOptions {
   pingIntervalMs?: number
   /** HTTP headers timeout (slowloris), ms. */
   headersTimeoutMs?: number
+  /** Largest accepted request headers, bytes. More -> 431 HEADERS_TOO_LARGE. */
+  maxHeaderBytes?: number
   /** `Access-Control-Allow-Origin` for the join API (default `*`: no cookies are used). */
   corsOrigin?: string
   /** Ticket signing key: a keypair, or a hex P-256 private key. Default: the data directory's, else one in memory (warned). */
@@ -128,7 +148,7 @@ export interface RelayOptions {
 }
 
 /** Options that are objects or derived at listen time, not plain defaults. */
-type Pluggable = 'publicUrl' | 'serviceDid' | 'signingKey' | 'dataDir' | 'previousKeys' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier' | 'signalRouter'
+type Pluggable = 'publicUrl' | 'serviceDid' | 'signingKey' | 'dataDir' | 'previousKeys' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier' | 'handleResolverUrl' | 'signalRouter'
 export type ResolvedRelayOptions = Required<Omit<RelayOptions, Pluggable>> & Pick<RelayOptions, Pluggable>
 
 export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'maxConcurrentHandshakes'>> = {
@@ -152,6 +172,7 @@ export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'ma
   didCacheMaxEntries: 10_000,
   didNegativeCacheTtlMs: 60_000,
   didMinRefreshIntervalMs: 10_000,
+  didStaleIfErrorMs: 10 * 60_000,
   didFetchTimeoutMs: 5_000,
   didDocMaxBytes: 256 * 1024,
   replayCacheMaxEntries: 100_000,
@@ -165,9 +186,14 @@ export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'ma
   idleTimeoutMs: 120_000,
   pingIntervalMs: 30_000,
   headersTimeoutMs: 10_000,
+  maxHeaderBytes: 16 * 1024,
   handshakeTimeoutMs: 15_000,
   didFetchConcurrencyPerHost: 10,
   didFetchConcurrency: 50,
+  plcFetchConcurrency: 32,
+  didFetchMaxWaiters: 8,
+  maxHandshakesPerAddress: 8,
+  trustedProxies: [],
   writeTimeoutMs: 5_000,
   maxQueuedPerTarget: 256,
   maxTargetStrikes: 50,
@@ -185,13 +211,15 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
   const merged: ResolvedRelayOptions = {
     ...RELAY_DEFAULTS,
     didMethods: [...RELAY_DEFAULTS.didMethods],
+    trustedProxies: [...RELAY_DEFAULTS.trustedProxies],
     iceServers: [...RELAY_DEFAULTS.iceServers],
     maxConcurrentHandshakes: Math.max(1, Math.floor(maxPeers / 4)),
     ...defined,
   }
   if (!['required', 'optional', 'off'].includes(merged.auth)) throw new TypeError(`auth must be required|optional|off, got ${String(merged.auth)}`)
   for (const k of ['maxPeers', 'maxPeersPerRoom', 'maxConcurrentHandshakes', 'joinTokenTtlSec', 'ticketTtlSec', 'maxPayloadBytes', 'maxInvalidMessages',
-    'handshakeTimeoutMs', 'didFetchConcurrencyPerHost', 'didFetchConcurrency', 'writeTimeoutMs', 'maxQueuedPerTarget', 'maxTargetStrikes',
+    'handshakeTimeoutMs', 'didFetchConcurrencyPerHost', 'didFetchConcurrency', 'plcFetchConcurrency', 'didFetchMaxWaiters',
+    'maxHandshakesPerAddress', 'maxHeaderBytes', 'writeTimeoutMs', 'maxQueuedPerTarget', 'maxTargetStrikes',
     'signalWindowMs', 'maxSignalsPerTargetPerWindow', 'maxDistinctTargetsPerWindow', 'rateLimitBurst'] as const) {
     const v = merged[k]
     if (!Number.isInteger(v) || v < 1) throw new TypeError(`${k} must be a positive integer, got ${String(v)}`)

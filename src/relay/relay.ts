@@ -9,12 +9,14 @@
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import type { Logger } from 'pino'
+import { clientAddressResolver } from './client-address.js'
 import type { RelayContext } from './context.js'
 import { CachingDidKeyResolver, handleResolverFrom, identityFetcher, type DidKeyResolver } from './did-key-cache.js'
 import { createSafeFetch } from './did-fetch.js'
 import { FetchLimiter } from './fetch-limiter.js'
 import { relayDidDocument, type RelayDidDocument } from './did-document.js'
-import { CachingHandleVerifier, noHandles } from './handle-verify.js'
+import { CachingHandleVerifier, noHandles, xrpcHandleResolver } from './handle-verify.js'
+import { LocalHandshakeBudget } from './handshake-budget.js'
 import { createHttpServer } from './http-server.js'
 import { PendingJoins } from './join-tokens.js'
 import { createTokenVerifier } from './jwt-verify.js'
@@ -38,7 +40,7 @@ export interface RelayStats {
   roomSlotsInUse: number
   /** Admissions waiting for their socket. */
   pendingJoins: number
-  /** Join requests being verified now. */
+  /** Joins waiting on the network now (places held in the handshake budget). */
   handshakesInFlight: number
 }
 
@@ -72,7 +74,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const roomSlots = new RoomSlots(opts.maxPeersPerRoom)
   const pending = new PendingJoins(opts.joinTokenTtlSec * 1000, (j) => log.info({ event: 'join_token_expired', room: j.room, peerId: j.peerId }, 'join token expired unused'))
   const router = opts.signalRouter ?? new LocalSignalRouter()
-  const handshakes = { inFlight: 0 }
+  const handshakes = new LocalHandshakeBudget({ relay: opts.maxConcurrentHandshakes, perAddress: opts.maxHandshakesPerAddress })
+  const clientAddress = clientAddressResolver(opts.trustedProxies)
   const metrics = new RelayMetrics({
     didFetchesInFlight: () => limiter.inFlight,
     sockets: () => router.counts().peers,
@@ -81,11 +84,14 @@ export function createRelay(options: RelayOptions = {}): Relay {
     pendingJoins: () => pending.size,
     handshakesInFlight: () => handshakes.inFlight,
   })
-  const limiter = new FetchLimiter({ perHost: opts.didFetchConcurrencyPerHost, global: opts.didFetchConcurrency }, (scope) => metrics.didFetchesLimited.inc({ scope }))
+  const limiter = new FetchLimiter(
+    { perHost: opts.didFetchConcurrencyPerHost, global: opts.didFetchConcurrency, trusted: opts.plcFetchConcurrency },
+    (scope) => metrics.didFetchesLimited.inc({ scope }),
+  )
   const safeFetch = createSafeFetch({
     limiter,
     allowPrivateHosts: opts.allowPrivateDidHosts,
-    trustedOrigins: [opts.plcUrl],
+    trustedOrigins: [opts.plcUrl, ...(opts.handleResolverUrl ? [opts.handleResolverUrl] : [])],
     timeoutMs: opts.didFetchTimeoutMs,
     maxBodyBytes: opts.didDocMaxBytes,
   })
@@ -97,12 +103,20 @@ export function createRelay(options: RelayOptions = {}): Relay {
         maxEntries: opts.didCacheMaxEntries,
         negativeTtlMs: opts.didNegativeCacheTtlMs,
         minRefreshIntervalMs: opts.didMinRefreshIntervalMs,
+        maxWaiters: opts.didFetchMaxWaiters,
+        staleIfErrorMs: opts.didStaleIfErrorMs,
+        onWaitersFull: () => metrics.handshakesLimited.inc({ scope: 'did' }),
       })
   const keys: DidKeyResolver = opts.didKeyResolver ?? didKeyCache!
+  const resolverFetch = { timeoutMs: opts.didFetchTimeoutMs, fetch: safeFetch.fetch }
   const handles =
     opts.handleVerifier ??
     (opts.verifyHandles
-      ? new CachingHandleVerifier(handleResolverFrom({ timeoutMs: opts.didFetchTimeoutMs, fetch: safeFetch.fetch }), { ttlMs: opts.didCacheTtlMs, maxEntries: opts.didCacheMaxEntries })
+      ? new CachingHandleVerifier((opts.handleResolverUrl ? xrpcHandleResolver(opts.handleResolverUrl, resolverFetch) : handleResolverFrom(resolverFetch)), {
+          ttlMs: opts.didCacheTtlMs,
+          maxEntries: opts.didCacheMaxEntries,
+          maxWaiters: opts.didFetchMaxWaiters,
+        })
       : noHandles)
   const replay = opts.replayCache ?? new MemoryReplayCache({ maxEntries: opts.replayCacheMaxEntries })
 
@@ -152,6 +166,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         router,
         handles,
         handshakes,
+        clientAddress,
         evict: () => false,
         verifyToken: createTokenVerifier({
           serviceDid: did,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { buildOutputs, CodegenError } from '../../src/codegen/index.js'
-import { ErrorCode, MultiuserError } from '../../src/protocol/index.js'
+import { join } from 'node:path'
+import { buildOutputs, CodegenError, generate } from '../../src/codegen/index.js'
+import { ErrorCode, MultiuserError, type Schema } from '../../src/protocol/index.js'
 import { HEAD, protoDir } from './helpers.js'
 
 /** Generates from one file `x.proto` and returns the error (fails if there is none). */
@@ -95,5 +96,47 @@ describe('schema validation (SCHEMA_INVALID, file:line:col, message and field na
   })
   it('an import that does not exist is reported', () => {
     expect(errorOf(`${HEAD}import "nope/missing.proto";\nmessage P { string s = 1; }`).message).toMatch(/x\.proto:4:1: imported file does not exist/)
+  })
+
+  it('proto3 `optional` on a numeric component field is refused (its presence would be lost); on a RELIABLE string it works', () => {
+    for (const make of [delta, reliable]) {
+      const e = errorOf(make('  float x = 1;\n  optional float hp = 2;'))
+      expect(e.diagnostics).toHaveLength(1)
+      expect([e.diagnostics[0].line, e.diagnostics[0].column]).toEqual([7, 3])
+      expect(e.diagnostics[0].message).toMatch(/^t\.Player\.hp: `optional` is not supported on a numeric component field/)
+    }
+    expect(buildOutputs(protoDir({ 'x.proto': reliable('  optional string nick = 1;') })).get('t/schema.ts')).toContain("name: 'nick'")
+  })
+
+  describe('names the generated TypeScript could not declare, refused where they are written', () => {
+    const cases: Array<[string, string, [number, number], RegExp]> = [
+      ['a reserved word as a message', 'message class {\n  option (multiuser.component) = { sync: DELTA };\n  float x = 1;\n}\n', [4, 1], /^t\.class: `class` is a reserved word .*rename the message/],
+      ['a reserved word as an event', 'message await { string text = 1; }\n', [4, 1], /^t\.await: `await` is a reserved word .*rename the message/],
+      ['a reserved word as an enum', 'enum delete { D_ZERO = 0; }\nmessage Chat { delete d = 1; }\n', [4, 1], /^t\.delete: `delete` is a reserved word .*rename the enum/],
+      ['a global the generated code uses', 'message Uint8Array {\n  option (multiuser.component) = { sync: DELTA };\n  float x = 1;\n}\n', [4, 1], /^t\.Uint8Array: `Uint8Array` would shadow the `Uint8Array` the generated code itself uses/],
+      ['a ts-proto helper name', 'message MessageFns { string text = 1; }\n', [4, 1], /^t\.MessageFns: `MessageFns` would shadow/],
+      ['a field named __proto__', 'message Pos {\n  option (multiuser.component) = { sync: DELTA };\n  float x = 1;\n  float __proto__ = 2;\n}\n', [7, 3], /^t\.Pos\.__proto__: a field cannot be named `__proto__` .*rename it/],
+    ]
+    for (const [what, body, [line, column], message] of cases) {
+      it(what, () => {
+        const e = errorOf(HEAD + body)
+        expect(e.diagnostics).toHaveLength(1)
+        expect([e.diagnostics[0].line, e.diagnostics[0].column]).toEqual([line, column])
+        expect(e.diagnostics[0].message).toMatch(message)
+      })
+    }
+
+    it('names that are only JavaScript globals ts-proto reaches through globalThis, or object keys, still generate and work', async () => {
+      const dir = protoDir({ 'x.proto': `${HEAD}message Object {\n  option (multiuser.component) = { sync: RELIABLE };\n  string constructor = 1;\n  uint32 toString = 2;\n}\nmessage Number { string hasOwnProperty = 1; }\n` })
+      const out = join(dir, 'out')
+      generate({ protoDir: dir, outDir: out })
+      const mod = (await import(join(out, 't', 'schema.ts'))) as Record<string, unknown>
+      const { schema } = (mod.createTSchema as (n: number) => { schema: Schema })(4)
+      const store = [...schema.stores.values()][0] as Record<string, unknown>
+      expect(Object.keys(store).sort()).toEqual(['constructor', 'toString'])
+      expect(store.toString).toBeInstanceOf(Uint32Array)
+      const event = schema.events[0]
+      expect(event.codec.decode(event.codec.encode({ hasOwnProperty: 'yes' }).finish())).toEqual({ hasOwnProperty: 'yes' })
+    })
   })
 })

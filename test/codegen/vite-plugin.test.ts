@@ -40,6 +40,10 @@ describe('Vite plugin (bitecs-multiuser/codegen)', () => {
     for (const t0 = Date.now(); !watched().includes('world.proto'); await new Promise((r) => setTimeout(r, 20))) {
       if (Date.now() - t0 > 15_000) throw new Error('vite never watched proto/world.proto')
     }
+    // What the dev server tells the page (error overlay, updates).
+    const sent: Array<{ type: string }> = []
+    const send = server.ws.send.bind(server.ws) as (payload: { type: string }) => void
+    ;(server.ws as { send: (payload: { type: string }) => void }).send = (payload) => (sent.push(payload), send(payload))
     const schemaFile = join(project, 'generated', 'world', 'schema.ts')
     expect(existsSync(schemaFile)).toBe(true)
     expect(readFileSync(schemaFile, 'utf8')).not.toContain('z: Float32Array')
@@ -60,6 +64,13 @@ describe('Vite plugin (bitecs-multiuser/codegen)', () => {
     expect(error.code).toBe('SCHEMA_INVALID')
     expect(error.message).toMatch(/world\.proto:\d+:\d+: /)
     expect(readFileSync(schemaFile, 'utf8')).toBe(good)
+    expect(sent.map((p) => p.type)).toEqual(['error'])
+
+    // Undoing the breakage gives the same output (no file changes, so no HMR update): the overlay is cleared anyway.
+    pending = next()
+    writeFileSync(proto, original.replace('float y = 2', 'float z = 3 [(multiuser.quantize) = { min: -10, max: 10, precision: 0.01 }];\n  float y = 2'))
+    expect(((await pending) as GenerateResult).changed).toEqual([])
+    expect(sent.map((p) => p.type)).toEqual(['error', 'update'])
 
     // Fixing it regenerates again; a new .proto file is picked up too.
     pending = next()

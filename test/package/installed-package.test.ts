@@ -54,7 +54,13 @@ beforeAll(() => {
 }, 180_000)
 
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL')
+  for (const c of children) {
+    try {
+      process.kill(-c.pid!, 'SIGKILL')
+    } catch {
+      /* already gone */
+    }
+  }
   for (const d of temps) rmSync(d, { recursive: true, force: true })
 })
 
@@ -67,7 +73,7 @@ function createProject(strategy: 'hoisted' | 'linked'): string {
   // What README's install lines put in a game's package.json (the sign-in entry's optional peers included).
   const manifest = {
     name: 'arena-game', private: true, type: 'module',
-    dependencies: { 'bitecs-multiuser': `file:${tarballs.runtime}`, ...pin('bitecs'), ...pin('@babylonjs/core'), ...pin('@atproto/api'), ...pin('@atproto/oauth-client-browser') },
+    dependencies: { 'bitecs-multiuser': `file:${tarballs.runtime}`, ...pin('bitecs'), ...pin('@babylonjs/core'), ...pin('@atproto/oauth-client-browser') },
     devDependencies: { '@bitecs-multiuser/codegen': `file:${tarballs.codegen}`, '@bitecs-multiuser/relay': `file:${tarballs.relay}`, ...pin('vite'), ...pin('typescript') },
   }
   writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2))
@@ -99,7 +105,8 @@ function generateCheckBuild(dir: string): void {
 }
 
 async function startRelay(dir: string): Promise<string> {
-  const child = spawn('npx', ['bitecs-multiuser', 'relay', '--port', '0', '--host', '127.0.0.1', '--auth', 'optional', '--log-level', 'silent'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+  // Its own process group: stopping npx alone would leave the relay it started running.
+  const child = spawn('npx', ['bitecs-multiuser', 'relay', '--port', '0', '--host', '127.0.0.1', '--auth', 'optional', '--log-level', 'silent', '--data-dir', join(dir, '.relay')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true })
   children.push(child)
   let err = ''
   const url = await new Promise<string>((resolve, reject) => {
@@ -205,6 +212,8 @@ describe('the packed packages in a game project outside the repository', () => {
         console.log(`bundle ${entry} (${when}): ${rows.map(([p, s]) => `${p} ${kb(s.gzip)} gzip (${kb(s.raw)})`).join(', ')}`)
       }
     }
+    const extra = Object.entries(report.signin.eager).filter(([p]) => !(p in report.guest.eager) && p !== '(game)')
+    console.log(`bundle signin adds ${kb(extra.reduce((n, [, s]) => n + s.gzip, 0))} gzip over guest in ${extra.length} packages`)
   }, 300_000)
 })
 

@@ -77,7 +77,7 @@ describe('admitted', () => {
     // bob's token uses aud = bare relay DID: also accepted
     const b = asJoin(await postJoin(url, 'hall', { token: await pdsToken(bob, { aud: relay.did }) }))
     secrets.push(b.joinToken, b.ticket)
-    expect(b.roster).toEqual([{ peerId: a.peerId, did: alice.did, handle: 'alice.test', joinedAt: expect.any(Number) }])
+    expect(b.roster).toEqual([{ peerId: a.peerId, did: alice.did, handle: 'alice.test', joinedAt: expect.any(Number), admittedAt: a.admittedAt }])
     const pb = RawPeer.forJoin(b)
     await pb.next((m) => m.type === 'OPEN')
     const joined = await pa.next((m) => m.type === 'PEER-JOINED')
@@ -86,6 +86,22 @@ describe('admitted', () => {
     pa.close()
     pb.close()
     await until(() => relay.stats().sockets === 0)
+  })
+
+  it('handleResolverUrl (--handle-resolver): a relay configured with no handle verifier of its own verifies handles through that XRPC service', async () => {
+    const make = (handleResolverUrl?: string): Relay =>
+      createRelay({ auth: 'required', plcUrl: pds.plcUrl, allowPrivateDidHosts: true, iceServers: [], logger: logs.logger, ...(handleResolverUrl ? { handleResolverUrl } : {}) })
+    for (const [r, expected] of [[make(pds.pdsUrl), 'alice.test'], [make(), undefined]] as const) {
+      const u = (await r.listen()).url
+      try {
+        const token = await pdsToken(alice, { aud: `${r.did}#bitecs_relay` })
+        const join = asJoin(await postJoin(u, 'handles', { token }))
+        expect(join.handle).toBe(expected) // alice.test has no DNS record: only the PDS knows it
+        expect((await verifyTicket(join.ticket, await (await fetch(`${u}.well-known/did.json`)).json(), { room: 'handles', peerId: join.peerId })).handle).toBe(expected)
+      } finally {
+        await r.close()
+      }
+    }
   })
 
   it('a token signed with a P-256 (ES256) key of a did:web is admitted; the handle it merely claims is not shown', async () => {

@@ -10,12 +10,17 @@ import { optionsFromArgs } from '../../src/relay/cli.js'
 describe('relay CLI', () => {
   it('maps flags and env (flags win) to options', async () => {
     const { options } = await optionsFromArgs(
-      ['--auth', 'optional', '--max-peers', '100', '--public-url', 'https://relay.example/', '--allow-private-did-hosts'],
+      ['--auth', 'optional', '--max-peers', '100', '--public-url', 'https://relay.example/', '--allow-private-did-hosts', '--handle-resolver', 'http://127.0.0.1:2583'],
       { BITECS_RELAY_MAX_PEERS: '5', BITECS_RELAY_LXM: 'com.example.join', BITECS_RELAY_PORT: '9999' },
     )
-    expect(options).toMatchObject({ auth: 'optional', maxPeers: 100, publicUrl: 'https://relay.example/', lxm: 'com.example.join', port: 9999, allowPrivateDidHosts: true, verifyHandles: true })
+    expect(options).toMatchObject({ auth: 'optional', maxPeers: 100, publicUrl: 'https://relay.example/', lxm: 'com.example.join', port: 9999, allowPrivateDidHosts: true, verifyHandles: true, handleResolverUrl: 'http://127.0.0.1:2583' })
     const hardening = await optionsFromArgs(['--handshake-timeout', '9000', '--write-timeout', '2000', '--rate-limit-burst', '100'], { BITECS_RELAY_DID_FETCH_CONCURRENCY: '20', BITECS_RELAY_HEADERS_TIMEOUT: '5000' })
     expect(hardening.options).toMatchObject({ handshakeTimeoutMs: 9000, writeTimeoutMs: 2000, rateLimitBurst: 100, didFetchConcurrency: 20, headersTimeoutMs: 5000 })
+    const gate = await optionsFromArgs(
+      ['--max-handshakes-per-address', '4', '--did-fetch-max-waiters', '3', '--trusted-proxies', '10.0.0.1, 192.168.0.0/16', '--max-header-bytes', '8192'],
+      { BITECS_RELAY_PLC_FETCH_CONCURRENCY: '12' },
+    )
+    expect(gate.options).toMatchObject({ maxHandshakesPerAddress: 4, didFetchMaxWaiters: 3, trustedProxies: ['10.0.0.1', '192.168.0.0/16'], maxHeaderBytes: 8192, plcFetchConcurrency: 12 })
     await expect(optionsFromArgs(['--auth', 'maybe'], {})).rejects.toThrow(/auth/)
     await expect(optionsFromArgs(['--bogus'], {})).rejects.toThrow()
   })

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSafeFetch, isPrivateAddress } from '../../src/relay/index.js'
+import { createSafeFetch, FetchLimiter, isPrivateAddress, isTransientFetchError } from '../../src/relay/index.js'
 
 let server: Server
 let base: string
@@ -15,6 +15,8 @@ beforeAll(async () => {
       for (let i = 0; i < 8; i++) res.write(chunk)
       res.end()
     } else if (req.url === '/slow') setTimeout(() => res.end('{}'), 2000)
+    else if (req.url === '/held') setTimeout(() => res.end('{}'), 200)
+    else if (/^\/status\/\d+$/.test(req.url ?? '')) res.writeHead(Number(req.url?.slice(8))).end('{}')
     else res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"did:web:x"}')
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
@@ -57,6 +59,45 @@ describe('createSafeFetch', () => {
     expect(Date.now() - t0).toBeLessThan(1500)
     await expect(f.fetch('file:///etc/passwd')).rejects.toThrow(/file:/)
     await expect(f.fetch(`http://user:pw@127.0.0.1:1/`)).rejects.toThrow(/credentials/)
+    await f.close()
+  })
+})
+
+describe('failure classes (what the DID cache may remember)', () => {
+  const classify = async (p: Promise<unknown>) => {
+    try {
+      await p
+      return 'answered'
+    } catch (err) {
+      return isTransientFetchError(err) ? 'transient' : 'definite'
+    }
+  }
+
+  it('an upstream that cannot answer now (429, 5xx, timeout, refused connection) is transient; our refusals and a 404 are not', async () => {
+    const f = createSafeFetch({ allowPrivateHosts: true, timeoutMs: 300, maxBodyBytes: 256 * 1024 })
+    for (const status of [429, 500, 502, 503]) expect(await classify(f.fetch(`${base}/status/${status}`))).toBe('transient')
+    expect(await classify(f.fetch(`${base}/slow`))).toBe('transient')
+    expect(await classify(f.fetch('http://127.0.0.1:1/'))).toBe('transient')
+    expect((await f.fetch(`${base}/status/404`)).status).toBe(404) // an answer: the resolver reads it as "not found"
+    expect(await classify(f.fetch(`${base}/redirect`))).toBe('definite')
+    expect(await classify(f.fetch(`${base}/big`))).toBe('definite')
+    await f.close()
+    const strict = createSafeFetch({ allowPrivateHosts: false, timeoutMs: 300, maxBodyBytes: 1024 })
+    expect(await classify(strict.fetch(base.replace('127.0.0.1', 'localhost') + '/doc'))).toBe('definite') // private address
+    await strict.close()
+  })
+
+  it('the trusted origin has a cap of its own: over it a fetch is refused at once (transient), and untrusted hosts keep theirs', async () => {
+    const limited: string[] = []
+    const limiter = new FetchLimiter({ perHost: 10, global: 10, trusted: 2 }, (scope) => limited.push(scope))
+    const f = createSafeFetch({ allowPrivateHosts: true, trustedOrigins: [base], timeoutMs: 1000, maxBodyBytes: 1024, limiter })
+    const held = [f.fetch(`${base}/held`), f.fetch(`${base}/held`)]
+    const third = await f.fetch(`${base}/held`).catch((e: unknown) => e)
+    expect(isTransientFetchError(third)).toBe(true)
+    expect(limited).toEqual(['plc'])
+    expect((await f.fetch(base.replace('127.0.0.1', 'localhost') + '/doc')).status).toBe(200) // untrusted: its own budget
+    await Promise.all(held)
+    expect(limiter.inFlight).toBe(0)
     await f.close()
   })
 })

@@ -11,8 +11,11 @@ export interface DidWebHost {
   setKey(key: Keypair): void
   /** Delay before answering (ms), to make concurrent lookups overlap. */
   delayMs: number
-  /** What to answer: the document, a redirect to a metadata address, a 404, or a streamed body over 256 KiB. */
-  mode: 'doc' | 'redirect' | 'notfound' | 'huge'
+  /**
+   * What to answer: the document, a redirect to a metadata address, a 404, a streamed body over 256 KiB, or
+   * headers and then nothing (a tarpit: the body never comes).
+   */
+  mode: 'doc' | 'redirect' | 'notfound' | 'huge' | 'hang'
   close(): Promise<void>
 }
 
@@ -49,6 +52,10 @@ export async function startDidWebHost(key: Keypair, handle?: string): Promise<Di
     setTimeout(() => {
       if (host.mode === 'redirect') return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end()
       if (host.mode === 'notfound') return void res.writeHead(404).end()
+      if (host.mode === 'hang') {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        return void res.flushHeaders()
+      }
       if (host.mode === 'huge') {
         // valid JSON start, no content-length: the cap must be enforced while streaming
         res.writeHead(200, { 'content-type': 'application/json' })

@@ -84,6 +84,12 @@ describe('the table of defaults', () => {
       rateLimitBurst: 500,
       rateLimitPerSec: 20,
       maxDistinctTargetsPerWindow: 256,
+      maxHandshakesPerAddress: 8,
+      didFetchMaxWaiters: 8,
+      plcFetchConcurrency: 32,
+      didStaleIfErrorMs: 10 * 60_000,
+      maxHeaderBytes: 16 * 1024,
+      trustedProxies: [],
     })
     expect(createRelay({ logger: logs.logger }).options.maxConcurrentHandshakes).toBe(128)
   })

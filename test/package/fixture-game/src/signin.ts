@@ -1,11 +1,9 @@
 // The same game with "Sign in with Bluesky": the ATProto code comes with this entry only.
-import { BrowserOAuthClient } from '@atproto/oauth-client-browser'
-import { atprotoTokenSource } from 'bitecs-multiuser/atproto'
+import { atprotoSignIn } from 'bitecs-multiuser/atproto'
 import { startGame } from './game.js'
 
-const client = await BrowserOAuthClient.load({ clientId: location.origin + '/client-metadata.json', handleResolver: 'https://bsky.social' })
-const restored = await client.init()
 const relayUrl = 'http://127.0.0.1:8787/'
-const token = restored ? atprotoTokenSource(restored.session, 'did:web:relay.example') : undefined
-const game = startGame(document.getElementById('c') as HTMLCanvasElement, relayUrl, 'lobby', token)
+const auth = await atprotoSignIn({ relay: relayUrl })
+if (!auth.did) document.getElementById('signin')?.addEventListener('click', () => void auth.signIn('alice.bsky.social'))
+const game = startGame(document.getElementById('c') as HTMLCanvasElement, relayUrl, 'lobby', auth.token)
 setInterval(game.step, 1000 / 30)
