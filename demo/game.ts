@@ -289,7 +289,8 @@ export async function startGame(o: GameOptions) {
         const len = Math.min(1, Math.hypot(ix, iz))
         move(Math.sin(yaw) * SPEED * dt * len, Math.cos(yaw) * SPEED * dt * len, yaw)
       }
-      camera.target = Vector3.Lerp(camera.target, new Vector3(Transform.x[me], 1, Transform.z[me]), Math.min(1, dt * 6))
+      // The camera follows at its distance and angles (which the player's drag and zoom set): keep them, move it.
+      camera.setTarget(Vector3.Lerp(camera.target, new Vector3(Transform.x[me], 1, Transform.z[me]), Math.min(1, dt * 6)), false, false, true)
     }
     if (carrying >= 0 && net.isOwner(carrying)) {
       const yaw = Transform.yaw[me]

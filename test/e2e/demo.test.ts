@@ -261,6 +261,10 @@ describe('demo in Chromium', () => {
   it('layout: no panel covers a crate, on a laptop, a phone upright and sideways, and a small window; no request fails, the icon loads', async () => {
     const p = await openDemo(browser, server.url, 'layout', query, 'L')
     await until(async () => (await state(p)).crates.length === 4, 20_000, 'crates placed')
+    // The view a player starts with: the avatar in the middle of where players appear, the camera behind it.
+    const me = avatarOf(await state(p), (await state(p)).self)!
+    await demo(p, 'move', -me.x, -3 - me.z)
+    await new Promise((r) => setTimeout(r, 1_500)) // the camera follows
     for (const [width, height] of [[1280, 800], [800, 500], [390, 844], [844, 390]]) {
       await p.setViewportSize({ width, height })
       await new Promise((r) => setTimeout(r, 600)) // resize, a few frames
