@@ -1,5 +1,5 @@
 /** Client-side auth for bitecs-multiuser: token sources, joining a room through the relay, verifying peers' tickets. */
-export { AuthErrorCode, MultiuserAuthError, JoinError, TicketError, isAuthErrorCode } from './errors.js'
+export { AuthErrorCode, MultiuserAuthError, JoinError, TicketError, isAuthErrorCode } from '../shared/errors.js'
 export { atprotoTokenSource, staticTokenSource, anonymous } from './token-source.js'
 export type { TokenSource, AtprotoSession, AtprotoTokenSourceOptions } from './token-source.js'
 export { joinRoom, joinUrl } from './join.js'

@@ -4,7 +4,7 @@
  * learns the remote peer's verified DID. Browser-safe: only `@atproto/crypto` (pure JS) and Web APIs.
  */
 import { formatDidKey, parseDidKey, parseMultikey, multibaseToBytes, verifySignature, P256_JWT_ALG, SECP256K1_JWT_ALG } from '@atproto/crypto'
-import { AuthErrorCode as ErrorCode, TicketError } from './errors.js'
+import { AuthErrorCode as ErrorCode, TicketError } from '../shared/errors.js'
 import { decodeJwt, isRecord } from './jwt-parts.js'
 
 /** JOSE `typ` of a ticket: never confusable with a service-auth token (which another service would accept). */

@@ -1,8 +1,8 @@
 import type { DataConnection, Peer as PeerType, PeerOptions } from 'peerjs'
-import { ErrorCode, MultiuserError } from '../../protocol/errors.js'
+import { ErrorCode, MultiuserError } from '../../shared/errors.js'
 import type { Channel, PeerIdentity, Transport, TransportEvents } from '../transport.js'
 import { BROADCAST } from '../transport.js'
-import { Emitter } from '../emitter.js'
+import { Emitter } from '../../shared/emitter.js'
 import { PeerLink, type LinkLimits } from './peer-link.js'
 import type { JoinAnswer, RelayClient, RosterEntry } from './relay-client.js'
 
