@@ -7,6 +7,7 @@ export * from './transport/memory/index.js'
 export { withLinkConditions, type LinkConditions, type ConditionedTransport, type ConditionsCounters, type WithLinkConditionsOptions } from './transport/conditions.js'
 // Browser transport (PeerJS mesh, signaling through our relay) and the token sources it joins with.
 export { peerJsTransport, PEERJS_TRANSPORT_DEFAULTS, type PeerJsTransport, type PeerJsTransportOptions, type PeerJsTransportEvents, type TransportStatus } from './transport/peerjs/peerjs-transport.js'
-export { relayClient, type RelayClient, type RelayClientOptions, type JoinAnswer } from './transport/peerjs/relay-client.js'
+export { relayClient, type RelayClient, type RelayClientOptions } from './transport/peerjs/relay-client.js'
+export type { JoinAnswer } from './signaling/contract.js'
 export type { Transport, TransportEvents, Channel, PeerIdentity } from './transport/transport.js'
 export * from './auth/index.js'

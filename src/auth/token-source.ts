@@ -3,7 +3,7 @@
  * join and reconnect (and once more after a 401), so short-lived service-auth tokens are re-minted as needed.
  */
 import { Agent } from '@atproto/api'
-import { DEFAULT_LXM, DEFAULT_SERVICE_ID } from './types.js'
+import { DEFAULT_LXM, DEFAULT_SERVICE_ID } from '../signaling/contract.js'
 
 /** Returns a service-auth JWT for the relay, or null to join anonymously. */
 export type TokenSource = () => Promise<string | null>

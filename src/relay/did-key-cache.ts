@@ -5,7 +5,7 @@
  * failures remembered for `negativeTtlMs`, and forced refreshes (signature mismatch) rate-limited per DID.
  */
 import { HandleResolver, IdResolver } from '@atproto/identity'
-import { atprotoKeyFromDidDocument, type DidDocumentLike } from '../auth/ticket.js'
+import { atprotoKeyFromDidDocument, type DidDocumentLike } from '../signaling/ticket.js'
 import { ErrorCode, RelayError } from './errors.js'
 import { isTransientFetchError } from './fetch-limiter.js'
 

@@ -6,7 +6,7 @@
  * and a refresh also when the issuer's key type changed (where `verifyJwt` would throw instead).
  */
 import { verifyJwt } from '@atproto/xrpc-server'
-import { decodeJwt } from '../auth/jwt-parts.js'
+import { decodeJwt } from '../signaling/jwt-parts.js'
 import type { DidKeyResolver } from './did-key-cache.js'
 import { ErrorCode, RelayError } from './errors.js'
 import type { ReplayCache } from './replay-cache.js'
