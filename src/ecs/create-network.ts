@@ -16,9 +16,9 @@ import { EntityRegistry, type NetEntity } from './registry.js'
 import {
   PROTOCOL_VERSION, applyComponentState, buildFrame, componentState, decodeFrame, encodeMessage, netKey,
   type ComponentState, type Message, type NetId,
-} from './reliable-codec.js'
-import { unzigzag } from './exp-golomb.js'
-import { unwrapSeq } from './seq.js'
+} from '../protocol/reliable-codec.js'
+import { unzigzag } from '../protocol/exp-golomb.js'
+import { unwrapSeq } from '../protocol/seq.js'
 import { StatsCounters, type DropCounters, type NetStats } from './stats.js'
 import { createPresenceReader } from './world-access.js'
 

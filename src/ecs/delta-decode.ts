@@ -1,6 +1,6 @@
 import { BitReader, DecodeError } from '../protocol/index.js'
-import { createHeader, readHeader, type DeltaHeader } from './delta-format.js'
-import { readExpGolomb } from './exp-golomb.js'
+import { createHeader, readHeader, type DeltaHeader } from '../protocol/delta-format.js'
+import { readExpGolomb } from '../protocol/exp-golomb.js'
 import type { Layout } from './layout.js'
 
 /**

@@ -1,8 +1,8 @@
 import type { AckTracker } from './ack-tracker.js'
-import { BitPacker } from './bit-packer.js'
+import { BitPacker } from '../protocol/bit-packer.js'
 import { ENTITY_KNOWN, type ReceiverBaseline } from './baselines.js'
 import type { ChangeDetector } from './change-detect.js'
-import { MAX_BASELINE_AGE, createHeader, writeHeader, type DeltaHeader } from './delta-format.js'
+import { MAX_BASELINE_AGE, createHeader, writeHeader, type DeltaHeader } from '../protocol/delta-format.js'
 import type { Layout } from './layout.js'
 import { sortRuns } from './run-sort.js'
 

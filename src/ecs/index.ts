@@ -4,4 +4,4 @@ export {
 } from './create-network.js'
 export type { NetStats, DropCounters, ChannelCounters } from './stats.js'
 export { electHeir, type HeirCandidate } from './ownership.js'
-export { PROTOCOL_VERSION } from './reliable-codec.js'
+export { PROTOCOL_VERSION } from '../protocol/reliable-codec.js'

@@ -1,5 +1,5 @@
-import type { NetId } from './reliable-codec.js'
-import { netKey } from './reliable-codec.js'
+import type { NetId } from '../protocol/reliable-codec.js'
+import { netKey } from '../protocol/reliable-codec.js'
 
 /** A replicated entity as this peer sees it. */
 export interface NetEntity {

@@ -1,6 +1,9 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import { Frame, Message, type ComponentState, type NetId } from '../../generated/multiuser/v1/net.js'
-import { BitReader, BitWriter, DecodeError, type ComponentDef, type ComponentStore } from '../protocol/index.js'
+import { DecodeError } from '../shared/errors.js'
+import { BitReader } from './bit-reader.js'
+import { BitWriter } from './bit-writer.js'
+import type { ComponentDef, ComponentStore } from './component.js'
 
 export { Message, type ComponentState, type NetId }
 
