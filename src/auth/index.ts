@@ -1,10 +1,12 @@
-/** Client-side auth for bitecs-multiuser: token sources, joining a room through the relay, verifying peers' tickets. */
-export { AuthErrorCode, MultiuserAuthError, JoinError, TicketError, isAuthErrorCode } from '../shared/errors.js'
+/**
+ * The client side of the relay: token sources and joining a room (src/auth), with the parts of the signaling
+ * contract (src/signaling) a client uses: ticket checks, the errors they throw, the join answer's types.
+ */
+export { AuthErrorCode, MultiuserAuthError, JoinError, TicketError } from '../shared/errors.js'
 export { atprotoTokenSource, staticTokenSource, anonymous } from './token-source.js'
 export type { TokenSource, AtprotoSession, AtprotoTokenSourceOptions } from './token-source.js'
-export { joinRoom, joinUrl } from './join.js'
+export { joinRoom } from './join.js'
 export type { JoinRoomOptions } from './join.js'
-export { verifyTicket, atprotoKeyFromDidDocument, TICKET_TYP } from '../signaling/ticket.js'
+export { verifyTicket } from '../signaling/ticket.js'
 export type { TicketClaims, DidDocumentLike, VerifyTicketOptions } from '../signaling/ticket.js'
-export { ControlMessageType, DEFAULT_LXM, DEFAULT_SERVICE_ID } from '../signaling/contract.js'
-export type { JoinResult, RosterEntry, PeerJsServerOptions, IceServer, RelayErrorBody, ControlMessage } from '../signaling/contract.js'
+export type { JoinResult, RosterEntry, PeerJsServerOptions, IceServer } from '../signaling/contract.js'
