@@ -7,7 +7,7 @@
 import { addComponent, addEntity, createWorld } from 'bitecs'
 import { createNetwork } from '../src/ecs/index.js'
 import { createMemoryNetwork } from '../src/transport/memory/index.js'
-import { createTestSchema } from '../test/ecs/helpers/schema.js'
+import { createTestSchema } from '../test/helpers/test-schema.js'
 
 function scenario(entities: number, movingShare: number, ticks: number) {
   const hub = createMemoryNetwork({ seed: 1 })
