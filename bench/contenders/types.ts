@@ -79,3 +79,39 @@ export function maxError(
   }
   return worst
 }
+
+/** A receiver's columns, indexed by eid (or by `replica[i]`): Transform x, y, z, yaw and Velocity x, z. */
+export interface ReceiverColumns {
+  x: ArrayLike<number>
+  y: ArrayLike<number>
+  z: ArrayLike<number>
+  yaw: ArrayLike<number>
+  vx: ArrayLike<number>
+  vz: ArrayLike<number>
+}
+
+/** The columns of a receiver's Transform and Velocity stores (read them anew at each check: stores may be resized). */
+export const storeColumns = (T: { x: ArrayLike<number>; y: ArrayLike<number>; z: ArrayLike<number>; yaw: ArrayLike<number> }, V: { x: ArrayLike<number>; z: ArrayLike<number> }): ReceiverColumns => ({
+  x: T.x, y: T.y, z: T.z, yaw: T.yaw, vx: V.x, vz: V.z,
+})
+
+/**
+ * ContenderInstance.check for a receiver that holds its world in columns: {@link maxError} of `rx` against the
+ * source, entity i read at its eid, or at `replica[i]` when the receiver gave it another id.
+ */
+export function columnsError(w: BenchWorld, rx: ReceiverColumns, tol: Tolerances, abs: Float64Array, replica?: Int32Array): number {
+  return maxError(
+    w,
+    (i, e, out) => {
+      const r = replica ? replica[i] : e
+      out[0] = rx.x[r]
+      out[1] = rx.y[r]
+      out[2] = rx.z[r]
+      out[3] = rx.yaw[r]
+      out[4] = rx.vx[r]
+      out[5] = rx.vz[r]
+    },
+    tol,
+    abs,
+  )
+}
