@@ -29,6 +29,8 @@ import { createPresenceReader, type PresenceReader } from './world-access.js'
 
 /** createNetwork's options, resolved. */
 export interface NetSettings {
+  /** Network ticks (flushes) per second. */
+  readonly tickRate: number
   /** Largest local eid + 1 that can be replicated. */
   readonly capacity: number
   readonly limits: NetworkLimits

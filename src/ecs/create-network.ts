@@ -67,19 +67,19 @@ export interface NetworkOptions {
 
 const attached = new WeakMap<object, Network>()
 
-export function createNetwork(world: World, options: NetworkOptions): Network {
-  if (attached.has(world)) throw new MultiuserError(ErrorCode.ALREADY_ATTACHED, 'this world already has a network; call net.close() before attaching another')
+/**
+ * A network's context with every room wired, before the facade: what `createNetwork` builds on (and what a test of
+ * one room drives directly). Checks the options and resizes the stores to `maxEntities`.
+ */
+export function createContext(world: World, options: NetworkOptions): NetContext {
   const { schema, transport } = options
-  const tickRate = options.tickRate ?? 30
-  const settings = resolveSettings(options, tickRate)
-  const { capacity, limits, clock } = settings
+  const settings = resolveSettings(options)
   const storeMap = options.stores ?? schema.stores
   for (const def of schema.components) {
     const store = storeMap.get(def.id)
     if (!store) throw new MultiuserError(ErrorCode.SCHEMA_INVALID, `no store for component ${def.name}`)
-    if (def.capacityOf(store) < capacity) def.resize(store, capacity)
+    if (def.capacityOf(store) < settings.capacity) def.resize(store, settings.capacity)
   }
-
   const ctx = new NetContext(world, schema, transport, storeMap, settings)
   ctx.peers = new Peers(ctx)
   ctx.stream = new ReliableStream(ctx, createDispatch(ctx))
@@ -88,6 +88,14 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   ctx.deltas = new DeltaReceiver(ctx)
   ctx.interpolation = new Interpolation(ctx)
   ctx.events = new Events(ctx)
+  return ctx
+}
+
+export function createNetwork(world: World, options: NetworkOptions): Network {
+  if (attached.has(world)) throw new MultiuserError(ErrorCode.ALREADY_ATTACHED, 'this world already has a network; call net.close() before attaching another')
+  const ctx = createContext(world, options)
+  const { schema, transport, settings } = ctx
+  const { capacity, limits, clock, tickRate } = settings
   const { stats, registry, peers, stream, entities } = ctx
   const encoder = new DeltaEncoder(ctx.layout, entities.detector, entities.slotOf, capacity, limits.maxUnreliableBytes)
   const queue = new InboundQueue(limits.maxQueuedMessages, limits.maxQueuedBytes)
@@ -211,11 +219,13 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   return net
 }
 
-function resolveSettings(options: NetworkOptions, tickRate: number): NetSettings {
+function resolveSettings(options: NetworkOptions): NetSettings {
+  const tickRate = options.tickRate ?? 30
   const capacity = options.maxEntities ?? 4096
   if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_EIDS) throw new MultiuserError(ErrorCode.CAPACITY_EXCEEDED, `maxEntities must be 1..${MAX_EIDS}`)
   const clock = options.now ?? (() => performance.now())
   return {
+    tickRate,
     capacity,
     limits: { ...DEFAULT_LIMITS, ...(options.limits ?? {}) },
     clock,
