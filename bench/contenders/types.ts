@@ -56,16 +56,10 @@ export function maxError(
   const got = new Float64Array(6)
   const src = new Float64Array(6)
   let worst = 0
-  const T = w.Transform
-  const V = w.Velocity
+  const source = storeColumns(w.Transform, w.Velocity)
   for (let i = 0; i < w.entities; i++) {
     const e = w.eids[i]
-    src[0] = T.x[e]
-    src[1] = T.y[e]
-    src[2] = T.z[e]
-    src[3] = T.yaw[e]
-    src[4] = V.x[e]
-    src[5] = V.z[e]
+    readColumns(source, e, src)
     read(i, e, got)
     for (let k = 0; k < 6; k++) {
       let d = Math.abs(got[k] - src[k])
@@ -100,18 +94,15 @@ export const storeColumns = (T: { x: ArrayLike<number>; y: ArrayLike<number>; z:
  * source, entity i read at its eid, or at `replica[i]` when the receiver gave it another id.
  */
 export function columnsError(w: BenchWorld, rx: ReceiverColumns, tol: Tolerances, abs: Float64Array, replica?: Int32Array): number {
-  return maxError(
-    w,
-    (i, e, out) => {
-      const r = replica ? replica[i] : e
-      out[0] = rx.x[r]
-      out[1] = rx.y[r]
-      out[2] = rx.z[r]
-      out[3] = rx.yaw[r]
-      out[4] = rx.vx[r]
-      out[5] = rx.vz[r]
-    },
-    tol,
-    abs,
-  )
+  return maxError(w, (i, e, out) => readColumns(rx, replica ? replica[i] : e, out), tol, abs)
+}
+
+/** Entity `r`'s six values (FIELDS order) from `c` into `out`. */
+function readColumns(c: ReceiverColumns, r: number, out: Float64Array): void {
+  out[0] = c.x[r]
+  out[1] = c.y[r]
+  out[2] = c.z[r]
+  out[3] = c.yaw[r]
+  out[4] = c.vx[r]
+  out[5] = c.vz[r]
 }

@@ -102,19 +102,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   let tick = 0
   let closed = false
 
-  const unsubscribe = [
-    transport.on('peerJoined', (peer: PeerIdentity) => queue.pushControl({ kind: 'joined', peer })),
-    transport.on('peerLeft', (peerId: string, reason: string) => queue.pushControl({ kind: 'left', peerId, reason })),
-    transport.on('message', (from: string, channel: Channel, data: Uint8Array) => {
-      const cap = channel === 'reliable' ? limits.maxReliableBytes : limits.maxUnreliableBytes
-      if (data.length > cap) {
-        stats.dropped.oversized++
-        peers.strike(from, `${channel} message of ${data.length} bytes exceeds ${cap}`)
-        return
-      }
-      if (!queue.pushMessage(from, channel, data, clock())) stats.dropped.queueFull++
-    }),
-  ]
+  const unsubscribe = listen(ctx, queue)
 
   const requireRec = (eid: number): NetEntity => {
     const rec = registry.get(eid)
@@ -217,6 +205,25 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   // Peers the transport already knows.
   for (const peer of transport.peers.values()) queue.pushControl({ kind: 'joined', peer })
   return net
+}
+
+/** Queues what the transport delivers for the next `receive()`; an oversized message is dropped and struck at once. */
+function listen(ctx: NetContext, queue: InboundQueue): (() => void)[] {
+  const { transport, stats, peers } = ctx
+  const { limits, clock } = ctx.settings
+  return [
+    transport.on('peerJoined', (peer: PeerIdentity) => queue.pushControl({ kind: 'joined', peer })),
+    transport.on('peerLeft', (peerId: string, reason: string) => queue.pushControl({ kind: 'left', peerId, reason })),
+    transport.on('message', (from: string, channel: Channel, data: Uint8Array) => {
+      const cap = channel === 'reliable' ? limits.maxReliableBytes : limits.maxUnreliableBytes
+      if (data.length > cap) {
+        stats.dropped.oversized++
+        peers.strike(from, `${channel} message of ${data.length} bytes exceeds ${cap}`)
+        return
+      }
+      if (!queue.pushMessage(from, channel, data, clock())) stats.dropped.queueFull++
+    }),
+  ]
 }
 
 function resolveSettings(options: NetworkOptions): NetSettings {
