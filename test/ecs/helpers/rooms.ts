@@ -4,7 +4,7 @@ import { createWorld, type World } from 'bitecs'
 import { createContext } from '../../../src/ecs/create-network.js'
 import type { NetContext } from '../../../src/ecs/context.js'
 import type { PeerState } from '../../../src/ecs/peers.js'
-import { buildFrame, decodeFrame, type Message } from '../../../src/protocol/reliable-codec.js'
+import { PROTOCOL_VERSION, buildFrame, decodeFrame, type Message } from '../../../src/protocol/reliable-codec.js'
 import type { NetworkOptions } from '../../../src/ecs/index.js'
 import type { MemoryNetwork } from '../../../src/transport/memory/index.js'
 import { createTestSchema, type TestSchema } from '../../helpers/test-schema.js'
@@ -27,7 +27,7 @@ export function roomPeer(hub: MemoryNetwork, id: string, origin: number, options
 export function readyPeer(ctx: NetContext, peerId: string, connectedAt: number): PeerState {
   ctx.peers.join({ id: peerId, did: null })
   const p = ctx.peers.get(peerId)!
-  ctx.peers.onHello(p, { fingerprint: ctx.schema.fingerprint, protocolVersion: 1, connectedAt })
+  ctx.peers.onHello(p, { fingerprint: ctx.schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt })
   return p
 }
 
