@@ -17,7 +17,7 @@ import { createGameSchema } from '../schema.js'
 import { median, round } from '../stats.js'
 import { TICK_HZ, type BenchWorld } from '../world.js'
 import { oursTolerances } from './ours-codec.js'
-import { maxError, type Contender, type ContenderInstance } from './types.js'
+import { columnsError, storeColumns, type Contender, type ContenderInstance } from './types.js'
 
 export interface OursLinkOptions {
   loss: number
@@ -100,22 +100,7 @@ export async function createOursLink(w: BenchWorld, o: OursLinkOptions): Promise
         if (r === undefined) return Infinity // not spawned on the receiver (yet)
         replica[i] = r
       }
-      const T = rx.Transform
-      const V = rx.Velocity
-      return maxError(
-        w,
-        (i, _e, out) => {
-          const r = replica[i]
-          out[0] = T.x[r]
-          out[1] = T.y[r]
-          out[2] = T.z[r]
-          out[3] = T.yaw[r]
-          out[4] = V.x[r]
-          out[5] = V.z[r]
-        },
-        tol,
-        abs,
-      )
+      return columnsError(w, storeColumns(rx.Transform, rx.Velocity), tol, abs, replica)
     },
     dispose() {
       sender.close()

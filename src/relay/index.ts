@@ -1,10 +1,17 @@
-/** `@bitecs-multiuser/relay`: the ATProto-gated, PeerJS-compatible signaling relay (Node only). */
+/**
+ * `@bitecs-multiuser/relay`: the ATProto-gated, PeerJS-compatible signaling relay (Node only): what README documents,
+ * nothing more (test/api/exports.test.ts lists every name).
+ */
 export { createRelay } from './relay.js'
 export type { Relay, RelayStats } from './relay.js'
-export { RELAY_DEFAULTS, resolveOptions, didWebFromUrl, defaultPublicUrl } from './options.js'
+export { RELAY_DEFAULTS } from './options.js'
 export type { RelayOptions, ResolvedRelayOptions, AuthMode } from './options.js'
 export { RelayError } from './errors.js'
-export { AuthErrorCode, isAuthErrorCode } from '../auth/errors.js'
+export { AuthErrorCode } from '../shared/errors.js'
+export { generateRelayKeyHex } from './relay-key.js'
+export type { RelayMetrics } from './metrics.js'
+export type { RelayDidDocument } from './did-document.js'
+// The pluggable subsystems (interfaces and their in-process defaults).
 export { LocalSignalRouter } from './signal-router.js'
 export type { SignalRouter, PeerEndpoint, OutboundMessage, RouteOutcome, DeliveryResult } from './signal-router.js'
 export { MemoryReplayCache } from './replay-cache.js'
@@ -13,16 +20,7 @@ export { CachingDidKeyResolver } from './did-key-cache.js'
 export type { DidKeyResolver, DidIdentity, DidKeyCacheStats } from './did-key-cache.js'
 export { CachingHandleVerifier, noHandles } from './handle-verify.js'
 export type { HandleVerifier } from './handle-verify.js'
-export { createSafeFetch, DidFetchError } from './did-fetch.js'
-export { FetchLimiter, FetchBusyError, isTransientFetchError } from './fetch-limiter.js'
-export { TokenBucket, TargetWindow } from './rate-limit.js'
-export { SendQueue } from './send-queue.js'
-export { isPrivateAddress } from './ip-policy.js'
-export { RelayMetrics } from './metrics.js'
-export { createLogger, REDACT_PATHS } from './logger.js'
-export { generateRelayKeyHex, loadRelayKey } from './relay-key.js'
-export type { RelayDidDocument } from './did-document.js'
-export { signTicket } from './ticket-sign.js'
-export { verifyTicket } from '../auth/ticket.js'
-export type { TicketClaims } from '../auth/ticket.js'
-export type { JoinResult, RosterEntry, PeerJsServerOptions, IceServer, ControlMessage } from '../auth/types.js'
+// The signaling contract, server side: tickets and the wire types of the join answer and control messages.
+export { verifyTicket } from '../signaling/ticket.js'
+export type { TicketClaims } from '../signaling/ticket.js'
+export type { JoinResult, RosterEntry, PeerJsServerOptions, IceServer, ControlMessage } from '../signaling/contract.js'

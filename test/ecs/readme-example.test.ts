@@ -1,7 +1,7 @@
 // The README's "Replication" example, verbatim apart from the imports (README: 'bitecs-multiuser'),
 // so it stays true. Schema: the hand-written test schema (generated code builds the same with defineComponent).
 import { expect, it } from 'vitest'
-import { createTestSchema, Chat } from './helpers/schema.js'
+import { createTestSchema, Chat } from '../helpers/test-schema.js'
 import { addComponent, addEntity, createWorld } from 'bitecs'
 import { createMemoryNetwork, createNetwork } from '../../src/index.js'
 

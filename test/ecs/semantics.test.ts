@@ -4,7 +4,7 @@ import { createNetwork, type Refused } from '../../src/ecs/index.js'
 import { ErrorCode } from '../../src/protocol/index.js'
 import { createMemoryNetwork } from '../../src/transport/memory/index.js'
 import { createHarness, replicaOf } from './helpers/peers.js'
-import { Chat, createTestSchema } from './helpers/schema.js'
+import { Chat, createTestSchema } from '../helpers/test-schema.js'
 
 describe('change detection', () => {
   it('detects direct typed-array writes, and ignores changes below the quantization step', () => {

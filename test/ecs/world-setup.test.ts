@@ -2,7 +2,7 @@ import { addComponent, addEntity, createWorld, hasComponent } from 'bitecs'
 import { describe, expect, it } from 'vitest'
 import { createNetwork } from '../../src/ecs/index.js'
 import { createMemoryNetwork } from '../../src/transport/memory/index.js'
-import { createTestSchema } from './helpers/schema.js'
+import { createTestSchema } from '../helpers/test-schema.js'
 
 describe('a world set up before createNetwork', () => {
   it('replicates entities whose components were added before the network was attached', () => {

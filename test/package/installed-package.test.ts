@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os'
 import { extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, until } from '../e2e/harness.js'
+import { launchChromium, until } from '../helpers/browser.js'
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 const fixture = join(repo, 'test', 'package', 'fixture-game')

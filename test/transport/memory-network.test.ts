@@ -34,6 +34,30 @@ describe('MemoryTransport link simulator', () => {
     expect(a.peers.size).toBe(0)
   })
 
+  it('a listener that throws does not keep the others from hearing the message; the error is reported, not lost', async () => {
+    const hub = createMemoryNetwork()
+    const a = hub.join('a')
+    const b = hub.join('b')
+    const heard: string[] = []
+    b.on('message', () => {
+      throw new Error('first listener fails')
+    })
+    b.on('message', (from, ch) => heard.push(`${from} ${ch}`))
+    hub.advance(0)
+    const reported: unknown[] = []
+    const onError = (e: unknown) => reported.push(e)
+    process.on('uncaughtException', onError)
+    try {
+      a.send('b', 'reliable', new Uint8Array([1]))
+      hub.advance(1)
+      await new Promise((r) => setTimeout(r, 0))
+    } finally {
+      process.off('uncaughtException', onError)
+    }
+    expect(heard).toEqual(['a reliable'])
+    expect(reported.map((e) => (e as Error).message)).toEqual(['first listener fails'])
+  })
+
   it('reliable is ordered and lossless under loss (delayed instead); unreliable loses, reorders and duplicates', () => {
     const { got, hub } = collect(7, { latency: 20, jitter: 10, loss: 0.3, reorder: 0.1, duplicate: 0.05 })
     const rel = got.filter((g) => g.ch === 'reliable').map((g) => g.n)

@@ -1,3 +1,4 @@
+import { Emitter } from '../../shared/emitter.js'
 import { BROADCAST, type Channel, type PeerIdentity, type Transport, type TransportEvents } from '../transport.js'
 import { Link, type LinkCounters, type LinkOptions } from './link.js'
 import { createRng, type Rng } from './rng.js'
@@ -35,13 +36,12 @@ export interface MemoryTransport extends Transport {
   readonly self: PeerIdentity
 }
 
-type Listeners = { [E in keyof TransportEvents]: Set<TransportEvents[E]> }
-
 interface Member {
   identity: PeerIdentity
   transport: MemoryTransport
   peers: Map<string, PeerIdentity>
-  listeners: Listeners
+  /** A listener that throws does not keep the others from hearing the event (it is rethrown asynchronously). */
+  events: Emitter<TransportEvents>
   closed: boolean
   /** Link generation per remote peer: deliveries scheduled on an older generation are discarded. */
   generation: Map<string, number>
@@ -67,8 +67,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
   }
 
   const emit = <E extends keyof TransportEvents>(m: Member, event: E, ...args: Parameters<TransportEvents[E]>): void => {
-    if (m.closed) return
-    for (const l of [...m.listeners[event]]) (l as (...a: Parameters<TransportEvents[E]>) => void)(...args)
+    if (!m.closed) m.events.emit(event, ...args)
   }
 
   const connect = (a: Member, b: Member): void => {
@@ -131,7 +130,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
       const member: Member = {
         identity,
         peers: new Map(),
-        listeners: { peerJoined: new Set(), peerLeft: new Set(), message: new Set() },
+        events: new Emitter<TransportEvents>(),
         closed: false,
         generation: new Map(),
         transport: undefined as unknown as MemoryTransport,
@@ -146,11 +145,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
           if (to === BROADCAST) for (const p of member.peers.keys()) deliver(member, p, channel, data)
           else if (member.peers.has(to)) deliver(member, to, channel, data)
         },
-        on(event, listener) {
-          const set = member.listeners[event] as Set<typeof listener>
-          set.add(listener)
-          return () => set.delete(listener)
-        },
+        on: (event, listener) => member.events.on(event, listener),
         disconnect(peerId, reason) {
           sever(member, peerId, reason, reason)
         },

@@ -1,4 +1,5 @@
-// Browser-test plumbing: Debian's Chromium through playwright-core, and a Vite dev server for test pages.
+// Browser-test plumbing, shared by the browser tests and the bench ("webrtc" group): Debian's Chromium through
+// playwright-core, a Vite dev server for test pages, and a relay that can be stopped and started again.
 import { chromium, type Browser } from 'playwright-core'
 import { createServer, type ViteDevServer } from 'vite'
 import { fileURLToPath } from 'node:url'
@@ -34,7 +35,7 @@ export async function startPageServer(root = 'test/e2e/pages'): Promise<PageServ
     logLevel: 'error',
     clearScreen: false,
     server: { host: '127.0.0.1', port: 0, hmr: false, fs: { allow: [repo] } },
-    resolve: { alias: [{ find: /^bitecs-multiuser$/, replacement: `${repo}/src/index.ts` }] },
+    resolve: { alias: [{ find: /^bitecs-multiuser$/, replacement: `${repo}/src/index.ts` }, { find: /^bitecs-multiuser\/wire$/, replacement: `${repo}/src/protocol/protobuf-wire.ts` }] },
     optimizeDeps: { include: ['peerjs', 'bitecs'] },
   })
   await server.listen()
