@@ -140,7 +140,7 @@ describe('the packed packages in a game project outside the repository', () => {
   it('each tarball holds only its build, bin, LICENSE, README and manifest; source maps carry their sources', () => {
     const allowed: Record<string, RegExp> = {
       'bitecs-multiuser': /^(package\.json|README\.md|LICENSE|bin\/bitecs-multiuser\.js|dist\/(src|generated\/multiuser)\/.+\.(js|d\.ts|js\.map))$/,
-      '@bitecs-multiuser/codegen': /^(package\.json|README\.md|LICENSE|bin\/bitecs-multiuser-gen\.js|proto\/multiuser\/options\.proto|dist\/src\/(codegen|protocol)\/.+\.(js|d\.ts|js\.map))$/,
+      '@bitecs-multiuser/codegen': /^(package\.json|README\.md|LICENSE|bin\/bitecs-multiuser-gen\.js|proto\/multiuser\/options\.proto|dist\/src\/(codegen|protocol|shared)\/.+\.(js|d\.ts|js\.map))$/,
       '@bitecs-multiuser/relay': /^(package\.json|README\.md|LICENSE|bin\/bitecs-multiuser-relay\.js|dist\/src\/.+\.(js|d\.ts|js\.map))$/,
     }
     for (const [name, files] of Object.entries(packedFiles)) {
