@@ -57,10 +57,10 @@ const RECEIVER = 'receiver'
 export async function createOursLink(w: BenchWorld, o: OursLinkOptions): Promise<OursLink> {
   const hub = createMemoryNetwork({ seed: o.seed, link: { loss: o.loss, latency: o.latencyMs, jitter: o.jitterMs } })
   const capacity = w.Transform.x.length
-  const sender = createNetwork(w.world, { schema: w.game.schema, transport: hub.join(SENDER), maxEntities: capacity, now: hub.clock, tickRate: TICK_HZ })
+  const sender = createNetwork(w.world, { schema: w.game.schema, transport: hub.join(SENDER), maxEntities: capacity, tickRate: TICK_HZ })
   const rx = createGameSchema(capacity + 16)
   const rxWorld = createWorld()
-  const receiver = createNetwork(rxWorld, { schema: rx.schema, transport: hub.join(RECEIVER), maxEntities: capacity + 16, now: hub.clock, tickRate: TICK_HZ })
+  const receiver = createNetwork(rxWorld, { schema: rx.schema, transport: hub.join(RECEIVER), maxEntities: capacity + 16, tickRate: TICK_HZ })
   // WORKAROUND (src/ecs/world-access.ts, reported): createNetwork calls bitECS `registerComponent` on stores
   // the world already knows; bitECS 0.4 re-registers unconditionally with a new bitflag, so entities that
   // had the component before createNetwork read as not having it (and `hasComponent` says false).

@@ -44,7 +44,7 @@ function scenario(entities: number, movingShare: number, ticks: number): Round {
   const mk = (id: string) => {
     const s = createTestSchema(entities + 16)
     const world = createWorld()
-    const net = createNetwork(world, { schema: s.schema, transport: hub.join(id), maxEntities: entities + 16, now: hub.clock })
+    const net = createNetwork(world, { schema: s.schema, transport: hub.join(id), maxEntities: entities + 16 })
     return { s, world, net }
   }
   const a = mk('a')

@@ -55,10 +55,12 @@ export class AckTracker {
   nextOutgoing(now: number): number {
     const s = this.nextSeq++
     this.lastNow = now
-    this.estimate(now)
     this.resolveUpTo(s - 1 - ACK_WINDOW)
+    // Recorded before estimating: the estimate walks every packet sent so far, this one included, and must see its
+    // send time, not the one left in its ring slot by a packet SEQ_RING ago (0 at first: a page's clock is never 0).
     this.sendTime[s & MASK] = now
     this.acked[s & MASK] = -1
+    this.estimate(now)
     return s
   }
 

@@ -230,7 +230,7 @@ function resolveSettings(options: NetworkOptions): NetSettings {
   const tickRate = options.tickRate ?? 30
   const capacity = options.maxEntities ?? 4096
   if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_EIDS) throw new MultiuserError(ErrorCode.CAPACITY_EXCEEDED, `maxEntities must be 1..${MAX_EIDS}`)
-  const clock = options.now ?? (() => performance.now())
+  const clock = options.now ?? options.transport.clock ?? (() => performance.now())
   return {
     tickRate,
     capacity,

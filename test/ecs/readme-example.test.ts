@@ -12,7 +12,7 @@ it('README: two peers over MemoryTransport', () => {
   function peer(id: string) {
     const { schema, Transform } = createTestSchema(1024) // generated: createGameSchema(1024)
     const world = createWorld()
-    const net = createNetwork(world, { schema, transport: hub.join(id), maxEntities: 1024, now: hub.clock })
+    const net = createNetwork(world, { schema, transport: hub.join(id), maxEntities: 1024 })
     return { world, net, Transform }
   }
   const alice = peer('alice')

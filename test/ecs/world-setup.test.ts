@@ -16,8 +16,8 @@ describe('a world set up before createNetwork', () => {
     addComponent(wa, eid, sa.Transform)
     sa.Transform.x[eid] = 4.5
     // ...then attaches the network.
-    const a = createNetwork(wa, { schema: sa.schema, transport: hub.join('a'), maxEntities: 64, now: hub.clock })
-    const b = createNetwork(wb, { schema: sb.schema, transport: hub.join('b'), maxEntities: 64, now: hub.clock })
+    const a = createNetwork(wa, { schema: sa.schema, transport: hub.join('a'), maxEntities: 64 })
+    const b = createNetwork(wb, { schema: sb.schema, transport: hub.join('b'), maxEntities: 64 })
     expect(hasComponent(wa, eid, sa.Transform)).toBe(true)
     a.spawn(eid)
     const step = (n: number) => {

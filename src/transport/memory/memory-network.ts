@@ -11,12 +11,17 @@ export interface MemoryNetworkOptions {
   link?: LinkOptions
   /** Deliver with real timers (demos) instead of virtual time driven by `advance(ms)` (tests). Default false. */
   realTime?: boolean
+  /**
+   * Where each peer's clock (`transport.clock`) starts, in ms: as in browsers, where `performance.now()` counts from
+   * each page's load, no two peers share a clock. Default: 10⁷ ms plus up to 4 hours, from the seed and the peer id.
+   */
+  clockOrigin?: (id: string) => number
 }
 
 export interface MemoryNetwork {
   /** Current time in ms (virtual unless realTime). */
   readonly now: number
-  /** A clock function for `createNetwork({ now })`. */
+  /** The hub's own time (virtual, from 0): what `advance` moves. Each peer's clock is `transport.clock`. */
   readonly clock: () => number
   /** Connects a new peer to every peer already in the network. Joins and leaves are announced asynchronously (next `advance`). */
   join(id: string, options?: { did?: string | null }): MemoryTransport
@@ -34,6 +39,15 @@ export interface MemoryNetwork {
 
 export interface MemoryTransport extends Transport {
   readonly self: PeerIdentity
+  /** This peer's clock: the hub's time plus the peer's own origin (`clockOrigin`). */
+  readonly clock: () => number
+}
+
+/** 10⁷ ms plus 0..4 h, from a hash of the seed and the id (FNV-1a): different per peer, the same every run. */
+export function defaultClockOrigin(seed: number, id: string): number {
+  let h = 0x811c9dc5
+  for (const ch of `${seed}:${id}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0
+  return 1e7 + (h % (4 * 3600_000))
 }
 
 interface Member {
@@ -135,8 +149,10 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
         generation: new Map(),
         transport: undefined as unknown as MemoryTransport,
       }
+      const origin = options.clockOrigin ? options.clockOrigin(id) : defaultClockOrigin(options.seed ?? 1, id)
       member.transport = {
         self: identity,
+        clock: () => sched.now + origin,
         get peers() {
           return member.peers as ReadonlyMap<string, PeerIdentity>
         },

@@ -38,7 +38,6 @@ export function createHarness(
       schema: s.schema,
       transport,
       maxEntities: capacity,
-      now: hub.clock,
       ...options.net,
       ...o,
     })
