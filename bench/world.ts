@@ -8,23 +8,12 @@
  * Positions stay within ±512 m. Idle entities never change.
  */
 import { addComponent, addEntity, createWorld, type World } from 'bitecs'
+import { createRng } from '../src/transport/memory/rng.js'
 import { createGameSchema, type GameSchema, type TransformStore, type VelocityStore } from './schema.js'
 
 export const TICK_HZ = 30
 const DT = 1 / TICK_HZ
 const EDGE = 480
-
-/** mulberry32: small, fast, seedable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export const terrain = (x: number, z: number): number => 2 * Math.sin(x / 20) * Math.cos(z / 20)
 
@@ -57,7 +46,7 @@ export interface BenchWorld {
 }
 
 export function createBenchWorld(entities: number, moving: number, seed = 0x5eed): BenchWorld {
-  const rand = rng(seed ^ (entities * 31) ^ Math.round(moving * 1000))
+  const rand = createRng(seed ^ (entities * 31) ^ Math.round(moving * 1000))
   const world = createWorld()
   const eids = new Uint32Array(entities)
   for (let i = 0; i < entities; i++) eids[i] = addEntity(world)

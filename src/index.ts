@@ -1,12 +1,30 @@
-// The `bitecs-multiuser` entry (browser-safe). Generated schema modules import their runtime from here.
-export * from './protocol/index.js'
-// Replication core (src/ecs) and the in-memory transport with its link simulator.
-export * from './ecs/index.js'
-export * from './transport/memory/index.js'
-// Simulated loss/latency/jitter on any transport (the demo's network conditions panel).
-export { withLinkConditions, type LinkConditions, type ConditionedTransport, type ConditionsCounters, type WithLinkConditionsOptions } from './transport/conditions.js'
-// Browser transport (PeerJS mesh, signaling through our relay) and the token sources it joins with.
-export { peerJsTransport, PEERJS_TRANSPORT_DEFAULTS, type PeerJsTransport, type PeerJsTransportOptions, type PeerJsTransportEvents, type TransportStatus } from './transport/peerjs/peerjs-transport.js'
-export { relayClient, type RelayClient, type RelayClientOptions, type JoinAnswer } from './transport/peerjs/relay-client.js'
+// The `bitecs-multiuser` entry (browser-safe): what README documents, nothing more; test/api/exports.test.ts lists
+// every name, so an export added or lost is a visible diff. Generated schema modules import their runtime from here.
+
+// Schema runtime (src/protocol): what generated modules call, the types of their stores and codecs, and the bit
+// streams a ComponentDef encodes to.
+export { defineComponent, defineSchema, defineEvent, BitWriter, BitReader } from './protocol/index.js'
+export type {
+  ComponentDef, ComponentSpec, ComponentStore, FieldDef, FieldSpec, FieldKind, NumericArray, ObjectCodec, Sync, TypedArrayName,
+  QuantizeOptions, Quantizer, Schema, SchemaSpec, EventDef, MessageCodec,
+} from './protocol/index.js'
+// Errors (src/shared): every error is a MultiuserError with a stable `code`.
+export { ErrorCode, MultiuserError, DecodeError, AuthErrorCode, MultiuserAuthError, JoinError, TicketError } from './shared/errors.js'
+// Replication core (src/ecs).
+export {
+  createNetwork, DEFAULT_LIMITS,
+  type Network, type NetworkOptions, type NetworkLimits, type NetPeer, type NetworkEvents, type Refused,
+  type NetStats, type DropCounters, type ChannelCounters,
+} from './ecs/index.js'
+// Transports: the seam, the in-memory hub with its link simulator, simulated conditions on any transport, and the
+// browser transport (PeerJS mesh, signalled by our relay).
 export type { Transport, TransportEvents, Channel, PeerIdentity } from './transport/transport.js'
-export * from './auth/index.js'
+export { createMemoryNetwork, type MemoryNetwork, type MemoryNetworkOptions, type MemoryTransport, type LinkOptions, type LinkCounters } from './transport/memory/index.js'
+export { withLinkConditions, type LinkConditions, type ConditionedTransport, type ConditionsCounters, type WithLinkConditionsOptions } from './transport/conditions.js'
+export { peerJsTransport, PEERJS_TRANSPORT_DEFAULTS, type PeerJsTransport, type PeerJsTransportOptions, type PeerJsTransportEvents, type TransportStatus } from './transport/peerjs/peerjs-transport.js'
+export { relayClient, type RelayClient, type RelayClientOptions } from './transport/peerjs/relay-client.js'
+// Joining through the relay (src/auth) and checking peers' tickets (the signaling contract, src/signaling).
+export { staticTokenSource, anonymous, type TokenSource } from './auth/token-source.js'
+export { joinRoom, type JoinRoomOptions } from './auth/join.js'
+export { verifyTicket, type TicketClaims, type DidDocumentLike, type VerifyTicketOptions } from './signaling/ticket.js'
+export { DEFAULT_LXM, DEFAULT_SERVICE_ID, type JoinResult, type JoinAnswer, type RosterEntry, type PeerJsServerOptions, type IceServer } from './signaling/contract.js'

@@ -8,7 +8,7 @@
 import { createSoADeserializer, createSoASerializer } from 'bitecs/serialization'
 import { TransformDef, VelocityDef } from '../schema.js'
 import type { BenchWorld } from '../world.js'
-import { EXACT, maxError, type Contender, type ContenderInstance, type Tolerances } from './types.js'
+import { EXACT, columnsError, storeColumns, type Contender, type ContenderInstance, type Tolerances } from './types.js'
 
 const EPSILON = 1e-4
 
@@ -32,21 +32,7 @@ function make(diff: boolean) {
       decode() {
         deserialize(packet)
       },
-      check(abs) {
-        return maxError(
-          w,
-          (_i, e, out) => {
-            out[0] = rxT.x[e]
-            out[1] = rxT.y[e]
-            out[2] = rxT.z[e]
-            out[3] = rxT.yaw[e]
-            out[4] = rxV.x[e]
-            out[5] = rxV.z[e]
-          },
-          tol,
-          abs,
-        )
-      },
+      check: (abs) => columnsError(w, storeColumns(rxT, rxV), tol, abs),
     }
   }
 }

@@ -4,7 +4,7 @@
  * The receiver decodes, `JSON.parse`s and writes into its stores.
  */
 import type { BenchWorld } from '../world.js'
-import { EXACT, maxError, type Contender, type ContenderInstance } from './types.js'
+import { EXACT, columnsError, type Contender, type ContenderInstance } from './types.js'
 
 const utf8enc = new TextEncoder()
 const utf8dec = new TextDecoder()
@@ -53,20 +53,7 @@ function create(w: BenchWorld): ContenderInstance {
         rx.vz[e] = m.vz
       }
     },
-    check: (abs: Float64Array) =>
-      maxError(
-        w,
-        (_i, e, out) => {
-          out[0] = rx.x[e]
-          out[1] = rx.y[e]
-          out[2] = rx.z[e]
-          out[3] = rx.yaw[e]
-          out[4] = rx.vx[e]
-          out[5] = rx.vz[e]
-        },
-        EXACT,
-        abs,
-      ),
+    check: (abs: Float64Array) => columnsError(w, rx, EXACT, abs),
   }
 }
 

@@ -11,7 +11,7 @@
 import { BitReader, BitWriter, type ComponentDef, type NumericArray } from '../../src/protocol/index.js'
 import { TransformDef, VelocityDef } from '../schema.js'
 import type { BenchWorld } from '../world.js'
-import { maxError, type Contender, type ContenderInstance, type Tolerances } from './types.js'
+import { columnsError, storeColumns, type Contender, type ContenderInstance, type Tolerances } from './types.js'
 
 interface Tracked {
   def: ComponentDef
@@ -108,21 +108,7 @@ function create(w: BenchWorld): ContenderInstance {
         if (mv) VelocityDef.decode(r, rxV, e, mv)
       }
     },
-    check(abs) {
-      return maxError(
-        w,
-        (_i, e, out) => {
-          out[0] = rxT.x[e]
-          out[1] = rxT.y[e]
-          out[2] = rxT.z[e]
-          out[3] = rxT.yaw[e]
-          out[4] = rxV.x[e]
-          out[5] = rxV.z[e]
-        },
-        tol,
-        abs,
-      )
-    },
+    check: (abs) => columnsError(w, storeColumns(rxT, rxV), tol, abs),
   }
 }
 

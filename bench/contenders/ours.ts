@@ -17,7 +17,7 @@ import { createGameSchema } from '../schema.js'
 import { median, round } from '../stats.js'
 import { TICK_HZ, type BenchWorld } from '../world.js'
 import { oursTolerances } from './ours-codec.js'
-import { maxError, type Contender, type ContenderInstance } from './types.js'
+import { columnsError, storeColumns, type Contender, type ContenderInstance } from './types.js'
 
 export interface OursLinkOptions {
   loss: number
@@ -57,10 +57,10 @@ const RECEIVER = 'receiver'
 export async function createOursLink(w: BenchWorld, o: OursLinkOptions): Promise<OursLink> {
   const hub = createMemoryNetwork({ seed: o.seed, link: { loss: o.loss, latency: o.latencyMs, jitter: o.jitterMs } })
   const capacity = w.Transform.x.length
-  const sender = createNetwork(w.world, { schema: w.game.schema, transport: hub.join(SENDER), maxEntities: capacity, now: hub.clock, tickRate: TICK_HZ })
+  const sender = createNetwork(w.world, { schema: w.game.schema, transport: hub.join(SENDER), maxEntities: capacity, tickRate: TICK_HZ })
   const rx = createGameSchema(capacity + 16)
   const rxWorld = createWorld()
-  const receiver = createNetwork(rxWorld, { schema: rx.schema, transport: hub.join(RECEIVER), maxEntities: capacity + 16, now: hub.clock, tickRate: TICK_HZ })
+  const receiver = createNetwork(rxWorld, { schema: rx.schema, transport: hub.join(RECEIVER), maxEntities: capacity + 16, tickRate: TICK_HZ })
   // WORKAROUND (src/ecs/world-access.ts, reported): createNetwork calls bitECS `registerComponent` on stores
   // the world already knows; bitECS 0.4 re-registers unconditionally with a new bitflag, so entities that
   // had the component before createNetwork read as not having it (and `hasComponent` says false).
@@ -100,22 +100,7 @@ export async function createOursLink(w: BenchWorld, o: OursLinkOptions): Promise
         if (r === undefined) return Infinity // not spawned on the receiver (yet)
         replica[i] = r
       }
-      const T = rx.Transform
-      const V = rx.Velocity
-      return maxError(
-        w,
-        (i, _e, out) => {
-          const r = replica[i]
-          out[0] = T.x[r]
-          out[1] = T.y[r]
-          out[2] = T.z[r]
-          out[3] = T.yaw[r]
-          out[4] = V.x[r]
-          out[5] = V.z[r]
-        },
-        tol,
-        abs,
-      )
+      return columnsError(w, storeColumns(rx.Transform, rx.Velocity), tol, abs, replica)
     },
     dispose() {
       sender.close()

@@ -8,7 +8,7 @@
  */
 import protobuf from 'protobufjs'
 import type { BenchWorld } from '../world.js'
-import { EXACT, maxError, type Contender, type ContenderInstance } from './types.js'
+import { EXACT, columnsError, type Contender, type ContenderInstance } from './types.js'
 
 const PROTO = `
 syntax = "proto3";
@@ -37,20 +37,7 @@ interface EntityMsg {
 function receiver(w: BenchWorld) {
   const cap = w.Transform.x.length
   const rx = { x: new Float32Array(cap), y: new Float32Array(cap), z: new Float32Array(cap), yaw: new Float32Array(cap), vx: new Float32Array(cap), vz: new Float32Array(cap) }
-  const check = (abs: Float64Array) =>
-    maxError(
-      w,
-      (_i, e, out) => {
-        out[0] = rx.x[e]
-        out[1] = rx.y[e]
-        out[2] = rx.z[e]
-        out[3] = rx.yaw[e]
-        out[4] = rx.vx[e]
-        out[5] = rx.vz[e]
-      },
-      EXACT,
-      abs,
-    )
+  const check = (abs: Float64Array) => columnsError(w, rx, EXACT, abs)
   return { rx, check }
 }
 

@@ -56,16 +56,10 @@ export function maxError(
   const got = new Float64Array(6)
   const src = new Float64Array(6)
   let worst = 0
-  const T = w.Transform
-  const V = w.Velocity
+  const source = storeColumns(w.Transform, w.Velocity)
   for (let i = 0; i < w.entities; i++) {
     const e = w.eids[i]
-    src[0] = T.x[e]
-    src[1] = T.y[e]
-    src[2] = T.z[e]
-    src[3] = T.yaw[e]
-    src[4] = V.x[e]
-    src[5] = V.z[e]
+    readColumns(source, e, src)
     read(i, e, got)
     for (let k = 0; k < 6; k++) {
       let d = Math.abs(got[k] - src[k])
@@ -78,4 +72,37 @@ export function maxError(
     }
   }
   return worst
+}
+
+/** A receiver's columns, indexed by eid (or by `replica[i]`): Transform x, y, z, yaw and Velocity x, z. */
+export interface ReceiverColumns {
+  x: ArrayLike<number>
+  y: ArrayLike<number>
+  z: ArrayLike<number>
+  yaw: ArrayLike<number>
+  vx: ArrayLike<number>
+  vz: ArrayLike<number>
+}
+
+/** The columns of a receiver's Transform and Velocity stores (read them anew at each check: stores may be resized). */
+export const storeColumns = (T: { x: ArrayLike<number>; y: ArrayLike<number>; z: ArrayLike<number>; yaw: ArrayLike<number> }, V: { x: ArrayLike<number>; z: ArrayLike<number> }): ReceiverColumns => ({
+  x: T.x, y: T.y, z: T.z, yaw: T.yaw, vx: V.x, vz: V.z,
+})
+
+/**
+ * ContenderInstance.check for a receiver that holds its world in columns: {@link maxError} of `rx` against the
+ * source, entity i read at its eid, or at `replica[i]` when the receiver gave it another id.
+ */
+export function columnsError(w: BenchWorld, rx: ReceiverColumns, tol: Tolerances, abs: Float64Array, replica?: Int32Array): number {
+  return maxError(w, (i, e, out) => readColumns(rx, replica ? replica[i] : e, out), tol, abs)
+}
+
+/** Entity `r`'s six values (FIELDS order) from `c` into `out`. */
+function readColumns(c: ReceiverColumns, r: number, out: Float64Array): void {
+  out[0] = c.x[r]
+  out[1] = c.y[r]
+  out[2] = c.z[r]
+  out[3] = c.yaw[r]
+  out[4] = c.vx[r]
+  out[5] = c.vz[r]
 }

@@ -7,7 +7,7 @@
 import type { Page } from 'playwright-core'
 import { pino } from 'pino'
 import { createRelay } from '../../src/relay/index.js'
-import { launchChromium, startPageServer, until } from '../../test/e2e/harness.js'
+import { launchChromium, startPageServer, until } from '../../test/helpers/browser.js'
 import { mdTable, percentile, round, textTable } from '../stats.js'
 import type { BenchGroup } from './types.js'
 

@@ -1,5 +1,5 @@
 /** The OAuth scope a game asks for so that the player's PDS mints service-auth tokens for its relay, and nothing else. */
-import { DEFAULT_LXM, DEFAULT_SERVICE_ID } from '../auth/types.js'
+import { DEFAULT_LXM, DEFAULT_SERVICE_ID } from '../signaling/contract.js'
 
 export interface AtprotoRelayScopeOptions {
   /** The join method the relay expects (its `--lxm`; default `dev.bitecs.multiuser.join`). */

@@ -4,7 +4,7 @@
  * least-privilege scope, a token source for the transport, and sign-out.
  */
 import { BrowserOAuthClient, atprotoLoopbackClientMetadata, type OAuthSession } from '@atproto/oauth-client-browser'
-import { AuthErrorCode, MultiuserAuthError } from '../auth/errors.js'
+import { AuthErrorCode, MultiuserAuthError } from '../shared/errors.js'
 import type { TokenSource } from '../auth/token-source.js'
 import { atprotoRelayScope, type AtprotoRelayScopeOptions } from './scope.js'
 import { atprotoTokenSource } from './token-source.js'

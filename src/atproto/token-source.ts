@@ -4,8 +4,8 @@
  * a game whose players are all guests never bundles ATProto code; it calls the PDS through the session's own
  * `fetchHandler` (DPoP and refresh included), without `@atproto/api`.
  */
-import { AuthErrorCode, MultiuserAuthError } from '../auth/errors.js'
-import { DEFAULT_LXM, DEFAULT_SERVICE_ID } from '../auth/types.js'
+import { AuthErrorCode, MultiuserAuthError } from '../shared/errors.js'
+import { DEFAULT_LXM, DEFAULT_SERVICE_ID } from '../signaling/contract.js'
 import type { TokenSource } from '../auth/token-source.js'
 
 /**

@@ -2,10 +2,10 @@
  * `joinRoom`: asks the relay for admission to a room. The service-auth JWT travels only in the `Authorization`
  * header, never in a URL. On a 401 the token source is called once more (a fresh token) before failing.
  */
-import { AuthErrorCode as ErrorCode, JoinError, isAuthErrorCode } from './errors.js'
-import { isRecord } from './jwt-parts.js'
+import { AuthErrorCode as ErrorCode, JoinError, isAuthErrorCode } from '../shared/errors.js'
+import { isRecord } from '../signaling/jwt-parts.js'
 import type { TokenSource } from './token-source.js'
-import type { JoinResult } from './types.js'
+import type { JoinResult } from '../signaling/contract.js'
 
 export interface JoinRoomOptions {
   /** fetch implementation (default: global fetch). */

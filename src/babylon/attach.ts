@@ -41,8 +41,7 @@ export interface Prefab<N extends TransformNode = TransformNode> {
  * Which prefab an entity gets: `[component store, prefab]` pairs (the first component the entity has wins), or a
  * function of the entity (null: no node for it).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type PrefabChooser = ReadonlyArray<readonly [component: object, prefab: Prefab<any>]> | ((eid: number) => Prefab<any> | null)
+export type PrefabChooser = ReadonlyArray<readonly [component: object, prefab: Prefab]> | ((eid: number) => Prefab | null)
 
 /** How transform values reach a node. */
 export interface TransformBinding<S extends ComponentStore = ComponentStore> {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { relative } from 'node:path'
-import { ErrorCode, MultiuserError } from '../protocol/errors.js'
+import { ErrorCode, MultiuserError } from '../shared/errors.js'
 import { generate } from './generate.js'
 import { toPosix } from './paths.js'
 

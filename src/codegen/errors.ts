@@ -1,4 +1,4 @@
-import { ErrorCode, MultiuserError } from '../protocol/errors.js'
+import { ErrorCode, MultiuserError } from '../shared/errors.js'
 
 /** A problem in a .proto source, located where the parser or the descriptor's source info says. */
 export interface ProtoDiagnostic {

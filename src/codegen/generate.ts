@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { ErrorCode, MultiuserError } from '../protocol/errors.js'
+import { ErrorCode, MultiuserError } from '../shared/errors.js'
 import { compileProtos, displayPath, PROVIDED_FILES } from './buf-image.js'
 import { collectProtoFiles } from './collect.js'
 import { declaredNames, emitSchemaModule, type DeclaredName, type EmitOptions } from './emit-schema-module.js'

@@ -1,6 +1,6 @@
 import { resolve, sep } from 'node:path'
 import type { Plugin, ViteDevServer } from 'vite'
-import { MultiuserError } from '../protocol/errors.js'
+import { MultiuserError } from '../shared/errors.js'
 import { generate, type GenerateResult } from './generate.js'
 
 export interface MultiuserCodegenPluginOptions {

@@ -1,14 +1,9 @@
-import { unwrapSeq } from './seq.js'
+import { ACK_DELAY_CAP, ACK_DELAY_UNIT_MS, MAX_ACK_WORDS } from '../protocol/delta-format.js'
+import { unwrapSeq } from '../protocol/seq.js'
 
 /** Sequence numbers kept in the rings below; must exceed the packets sent to one peer within an RTT. */
 export const SEQ_RING = 4096
 const MASK = SEQ_RING - 1
-/** Unit of the ack delay on the wire, in ms: coarse enough that a header stays ≤ 15 bytes down to 8 ticks per second. */
-export const ACK_DELAY_UNIT_MS = 4
-/** Largest ack delay a header carries, in units; this value says "held too long (≥ ~1 s) to measure RTT with". */
-export const ACK_DELAY_CAP = 255
-/** Up to 31 × 32 ack bits per header (5-bit word count). */
-export const MAX_ACK_WORDS = 31
 /** A packet not acknowledged within this many later packets is resolved as lost (its baseline entries freed). */
 export const ACK_WINDOW = 32 * MAX_ACK_WORDS
 /** Loss estimate: a packet older than the newest acknowledged by more than this many packets and not acked is lost. */
@@ -60,10 +55,12 @@ export class AckTracker {
   nextOutgoing(now: number): number {
     const s = this.nextSeq++
     this.lastNow = now
-    this.estimate(now)
     this.resolveUpTo(s - 1 - ACK_WINDOW)
+    // Recorded before estimating: the estimate walks every packet sent so far, this one included, and must see its
+    // send time, not the one left in its ring slot by a packet SEQ_RING ago (0 at first: a page's clock is never 0).
     this.sendTime[s & MASK] = now
     this.acked[s & MASK] = -1
+    this.estimate(now)
     return s
   }
 

@@ -1,11 +1,14 @@
-import { BitReader, DecodeError } from '../protocol/index.js'
-import { createHeader, readHeader, type DeltaHeader } from './delta-format.js'
-import { readExpGolomb } from './exp-golomb.js'
+import { BitReader } from '../protocol/bit-reader.js'
+import { createHeader, readHeader, type DeltaHeader } from '../protocol/delta-format.js'
+import { readExpGolomb, unzigzag } from '../protocol/exp-golomb.js'
+import { DecodeError } from '../shared/errors.js'
 import type { Layout } from './layout.js'
+import type { ReceiveHistory } from './receive-history.js'
 
 /**
  * Decodes a whole delta packet into scratch arrays before anything is applied, so a truncated or corrupt
- * packet changes nothing. Values stay canonical wire values. Buffers are reused across packets.
+ * packet changes nothing. Values stay canonical wire values; those coded relative to a baseline flush are
+ * resolved against the receiver's history by `resolveRelative`. Buffers are reused across packets.
  */
 export class DeltaDecoder {
   readonly header: DeltaHeader = createHeader()
@@ -23,6 +26,10 @@ export class DeltaDecoder {
   readonly relative: Uint8Array
   /** Per entity × delta component: mode mask (for the mask-repeat bit). */
   private readonly modes: Int32Array
+  /** Per entity: its local eid while the sender owns it here, else -1 (set by the caller before resolveRelative). */
+  readonly eids: Int32Array
+  /** Relative fields of live entities that `resolveRelative` could not resolve (their baseline is not held). */
+  unresolved = 0
 
   constructor(
     private readonly layout: Layout,
@@ -36,6 +43,7 @@ export class DeltaDecoder {
     this.valueField = new Int32Array(maxPacketBytes * 8 + 1)
     this.relative = new Uint8Array(maxPacketBytes * 8 + 1)
     this.modes = new Int32Array(maxEntities * Math.max(1, layout.delta.length))
+    this.eids = new Int32Array(maxEntities)
   }
 
   /** Throws DecodeError on any malformed input. */
@@ -102,5 +110,39 @@ export class DeltaDecoder {
     if (r.bitsLeft >= 8) throw new DecodeError('trailing bytes after delta packet')
     this.count = count
     this.valueCount = nv
+  }
+
+  /**
+   * Turns the fields coded relative to flush `baseTick` into wire values: the entity's value in that flush (from
+   * `history`) plus the decoded difference, angles the short way round. A field whose baseline is not held, or of
+   * an entity that is not live (`eids[i]` < 0), becomes NaN: not applied, and the packet is not acknowledged.
+   * Returns false when a resolved value falls outside its field's range (a forged packet).
+   */
+  resolveRelative(baseTick: number, history: ReceiveHistory): boolean {
+    const L = this.layout
+    const values = this.values
+    const count = this.count
+    this.unresolved = 0
+    for (let i = 0; i < count; i++) {
+      const eid = this.eids[i]
+      const end = i + 1 < count ? this.valueStart[i + 1] : this.valueCount
+      for (let v = this.valueStart[i]; v < end; v++) {
+        if (this.relative[v] === 0) continue
+        const f = this.valueField[v]
+        const base = eid >= 0 ? history.lookup(f, eid, baseTick) : -1
+        if (base < 0) {
+          if (eid >= 0) this.unresolved++
+          values[v] = Number.NaN
+          continue
+        }
+        let w = base + unzigzag(values[v])
+        if (L.wireAngle[f] === 1) {
+          const span = 2 ** L.wireBits[f]
+          w = ((w % span) + span) % span
+        } else if (w < 0 || w > L.wireTop[f]) return false
+        values[v] = w
+      }
+    }
+    return true
   }
 }

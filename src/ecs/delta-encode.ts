@@ -1,8 +1,8 @@
 import type { AckTracker } from './ack-tracker.js'
-import { BitPacker } from './bit-packer.js'
+import { BitPacker } from '../protocol/bit-packer.js'
 import { ENTITY_KNOWN, type ReceiverBaseline } from './baselines.js'
 import type { ChangeDetector } from './change-detect.js'
-import { MAX_BASELINE_AGE, createHeader, writeHeader, type DeltaHeader } from './delta-format.js'
+import { MAX_BASELINE_AGE, createHeader, writeHeader, type DeltaHeader } from '../protocol/delta-format.js'
 import type { Layout } from './layout.js'
 import { sortRuns } from './run-sort.js'
 
@@ -71,7 +71,8 @@ export class DeltaEncoder {
 
   /**
    * Sends this tick's packets to one receiver. `send` gets each packet (a fresh copy). Returns packets sent.
-   * At least one packet always goes (it carries the acks).
+   * At least one packet always goes (it carries the acks). The hot loop of flush() (longer than a function should
+   * be, on purpose): the per-entity compare stays inline here, the bit writing is `writeEntity`.
    */
   encode(baseline: ReceiverBaseline, ack: AckTracker, relAck: number, now: number, send: (bytes: Uint8Array) => void): number {
     const L = this.layout

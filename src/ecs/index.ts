@@ -1,7 +1,3 @@
-export {
-  createNetwork, DEFAULT_LIMITS,
-  type Network, type NetworkOptions, type NetworkLimits, type NetPeer, type NetworkEvents, type Refused,
-} from './create-network.js'
+export { createNetwork, DEFAULT_LIMITS, type NetworkOptions, type NetworkLimits } from './create-network.js'
+export type { Network, NetPeer, NetworkEvents, Refused } from './network.js'
 export type { NetStats, DropCounters, ChannelCounters } from './stats.js'
-export { electHeir, type HeirCandidate } from './ownership.js'
-export { PROTOCOL_VERSION } from './reliable-codec.js'

@@ -1,5 +1,5 @@
 import type { ComponentDef, ComponentStore, FieldDef, NumericArray, Schema } from '../protocol/index.js'
-import { expGolombBits } from './exp-golomb.js'
+import { expGolombBits } from '../protocol/exp-golomb.js'
 
 /** A schema component bound to the store this network replicates. `bit` is its bit in presence masks. */
 export interface BoundComponent {

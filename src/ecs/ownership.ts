@@ -1,3 +1,23 @@
+/**
+ * The ownership room: who owns each replicated entity, and how that changes.
+ *
+ * Every entity has one owner and an epoch (0 at spawn, +1 per transfer or inheritance); a message about an entity
+ * is accepted only from its owner at its current epoch (`check`): one for a newer epoch waits (STALL) until the
+ * change that leads there arrives, anything else is invalid.
+ * - Request: `request(rec)` asks the owner; the owner grants the first request by broadcasting a transfer (with
+ *   the entity's full state) and denies the later ones; the requester learns it won from the transfer.
+ * - Transfer: every peer moves the entity to the new owner; the new owner claims it (a fresh delta slot, its full
+ *   state) and from then on sends its deltas.
+ * - Inheritance: when the owner leaves, a persistent entity passes to the heir every peer elects alike (the
+ *   longest-connected remaining peer, `electHeir`), others are despawned.
+ */
+import { ErrorCode, MultiuserError } from '../shared/errors.js'
+import type { BodyOf } from '../protocol/reliable-codec.js'
+import { encodeMessage } from '../protocol/reliable-codec.js'
+import { Invalid, STALL, type NetContext, type Outcome } from './context.js'
+import type { PeerState } from './peers.js'
+import type { NetEntity } from './registry.js'
+
 /** A candidate for inheriting a leaving peer's persistent entities. */
 export interface HeirCandidate {
   readonly id: string
@@ -15,4 +35,170 @@ export function electHeir(candidates: Iterable<HeirCandidate>): string | null {
     if (!best || c.connectedAt < best.connectedAt || (c.connectedAt === best.connectedAt && c.id < best.id)) best = c
   }
   return best ? best.id : null
+}
+
+interface PendingRequest {
+  readonly eid: number
+  readonly owner: string
+  readonly resolve: (v: boolean) => void
+  readonly promise: Promise<boolean>
+}
+
+export class Ownership {
+  /** Our requests waiting for an answer, by request id. */
+  private readonly requests = new Map<number, PendingRequest>()
+  private requestCounter = 0
+
+  constructor(private readonly ctx: NetContext) {}
+
+  /** Asks the owner of `rec` for it; resolves true once we own it, false if someone else got it or the owner left. */
+  request(eid: number): Promise<boolean> {
+    const { registry, peers, stream } = this.ctx
+    const rec = registry.get(eid)
+    if (!rec) throw new MultiuserError(ErrorCode.NOT_REPLICATED, `entity ${eid} is not replicated`)
+    if (registry.isOwned(eid)) return Promise.resolve(true)
+    for (const r of this.requests.values()) if (r.eid === eid) return r.promise
+    const owner = peers.get(rec.owner)
+    if (!owner || !owner.ready || owner.gone || !rec.id) return Promise.resolve(false)
+    const requestId = ++this.requestCounter
+    let resolve!: (v: boolean) => void
+    const promise = new Promise<boolean>((res) => (resolve = res))
+    this.requests.set(requestId, { eid, owner: owner.id, resolve, promise })
+    stream.queue(owner, encodeMessage({ body: { $case: 'ownershipRequest', value: { id: rec.id, requestId } } }))
+    return promise
+  }
+
+  /** Whether a message about `rec` at `epoch` from `from` may apply now: yes (undefined), later (STALL), or never (throws). */
+  check(rec: NetEntity | undefined, from: PeerState, epoch: number): Outcome {
+    if (!rec) {
+      if (epoch > 0) return STALL
+      throw new Invalid('unknownEntity', 'unknown entity')
+    }
+    if (epoch > rec.epoch) return STALL
+    if (rec.owner !== from.id || epoch !== rec.epoch) throw new Invalid('notOwner', `${from.id} does not own ${rec.key}`)
+  }
+
+  /** Resolves our requests for `eid`: `won` when it became ours. */
+  settle(eid: number, won: boolean): void {
+    for (const [id, r] of this.requests) {
+      if (r.eid !== eid) continue
+      this.requests.delete(id)
+      r.resolve(won)
+    }
+  }
+
+  /** `peerId` left: our requests to it fail; its entities pass to the heir or are despawned. */
+  peerLeft(peerId: string): void {
+    for (const [id, r] of this.requests) {
+      if (r.owner === peerId) {
+        this.requests.delete(id)
+        r.resolve(false)
+      }
+    }
+    for (const rec of [...this.ctx.registry.byKey.values()]) if (rec.owner === peerId) this.orphan(rec)
+  }
+
+  onRequest(p: PeerState, v: BodyOf<'ownershipRequest'>): void {
+    const { registry, stream, entities } = this.ctx
+    const rec = registry.lookup(v.id)
+    if (!rec || !registry.isOwned(rec.eid) || !rec.id) {
+      stream.queue(p, encodeMessage({ body: { $case: 'ownershipDeny', value: { id: v.id, requestId: v.requestId } } }))
+      return
+    }
+    // First request wins: from here on we no longer own it, later requests are denied.
+    entities.release(rec)
+    rec.epoch++
+    rec.owner = p.id
+    rec.slot = -1
+    entities.resetRemote(rec.eid)
+    stream.broadcast({ body: { $case: 'ownershipTransfer', value: { id: rec.id, newOwner: p.id, epoch: rec.epoch, requestId: v.requestId, components: entities.fullState(rec.eid) } } })
+    this.settle(rec.eid, false)
+  }
+
+  onDeny(p: PeerState, v: BodyOf<'ownershipDeny'>): void {
+    const r = this.requests.get(v.requestId)
+    if (r && r.owner === p.id) {
+      this.requests.delete(v.requestId)
+      r.resolve(false)
+    }
+  }
+
+  onTransfer(p: PeerState, v: BodyOf<'ownershipTransfer'>): Outcome {
+    const rec = this.ctx.registry.lookup(v.id)
+    if (v.epoch === 0) throw new Invalid('malformed', 'transfer to epoch 0')
+    const o = this.check(rec, p, v.epoch - 1)
+    if (o) return o
+    const r = rec!
+    p.slots.set(r.slot, null)
+    r.epoch = v.epoch
+    r.owner = v.newOwner
+    r.slot = -1
+    this.ctx.entities.applyStates(r.eid, v.components, true)
+    this.ctx.entities.resetRemote(r.eid)
+    if (v.newOwner === this.ctx.selfId()) {
+      this.become(r)
+      this.settle(r.eid, true)
+    } else {
+      this.settle(r.eid, false)
+      this.ctx.interpolation.seed(r.eid)
+      const heir = this.ctx.peers.get(v.newOwner)
+      if (!heir || heir.gone || !heir.ready) this.orphan(r)
+    }
+  }
+
+  onClaim(p: PeerState, v: BodyOf<'ownershipClaim'>): Outcome {
+    const rec = this.ctx.registry.lookup(v.id)
+    const o = this.check(rec, p, v.epoch)
+    if (o) return o
+    const existing = p.slots.get(v.slot)
+    if (existing && existing !== rec) throw new Invalid('malformed', `slot ${v.slot} reused`)
+    rec!.slot = v.slot
+    p.slots.set(v.slot, rec!)
+    this.ctx.entities.applyStates(rec!.eid, v.components, true)
+    this.ctx.entities.resetRemote(rec!.eid)
+    this.ctx.interpolation.seed(rec!.eid)
+  }
+
+  /** The network closes: every request fails. */
+  close(): void {
+    for (const r of this.requests.values()) r.resolve(false)
+    this.requests.clear()
+  }
+
+  /** We own `rec` now (a transfer to us, an inheritance): a fresh slot, and a claim with its full state to every peer. */
+  private become(rec: NetEntity): void {
+    const { entities, peers } = this.ctx
+    rec.owner = this.ctx.selfId() ?? ''
+    entities.own(rec)
+    this.ctx.interpolation.clear(rec.eid)
+    const claim = { id: rec.id!, epoch: rec.epoch, slot: rec.slot, components: entities.fullState(rec.eid) }
+    entities.sendWithBaseline(rec, { body: { $case: 'ownershipClaim', value: claim } }, peers.ready())
+  }
+
+  /** The owner of `rec` is gone: a persistent entity passes to the heir, others are despawned. */
+  private orphan(rec: NetEntity): void {
+    const { peers, entities, settings } = this.ctx
+    const oldPeer = peers.get(rec.owner)
+    if (oldPeer && rec.slot >= 0) oldPeer.slots.set(rec.slot, null)
+    if (!rec.persistent) {
+      this.settle(rec.eid, false)
+      entities.dropRemote(rec)
+      return
+    }
+    const candidates = peers.ready().map((p) => ({ id: p.id, connectedAt: p.connectedAt }))
+    const me = this.ctx.selfId()
+    if (me) candidates.push({ id: me, connectedAt: settings.connectedAt })
+    const heir = electHeir(candidates)
+    rec.epoch++
+    rec.slot = -1
+    entities.resetRemote(rec.eid)
+    if (heir === null || heir === me) {
+      this.become(rec)
+      this.settle(rec.eid, true)
+    } else {
+      rec.owner = heir
+      this.settle(rec.eid, false)
+      this.ctx.interpolation.seed(rec.eid)
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { HISTORY_DEPTH } from './delta-format.js'
+import { HISTORY_DEPTH } from '../protocol/delta-format.js'
 import type { Layout } from './layout.js'
 
 const K = HISTORY_DEPTH

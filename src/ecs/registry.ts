@@ -1,5 +1,9 @@
-import type { NetId } from './reliable-codec.js'
-import { netKey } from './reliable-codec.js'
+import type { NetId } from '../protocol/reliable-codec.js'
+
+/** The registry's key of a net id. */
+export function netKey(id: NetId): string {
+  return `${id.n}@${id.origin}`
+}
 
 /** A replicated entity as this peer sees it. */
 export interface NetEntity {

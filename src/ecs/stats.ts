@@ -96,4 +96,21 @@ export class StatsCounters {
     this.receivedAtWindow = structuredClone(this.received)
     this.windowStart = now
   }
+
+  /** `net.stats`: these counters with the link loss of the `ready` peers, the entity counts and the inbound queue. */
+  snapshot(ready: readonly { readonly ack: { readonly loss: number } }[], entities: NetStats['entities'], queue: NetStats['queue']): NetStats {
+    return {
+      sent: this.sent,
+      received: this.received,
+      sentPerSecond: this.sentPerSecond,
+      receivedPerSecond: this.receivedPerSecond,
+      loss: ready.length === 0 ? 0 : ready.reduce((s, p) => s + p.ack.loss, 0) / ready.length,
+      dropped: this.dropped,
+      invalid: this.invalid,
+      disconnects: this.disconnects,
+      handlerErrors: this.handlerErrors,
+      entities,
+      queue,
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { DecodeError } from './errors.js'
+import { DecodeError } from '../shared/errors.js'
 
 const f32 = new Float32Array(1)
 const f32u = new Uint32Array(f32.buffer)

@@ -1,5 +1,5 @@
 import { putCompactI32, putCompactU32, putF32, putF64, type BitSink } from './bit-values.js'
-import { ErrorCode, MultiuserError } from './errors.js'
+import { ErrorCode, MultiuserError } from '../shared/errors.js'
 
 const utf8 = new TextEncoder()
 /** Spare bytes past the write position, so a single writeBits never needs a bounds check per byte. */

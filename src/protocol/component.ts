@@ -1,6 +1,6 @@
 import type { BitReader } from './bit-reader.js'
 import type { BitWriter } from './bit-writer.js'
-import { DecodeError, ErrorCode, MultiuserError } from './errors.js'
+import { DecodeError, ErrorCode, MultiuserError } from '../shared/errors.js'
 import { createQuantizer, type QuantizeOptions, type Quantizer } from './quantize.js'
 
 /**

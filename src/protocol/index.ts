@@ -1,6 +1,6 @@
 export { BitWriter } from './bit-writer.js'
 export { BitReader } from './bit-reader.js'
-export { ErrorCode, MultiuserError, DecodeError } from './errors.js'
+export { ErrorCode, MultiuserError, DecodeError } from '../shared/errors.js'
 export { createQuantizer, bitsForRange, MAX_QUANTIZE_BITS, type QuantizeOptions, type Quantizer } from './quantize.js'
 export {
   defineComponent, MAX_FIELDS,

@@ -1,4 +1,4 @@
-import { ErrorCode, MultiuserError } from './errors.js'
+import { ErrorCode, MultiuserError } from '../shared/errors.js'
 
 /** The `(multiuser.quantize)` field option as written in a .proto. */
 export interface QuantizeOptions {

@@ -1,5 +1,5 @@
 import type { ComponentDef, ComponentStore } from './component.js'
-import { ErrorCode, MultiuserError } from './errors.js'
+import { ErrorCode, MultiuserError } from '../shared/errors.js'
 
 /** The codec of a protobuf message, as ts-proto generates it (`Chat.encode(msg).finish()`, `Chat.decode(bytes)`). */
 export interface MessageCodec<T> {

@@ -10,7 +10,7 @@ import { RELAY_DEFAULTS, type AuthMode, type RelayOptions } from './options.js'
 import { generateRelayKeyHex, readRelayKeyFile } from './relay-key.js'
 import { defaultDataDir, rotateRelayKey } from './data-dir.js'
 import { createLogger } from './logger.js'
-import type { IceServer } from '../auth/types.js'
+import type { IceServer } from '../signaling/contract.js'
 
 /** CLI flags: name -> [type, env var, help, default shown]. */
 const FLAGS = {

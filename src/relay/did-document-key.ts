@@ -1,6 +1,6 @@
 /** The `#atproto` signing key of a player's DID document (P-256 or secp256k1), for verifying their tokens. */
 import { formatDidKey, parseMultikey, multibaseToBytes, P256_JWT_ALG, SECP256K1_JWT_ALG } from '@atproto/crypto'
-import type { DidDocumentLike } from '../auth/ticket.js'
+import type { DidDocumentLike } from '../signaling/ticket.js'
 
 /**
  * Extracts the `#atproto` signing key of a DID document as a `did:key`. Accepts `Multikey` and the legacy

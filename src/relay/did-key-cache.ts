@@ -7,7 +7,7 @@
  * failed fetch.
  */
 import { HandleResolver, IdResolver } from '@atproto/identity'
-import type { DidDocumentLike } from '../auth/ticket.js'
+import type { DidDocumentLike } from '../signaling/ticket.js'
 import { atprotoKeyFromDidDocument } from './did-document-key.js'
 import { ErrorCode, RelayError } from './errors.js'
 import { isFetchBusyError, isTransientFetchError } from './fetch-limiter.js'

@@ -1,5 +1,5 @@
 /** Relay refusals: a typed error with a stable code and its HTTP status. */
-import { AuthErrorCode as ErrorCode, MultiuserAuthError } from '../auth/errors.js'
+import { AuthErrorCode as ErrorCode, MultiuserAuthError } from '../shared/errors.js'
 
 /** Internal alias of `AuthErrorCode`. */
 export { ErrorCode }

@@ -9,9 +9,9 @@
  * releases what it took.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isRecord, looksLikeJwt } from '../auth/jwt-parts.js'
-import { RESUME_TYP, verifyRelayToken } from '../auth/ticket.js'
-import type { JoinResult, PeerJsServerOptions } from '../auth/types.js'
+import { isRecord, looksLikeJwt } from '../signaling/jwt-parts.js'
+import { RESUME_TYP, verifyRelayToken } from '../signaling/ticket.js'
+import type { JoinResult, PeerJsServerOptions } from '../signaling/contract.js'
 import type { RelayContext } from './context.js'
 import { ErrorCode, RelayError } from './errors.js'
 import { corsHeaders, sendError, sendJson, toRelayError } from './http-util.js'

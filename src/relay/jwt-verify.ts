@@ -8,7 +8,7 @@
  * type changed), and the `jti` is refused if seen before.
  */
 import { verifyJwt } from '@atproto/xrpc-server'
-import { decodeJwt, type JwtParts } from '../auth/jwt-parts.js'
+import { decodeJwt, type JwtParts } from '../signaling/jwt-parts.js'
 import type { BeforeFetch, DidKeyResolver } from './did-key-cache.js'
 import { ErrorCode, RelayError } from './errors.js'
 import type { ReplayCache } from './replay-cache.js'

@@ -4,8 +4,8 @@
  */
 import type { Keypair } from '@atproto/crypto'
 import type { Logger } from 'pino'
-import type { IceServer } from '../auth/types.js'
-import { DEFAULT_LXM, DEFAULT_SERVICE_ID } from '../auth/types.js'
+import type { IceServer } from '../signaling/contract.js'
+import { DEFAULT_LXM, DEFAULT_SERVICE_ID } from '../signaling/contract.js'
 import type { DidKeyResolver } from './did-key-cache.js'
 import type { HandleVerifier } from './handle-verify.js'
 import type { ReplayCache } from './replay-cache.js'

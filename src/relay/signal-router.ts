@@ -8,7 +8,7 @@
  * per room or per instance) therefore only has to carry `{ room, dst, msg }` to the instance holding `dst` and call
  * that endpoint's `deliver` there; every limit keeps working unchanged. See README "Scaling out".
  */
-import type { RosterEntry } from '../auth/types.js'
+import type { RosterEntry } from '../signaling/contract.js'
 
 /** A message as the relay writes it to a socket. */
 export interface OutboundMessage {

@@ -28,6 +28,11 @@ export interface TransportEvents {
 }
 
 export interface Transport {
+  /**
+   * This peer's own clock in ms, where the transport simulates one (the memory hub gives every peer its own origin,
+   * as pages loaded at different times have); `createNetwork`'s default `now`. Absent: `performance.now()`.
+   */
+  readonly clock?: () => number
   /** This peer's identity once connected (null before). */
   readonly self: PeerIdentity | null
   /** Peers currently connected. */

@@ -52,7 +52,7 @@ function peer(id: string): Peer {
   const world = createWorld()
   const s = createDemoSchema(256)
   const transport = hub.join(id)
-  const net = createNetwork(world, { schema: s.schema, transport, now: hub.clock, maxEntities: 256, interpolationDelay: 100 })
+  const net = createNetwork(world, { schema: s.schema, transport, maxEntities: 256, interpolationDelay: 100 })
   const scene = new Scene(engine)
   new FreeCamera('cam', new Vector3(0, 5, -10), scene)
   const view = attachBabylon(scene, net, { prefabs: [[s.Avatar, avatar(s)]], transform: s.Transform })

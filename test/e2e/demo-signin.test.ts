@@ -3,46 +3,39 @@
 // PDS's own OAuth pages (password, then consent), and the demo comes back, mints a service-auth token from the
 // OAuth session and joins. The other (anonymous) page shows the signed-in player's verified handle.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
-import { pino } from 'pino'
-import { CachingHandleVerifier, createRelay, type Relay } from '../../src/relay/index.js'
+import { CachingHandleVerifier } from '../../src/relay/index.js'
 import { startTestPds, type TestAccount, type TestPds } from '../helpers/pds.js'
-import { launchChromium, until } from './harness.js'
-import { openDemo, screenshot, startDemoServer, state, type DemoServer } from './demo-harness.js'
+import { until } from '../helpers/browser.js'
+import { usePageFixture } from './page-fixture.js'
+import { openDemo, screenshot, startDemoServer, state } from './demo-harness.js'
 
-let browser: Browser
-let server: DemoServer
-let relay: Relay
 let pds: TestPds
 let alice: TestAccount
 
 beforeAll(async () => {
   pds = await startTestPds()
   alice = await pds.createAccount('alice')
-  relay = createRelay({
+}, 60_000)
+afterAll(async () => {
+  await pds?.close()
+})
+// Started after the PDS (the relay points at its PLC), stopped before it.
+const env = usePageFixture({
+  relay: () => ({
     auth: 'optional',
     plcUrl: pds.plcUrl,
     allowPrivateDidHosts: true,
-    iceServers: [],
-    logger: pino({ level: 'silent' }),
     // alice.test resolves through the local PDS only.
     handleVerifier: new CachingHandleVerifier((h) => pds.resolveHandle(h), { ttlMs: 60_000, maxEntries: 100 }),
-  })
-  await relay.listen()
-  ;[browser, server] = await Promise.all([launchChromium(), startDemoServer()])
-}, 60_000)
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
-  await relay?.close()
-  await pds?.close()
+  }),
+  pages: startDemoServer,
 })
 
 describe('demo sign-in', () => {
   it('signs in through the PDS OAuth pages; the handle appears on the other page', async () => {
-    const q = `relay=${encodeURIComponent(relay.url)}&pds=${encodeURIComponent(pds.pdsUrl)}&plc=${encodeURIComponent(pds.plcUrl)}&scale=2`
-    const b = await openDemo(browser, server.url, 'signin', q, 'B')
-    const a = await openDemo(browser, server.url, 'signin', q, 'A')
+    const q = `relay=${encodeURIComponent(env.relay.url)}&pds=${encodeURIComponent(pds.pdsUrl)}&plc=${encodeURIComponent(pds.plcUrl)}&scale=2`
+    const b = await openDemo(env.browser, env.pages.url, 'signin', q, 'B')
+    const a = await openDemo(env.browser, env.pages.url, 'signin', q, 'A')
     await until(async () => (await state(b)).avatars.length === 2, 30_000, 'two guests')
 
     // In the demo: type the handle, "Sign in with Bluesky" → the PDS's sign-in page.
@@ -56,7 +49,7 @@ describe('demo sign-in', () => {
     await a.getByRole('button', { name: 'Authorize' }).click({ timeout: 30_000 })
 
     // Back in the demo, signed in: same room, joined with a service-auth token, the relay verified DID and handle.
-    await a.waitForURL((u) => u.origin === new URL(server.url).origin, { timeout: 30_000 })
+    await a.waitForURL((u) => u.origin === new URL(env.pages.url).origin, { timeout: 30_000 })
     await a.waitForFunction(() => '__demo' in window, undefined, { timeout: 30_000 })
     await until(async () => (await state(a)).did === alice.did, 30_000, 'A joined as alice')
     const sa = await state(a)

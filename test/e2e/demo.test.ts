@@ -1,33 +1,23 @@
 // The demo in real Chromium pages against a real relay (in-process, random port), served by Vite as `npm start`
 // does. What a player sees is read through the page's debug handle `window.__demo.state()`, whose positions are
 // the Babylon nodes' (so this also proves the binding in a browser). Screenshots go to test-results/.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
 import { pino } from 'pino'
-import { createRelay, type Relay } from '../../src/relay/index.js'
+import { createRelay } from '../../src/relay/index.js'
 import { createWorld } from 'bitecs'
 import { createNetwork, peerJsTransport, relayClient } from '../../src/index.js'
 import { createGameSchema } from '../../generated/game/schema.js'
 import { loadNodePeer } from '../helpers/node-webrtc.js'
-import { launchChromium, until } from './harness.js'
-import { demo, failedResponses, openDemo, screenshot, startDemoServer, state, type DemoServer, type DemoState } from './demo-harness.js'
+import { until } from '../helpers/browser.js'
+import { usePageFixture } from './page-fixture.js'
+import { demo, failedResponses, openDemo, screenshot, startDemoServer, state, type DemoState } from './demo-harness.js'
 
-let browser: Browser
-let server: DemoServer
-let relay: Relay
+// scale=2: half-resolution rendering; software WebGL on a small loaded machine is the bottleneck here.
+const env = usePageFixture({ relay: () => ({ auth: 'optional' }), pages: startDemoServer })
 let query: string
-
-beforeAll(async () => {
-  relay = createRelay({ auth: 'optional', logger: pino({ level: 'silent' }), iceServers: [] })
-  await relay.listen()
-  // scale=2: half-resolution rendering; software WebGL on a small loaded machine is the bottleneck here.
-  query = `relay=${encodeURIComponent(relay.url)}&scale=2`
-  ;[browser, server] = await Promise.all([launchChromium(), startDemoServer()])
-}, 60_000)
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
-  await relay?.close()
+beforeAll(() => {
+  query = `relay=${encodeURIComponent(env.relay.url)}&scale=2`
 })
 
 const avatarOf = (s: DemoState, owner: string | null) => s.avatars.find((a) => a.owner === owner)
@@ -61,8 +51,8 @@ async function walk(page: Page, key: string, distance: number): Promise<void> {
 
 describe('demo in Chromium', () => {
   it('two players: moving in A moves A in B (keys → delta → interpolated node), HUD shows the link', async () => {
-    const a = await openDemo(browser, server.url, 'duo', query, 'A')
-    const b = await openDemo(browser, server.url, 'duo', query, 'B')
+    const a = await openDemo(env.browser, env.pages.url, 'duo', query, 'A')
+    const b = await openDemo(env.browser, env.pages.url, 'duo', query, 'B')
     await converged([a, b], 2)
     const ida = (await state(a)).self!
 
@@ -134,9 +124,9 @@ describe('demo in Chromium', () => {
   }, 90_000)
 
   it('three players: chat reaches everyone, a crate grabbed in C changes owner everywhere and is carried, closing A removes A', async () => {
-    const a = await openDemo(browser, server.url, 'trio', query, 'A')
-    const b = await openDemo(browser, server.url, 'trio', query, 'B')
-    const c = await openDemo(browser, server.url, 'trio', query, 'C')
+    const a = await openDemo(env.browser, env.pages.url, 'trio', query, 'A')
+    const b = await openDemo(env.browser, env.pages.url, 'trio', query, 'B')
+    const c = await openDemo(env.browser, env.pages.url, 'trio', query, 'C')
     const pages = [a, b, c]
     await converged(pages, 3)
     const [ida, idb, idc] = await Promise.all(pages.map(async (p) => (await state(p)).self!))
@@ -196,7 +186,7 @@ describe('demo in Chromium', () => {
     const port = down.address.port
     await down.close()
     const url = `http://127.0.0.1:${port}/`
-    const p = await openDemo(browser, server.url, 'err', `relay=${encodeURIComponent(url)}&scale=2`, 'E')
+    const p = await openDemo(env.browser, env.pages.url, 'err', `relay=${encodeURIComponent(url)}&scale=2`, 'E')
     await until(async () => (await demo<string | null>(p, 'error'))?.includes(`Cannot reach the relay at ${url}; retrying`) === true, 15_000, 'relay-down message with its URL')
     await screenshot(p, 'demo-error-relay-down')
     const back = createRelay({ port, auth: 'optional', logger: pino({ level: 'silent' }), iceServers: [] })
@@ -214,7 +204,7 @@ describe('demo in Chromium', () => {
     const strict = createRelay({ auth: 'required', logger: pino({ level: 'silent' }), iceServers: [] })
     await strict.listen()
     try {
-      const q = await openDemo(browser, server.url, 'err', `relay=${encodeURIComponent(strict.url)}&scale=2`, 'T')
+      const q = await openDemo(env.browser, env.pages.url, 'err', `relay=${encodeURIComponent(strict.url)}&scale=2`, 'T')
       await until(async () => /refused your sign-in \(AUTH_MISSING\)/.test((await demo<string | null>(q, 'error')) ?? ''), 15_000, 'token-refused message')
       await q.close()
     } finally {
@@ -229,7 +219,7 @@ describe('demo in Chromium', () => {
     let release!: () => void
     const held = new Promise<void>((r) => (release = r))
     let admitted!: Promise<unknown>
-    const a = await openDemo(browser, server.url, 'first', query, 'A', async (page) => {
+    const a = await openDemo(env.browser, env.pages.url, 'first', query, 'A', async (page) => {
       admitted = page.waitForResponse((r) => r.url().endsWith('/v1/rooms/first/join') && r.status() === 200)
       await page.routeWebSocket(/\/peerjs\?/, async (ws) => {
         await held
@@ -237,7 +227,7 @@ describe('demo in Chromium', () => {
       })
     })
     await admitted
-    const b = await openDemo(browser, server.url, 'first', query, 'B')
+    const b = await openDemo(env.browser, env.pages.url, 'first', query, 'B')
     await until(async () => (await state(b)).crates.length === 4, 20_000, "B's own crates")
     const bFirst = (await state(b)).crates[0].origin
     release()
@@ -259,7 +249,7 @@ describe('demo in Chromium', () => {
   }, 90_000)
 
   it('layout: no panel covers a crate, on a laptop, a phone upright and sideways, and a small window; no request fails, the icon loads', async () => {
-    const p = await openDemo(browser, server.url, 'layout', query, 'L')
+    const p = await openDemo(env.browser, env.pages.url, 'layout', query, 'L')
     await until(async () => (await state(p)).crates.length === 4, 20_000, 'crates placed')
     // The view a player starts with: the avatar in the middle of where players appear, the camera behind it.
     const me = avatarOf(await state(p), (await state(p)).self)!
@@ -298,10 +288,10 @@ describe('demo in Chromium', () => {
   }, 60_000)
 
   it('a peer with another schema: the page says so (schema mismatch), with a reload as the retry', async () => {
-    const p = await openDemo(browser, server.url, 'mismatch', query, 'M')
+    const p = await openDemo(env.browser, env.pages.url, 'mismatch', query, 'M')
     await until(async () => (await state(p)).status === 'joined', 15_000, 'page joined')
     // A Node peer (WebRTC from node-datachannel) running another game's schema joins the same room.
-    const transport = peerJsTransport({ relay: relayClient(relay.url), Peer: loadNodePeer(), iceServers: [] })
+    const transport = peerJsTransport({ relay: relayClient(env.relay.url), Peer: loadNodePeer(), iceServers: [] })
     const world = createWorld()
     const net = createNetwork(world, { schema: createGameSchema(64).schema, transport, maxEntities: 64 })
     const timer = setInterval(() => (net.receive(), net.flush()), 33)

@@ -4,7 +4,7 @@
 // every entity, under the same peer ids as before, and nobody saw anyone leave.
 import { describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { until } from './harness.js'
+import { until } from '../helpers/browser.js'
 import { usePageFixture } from './page-fixture.js'
 
 const env = usePageFixture()

@@ -2,7 +2,7 @@
 // once, a late joiner catches up, a relay restart does not stop the game, a closed tab's entities despawn.
 import { describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { until } from './harness.js'
+import { until } from '../helpers/browser.js'
 import { usePageFixture } from './page-fixture.js'
 
 const env = usePageFixture()

@@ -2,7 +2,7 @@
 // relay restart. Also measures the round trip of each channel against a raw RTCPeerConnection (same pages).
 import { describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { until } from './harness.js'
+import { until } from '../helpers/browser.js'
 import { usePageFixture } from './page-fixture.js'
 
 const env = usePageFixture()

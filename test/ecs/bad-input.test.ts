@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { BitWriter } from '../../src/protocol/index.js'
-import { createHeader, writeHeader } from '../../src/ecs/delta-format.js'
-import { writeExpGolomb } from '../../src/ecs/exp-golomb.js'
-import { buildFrame, encodeMessage, PROTOCOL_VERSION, type Message } from '../../src/ecs/reliable-codec.js'
+import { createHeader, writeHeader } from '../../src/protocol/delta-format.js'
+import { writeExpGolomb } from '../../src/protocol/exp-golomb.js'
+import { buildFrame, encodeMessage, PROTOCOL_VERSION, type Message } from '../../src/protocol/reliable-codec.js'
 import type { MemoryTransport } from '../../src/transport/memory/index.js'
 import { createHarness, replicaOf, type Harness } from './helpers/peers.js'
-import { FINGERPRINT } from './helpers/schema.js'
+import { FINGERPRINT } from '../helpers/test-schema.js'
 
 const frame = (...m: Message[]): Uint8Array => buildFrame(m.map(encodeMessage))
 const hello = (): Message => ({ body: { $case: 'hello', value: { fingerprint: FINGERPRINT, protocolVersion: PROTOCOL_VERSION, connectedAt: 0 } } })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createRng } from '../../src/transport/memory/index.js'
 import { createHarness, replicaOf, type Harness, type TestPeer } from './helpers/peers.js'
-import { TransformDef, VelocityDef } from './helpers/schema.js'
+import { TransformDef, VelocityDef } from '../helpers/test-schema.js'
 
 const ENTITIES_PER_PEER = 6
 /** Measured with these seeds (20 ms latency, 10 ms jitter; lossy links also 10 % reordering, 5 % duplication). */

@@ -19,7 +19,7 @@ describe('interpolation timing', () => {
     // Then it slides: sampled every 2 ms, no step is larger than a third of the move, and it ends at 4.
     const seen: number[] = []
     for (let k = 0; k < 100; k++) {
-      b.net.interpolate(h.hub.clock() + k * 2)
+      b.net.interpolate(b.transport.clock() + k * 2)
       seen.push(view.x[r])
     }
     const steps = seen.slice(1).map((x, i) => Math.abs(x - seen[i]))

@@ -1,7 +1,7 @@
 // The README's "Replication" example, verbatim apart from the imports (README: 'bitecs-multiuser'),
 // so it stays true. Schema: the hand-written test schema (generated code builds the same with defineComponent).
 import { expect, it } from 'vitest'
-import { createTestSchema, Chat } from './helpers/schema.js'
+import { createTestSchema, Chat } from '../helpers/test-schema.js'
 import { addComponent, addEntity, createWorld } from 'bitecs'
 import { createMemoryNetwork, createNetwork } from '../../src/index.js'
 
@@ -12,7 +12,7 @@ it('README: two peers over MemoryTransport', () => {
   function peer(id: string) {
     const { schema, Transform } = createTestSchema(1024) // generated: createGameSchema(1024)
     const world = createWorld()
-    const net = createNetwork(world, { schema, transport: hub.join(id), maxEntities: 1024, now: hub.clock })
+    const net = createNetwork(world, { schema, transport: hub.join(id), maxEntities: 1024 })
     return { world, net, Transform }
   }
   const alice = peer('alice')

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createRng, type LinkOptions } from '../../src/transport/memory/index.js'
-import { HISTORY_DEPTH } from '../../src/ecs/delta-format.js'
+import { HISTORY_DEPTH } from '../../src/protocol/delta-format.js'
 import { createHarness, replicaOf, TICK_MS } from './helpers/peers.js'
-import { TransformDef } from './helpers/schema.js'
+import { TransformDef } from '../helpers/test-schema.js'
 
 const FIELDS = ['x', 'y', 'z', 'yaw'] as const
 

@@ -4,7 +4,7 @@ import { createNetwork, type Refused } from '../../src/ecs/index.js'
 import { ErrorCode } from '../../src/protocol/index.js'
 import { createMemoryNetwork } from '../../src/transport/memory/index.js'
 import { createHarness, replicaOf } from './helpers/peers.js'
-import { Chat, createTestSchema } from './helpers/schema.js'
+import { Chat, createTestSchema } from '../helpers/test-schema.js'
 
 describe('change detection', () => {
   it('detects direct typed-array writes, and ignores changes below the quantization step', () => {
@@ -130,7 +130,7 @@ describe('leave', () => {
       const s = createTestSchema(256)
       const world = createWorld()
       const transport = hub.join(id)
-      return { id, s, world, transport, net: createNetwork(world, { schema: s.schema, transport, maxEntities: 256, now: hub.clock, connectedAt }) }
+      return { id, s, world, transport, net: createNetwork(world, { schema: s.schema, transport, maxEntities: 256, connectedAt }) }
     }
     // c joined first (smallest connectedAt) → heir, although b < c by id.
     const peers = [mk('a', 5), mk('b', 3), mk('c', 1), mk('d', 3)]

@@ -2,7 +2,7 @@ import { addComponent, addEntity, createWorld, hasComponent } from 'bitecs'
 import { describe, expect, it } from 'vitest'
 import { createNetwork } from '../../src/ecs/index.js'
 import { createMemoryNetwork } from '../../src/transport/memory/index.js'
-import { createTestSchema } from './helpers/schema.js'
+import { createTestSchema } from '../helpers/test-schema.js'
 
 describe('a world set up before createNetwork', () => {
   it('replicates entities whose components were added before the network was attached', () => {
@@ -16,8 +16,8 @@ describe('a world set up before createNetwork', () => {
     addComponent(wa, eid, sa.Transform)
     sa.Transform.x[eid] = 4.5
     // ...then attaches the network.
-    const a = createNetwork(wa, { schema: sa.schema, transport: hub.join('a'), maxEntities: 64, now: hub.clock })
-    const b = createNetwork(wb, { schema: sb.schema, transport: hub.join('b'), maxEntities: 64, now: hub.clock })
+    const a = createNetwork(wa, { schema: sa.schema, transport: hub.join('a'), maxEntities: 64 })
+    const b = createNetwork(wb, { schema: sb.schema, transport: hub.join('b'), maxEntities: 64 })
     expect(hasComponent(wa, eid, sa.Transform)).toBe(true)
     a.spawn(eid)
     const step = (n: number) => {

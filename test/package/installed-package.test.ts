@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os'
 import { extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, until } from '../e2e/harness.js'
+import { launchChromium, until } from '../helpers/browser.js'
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 const fixture = join(repo, 'test', 'package', 'fixture-game')
@@ -140,7 +140,7 @@ describe('the packed packages in a game project outside the repository', () => {
   it('each tarball holds only its build, bin, LICENSE, README and manifest; source maps carry their sources', () => {
     const allowed: Record<string, RegExp> = {
       'bitecs-multiuser': /^(package\.json|README\.md|LICENSE|bin\/bitecs-multiuser\.js|dist\/(src|generated\/multiuser)\/.+\.(js|d\.ts|js\.map))$/,
-      '@bitecs-multiuser/codegen': /^(package\.json|README\.md|LICENSE|bin\/bitecs-multiuser-gen\.js|proto\/multiuser\/options\.proto|dist\/src\/(codegen|protocol)\/.+\.(js|d\.ts|js\.map))$/,
+      '@bitecs-multiuser/codegen': /^(package\.json|README\.md|LICENSE|bin\/bitecs-multiuser-gen\.js|proto\/multiuser\/options\.proto|dist\/src\/(codegen|protocol|shared)\/.+\.(js|d\.ts|js\.map))$/,
       '@bitecs-multiuser/relay': /^(package\.json|README\.md|LICENSE|bin\/bitecs-multiuser-relay\.js|dist\/src\/.+\.(js|d\.ts|js\.map))$/,
     }
     for (const [name, files] of Object.entries(packedFiles)) {

@@ -1,6 +1,7 @@
 /** The in-process caches behind admission: issuer keys (TTL, LRU bound, negative entries, refresh limits) and jti replay. */
 import { describe, expect, it } from 'vitest'
-import { CachingDidKeyResolver, CachingHandleVerifier, FetchBusyError, MemoryReplayCache, RelayError } from '../../src/relay/index.js'
+import { CachingDidKeyResolver, CachingHandleVerifier, MemoryReplayCache, RelayError } from '../../src/relay/index.js'
+import { FetchBusyError } from '../../src/relay/fetch-limiter.js'
 
 type Failure = false | 'definite' | 'transient' | 'busy'
 type ResolverOpts = { ttlMs: number; maxEntries: number; negativeTtlMs: number; minRefreshIntervalMs: number; maxWaiters: number; staleIfErrorMs: number; delayMs: number }

@@ -2,7 +2,9 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSafeFetch, FetchLimiter, isPrivateAddress, isTransientFetchError } from '../../src/relay/index.js'
+import { createSafeFetch } from '../../src/relay/did-fetch.js'
+import { FetchLimiter, isTransientFetchError } from '../../src/relay/fetch-limiter.js'
+import { isPrivateAddress } from '../../src/relay/ip-policy.js'
 
 let server: Server
 let base: string

@@ -6,7 +6,7 @@
  */
 import { request } from 'node:http'
 import { P256Keypair, type Keypair } from '@atproto/crypto'
-import { base64UrlEncode, jsonToBase64Url } from '../../src/auth/jwt-parts.js'
+import { base64UrlEncode, jsonToBase64Url } from '../../src/signaling/jwt-parts.js'
 import type { Relay } from '../../src/relay/index.js'
 import type { JoinResponse } from './helpers.js'
 

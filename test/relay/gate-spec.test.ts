@@ -8,7 +8,7 @@
 import { connect } from 'node:net'
 import { P256Keypair, Secp256k1Keypair, type Keypair } from '@atproto/crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { base64UrlDecode, base64UrlEncode, jsonToBase64Url } from '../../src/auth/jwt-parts.js'
+import { base64UrlDecode, base64UrlEncode, jsonToBase64Url } from '../../src/signaling/jwt-parts.js'
 import { createRelay, type Relay, type RelayOptions } from '../../src/relay/index.js'
 import { startDidWebHost, type DidWebHost } from './didweb-server.js'
 import { mintToken, rawJoin } from './gate-attacks.js'

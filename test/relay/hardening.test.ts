@@ -7,7 +7,7 @@
 import { connect, type Socket } from 'node:net'
 import { P256Keypair, type Keypair } from '@atproto/crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { base64UrlEncode, jsonToBase64Url } from '../../src/auth/jwt-parts.js'
+import { base64UrlEncode, jsonToBase64Url } from '../../src/signaling/jwt-parts.js'
 import { createRelay, RELAY_DEFAULTS, type Relay, type RelayOptions } from '../../src/relay/index.js'
 import { startDidWebHost, type DidWebHost } from './didweb-server.js'
 import { asJoin, expectNoLeaks, honestPair, memoryLogger, metric, postJoin, RawPeer, sleep, until } from './helpers.js'

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream'
 import { expect } from 'vitest'
 import WebSocket from 'ws'
 import { pino, type Logger } from 'pino'
-import type { JoinResult } from '../../src/auth/types.js'
+import type { JoinResult } from '../../src/signaling/contract.js'
 import type { Relay, RelayStats } from '../../src/relay/index.js'
 
 export interface JoinResponse {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRelay, type Relay } from '../../src/relay/index.js'
 import { joinRoom, anonymous } from '../../src/auth/index.js'
 import { freePort } from '../helpers/pds.js'
-import { verifyTicket } from '../../src/auth/ticket.js'
+import { verifyTicket } from '../../src/signaling/ticket.js'
 import { asJoin, expectRefused, memoryLogger, postJoin, RawPeer, sleep, until } from './helpers.js'
 
 const logs = memoryLogger()

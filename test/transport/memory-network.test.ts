@@ -34,6 +34,30 @@ describe('MemoryTransport link simulator', () => {
     expect(a.peers.size).toBe(0)
   })
 
+  it('a listener that throws does not keep the others from hearing the message; the error is reported, not lost', async () => {
+    const hub = createMemoryNetwork()
+    const a = hub.join('a')
+    const b = hub.join('b')
+    const heard: string[] = []
+    b.on('message', () => {
+      throw new Error('first listener fails')
+    })
+    b.on('message', (from, ch) => heard.push(`${from} ${ch}`))
+    hub.advance(0)
+    const reported: unknown[] = []
+    const onError = (e: unknown) => reported.push(e)
+    process.on('uncaughtException', onError)
+    try {
+      a.send('b', 'reliable', new Uint8Array([1]))
+      hub.advance(1)
+      await new Promise((r) => setTimeout(r, 0))
+    } finally {
+      process.off('uncaughtException', onError)
+    }
+    expect(heard).toEqual(['a reliable'])
+    expect(reported.map((e) => (e as Error).message)).toEqual(['first listener fails'])
+  })
+
   it('admittedAt is the order of joins, the same in every peer\'s view (peers joining in one instant included)', () => {
     const hub = createMemoryNetwork()
     hub.advance(10_000_000)

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vites
 import { pino } from 'pino'
 import { createRelay, generateRelayKeyHex, type Relay } from '../../src/relay/index.js'
 import { peerJsTransport, type PeerJsTransport } from '../../src/transport/peerjs/peerjs-transport.js'
-import { relayClient, type JoinAnswer, type RelayClient } from '../../src/transport/peerjs/relay-client.js'
+import { relayClient, type RelayClient } from '../../src/transport/peerjs/relay-client.js'
+import type { JoinAnswer } from '../../src/signaling/contract.js'
 import type { PeerIdentity } from '../../src/transport/transport.js'
 import { loadNodePeer } from '../helpers/node-webrtc.js'
 

@@ -9,7 +9,7 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
  *
  * Every reliable transport message is one `Frame`: a list of self-describing `Message`s, processed in order,
  * exactly once. The hot path (component deltas on the unreliable channel) is NOT protobuf: it is a hand-written
- * bit codec (src/ecs/delta-format.ts). Component state inside these messages is the schema's bit encoding of
+ * bit codec (src/protocol/delta-format.ts). Component state inside these messages is the schema's bit encoding of
  * the fields in `mask` (ComponentDef.encode), so quantization matches the delta stream exactly.
  */
 

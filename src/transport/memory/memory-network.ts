@@ -1,3 +1,4 @@
+import { Emitter } from '../../shared/emitter.js'
 import { BROADCAST, type Channel, type PeerIdentity, type Transport, type TransportEvents } from '../transport.js'
 import { Link, type LinkCounters, type LinkOptions } from './link.js'
 import { createRng, type Rng } from './rng.js'
@@ -10,12 +11,17 @@ export interface MemoryNetworkOptions {
   link?: LinkOptions
   /** Deliver with real timers (demos) instead of virtual time driven by `advance(ms)` (tests). Default false. */
   realTime?: boolean
+  /**
+   * Where each peer's clock (`transport.clock`) starts, in ms: as in browsers, where `performance.now()` counts from
+   * each page's load, no two peers share a clock. Default: 10⁷ ms plus up to 4 hours, from the seed and the peer id.
+   */
+  clockOrigin?: (id: string) => number
 }
 
 export interface MemoryNetwork {
   /** Current time in ms (virtual unless realTime). */
   readonly now: number
-  /** A clock function for `createNetwork({ now })`. */
+  /** The hub's own time (virtual, from 0): what `advance` moves. Each peer's clock is `transport.clock`. */
   readonly clock: () => number
   /** Connects a new peer to every peer already in the network. Joins and leaves are announced asynchronously (next `advance`). */
   join(id: string, options?: { did?: string | null }): MemoryTransport
@@ -33,15 +39,23 @@ export interface MemoryNetwork {
 
 export interface MemoryTransport extends Transport {
   readonly self: PeerIdentity
+  /** This peer's clock: the hub's time plus the peer's own origin (`clockOrigin`). */
+  readonly clock: () => number
 }
 
-type Listeners = { [E in keyof TransportEvents]: Set<TransportEvents[E]> }
+/** 10⁷ ms plus 0..4 h, from a hash of the seed and the id (FNV-1a): different per peer, the same every run. */
+export function defaultClockOrigin(seed: number, id: string): number {
+  let h = 0x811c9dc5
+  for (const ch of `${seed}:${id}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0
+  return 1e7 + (h % (4 * 3600_000))
+}
 
 interface Member {
   identity: PeerIdentity
   transport: MemoryTransport
   peers: Map<string, PeerIdentity>
-  listeners: Listeners
+  /** A listener that throws does not keep the others from hearing the event (it is rethrown asynchronously). */
+  events: Emitter<TransportEvents>
   closed: boolean
   /** Link generation per remote peer: deliveries scheduled on an older generation are discarded. */
   generation: Map<string, number>
@@ -68,8 +82,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
   }
 
   const emit = <E extends keyof TransportEvents>(m: Member, event: E, ...args: Parameters<TransportEvents[E]>): void => {
-    if (m.closed) return
-    for (const l of [...m.listeners[event]]) (l as (...a: Parameters<TransportEvents[E]>) => void)(...args)
+    if (!m.closed) m.events.emit(event, ...args)
   }
 
   const connect = (a: Member, b: Member): void => {
@@ -128,19 +141,21 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     clock: () => sched.now,
     join(id, opts = {}) {
       if (members.has(id)) throw new Error(`memory network: peer id ${id} is taken`)
-      // The order of arrival, as the relay's admission time gives it: the hub's clock, strictly increasing.
+      // The order of arrival, as a relay's admission time gives it: the hub's own time (shared, not a peer's clock), strictly increasing.
       lastAdmission = Math.max(sched.now, lastAdmission + 1)
       const identity: PeerIdentity = { id, did: opts.did ?? null, admittedAt: lastAdmission }
       const member: Member = {
         identity,
         peers: new Map(),
-        listeners: { peerJoined: new Set(), peerLeft: new Set(), message: new Set() },
+        events: new Emitter<TransportEvents>(),
         closed: false,
         generation: new Map(),
         transport: undefined as unknown as MemoryTransport,
       }
+      const origin = options.clockOrigin ? options.clockOrigin(id) : defaultClockOrigin(options.seed ?? 1, id)
       member.transport = {
         self: identity,
+        clock: () => sched.now + origin,
         get peers() {
           return member.peers as ReadonlyMap<string, PeerIdentity>
         },
@@ -149,11 +164,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
           if (to === BROADCAST) for (const p of member.peers.keys()) deliver(member, p, channel, data)
           else if (member.peers.has(to)) deliver(member, to, channel, data)
         },
-        on(event, listener) {
-          const set = member.listeners[event] as Set<typeof listener>
-          set.add(listener)
-          return () => set.delete(listener)
-        },
+        on: (event, listener) => member.events.on(event, listener),
         disconnect(peerId, reason) {
           sever(member, peerId, reason, reason)
         },

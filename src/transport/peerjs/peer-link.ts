@@ -1,5 +1,5 @@
 import type { DataConnection } from 'peerjs'
-import { ErrorCode } from '../../protocol/errors.js'
+import { ErrorCode } from '../../shared/errors.js'
 import type { Channel, PeerIdentity } from '../transport.js'
 import { dataFrames, FrameType, PING_FRAME, PROBE_ANSWER_FRAME, PROBE_FRAME, readText, Reassembler, textFrame, toBytes } from './frames.js'
 

@@ -1,10 +1,11 @@
 import type { DataConnection, Peer as PeerType, PeerOptions } from 'peerjs'
-import { ErrorCode, MultiuserError } from '../../protocol/errors.js'
+import { ErrorCode, MultiuserError } from '../../shared/errors.js'
 import type { Channel, PeerIdentity, Transport, TransportEvents } from '../transport.js'
 import { BROADCAST } from '../transport.js'
-import { Emitter } from '../emitter.js'
+import { Emitter } from '../../shared/emitter.js'
 import { PeerLink, type LinkLimits } from './peer-link.js'
-import type { JoinAnswer, RelayClient, RosterEntry } from './relay-client.js'
+import type { JoinAnswer, RosterPeer } from '../../signaling/contract.js'
+import type { RelayClient } from './relay-client.js'
 
 type PeerConstructor = new (id: string, options: PeerOptions) => PeerType
 
@@ -58,7 +59,7 @@ export interface PeerJsTransport extends Transport {
   readonly room: string | null
   readonly status: TransportStatus
   /** The peers the relay lists in our room, linked or not yet (with the time each was admitted). */
-  readonly roster: ReadonlyMap<string, RosterEntry>
+  readonly roster: ReadonlyMap<string, RosterPeer>
   /**
    * Joins a room (leaving the current one first). Resolves once the relay accepted us (peers then connect); while
    * the relay is unreachable or busy it retries with the rejoin backoff, reporting each failure as an `error` event.
@@ -95,7 +96,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
   /** Every link, up or not, by remote peer id. */
   const links = new Map<string, PeerLink>()
   /** Peers the relay says are in our room. */
-  const roster = new Map<string, RosterEntry>()
+  const roster = new Map<string, RosterPeer>()
   /** Peers whose link dropped while they stayed in the room: re-dialled (by the smaller id of the pair). */
   const lost = new Set<string>()
 

@@ -1,40 +1,13 @@
 import { joinRoom } from '../../auth/join.js'
-import { verifyTicket, type DidDocumentLike } from '../../auth/ticket.js'
+import { verifyTicket, type DidDocumentLike } from '../../signaling/ticket.js'
 import { anonymous, type TokenSource } from '../../auth/token-source.js'
-import { ControlMessageType } from '../../auth/types.js'
+import { ControlMessageType, type JoinAnswer, type RosterPeer } from '../../signaling/contract.js'
 import type { PeerIdentity } from '../transport.js'
-
-/** A peer of the room as the relay lists it. `did` is null for anonymous peers. */
-export interface RosterEntry {
-  peerId: string
-  did: string | null
-  handle?: string
-  /** When the relay first admitted it (Unix ms, the ticket's `admittedAt`). */
-  admittedAt: number
-}
-
-/** The relay's answer to `POST /v1/rooms/:room/join`. */
-export interface JoinAnswer {
-  peerId: string
-  joinToken: string
-  /** Relay-signed proof of (did, room, peerId, admittedAt); the first message we send each peer. */
-  ticket: string
-  /** When the relay first admitted our peer id (Unix ms, relay clock; kept through resumes). */
-  admittedAt: number
-  /** Private proof of this admission, presented to keep `peerId` when rejoining; never sent to peers. */
-  resumeToken: string
-  roster: RosterEntry[]
-  iceServers?: RTCIceServer[]
-  /** PeerJS client options: `new Peer(peerId, { ...peerjs, token: joinToken })`. */
-  peerjs: { host: string; port: number; path: string; key: string; secure: boolean }
-  did?: string | null
-  handle?: string
-}
 
 /** A roster change pushed by the relay on the PeerJS socket. */
 export type RosterUpdate =
-  | { kind: 'roster'; entries: RosterEntry[] }
-  | { kind: 'joined'; entry: RosterEntry }
+  | { kind: 'roster'; entries: RosterPeer[] }
+  | { kind: 'joined'; entry: RosterPeer }
   | { kind: 'left'; peerId: string }
 
 /** What the PeerJS transport needs from the signaling relay; `relayClient()` is the implementation for our relay. */
@@ -107,8 +80,8 @@ export function relayClient(relayUrl: string, options: RelayClientOptions = {}):
     },
     parseControl(m) {
       const p = m.payload as Record<string, unknown> | undefined
-      if (m.type === ControlMessageType.ROSTER && p && Array.isArray(p.peers)) return { kind: 'roster', entries: p.peers as RosterEntry[] }
-      if (m.type === ControlMessageType.PEER_JOINED && p && typeof p.peerId === 'string') return { kind: 'joined', entry: p as unknown as RosterEntry }
+      if (m.type === ControlMessageType.ROSTER && p && Array.isArray(p.peers)) return { kind: 'roster', entries: p.peers as RosterPeer[] }
+      if (m.type === ControlMessageType.PEER_JOINED && p && typeof p.peerId === 'string') return { kind: 'joined', entry: p as unknown as RosterPeer }
       if (m.type === ControlMessageType.PEER_LEFT && p && typeof p.peerId === 'string') return { kind: 'left', peerId: p.peerId }
       return null
     },

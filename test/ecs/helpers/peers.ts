@@ -1,7 +1,7 @@
 import { addComponent, addEntity, createWorld, type World } from 'bitecs'
 import { createNetwork, type Network, type NetworkOptions } from '../../../src/ecs/index.js'
 import { createMemoryNetwork, type LinkOptions, type MemoryNetwork, type MemoryTransport } from '../../../src/transport/memory/index.js'
-import { createTestSchema, type TestSchema } from './schema.js'
+import { createTestSchema, type TestSchema } from '../../helpers/test-schema.js'
 
 export interface TestPeer {
   id: string
@@ -38,7 +38,6 @@ export function createHarness(
       schema: s.schema,
       transport,
       maxEntities: capacity,
-      now: hub.clock,
       ...options.net,
       ...o,
     })

@@ -2,7 +2,7 @@
 // through WebCrypto and through the pure-JS fallback, checked against @atproto/crypto's own keys and signatures.
 import { P256Keypair, Secp256k1Keypair } from '@atproto/crypto'
 import { describe, expect, it } from 'vitest'
-import { base58btcDecode, decompressP256, p256KeyOf, verifyEs256 } from '../../src/auth/relay-signature.js'
+import { base58btcDecode, decompressP256, p256KeyOf, verifyEs256 } from '../../src/signaling/relay-signature.js'
 
 const data = new TextEncoder().encode('header.payload')
 

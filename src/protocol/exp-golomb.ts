@@ -1,5 +1,5 @@
-import type { BitReader } from '../protocol/index.js'
-import type { BitSink } from './bit-packer.js'
+import type { BitReader } from './bit-reader.js'
+import type { BitSink } from './bit-values.js'
 
 /** Order-0 exponential Golomb code of n ≥ 0 (n < 2^32 - 1): 0 → 1 bit, 1-2 → 3 bits, 3-6 → 5 bits, 7-14 → 7 bits ... */
 export function writeExpGolomb(w: BitSink, n: number): void {

@@ -1,4 +1,55 @@
-import { MultiuserError } from '../protocol/errors.js'
+/**
+ * The library's shared kernel of errors: every error code, and the error classes. Every layer may import it
+ * (protocol, ecs, transport, auth, the relay, codegen); it imports nothing.
+ */
+
+/** Stable error codes of the replication core, transports and codegen. Every error the library throws is a {@link MultiuserError}. */
+export const ErrorCode = {
+  DECODE_ERROR: 'DECODE_ERROR',
+  ENCODE_OVERFLOW: 'ENCODE_OVERFLOW',
+  SCHEMA_INVALID: 'SCHEMA_INVALID',
+  SCHEMA_MISMATCH: 'SCHEMA_MISMATCH',
+  ALREADY_ATTACHED: 'ALREADY_ATTACHED',
+  CAPACITY_EXCEEDED: 'CAPACITY_EXCEEDED',
+  NOT_OWNER: 'NOT_OWNER',
+  NOT_REPLICATED: 'NOT_REPLICATED',
+  UNKNOWN_EVENT: 'UNKNOWN_EVENT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  SEND_QUEUE_FULL: 'SEND_QUEUE_FULL',
+  PEER_UNKNOWN: 'PEER_UNKNOWN',
+  TRANSPORT_CLOSED: 'TRANSPORT_CLOSED',
+  /** The relay could not resume our peer id (it restarted with a key it never had): we rejoined as a new peer. */
+  PEER_ID_CHANGED: 'PEER_ID_CHANGED',
+  /** The code generator is missing a part it runs (`multiuser/options.proto`, `buf`, `ts-proto`, `protobufjs`). */
+  CODEGEN_SETUP: 'CODEGEN_SETUP',
+  /** The code generator could not write its output directory. */
+  CODEGEN_OUTPUT: 'CODEGEN_OUTPUT',
+  // --- why a peer was refused (`net.events.on('refused')`; SCHEMA_MISMATCH above too) ---
+  /** The peer speaks another version of the replication protocol. */
+  PROTOCOL_VERSION: 'PROTOCOL_VERSION',
+  /** The peer sent `limits.maxInvalid` invalid messages. */
+  TOO_MANY_INVALID: 'TOO_MANY_INVALID',
+  /** A refusal without a known reason. */
+  REASON_UNSPECIFIED: 'REASON_UNSPECIFIED',
+} as const
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+export class MultiuserError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'MultiuserError'
+    this.code = code
+  }
+}
+
+/** Thrown by every decoder on truncated or corrupted input; never an out-of-bounds read. */
+export class DecodeError extends MultiuserError {
+  constructor(message: string) {
+    super(ErrorCode.DECODE_ERROR, message)
+    this.name = 'DecodeError'
+  }
+}
 
 /**
  * Stable error codes shared by the relay (HTTP/WebSocket refusals) and the client (joinRoom, verifyTicket).

@@ -1,4 +1,4 @@
-import { putCompactI32, putCompactU32, putF32, putF64, type BitSink } from '../protocol/bit-values.js'
+import { putCompactI32, putCompactU32, putF32, putF64, type BitSink } from './bit-values.js'
 
 export type { BitSink }
 

@@ -1,4 +1,5 @@
-// Browser-test plumbing: Debian's Chromium through playwright-core, and a Vite dev server for test pages.
+// Browser-test plumbing, shared by the browser tests and the bench ("webrtc" group): Debian's Chromium through
+// playwright-core, a Vite dev server for test pages, and a relay that can be stopped and started again.
 import { chromium, type Browser } from 'playwright-core'
 import { createServer, type ViteDevServer } from 'vite'
 import { fileURLToPath } from 'node:url'

@@ -2,7 +2,7 @@
  * A hand-written test schema, built exactly the way generated code builds one (defineComponent / defineEvent /
  * defineSchema), with fresh stores per peer: 8 peers in one process each have their own world and stores.
  */
-import { defineComponent, defineEvent, defineSchema, type ComponentDef, type EventDef, type Schema } from '../../../src/protocol/index.js'
+import { defineComponent, defineEvent, defineSchema, type ComponentDef, type EventDef, type Schema } from '../../src/protocol/index.js'
 
 export type TransformStore = { x: Float32Array; y: Float32Array; z: Float32Array; yaw: Float32Array }
 export type VelocityStore = { x: Float32Array; z: Float32Array }

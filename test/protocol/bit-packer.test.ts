@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { BitReader, BitWriter } from '../../src/protocol/index.js'
-import { BitPacker } from '../../src/ecs/bit-packer.js'
-import { readExpGolomb, writeExpGolomb } from '../../src/ecs/exp-golomb.js'
+import { BitPacker } from '../../src/protocol/bit-packer.js'
+import { readExpGolomb, writeExpGolomb } from '../../src/protocol/exp-golomb.js'
 import { createRng } from '../../src/transport/memory/index.js'
 
 describe('BitPacker (the delta encoder\'s writer)', () => {

@@ -1,5 +1,7 @@
 /**
- * Wire types of the relay's HTTP API and of its relay-only control messages. Shared by the relay and clients.
+ * The signaling contract: wire types of the relay's HTTP API and of its relay-only control messages, defined once
+ * and imported by both sides (the relay in `src/relay/`, the client in `src/auth/` and `src/transport/peerjs/`).
+ * Ticket claims and their verification are in `ticket.ts`, the JWT helpers both sides use in `jwt-parts.ts`.
  */
 
 /** One peer of a room, as the relay vouches for it. */
@@ -59,6 +61,16 @@ export interface JoinResult {
   iceServers: IceServer[]
   peerjs: PeerJsServerOptions
 }
+
+/** A peer of the room as a client needs it (a roster entry without the relay's bookkeeping). */
+export type RosterPeer = Pick<RosterEntry, 'peerId' | 'did' | 'handle' | 'admittedAt'>
+
+/**
+ * What a client needs of a join answer: the subset of {@link JoinResult} the PeerJS transport reads (a custom
+ * `RelayClient` may answer just this).
+ */
+export type JoinAnswer = Pick<JoinResult, 'peerId' | 'joinToken' | 'ticket' | 'admittedAt' | 'resumeToken' | 'peerjs'> &
+  Partial<Pick<JoinResult, 'iceServers' | 'did' | 'handle'>> & { roster: RosterPeer[] }
 
 /** Body of every relay error response. */
 export interface RelayErrorBody {

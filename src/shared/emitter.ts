@@ -1,4 +1,7 @@
-/** A tiny typed event emitter (no Node `events` in browser code), for transports and networks. A throwing listener does not stop the others. */
+/**
+ * The one typed event emitter of the library (no Node `events` in browser code): transports, the in-memory hub and
+ * networks use it. A throwing listener does not stop the others.
+ */
 export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) => void }> {
   private readonly listeners = new Map<keyof Events, Set<(...args: never[]) => void>>()
 

@@ -5,7 +5,7 @@
  * checked with WebCrypto (`relay-signature.ts`).
  */
 import { p256KeyOf, verifyEs256 } from './relay-signature.js'
-import { AuthErrorCode as ErrorCode, TicketError } from './errors.js'
+import { AuthErrorCode as ErrorCode, TicketError } from '../shared/errors.js'
 import { decodeJwt, isRecord } from './jwt-parts.js'
 
 /** JOSE `typ` of a ticket: never confusable with a service-auth token (which another service would accept). */

@@ -1,8 +1,21 @@
+/**
+ * The reliable channel's wire format: every reliable transport message is one `Frame` of `Message`s
+ * (proto/multiuser/v1/net.proto); this module is the only one that touches the generated protobuf code.
+ */
 import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import { Frame, Message, type ComponentState, type NetId } from '../../generated/multiuser/v1/net.js'
-import { BitReader, BitWriter, DecodeError, type ComponentDef, type ComponentStore } from '../protocol/index.js'
+import { DecodeError } from '../shared/errors.js'
+import { BitReader } from './bit-reader.js'
+import { BitWriter } from './bit-writer.js'
+import type { ComponentDef, ComponentStore } from './component.js'
 
 export { Message, type ComponentState, type NetId }
+
+/** A message's body: one of the kinds (`hello`, `spawn`, …) and its value. */
+export type MessageBody = NonNullable<Message['body']>
+export type MessageKind = MessageBody['$case']
+/** The value of a message of kind `K` (e.g. `BodyOf<'spawn'>` is a Spawn). */
+export type BodyOf<K extends MessageKind> = Extract<MessageBody, { $case: K }>['value']
 
 /** Current protocol version, sent in Hello. */
 export const PROTOCOL_VERSION = 1
@@ -46,8 +59,4 @@ export function applyComponentState(def: ComponentDef, store: ComponentStore, ei
   const r = new BitReader(s.state)
   def.decode(r, store, eid, s.mask)
   if (r.bitsLeft >= 8) throw new DecodeError(`${def.name}: trailing bytes in component state`)
-}
-
-export function netKey(id: NetId): string {
-  return `${id.n}@${id.origin}`
 }

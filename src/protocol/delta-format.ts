@@ -1,7 +1,14 @@
-import { DecodeError, type BitReader } from '../protocol/index.js'
-import type { BitSink } from './bit-packer.js'
-import { ACK_DELAY_CAP, MAX_ACK_WORDS } from './ack-tracker.js'
+import { DecodeError } from '../shared/errors.js'
+import type { BitReader } from './bit-reader.js'
+import type { BitSink } from './bit-values.js'
 import { readExpGolomb, writeExpGolomb } from './exp-golomb.js'
+
+/** Unit of the ack delay on the wire, in ms: coarse enough that a header stays ≤ 15 bytes down to 8 ticks per second. */
+export const ACK_DELAY_UNIT_MS = 4
+/** Largest ack delay a header carries, in units; this value says "held too long (≥ ~1 s) to measure RTT with". */
+export const ACK_DELAY_CAP = 255
+/** Up to 31 × 32 ack bits per header (5-bit word count). */
+export const MAX_ACK_WORDS = 31
 
 /** Flushes of field values a receiver keeps per entity for baselines; a sender uses younger baselines only. */
 export const HISTORY_DEPTH = 12
@@ -20,7 +27,7 @@ export const MAX_BASELINE_AGE = HISTORY_DEPTH - 2
  *                           units, capped at 255 (= longer, no RTT sample); the sender subtracts it from its RTT
  *                           sample so RTT is the network's round trip, not the peers' tick intervals
  *          16  time         sender's clock in ms, mod 2^16 (interpolation timestamps; the receiver unwraps it
- *                           around the sender time it expects and maps it to its own clock, see create-network)
+ *                           around the sender time it expects and maps it to its own clock, see ecs/clock-sync.ts)
  *          16  relAck       reliable messages from the receiver processed so far (mod 2^16)
  *          eg  index        this packet's index among the packets of one flush; the flush's id is
  *                           `tickId = seq - index` (the sequence number of its first packet)

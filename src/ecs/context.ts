@@ -1,0 +1,91 @@
+/**
+ * The per-network context: what the rooms of one network share (its settings, world, schema, transport, layout,
+ * registry, counters and emitter) and the rooms themselves, each reaching the others through it, as
+ * `relay/context.ts` does for the relay. One per `createNetwork`, never global; built before the rooms, which
+ * createNetwork then sets once each.
+ *
+ * Rooms: `peers` (peer state, join/leave, hello/refusal, strikes), `stream` (the reliable stream), `entities`
+ * (spawn/despawn/components both ways), `ownership`, `deltas` (applying delta packets), `interpolation`,
+ * `events`. Messages from peers reach them through `dispatch.ts`.
+ */
+import type { World } from 'bitecs'
+import type { ComponentStore } from '../protocol/component.js'
+import type { Schema } from '../protocol/schema.js'
+import { Emitter } from '../shared/emitter.js'
+import type { Transport } from '../transport/transport.js'
+import type { NetworkLimits } from './create-network.js'
+import type { DeltaReceiver } from './delta-receive.js'
+import type { EntitySync } from './entity-sync.js'
+import type { Events } from './events.js'
+import type { Interpolation } from './interpolation.js'
+import { createLayout, type Layout } from './layout.js'
+import type { NetworkEvents } from './network.js'
+import type { Ownership } from './ownership.js'
+import type { Peers } from './peers.js'
+import { EntityRegistry } from './registry.js'
+import type { ReliableStream } from './reliable-stream.js'
+import { StatsCounters, type DropCounters } from './stats.js'
+import { createPresenceReader, type PresenceReader } from './world-access.js'
+
+/** createNetwork's options, resolved. */
+export interface NetSettings {
+  /** Network ticks (flushes) per second. */
+  readonly tickRate: number
+  /** Largest local eid + 1 that can be replicated. */
+  readonly capacity: number
+  readonly limits: NetworkLimits
+  readonly clock: () => number
+  /** When this peer joined the session (heir election). */
+  readonly connectedAt: number
+  /** The expected interval between a peer's flushes until it is measured (1000 / tickRate). */
+  readonly tickMs: number
+  readonly interpolationDelay: number
+  readonly snapDistance: number
+}
+
+export class NetContext {
+  readonly layout: Layout
+  readonly presence: PresenceReader
+  readonly registry: EntityRegistry
+  readonly stats = new StatsCounters()
+  readonly emitter: Emitter<NetworkEvents>
+  peers!: Peers
+  stream!: ReliableStream
+  entities!: EntitySync
+  ownership!: Ownership
+  deltas!: DeltaReceiver
+  interpolation!: Interpolation
+  events!: Events
+
+  constructor(
+    readonly world: World,
+    readonly schema: Schema,
+    readonly transport: Transport,
+    stores: ReadonlyMap<number, ComponentStore>,
+    readonly settings: NetSettings,
+  ) {
+    this.layout = createLayout(schema, stores)
+    this.presence = createPresenceReader(world, this.layout.components.map((c) => c.store))
+    this.registry = new EntityRegistry(settings.capacity)
+    this.emitter = new Emitter<NetworkEvents>(() => this.stats.handlerErrors++)
+  }
+
+  /** This peer's id (null until the transport knows it). */
+  selfId(): string | null {
+    return this.transport.self?.id ?? null
+  }
+}
+
+/** Thrown inside message handling: counted under `reason` and struck against the sender, never out of receive(). */
+export class Invalid extends Error {
+  constructor(
+    readonly reason: keyof DropCounters,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** A handler's answer: done (undefined), or STALL: the message depends on an ownership change not yet seen. */
+export const STALL = 'stall' as const
+export type Outcome = void | typeof STALL

@@ -1,0 +1,145 @@
+/**
+ * The delta room: applying one delta packet from a peer (`receive`), in this order, nothing applied until every
+ * check passed:
+ *
+ * 1. decode the whole packet (delta-decode.ts; malformed: dropped and struck);
+ * 2. sequence: a duplicate or too old packet is dropped; the packet's flush (`tickId`) and baseline flush follow;
+ * 3. its ack header: our packets it acknowledges (RTT, loss, our baselines to it) and how much of our reliable
+ *    stream it processed (confirming full-state messages as baselines);
+ * 4. every entity must be one the sender announced (a slot of its spawns or claims);
+ * 5. relative fields resolve against the values received in the baseline flush (ReceiveHistory);
+ * 6. the sender's clock (clock-sync.ts) gives the packet's sample time;
+ * 7. apply: each field is recorded for later baselines and written to the store unless a newer packet already
+ *    wrote it; changed interpolated components get a sample. Only a packet applied whole is acknowledged.
+ */
+import { unwrapSeq } from '../protocol/seq.js'
+import type { NetContext } from './context.js'
+import { DeltaDecoder } from './delta-decode.js'
+import type { PeerState } from './peers.js'
+import { ReceiveHistory } from './receive-history.js'
+
+export class DeltaReceiver {
+  private readonly decoder: DeltaDecoder
+  /** Per remote entity and delta field: the values received in the sender's recent flushes (baselines). */
+  private readonly history: ReceiveHistory
+  /** Per delta field and remote entity: the sequence number of the packet whose value the store holds. */
+  private readonly lastSeq: Int32Array[]
+
+  constructor(private readonly ctx: NetContext) {
+    const { layout, settings } = ctx
+    this.decoder = new DeltaDecoder(layout, settings.limits.maxUnreliableBytes)
+    this.lastSeq = layout.deltaFields.map(() => new Int32Array(settings.capacity))
+    this.history = new ReceiveHistory(layout, settings.capacity)
+  }
+
+  /** Forgets what was received for `eid` (a new owner, a spawn), or for `count` of its delta fields from `first`. */
+  forget(eid: number, first = 0, count = this.lastSeq.length): void {
+    for (let f = first; f < first + count; f++) this.lastSeq[f][eid] = 0
+    this.history.clear(eid, first, count)
+  }
+
+  /** A delta packet from `p` that arrived at `now` (RTT and the sender-clock offset measure the network, not our tick). */
+  receive(p: PeerState, data: Uint8Array, now: number): void {
+    const { stats, peers, registry } = this.ctx
+    const decoder = this.decoder
+    try {
+      decoder.decode(data)
+    } catch (e) {
+      stats.dropped.malformed++
+      peers.strike(p.id, (e as Error).message)
+      return
+    }
+    const h = decoder.header
+    const seq = p.ack.acceptIncoming(h.seq)
+    if (seq < 0) {
+      stats.dropped.duplicate++
+      return
+    }
+    // The flush this packet belongs to, and the one its relative fields refer to.
+    const tickId = seq - h.index
+    const baseTick = h.baseAge > 0 ? tickId - h.baseAge : -1
+    if (tickId < 1 || (h.baseAge > 0 && baseTick < 1)) return this.malformed(p, 'delta packet index or baseline out of range')
+    if (h.ackWordCount > 0 && !p.ack.onAck(h.ack, h.ackWords, h.ackWordCount, now, h.ackDelay)) return this.malformed(p, 'ack of a packet never sent')
+    const relAck = unwrapSeq(h.relAck, p.stream.sent)
+    if (relAck > p.stream.sent) return this.malformed(p, 'reliable ack beyond what was sent')
+    p.baseline.confirmUpTo(relAck, registry.genOf)
+    // Every entity must be one the sender announced, before anything is applied; live ones are still its own.
+    for (let i = 0; i < decoder.count; i++) {
+      const rec = p.slots.get(decoder.slots[i])
+      if (rec === undefined) {
+        stats.dropped.unknownEntity++
+        peers.strike(p.id, `delta for unknown slot ${decoder.slots[i]}`)
+        return
+      }
+      decoder.eids[i] = rec !== null && rec.owner === p.id && registry.get(rec.eid) === rec ? rec.eid : -1
+    }
+    if (baseTick > 0) {
+      const ok = decoder.resolveRelative(baseTick, this.history)
+      stats.dropped.stale += decoder.unresolved
+      if (!ok) return this.malformed(p, 'relative value out of range')
+    }
+    const sampleTime = p.clock.observe(h.time, now)
+    if (this.apply(p, seq, tickId, sampleTime)) p.ack.markReceived(seq, now)
+  }
+
+  /**
+   * Hot loop: writes the decoded values into the stores. Returns true when every field was applied (false: a
+   * component whose ComponentAdd has not arrived, or a baseline no longer held; the sender then keeps sending).
+   */
+  private apply(p: PeerState, seq: number, tickId: number, sampleTime: number): boolean {
+    const { layout, presence, stats } = this.ctx
+    const decoder = this.decoder
+    const history = this.history
+    const lastSeq = this.lastSeq
+    const ofDelta = this.ctx.interpolation.ofDelta
+    const values = decoder.values
+    const nd = layout.delta.length
+    const interval = p.clock.interval
+    let complete = true
+    for (let i = 0; i < decoder.count; i++) {
+      const eid = decoder.eids[i]
+      if (eid < 0) {
+        stats.dropped.stale++
+        continue
+      }
+      const has = presence.mask(eid)
+      let v = decoder.valueStart[i]
+      for (let c = 0; c < nd; c++) {
+        const m = decoder.masks[i * nd + c]
+        if (m === 0) continue
+        const comp = layout.delta[c]
+        const fields = comp.def.numericFields
+        if ((has & (1 << comp.bit)) === 0) {
+          // Its ComponentAdd has not arrived yet: skip, and do not ack so the sender keeps sending.
+          complete = false
+          for (let j = 0; j < fields.length; j++) if ((m >>> j) & 1) v++
+          continue
+        }
+        let changed = false
+        for (let j = 0; j < fields.length; j++) {
+          if (((m >>> j) & 1) === 0) continue
+          const f = comp.firstField + j
+          const wire = values[v++]
+          if (wire !== wire) {
+            // Relative to a baseline we no longer hold (reordered far behind): not applied, not acknowledged.
+            complete = false
+            continue
+          }
+          history.record(f, eid, tickId, wire)
+          if (seq > lastSeq[f][eid]) {
+            lastSeq[f][eid] = seq
+            layout.column(f)[eid] = fields[j].fromWire(wire)
+            changed = true
+          }
+        }
+        if (changed) ofDelta[c]?.push(eid, sampleTime, interval)
+      }
+    }
+    return complete
+  }
+
+  private malformed(p: PeerState, why: string): void {
+    this.ctx.stats.dropped.malformed++
+    this.ctx.peers.strike(p.id, why)
+  }
+}

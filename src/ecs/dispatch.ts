@@ -1,0 +1,32 @@
+/**
+ * Message kind → the room that handles it. The reliable stream hands every message here in order; before a peer's
+ * hello only its hello (or a refusal) is accepted.
+ */
+import type { BodyOf, Message, MessageKind } from '../protocol/reliable-codec.js'
+import { Invalid, type NetContext, type Outcome } from './context.js'
+import type { PeerState } from './peers.js'
+
+type Handlers = { [K in MessageKind]: (p: PeerState, value: BodyOf<K>) => Outcome }
+
+export function createDispatch(ctx: NetContext): (p: PeerState, m: Message) => Outcome {
+  const handlers: Handlers = {
+    hello: (p, v) => ctx.peers.onHello(p, v),
+    refusal: (p, v) => ctx.peers.onRefusal(p, v),
+    spawn: (p, v) => ctx.entities.onSpawn(p, v),
+    despawn: (p, v) => ctx.entities.onDespawn(p, v),
+    componentAdd: (p, v) => ctx.entities.onComponent(p, v, true),
+    componentUpdate: (p, v) => ctx.entities.onComponent(p, v, false),
+    componentRemove: (p, v) => ctx.entities.onComponentRemove(p, v),
+    ownershipRequest: (p, v) => ctx.ownership.onRequest(p, v),
+    ownershipDeny: (p, v) => ctx.ownership.onDeny(p, v),
+    ownershipTransfer: (p, v) => ctx.ownership.onTransfer(p, v),
+    ownershipClaim: (p, v) => ctx.ownership.onClaim(p, v),
+    event: (p, v) => ctx.events.onEvent(p, v),
+  }
+  return (p, m) => {
+    const body = m.body
+    if (!body) throw new Invalid('malformed', 'empty message')
+    if (!p.ready && body.$case !== 'hello' && body.$case !== 'refusal') throw new Invalid('malformed', `${body.$case} before hello`)
+    return (handlers[body.$case] as (p: PeerState, value: unknown) => Outcome)(p, body.value)
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * The entity room: replicated entities and their components, both ways.
+ *
+ * Ours: `spawn` gives an entity a slot (its compact name in our deltas) and, once the transport knows our id, a net
+ * id (`assignIds`), then announces it with its full state. Each flush, `detectChanges` turns structural changes
+ * (component added or removed, entity removed) and RELIABLE component changes into reliable messages, then runs
+ * DELTA change detection (change-detect.ts) for the delta encoder. A message carrying an entity's full state to a
+ * peer becomes that peer's delta baseline once the peer confirms it (`sendWithBaseline`).
+ *
+ * Theirs: spawn, despawn and component messages from the owner, each checked against the entity's owner and
+ * ownership epoch (ownership.ts) before anything is applied.
+ */
+import { addComponent, addEntity, entityExists, removeComponent, removeEntity } from 'bitecs'
+import { applyComponentState, componentState, type BodyOf, type ComponentState, type Message, encodeMessage } from '../protocol/reliable-codec.js'
+import { ErrorCode, MultiuserError } from '../shared/errors.js'
+import { ChangeDetector } from './change-detect.js'
+import { Invalid, type NetContext, type Outcome } from './context.js'
+import type { PeerState } from './peers.js'
+import { netKey, type NetEntity } from './registry.js'
+
+export class EntitySync {
+  readonly detector: ChangeDetector
+  /** Per eid: its delta slot (the delta encoder orders entities by it). */
+  readonly slotOf: Float64Array
+  /** Per owned eid: the bitECS mask word (schema stores only) seen at the last structural check; -1 = check. */
+  private readonly rawPresence: Int32Array
+  private nextSlot = 0
+  /** Owned entities still without a net id (spawned before the transport knew our id). */
+  private readonly unassigned: NetEntity[] = []
+  /** Presence bits of the RELIABLE components, and their bitECS flags. */
+  private readonly reliableBits: number
+  private readonly rawReliableFlags: number
+
+  constructor(private readonly ctx: NetContext) {
+    const { layout, presence, settings } = ctx
+    this.detector = new ChangeDetector(layout, presence, settings.capacity)
+    this.slotOf = new Float64Array(settings.capacity)
+    this.rawPresence = new Int32Array(settings.capacity).fill(-1)
+    let bits = 0
+    for (const c of layout.reliable) bits |= 1 << c.bit
+    this.reliableBits = bits
+    this.rawReliableFlags = presence.reliableRawFlags(bits)
+  }
+
+  // ---------- ours ----------
+
+  spawn(eid: number, persistent: boolean): void {
+    const { world, registry, settings } = this.ctx
+    if (!entityExists(world, eid)) throw new MultiuserError(ErrorCode.NOT_REPLICATED, `entity ${eid} does not exist`)
+    if (eid >= settings.capacity) throw new MultiuserError(ErrorCode.CAPACITY_EXCEEDED, `eid ${eid} ≥ maxEntities ${settings.capacity}`)
+    if (registry.get(eid)) throw new MultiuserError(ErrorCode.ALREADY_ATTACHED, `entity ${eid} is already replicated`)
+    const rec: NetEntity = { eid, id: null, key: null, owner: this.ctx.selfId() ?? '', epoch: 0, slot: -1, persistent, gen: 0 }
+    registry.add(rec)
+    this.own(rec)
+    this.resetRemote(eid)
+    this.unassigned.push(rec)
+    this.assignIds()
+  }
+
+  despawn(rec: NetEntity): void {
+    if (!this.ctx.registry.isOwned(rec.eid)) throw new MultiuserError(ErrorCode.NOT_OWNER, `entity ${rec.eid} is owned by ${rec.owner}`)
+    this.stopReplicating(rec)
+  }
+
+  /** Makes `rec` ours under a fresh slot (spawn, a transfer to us, an inheritance): its state is captured now. */
+  own(rec: NetEntity): void {
+    rec.slot = this.nextSlot++
+    this.slotOf[rec.eid] = rec.slot
+    this.ctx.registry.own(rec)
+    this.detector.capture(rec.eid)
+    this.rawPresence[rec.eid] = -1
+  }
+
+  /** `rec` is no longer ours (despawned, transferred away): what every peer acknowledged of it is forgotten. */
+  release(rec: NetEntity): void {
+    this.ctx.registry.disown(rec)
+    for (const p of this.ctx.peers.all.values()) {
+      p.baseline.forget(rec.eid)
+      p.baseline.unmarkPending(rec.eid)
+    }
+  }
+
+  /** Gives entities spawned before our id was known their net id, and announces them. */
+  assignIds(): void {
+    if (this.unassigned.length === 0) return
+    const me = this.ctx.selfId()
+    if (!me) return
+    const registry = this.ctx.registry
+    const ready = this.ctx.peers.ready()
+    for (const rec of this.unassigned) {
+      if (registry.get(rec.eid) !== rec || !registry.isOwned(rec.eid)) continue
+      if (rec.owner === '') rec.owner = me
+      if (rec.id) continue
+      registry.setId(rec, { origin: me, n: rec.slot })
+      this.sendWithBaseline(rec, this.spawnMessage(rec), ready)
+    }
+    this.unassigned.length = 0
+  }
+
+  /** Late join: the full state of everything we own, to `p`. */
+  sendAllTo(p: PeerState): void {
+    const registry = this.ctx.registry
+    for (let i = 0; i < registry.ownedCount; i++) {
+      const rec = registry.get(registry.owned[i])!
+      if (rec.id) this.sendWithBaseline(rec, this.spawnMessage(rec), [p])
+    }
+  }
+
+  /**
+   * Structural and RELIABLE changes of owned entities, then DELTA change detection. Runs over every owned entity
+   * each flush: an entity whose bitECS mask word did not move and that has no RELIABLE component costs one load.
+   */
+  detectChanges(): void {
+    const { registry, presence, layout, peers, stream } = this.ctx
+    const detector = this.detector
+    const owned = registry.owned
+    const rawPresence = this.rawPresence
+    const reliableBits = this.reliableBits
+    const raw = presence.rawMasks()
+    const rawMasks = raw ? raw.masks : null
+    const rawFlags = raw ? raw.flags : 0
+    const rawReliable = raw ? this.rawReliableFlags : 0
+    for (let i = registry.ownedCount - 1; i >= 0; i--) {
+      const eid = owned[i]
+      if (rawMasks !== null) {
+        const word = (rawMasks[eid] ?? 0) & rawFlags
+        if (word === rawPresence[eid] && word !== 0 && (word & rawReliable) === 0) continue
+        // Remembered once the structural state below is handled (not for entities still without a net id).
+        if (registry.get(eid)?.id != null) rawPresence[eid] = word
+      }
+      const rec = registry.get(eid)!
+      if (!presence.exists(eid)) {
+        // Removed locally without net.despawn(): despawn everywhere.
+        this.stopReplicating(rec)
+        continue
+      }
+      if (!rec.id) continue
+      const now = presence.mask(eid)
+      const before = detector.presence[eid]
+      if (now !== before) {
+        const added = now & ~before
+        const removed = before & ~now
+        for (const c of layout.components) {
+          if ((removed & (1 << c.bit)) === 0) continue
+          for (const p of peers.all.values()) p.baseline.forget(eid, c.deltaIndex >= 0 ? 1 << c.deltaIndex : 0)
+          stream.broadcast({ body: { $case: 'componentRemove', value: { id: rec.id, epoch: rec.epoch, component: c.def.id } } })
+        }
+        detector.capture(eid, added | removed)
+        for (const c of layout.components) {
+          if ((added & (1 << c.bit)) === 0) continue
+          const bytes = encodeMessage({ body: { $case: 'componentAdd', value: { id: rec.id, epoch: rec.epoch, component: componentState(c.def, c.store, eid) } } })
+          for (const p of peers.ready()) {
+            const index = stream.queue(p, bytes)
+            if (c.deltaIndex >= 0) p.baseline.awaitConfirmation(index, eid, rec.gen, 1 << c.deltaIndex, (f) => this.currentWire(f, eid), p.ack.nextSeq - 1)
+          }
+        }
+      }
+      if ((now & reliableBits) === 0) continue
+      for (const c of layout.reliable) {
+        if ((now & (1 << c.bit)) === 0) continue
+        const mask = detector.reliableChanges(eid, c.bit)
+        if (mask !== 0) stream.broadcast({ body: { $case: 'componentUpdate', value: { id: rec.id, epoch: rec.epoch, component: componentState(c.def, c.store, eid, mask) } } })
+      }
+    }
+    detector.detect(registry.owned, registry.ownedCount, registry.ownedPos, registry.ownedEnd)
+  }
+
+  /** The full state of `eid`: every schema component it has. */
+  fullState(eid: number): ComponentState[] {
+    const mask = this.ctx.presence.mask(eid)
+    const out: ComponentState[] = []
+    for (const c of this.ctx.layout.components) if (mask & (1 << c.bit)) out.push(componentState(c.def, c.store, eid))
+    return out
+  }
+
+  /** Sends a message carrying the entity's full state to `targets`, each awaiting its confirmation as a baseline. */
+  sendWithBaseline(rec: NetEntity, m: Message, targets: PeerState[]): void {
+    const bytes = encodeMessage(m)
+    const bits = this.deltaBitsOf(this.ctx.presence.mask(rec.eid))
+    for (const p of targets) {
+      p.baseline.forget(rec.eid)
+      const index = this.ctx.stream.queue(p, bytes)
+      p.baseline.awaitConfirmation(index, rec.eid, rec.gen, bits, (f) => this.currentWire(f, rec.eid), p.ack.nextSeq - 1)
+    }
+  }
+
+  // ---------- theirs ----------
+
+  onSpawn(p: PeerState, s: BodyOf<'spawn'>): void {
+    const { world, registry, settings } = this.ctx
+    if (!s.id) throw new Invalid('malformed', 'spawn without id')
+    if (registry.lookup(s.id)) throw new Invalid('malformed', `duplicate spawn of ${netKey(s.id)}`)
+    if (s.epoch === 0 && s.id.origin !== p.id) throw new Invalid('notOwner', `${p.id} spawned an entity of ${s.id.origin}`)
+    if (p.slots.get(s.slot)) throw new Invalid('malformed', `slot ${s.slot} reused`)
+    const eid = addEntity(world)
+    if (eid >= settings.capacity || registry.get(eid)) {
+      removeEntity(world, eid)
+      throw new Invalid('malformed', `no room for entity (maxEntities ${settings.capacity})`)
+    }
+    try {
+      this.applyStates(eid, s.components, true)
+    } catch (e) {
+      removeEntity(world, eid)
+      throw e
+    }
+    const rec: NetEntity = { eid, id: null, key: null, owner: p.id, epoch: s.epoch, slot: s.slot, persistent: s.persistent, gen: 0 }
+    registry.add(rec)
+    registry.setId(rec, s.id)
+    p.slots.set(s.slot, rec)
+    this.resetRemote(eid)
+    this.ctx.interpolation.seed(eid)
+  }
+
+  onDespawn(p: PeerState, v: BodyOf<'despawn'>): Outcome {
+    const rec = this.ctx.registry.lookup(v.id)
+    const o = this.ctx.ownership.check(rec, p, v.epoch)
+    if (o) return o
+    p.slots.set(rec!.slot, null)
+    this.ctx.ownership.settle(rec!.eid, false)
+    this.dropRemote(rec!)
+  }
+
+  /** ComponentAdd (`added`) or ComponentUpdate (a RELIABLE component's changed fields). */
+  onComponent(p: PeerState, v: BodyOf<'componentAdd'>, added: boolean): Outcome {
+    const { registry, layout, presence } = this.ctx
+    const rec = registry.lookup(v.id)
+    const o = this.ctx.ownership.check(rec, p, v.epoch)
+    if (o) return o
+    if (!v.component) throw new Invalid('malformed', 'missing component')
+    const c = layout.byId.get(v.component.component)
+    if (!c) throw new Invalid('malformed', `unknown component id ${v.component.component}`)
+    const has = (presence.mask(rec!.eid) & (1 << c.bit)) !== 0
+    if (!added && !has) throw new Invalid('malformed', `update of absent component ${c.def.name}`)
+    this.applyStates(rec!.eid, [v.component], true)
+    if (added && c.deltaIndex >= 0) {
+      this.ctx.deltas.forget(rec!.eid, c.firstField, c.def.numericFields.length)
+      this.ctx.interpolation.seed(rec!.eid, c.bit)
+    }
+  }
+
+  onComponentRemove(p: PeerState, v: BodyOf<'componentRemove'>): Outcome {
+    const rec = this.ctx.registry.lookup(v.id)
+    const o = this.ctx.ownership.check(rec, p, v.epoch)
+    if (o) return o
+    const c = this.ctx.layout.byId.get(v.component)
+    if (!c) throw new Invalid('malformed', `unknown component id ${v.component}`)
+    removeComponent(this.ctx.world, rec!.eid, c.store)
+  }
+
+  /** Writes received component states into the stores (adding components the entity lacks, with `addMissing`). */
+  applyStates(eid: number, states: readonly ComponentState[], addMissing: boolean): void {
+    const { layout, presence, world } = this.ctx
+    for (const s of states) {
+      const c = layout.byId.get(s.component)
+      if (!c) throw new Invalid('malformed', `unknown component id ${s.component}`)
+      applyComponentState(c.def, c.store, eid, s)
+      if (addMissing && (presence.mask(eid) & (1 << c.bit)) === 0) addComponent(world, eid, c.store)
+    }
+  }
+
+  /** Forgets what was received for `eid` and its interpolation samples (a new owner, a spawn). */
+  resetRemote(eid: number): void {
+    this.ctx.deltas.forget(eid)
+    this.ctx.interpolation.clear(eid)
+  }
+
+  /** A remote entity is gone (despawned, its owner left): removed from the registry and the world. */
+  dropRemote(rec: NetEntity): void {
+    this.ctx.registry.remove(rec)
+    if (entityExists(this.ctx.world, rec.eid)) removeEntity(this.ctx.world, rec.eid)
+  }
+
+  private stopReplicating(rec: NetEntity): void {
+    if (rec.id) this.ctx.stream.broadcast({ body: { $case: 'despawn', value: { id: rec.id, epoch: rec.epoch } } })
+    this.release(rec)
+    this.ctx.registry.remove(rec)
+  }
+
+  private spawnMessage(rec: NetEntity): Message {
+    return { body: { $case: 'spawn', value: { id: rec.id!, slot: rec.slot, persistent: rec.persistent, epoch: rec.epoch, components: this.fullState(rec.eid) } } }
+  }
+
+  private deltaBitsOf(presenceMask: number): number {
+    let bits = 0
+    for (const c of this.ctx.layout.delta) if (presenceMask & (1 << c.bit)) bits |= 1 << c.deltaIndex
+    return bits
+  }
+
+  private currentWire(f: number, eid: number): number {
+    const layout = this.ctx.layout
+    return layout.deltaFields[f].toWire(layout.column(f)[eid])
+  }
+}

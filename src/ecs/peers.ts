@@ -1,0 +1,144 @@
+/**
+ * The peers room: per-peer state, join and leave, the hello / refusal handshake, and strikes.
+ *
+ * A peer the transport announces gets its state and our hello at once (message 1 of our reliable stream). It is
+ * `ready` once its hello arrived with our protocol version and schema fingerprint: then it is announced
+ * (`peerJoined`) and sent the full state of everything we own (late join). A mismatch refuses it on both sides.
+ * Every invalid message from a peer is a strike; at `limits.maxInvalid` it is refused and disconnected.
+ */
+import { PROTOCOL_VERSION, encodeMessage, type BodyOf } from '../protocol/reliable-codec.js'
+import { ErrorCode } from '../shared/errors.js'
+import type { PeerIdentity } from '../transport/transport.js'
+import { AckTracker } from './ack-tracker.js'
+import { ReceiverBaseline } from './baselines.js'
+import { SenderClock } from './clock-sync.js'
+import { Invalid, type NetContext } from './context.js'
+import type { NetPeer } from './network.js'
+import type { NetEntity } from './registry.js'
+import { createPeerStream, type PeerStream } from './reliable-stream.js'
+
+export interface PeerState {
+  readonly id: string
+  readonly did: string | null
+  /** Its hello arrived and matched: deltas and messages flow. */
+  ready: boolean
+  /** Refused, disconnected or left: nothing more is processed from it. */
+  gone: boolean
+  /** When it joined the session (from its hello; heir election). */
+  connectedAt: number
+  /** Invalid messages so far (strikes). */
+  invalid: number
+  /** The unreliable channel: sequence numbers and acks both ways, RTT, loss. */
+  readonly ack: AckTracker
+  /** What it acknowledged of our owned entities (what our deltas to it are relative to). */
+  readonly baseline: ReceiverBaseline
+  /** The reliable stream to and from it. */
+  readonly stream: PeerStream
+  /** Its clock, from its delta headers. */
+  readonly clock: SenderClock
+  /** Its delta slots → entities; null = an entity that moved on (late packets for it are stale, not invalid). */
+  readonly slots: Map<number, NetEntity | null>
+}
+
+/** Refusal reasons on the wire (multiuser.v1.Refusal.Reason) and the codes `refused` reports for them. */
+const REFUSAL_CODES = [ErrorCode.REASON_UNSPECIFIED, ErrorCode.SCHEMA_MISMATCH, ErrorCode.PROTOCOL_VERSION, ErrorCode.TOO_MANY_INVALID]
+
+export class Peers {
+  /** Every peer the network knows, ready or not, by id. */
+  readonly all = new Map<string, PeerState>()
+
+  constructor(private readonly ctx: NetContext) {}
+
+  get(id: string): PeerState | undefined {
+    return this.all.get(id)
+  }
+
+  /** Peers past the hello and not gone. */
+  ready(): PeerState[] {
+    return [...this.all.values()].filter((p) => p.ready && !p.gone)
+  }
+
+  info(p: PeerState): NetPeer {
+    return { id: p.id, did: p.did, rtt: p.ack.rtt, loss: p.ack.loss, connectedAt: p.connectedAt }
+  }
+
+  /** The transport connected `peer`: its state, and our hello. */
+  join(peer: PeerIdentity): void {
+    const old = this.all.get(peer.id)
+    if (old && !old.gone) return
+    const { layout, settings } = this.ctx
+    const p: PeerState = {
+      id: peer.id, did: peer.did, ready: false, gone: false, connectedAt: 0, invalid: 0,
+      ack: new AckTracker(), baseline: new ReceiverBaseline(layout, settings.capacity),
+      stream: createPeerStream(), clock: new SenderClock(settings.tickMs), slots: new Map(),
+    }
+    this.all.set(peer.id, p)
+    p.ack.onPacketAcked = (seq) => p.baseline.onAcked(seq)
+    p.ack.onPacketResolved = (seq, lost) => p.baseline.release(seq, lost)
+    p.stream.sent = 1 // the hello is message 1 of our stream
+    const hello = { fingerprint: this.ctx.schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt: settings.connectedAt }
+    this.ctx.stream.sendNow(p, encodeMessage({ body: { $case: 'hello', value: hello } }))
+  }
+
+  /** The transport lost `peerId`: requests to it fail, its entities despawn or pass to the heir. */
+  leave(peerId: string, reason: string): void {
+    const p = this.all.get(peerId)
+    if (!p) return
+    const wasReady = p.ready && !p.gone
+    p.gone = true
+    this.all.delete(peerId)
+    this.ctx.ownership.peerLeft(peerId)
+    if (wasReady || p.ready) this.ctx.emitter.emit('peerLeft', peerId, reason)
+  }
+
+  /** Counts an invalid message from `peerId`; at `limits.maxInvalid` the peer is refused and disconnected. */
+  strike(peerId: string, why: string): void {
+    const stats = this.ctx.stats
+    stats.invalid++
+    const p = this.all.get(peerId)
+    if (!p || p.gone) return
+    p.invalid++
+    if (p.invalid < this.ctx.settings.limits.maxInvalid) return
+    p.gone = true
+    stats.disconnects++
+    try {
+      this.sendRefusal(p, ErrorCode.TOO_MANY_INVALID, `too many invalid messages (last: ${why})`)
+    } catch {
+      /* the link may already be gone */
+    }
+    this.ctx.transport.disconnect(peerId, 'too many invalid messages')
+  }
+
+  onHello(p: PeerState, h: BodyOf<'hello'>): void {
+    if (p.ready) throw new Invalid('malformed', 'second hello')
+    const { schema, transport, emitter } = this.ctx
+    let code: string | null = null
+    if (h.protocolVersion !== PROTOCOL_VERSION) code = ErrorCode.PROTOCOL_VERSION
+    else if (h.fingerprint !== schema.fingerprint) code = ErrorCode.SCHEMA_MISMATCH
+    if (code) {
+      const detail = code === ErrorCode.PROTOCOL_VERSION ? `protocol ${h.protocolVersion}, ours ${PROTOCOL_VERSION}` : `schema fingerprint ${h.fingerprint}, ours ${schema.fingerprint}`
+      this.sendRefusal(p, code, detail)
+      p.gone = true
+      emitter.emit('refused', { peerId: p.id, code, detail })
+      transport.disconnect(p.id, code)
+      return
+    }
+    p.ready = true
+    p.connectedAt = Number.isFinite(h.connectedAt) ? h.connectedAt : 0
+    emitter.emit('peerJoined', this.info(p))
+    this.ctx.entities.sendAllTo(p)
+  }
+
+  onRefusal(p: PeerState, r: BodyOf<'refusal'>): void {
+    const code = REFUSAL_CODES[r.reason] ?? ErrorCode.REASON_UNSPECIFIED
+    const wasGone = p.gone
+    p.gone = true
+    // We refused it for the same schema mismatch already, and said so.
+    if (!wasGone || code !== ErrorCode.SCHEMA_MISMATCH) this.ctx.emitter.emit('refused', { peerId: p.id, code, detail: r.detail })
+  }
+
+  private sendRefusal(p: PeerState, code: string, detail: string): void {
+    const reason = REFUSAL_CODES.indexOf(code as (typeof REFUSAL_CODES)[number])
+    this.ctx.stream.sendNow(p, encodeMessage({ body: { $case: 'refusal', value: { reason, detail } } }))
+  }
+}

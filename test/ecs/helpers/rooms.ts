@@ -1,0 +1,41 @@
+// For tests of one room of the replication core: a network's context with every room wired but no facade (nothing
+// subscribed to the transport), so a test hands the room its input and reads what it did.
+import { createWorld, type World } from 'bitecs'
+import { createContext } from '../../../src/ecs/create-network.js'
+import type { NetContext } from '../../../src/ecs/context.js'
+import type { PeerState } from '../../../src/ecs/peers.js'
+import { PROTOCOL_VERSION, buildFrame, decodeFrame, type Message } from '../../../src/protocol/reliable-codec.js'
+import type { NetworkOptions } from '../../../src/ecs/index.js'
+import type { MemoryNetwork } from '../../../src/transport/memory/index.js'
+import { createTestSchema, type TestSchema } from '../../helpers/test-schema.js'
+
+export interface RoomPeer {
+  ctx: NetContext
+  world: World
+  s: TestSchema
+}
+
+/** Peer `id` on `hub`, its clock `origin` ms ahead of the hub's (every peer its own, large origin). */
+export function roomPeer(hub: MemoryNetwork, id: string, origin: number, options: Partial<NetworkOptions> = {}): RoomPeer {
+  const s = createTestSchema(256)
+  const world = createWorld()
+  const ctx = createContext(world, { schema: s.schema, transport: hub.join(id), maxEntities: 256, now: () => hub.clock() + origin, ...options })
+  return { ctx, world, s }
+}
+
+/** Makes `peerId` a ready peer of `ctx` (joined, and its hello with `connectedAt` accepted). */
+export function readyPeer(ctx: NetContext, peerId: string, connectedAt: number): PeerState {
+  ctx.peers.join({ id: peerId, did: null, admittedAt: connectedAt })
+  const p = ctx.peers.get(peerId)!
+  ctx.peers.onHello(p, { fingerprint: ctx.schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt })
+  return p
+}
+
+/** The messages queued to `p` since the last call (its outbox, decoded), and empties the outbox. */
+export function takeOutbox(p: PeerState): Message[] {
+  const out = p.stream.outbox.length ? decodeFrame(buildFrame(p.stream.outbox)) : []
+  p.stream.outbox = []
+  return out
+}
+
+export const kinds = (ms: Message[]): string[] => ms.map((m) => m.body!.$case)
