@@ -18,6 +18,8 @@ export const ErrorCode = {
   SEND_QUEUE_FULL: 'SEND_QUEUE_FULL',
   PEER_UNKNOWN: 'PEER_UNKNOWN',
   TRANSPORT_CLOSED: 'TRANSPORT_CLOSED',
+  /** A RELIABLE component's field holds a value the other peers could not decode (an int64 beyond ±2^53): not sent. */
+  VALUE_UNSENDABLE: 'VALUE_UNSENDABLE',
   /** The code generator is missing a part it runs (`multiuser/options.proto`, `buf`, `ts-proto`, `protobufjs`). */
   CODEGEN_SETUP: 'CODEGEN_SETUP',
   /** The code generator could not write its output directory. */
