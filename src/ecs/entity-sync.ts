@@ -216,7 +216,13 @@ export class EntitySync {
   onSpawn(p: PeerState, s: BodyOf<'spawn'>): void {
     const { world, registry, settings } = this.ctx
     if (!s.id) throw new Invalid('malformed', 'spawn without id')
-    if (registry.lookup(s.id)) throw new Invalid('malformed', `duplicate spawn of ${netKey(s.id)}`)
+    const known = registry.lookup(s.id)
+    if (known && s.epoch < known.epoch) {
+      // An older owner's announcement, overtaken by the claim of a later one (adopted while it was on its way).
+      this.ctx.stats.dropped.stale++
+      return
+    }
+    if (known) throw new Invalid('malformed', `duplicate spawn of ${netKey(s.id)}`)
     if (s.epoch === 0 && s.id.origin !== p.id) throw new Invalid('notOwner', `${p.id} spawned an entity of ${s.id.origin}`)
     if (p.slots.get(s.slot)) throw new Invalid('malformed', `slot ${s.slot} reused`)
     const eid = addEntity(world)
