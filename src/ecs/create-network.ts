@@ -35,6 +35,11 @@ export interface NetworkLimits {
   maxUnreliableBytes: number
   /** Invalid messages from one peer before it is disconnected. Default 10. */
   maxInvalid: number
+  /**
+   * How long a reliable message may wait for an ownership change it depends on (a newer epoch another peer has not
+   * delivered, e.g. because it left), in ms; then it is settled without it. Default 5000.
+   */
+  maxStallMs: number
 }
 
 export const DEFAULT_LIMITS: Readonly<NetworkLimits> = {
@@ -43,6 +48,7 @@ export const DEFAULT_LIMITS: Readonly<NetworkLimits> = {
   maxReliableBytes: 1024 * 1024,
   maxUnreliableBytes: 1200,
   maxInvalid: 10,
+  maxStallMs: 5000,
 }
 
 export interface NetworkOptions {

@@ -11,10 +11,11 @@
  * ownership epoch (ownership.ts) before anything is applied.
  */
 import { addComponent, addEntity, entityExists, removeComponent, removeEntity } from 'bitecs'
-import { applyComponentState, componentState, type BodyOf, type ComponentState, type Message, encodeMessage } from '../protocol/reliable-codec.js'
+import { applyComponentState, componentState, unsendableFields, type BodyOf, type ComponentState, type Message, encodeMessage } from '../protocol/reliable-codec.js'
 import { ErrorCode, MultiuserError } from '../shared/errors.js'
 import { ChangeDetector } from './change-detect.js'
 import { Invalid, type NetContext, type Outcome } from './context.js'
+import type { BoundComponent } from './layout.js'
 import type { PeerState } from './peers.js'
 import { netKey, type NetEntity } from './registry.js'
 
@@ -49,6 +50,7 @@ export class EntitySync {
     if (!entityExists(world, eid)) throw new MultiuserError(ErrorCode.NOT_REPLICATED, `entity ${eid} does not exist`)
     if (eid >= settings.capacity) throw new MultiuserError(ErrorCode.CAPACITY_EXCEEDED, `eid ${eid} ≥ maxEntities ${settings.capacity}`)
     if (registry.get(eid)) throw new MultiuserError(ErrorCode.ALREADY_ATTACHED, `entity ${eid} is already replicated`)
+    this.assertSendable(eid)
     const rec: NetEntity = { eid, id: null, key: null, owner: this.ctx.selfId() ?? '', epoch: 0, slot: -1, persistent, gen: 0 }
     registry.add(rec)
     this.own(rec)
@@ -148,7 +150,7 @@ export class EntitySync {
         detector.capture(eid, added | removed)
         for (const c of layout.components) {
           if ((added & (1 << c.bit)) === 0) continue
-          const bytes = encodeMessage({ body: { $case: 'componentAdd', value: { id: rec.id, epoch: rec.epoch, component: componentState(c.def, c.store, eid) } } })
+          const bytes = encodeMessage({ body: { $case: 'componentAdd', value: { id: rec.id, epoch: rec.epoch, component: this.stateOf(c, eid) } } })
           for (const p of peers.ready()) {
             const index = stream.queue(p, bytes)
             if (c.deltaIndex >= 0) p.baseline.awaitConfirmation(index, eid, rec.gen, 1 << c.deltaIndex, (f) => this.currentWire(f, eid), p.ack.nextSeq - 1)
@@ -159,17 +161,42 @@ export class EntitySync {
       for (const c of layout.reliable) {
         if ((now & (1 << c.bit)) === 0) continue
         const mask = detector.reliableChanges(eid, c.bit)
-        if (mask !== 0) stream.broadcast({ body: { $case: 'componentUpdate', value: { id: rec.id, epoch: rec.epoch, component: componentState(c.def, c.store, eid, mask) } } })
+        const state = mask !== 0 ? this.stateOf(c, eid, mask) : null
+        if (state && state.mask !== 0) stream.broadcast({ body: { $case: 'componentUpdate', value: { id: rec.id, epoch: rec.epoch, component: state } } })
       }
     }
     detector.detect(registry.owned, registry.ownedCount, registry.ownedPos, registry.ownedEnd)
+  }
+
+  /**
+   * A component's state for a reliable message. A RELIABLE field whose value the peers could not decode (an int64
+   * beyond ±2^53) is left out and reported as an `error` event: they keep its previous value, and nobody's message
+   * is refused as invalid.
+   */
+  private stateOf(c: BoundComponent, eid: number, mask = c.def.fullMask): ComponentState {
+    const bad = c.def.sync === 'RELIABLE' ? unsendableFields(c.def, c.store, eid, mask) : null
+    if (bad) {
+      this.ctx.emitter.emit('error', bad.error)
+      mask &= ~bad.mask
+    }
+    return componentState(c.def, c.store, eid, mask)
+  }
+
+  /** Throws the first field of `eid`'s RELIABLE components the peers could not decode (`net.spawn` refuses it). */
+  private assertSendable(eid: number): void {
+    const mask = this.ctx.presence.mask(eid)
+    for (const c of this.ctx.layout.reliable) {
+      if ((mask & (1 << c.bit)) === 0) continue
+      const bad = unsendableFields(c.def, c.store, eid, c.def.fullMask)
+      if (bad) throw bad.error
+    }
   }
 
   /** The full state of `eid`: every schema component it has. */
   fullState(eid: number): ComponentState[] {
     const mask = this.ctx.presence.mask(eid)
     const out: ComponentState[] = []
-    for (const c of this.ctx.layout.components) if (mask & (1 << c.bit)) out.push(componentState(c.def, c.store, eid))
+    for (const c of this.ctx.layout.components) if (mask & (1 << c.bit)) out.push(this.stateOf(c, eid))
     return out
   }
 
@@ -189,7 +216,13 @@ export class EntitySync {
   onSpawn(p: PeerState, s: BodyOf<'spawn'>): void {
     const { world, registry, settings } = this.ctx
     if (!s.id) throw new Invalid('malformed', 'spawn without id')
-    if (registry.lookup(s.id)) throw new Invalid('malformed', `duplicate spawn of ${netKey(s.id)}`)
+    const known = registry.lookup(s.id)
+    if (known && s.epoch < known.epoch) {
+      // An older owner's announcement, overtaken by the claim of a later one (adopted while it was on its way).
+      this.ctx.stats.dropped.stale++
+      return
+    }
+    if (known) throw new Invalid('malformed', `duplicate spawn of ${netKey(s.id)}`)
     if (s.epoch === 0 && s.id.origin !== p.id) throw new Invalid('notOwner', `${p.id} spawned an entity of ${s.id.origin}`)
     if (p.slots.get(s.slot)) throw new Invalid('malformed', `slot ${s.slot} reused`)
     const eid = addEntity(world)

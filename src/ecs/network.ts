@@ -33,7 +33,7 @@ export interface NetworkEvents {
   peerLeft: (peerId: string, reason: string) => void
   /** A peer was refused (by us or by it): schema mismatch and the like. */
   refused: (info: Refused) => void
-  /** A user handler or listener threw; the network carried on. */
+  /** A user handler or listener threw, or a value could not be sent (`VALUE_UNSENDABLE`); the network carried on. */
   error: (error: unknown) => void
 }
 

@@ -146,8 +146,20 @@ export class Ownership {
     }
   }
 
-  onClaim(p: PeerState, v: BodyOf<'ownershipClaim'>): Outcome {
-    const rec = this.ctx.registry.lookup(v.id)
+  /**
+   * A claim carries the entity's full state, so it can stand alone: a peer that never got the entity (it joined while
+   * the previous owner was leaving) adopts it as a persistent entity of the claimer, at once when the entity's origin
+   * is no longer connected (nothing earlier can still arrive from it), else once the claim is overdue; the same for a
+   * claim at an epoch we cannot reach.
+   */
+  onClaim(p: PeerState, v: BodyOf<'ownershipClaim'>, overdue: boolean): Outcome {
+    const { registry, peers, entities } = this.ctx
+    const rec = registry.lookup(v.id)
+    if (!rec && v.epoch > 0 && v.id) {
+      const origin = peers.get(v.id.origin)
+      if (overdue || !origin || origin.gone) return entities.onSpawn(p, { id: v.id, slot: v.slot, persistent: true, epoch: v.epoch, components: v.components })
+    }
+    if (rec && overdue && v.epoch > rec.epoch) return this.adopt(p, rec, v)
     const o = this.check(rec, p, v.epoch)
     if (o) return o
     const existing = p.slots.get(v.slot)
@@ -157,6 +169,19 @@ export class Ownership {
     this.ctx.entities.applyStates(rec!.eid, v.components, true)
     this.ctx.entities.resetRemote(rec!.eid)
     this.ctx.interpolation.seed(rec!.eid)
+  }
+
+  /** An overdue claim for a newer epoch than ours: the claimer owns `rec` from that epoch on, with the claim's state. */
+  private adopt(p: PeerState, rec: NetEntity, v: BodyOf<'ownershipClaim'>): void {
+    const { peers, entities } = this.ctx
+    if (this.ctx.registry.isOwned(rec.eid)) entities.release(rec)
+    const previous = peers.get(rec.owner)
+    if (previous && rec.slot >= 0) previous.slots.set(rec.slot, null)
+    rec.epoch = v.epoch
+    rec.owner = p.id
+    rec.slot = -1
+    this.settle(rec.eid, false)
+    this.onClaim(p, v, false)
   }
 
   /** The network closes: every request fails. */

@@ -4,7 +4,7 @@
  */
 import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import { Frame, Message, type ComponentState, type NetId } from '../../generated/multiuser/v1/net.js'
-import { DecodeError } from '../shared/errors.js'
+import { DecodeError, ErrorCode, MultiuserError } from '../shared/errors.js'
 import { BitReader } from './bit-reader.js'
 import { BitWriter } from './bit-writer.js'
 import type { ComponentDef, ComponentStore } from './component.js'
@@ -35,16 +35,40 @@ export function buildFrame(messages: readonly Uint8Array[]): Uint8Array {
   return w.finish()
 }
 
-/** Throws DecodeError on malformed bytes. */
+/** Throws DecodeError on malformed bytes, and on a frame that holds no message (we never send one). */
 export function decodeFrame(bytes: Uint8Array): Message[] {
+  let messages: Message[]
   try {
-    return Frame.decode(bytes).messages
+    messages = Frame.decode(bytes).messages
   } catch (e) {
     throw new DecodeError(`malformed reliable frame: ${(e as Error).message}`)
   }
+  if (messages.length === 0) throw new DecodeError('reliable frame with no message')
+  return messages
 }
 
 const scratch = new BitWriter(256)
+
+/**
+ * Object fields (of `mask`) whose value would not survive the trip: the field's own codec cannot decode what it
+ * encodes, e.g. a 64-bit integer beyond ±2^53, which ts-proto carries as a number. A receiver would refuse the
+ * whole message and count the sender as invalid, so such a field is never sent. Null when every field is fine.
+ */
+export function unsendableFields(def: ComponentDef, store: ComponentStore, eid: number, mask: number): { mask: number; error: MultiuserError } | null {
+  let bad = 0
+  let first = ''
+  for (const f of def.fields) {
+    if (f.kind !== 'object' || (mask & (1 << f.index)) === 0) continue
+    try {
+      f.codec!.decode(f.codec!.encode((store[f.name] as unknown[])[eid]))
+    } catch (e) {
+      bad |= 1 << f.index
+      first ||= `${def.name}.${f.name}: ${(e as Error).message}`
+    }
+  }
+  if (bad === 0) return null
+  return { mask: bad, error: new MultiuserError(ErrorCode.VALUE_UNSENDABLE, `${first}; not sent (a 64-bit integer field carries at most ±2^53 as a number: use a string or bytes field for larger values)`) }
+}
 
 /** A component's fields in `mask`, bit-packed by the schema codec. */
 export function componentState(def: ComponentDef, store: ComponentStore, eid: number, mask = def.fullMask): ComponentState {

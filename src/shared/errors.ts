@@ -20,6 +20,8 @@ export const ErrorCode = {
   TRANSPORT_CLOSED: 'TRANSPORT_CLOSED',
   /** The relay could not resume our peer id (it restarted with a key it never had): we rejoined as a new peer. */
   PEER_ID_CHANGED: 'PEER_ID_CHANGED',
+  /** A RELIABLE component's field holds a value the other peers could not decode (an int64 beyond ±2^53): not sent. */
+  VALUE_UNSENDABLE: 'VALUE_UNSENDABLE',
   /** The code generator is missing a part it runs (`multiuser/options.proto`, `buf`, `ts-proto`, `protobufjs`). */
   CODEGEN_SETUP: 'CODEGEN_SETUP',
   /** The code generator could not write its output directory. */

@@ -100,6 +100,14 @@ describe('bad input is dropped, counted, and 10 invalid messages disconnect the 
     expect(b.net.stats.invalid).toBe(0)
   })
 
+  it('a reliable frame with no message (empty, or only a field we do not know) is malformed and struck', () => {
+    const { h, evil } = setup()
+    const [v] = h.peers
+    for (const empty of [new Uint8Array([0x10, 0x01]), new Uint8Array(0), frame()]) deliver(h, () => evil.send('p0', 'reliable', empty))
+    expect(v.net.stats.dropped.malformed).toBe(3)
+    expect(v.net.stats.invalid).toBe(3)
+  })
+
   it('a peer that skips the hello is invalid; stale and duplicate packets are dropped without a strike', () => {
     const h = createHarness(2, { link: { latency: 10, duplicate: 1 } })
     const [v] = h.peers
