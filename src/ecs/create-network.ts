@@ -65,10 +65,8 @@ export interface NetworkOptions {
   /** A field moving more than this between two samples is a teleport: no sliding. Default 5 (store units). */
   snapDistance?: number
   limits?: Partial<NetworkLimits>
-  /** Clock in ms. Default `performance.now()`; with MemoryTransport pass `hub.clock`. */
+  /** Clock in ms. Default the transport's (`transport.clock`, the memory hub's per-peer clocks), else `performance.now()`. */
   now?: () => number
-  /** When this peer joined the session (heir election); default the clock at createNetwork. */
-  connectedAt?: number
 }
 
 const attached = new WeakMap<object, Network>()
@@ -242,7 +240,6 @@ function resolveSettings(options: NetworkOptions): NetSettings {
     capacity,
     limits: { ...DEFAULT_LIMITS, ...(options.limits ?? {}) },
     clock,
-    connectedAt: options.connectedAt ?? clock(),
     tickMs: 1000 / tickRate,
     interpolationDelay: options.interpolationDelay ?? 100,
     snapDistance: options.snapDistance ?? 5,

@@ -18,7 +18,12 @@ export interface NetPeer {
    * within seconds.
    */
   readonly loss: number
-  readonly connectedAt: number
+  /**
+   * When it was admitted to the room, on the clock every peer of the room agrees on (the relay's admission time in
+   * its signed ticket; the memory hub's join order), never a page clock: the heir of a leaving peer's persistent
+   * entities is the remaining peer admitted first.
+   */
+  readonly admittedAt: number
 }
 
 export interface Refused {

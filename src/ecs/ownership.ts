@@ -9,7 +9,7 @@
  * - Transfer: every peer moves the entity to the new owner; the new owner claims it (a fresh delta slot, its full
  *   state) and from then on sends its deltas.
  * - Inheritance: when the owner leaves, a persistent entity passes to the heir every peer elects alike (the
- *   longest-connected remaining peer, `electHeir`), others are despawned.
+ *   remaining peer the relay admitted first, `electHeir`), others are despawned.
  */
 import { ErrorCode, MultiuserError } from '../shared/errors.js'
 import type { BodyOf } from '../protocol/reliable-codec.js'
@@ -21,18 +21,18 @@ import type { NetEntity } from './registry.js'
 /** A candidate for inheriting a leaving peer's persistent entities. */
 export interface HeirCandidate {
   readonly id: string
-  /** When the peer joined the session (from its Hello). */
-  readonly connectedAt: number
+  /** When the relay admitted it (`PeerIdentity.admittedAt`: a clock the whole room shares, not a page's). */
+  readonly admittedAt: number
 }
 
 /**
- * The deterministic heir every peer agrees on: the longest-connected remaining peer (smallest connectedAt),
- * ties broken by the smaller id (string order).
+ * The deterministic heir every peer agrees on: the remaining peer admitted first (smallest admittedAt), ties broken
+ * by the smaller id (string order).
  */
 export function electHeir(candidates: Iterable<HeirCandidate>): string | null {
   let best: HeirCandidate | null = null
   for (const c of candidates) {
-    if (!best || c.connectedAt < best.connectedAt || (c.connectedAt === best.connectedAt && c.id < best.id)) best = c
+    if (!best || c.admittedAt < best.admittedAt || (c.admittedAt === best.admittedAt && c.id < best.id)) best = c
   }
   return best ? best.id : null
 }
@@ -202,7 +202,7 @@ export class Ownership {
 
   /** The owner of `rec` is gone: a persistent entity passes to the heir, others are despawned. */
   private orphan(rec: NetEntity): void {
-    const { peers, entities, settings } = this.ctx
+    const { peers, entities } = this.ctx
     const oldPeer = peers.get(rec.owner)
     if (oldPeer && rec.slot >= 0) oldPeer.slots.set(rec.slot, null)
     if (!rec.persistent) {
@@ -210,9 +210,9 @@ export class Ownership {
       entities.dropRemote(rec)
       return
     }
-    const candidates = peers.ready().map((p) => ({ id: p.id, connectedAt: p.connectedAt }))
+    const candidates = peers.ready().map((p) => ({ id: p.id, admittedAt: p.admittedAt }))
     const me = this.ctx.selfId()
-    if (me) candidates.push({ id: me, connectedAt: settings.connectedAt })
+    if (me) candidates.push({ id: me, admittedAt: this.ctx.transport.self?.admittedAt ?? Number.POSITIVE_INFINITY })
     const heir = electHeir(candidates)
     rec.epoch++
     rec.slot = -1
