@@ -105,6 +105,13 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   const queue = new InboundQueue(limits.maxQueuedMessages, limits.maxQueuedBytes)
   let tick = 0
   let closed = false
+  /** Our id as last seen: when the transport's changes (PEER_ID_CHANGED), we rejoin as a new player. */
+  let knownSelf: string | null = null
+  const checkSelf = (): void => {
+    const me = ctx.selfId()
+    if (me && knownSelf && me !== knownSelf) entities.rejoinAs(me, peers.dropAll('we rejoined under a new peer id'))
+    if (me) knownSelf = me
+  }
 
   const unsubscribe = listen(ctx, queue)
 
@@ -145,6 +152,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     // streams that stalled on an ownership change, then the interpolated views.
     receive() {
       if (closed) return world
+      checkSelf()
       queue.drain((item) => {
         if (item.kind === 'joined') return peers.join(item.peer)
         if (item.kind === 'left') return peers.leave(item.peerId, item.reason)
@@ -172,6 +180,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     // reliable messages, then each ready peer's deltas (against what it acknowledged; they carry our acks).
     flush() {
       if (closed) return world
+      checkSelf()
       const now = clock()
       stats.tick(now)
       entities.assignIds()

@@ -87,14 +87,19 @@ export class Ownership {
     }
   }
 
-  /** `peerId` left: our requests to it fail; its entities pass to the heir or are despawned. */
-  peerLeft(peerId: string): void {
+  /** Our requests to `peerId` fail. */
+  dropRequestsTo(peerId: string): void {
     for (const [id, r] of this.requests) {
       if (r.owner === peerId) {
         this.requests.delete(id)
         r.resolve(false)
       }
     }
+  }
+
+  /** `peerId` left: our requests to it fail; its entities pass to the heir or are despawned. */
+  peerLeft(peerId: string): void {
+    this.dropRequestsTo(peerId)
     for (const rec of [...this.ctx.registry.byKey.values()]) if (rec.owner === peerId) this.orphan(rec)
   }
 

@@ -92,6 +92,20 @@ export class Peers {
     if (wasReady || p.ready) this.ctx.emitter.emit('peerLeft', peerId, reason)
   }
 
+  /** Our own id changed: every peer is gone for us (no inheritance: see EntitySync.rejoinAs); returns whether any was ready. */
+  dropAll(reason: string): boolean {
+    let hadReady = false
+    for (const [id, p] of [...this.all]) {
+      const wasReady = p.ready && !p.gone
+      hadReady ||= wasReady
+      p.gone = true
+      this.all.delete(id)
+      this.ctx.ownership.dropRequestsTo(id)
+      if (wasReady) this.ctx.emitter.emit('peerLeft', id, reason)
+    }
+    return hadReady
+  }
+
   /** Counts an invalid message from `peerId`; at `limits.maxInvalid` the peer is refused and disconnected. */
   strike(peerId: string, why: string): void {
     const stats = this.ctx.stats
