@@ -10,6 +10,8 @@ export interface NetPeer {
   readonly id: string
   /** Verified ATProto DID, or null for an anonymous peer. */
   readonly did: string | null
+  /** Its ATProto handle, present only when the relay verified it (handle ↔ DID, both ways). */
+  readonly handle?: string
   /** Smoothed round-trip time of the unreliable channel (ms), from ack timing; includes up to one tick of ack delay. */
   readonly rtt: number
   /**

@@ -20,6 +20,8 @@ import { createPeerStream, type PeerStream } from './reliable-stream.js'
 export interface PeerState {
   readonly id: string
   readonly did: string | null
+  /** Its handle, when the relay verified it (from its ticket). */
+  readonly handle: string | undefined
   /** Its hello arrived and matched: deltas and messages flow. */
   ready: boolean
   /** Refused, disconnected or left: nothing more is processed from it. */
@@ -59,7 +61,7 @@ export class Peers {
   }
 
   info(p: PeerState): NetPeer {
-    return { id: p.id, did: p.did, rtt: p.ack.rtt, loss: p.ack.loss, admittedAt: p.admittedAt }
+    return { id: p.id, did: p.did, ...(p.handle !== undefined ? { handle: p.handle } : {}), rtt: p.ack.rtt, loss: p.ack.loss, admittedAt: p.admittedAt }
   }
 
   /** The transport connected `peer`: its state, and our hello. */
@@ -68,7 +70,7 @@ export class Peers {
     if (old && !old.gone) return
     const { layout, settings } = this.ctx
     const p: PeerState = {
-      id: peer.id, did: peer.did, ready: false, gone: false, admittedAt: peer.admittedAt, invalid: 0,
+      id: peer.id, did: peer.did, handle: peer.handle, ready: false, gone: false, admittedAt: peer.admittedAt, invalid: 0,
       ack: new AckTracker(), baseline: new ReceiverBaseline(layout, settings.capacity),
       stream: createPeerStream(), clock: new SenderClock(settings.tickMs), slots: new Map(),
     }
