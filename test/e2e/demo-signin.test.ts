@@ -23,6 +23,9 @@ afterAll(async () => {
 const env = usePageFixture({
   relay: () => ({
     auth: 'optional',
+    // A DID without a port (the packed-package test signs in to one with a port, did:web:localhost%3A<port>): the
+    // least-privilege scope must parse on the PDS for both.
+    serviceDid: 'did:web:relay.example',
     plcUrl: pds.plcUrl,
     allowPrivateDidHosts: true,
     // alice.test resolves through the local PDS only.
