@@ -12,6 +12,8 @@ const ALLOWED: Record<string, string[]> = {
   auth: ['shared', 'signaling'],
   atproto: ['shared', 'signaling', 'auth'],
   transport: ['shared', 'signaling', 'auth'],
+  // The social client (friends, presence, invites, session records): the token source and session type of sign-in.
+  social: ['shared', 'signaling', 'auth', 'atproto/token-source.ts'],
   ecs: ['shared', 'protocol', 'transport/transport.ts'],
   babylon: ['shared', 'protocol', 'ecs'],
   codegen: ['shared', 'protocol'],
