@@ -33,16 +33,16 @@ export interface PdsSocialGraphOptions {
 }
 
 /** What one repo says: whom it follows and whom it blocks. */
-export interface RepoGraph {
+interface RepoGraph {
   follows: ReadonlySet<string>
   blocks: ReadonlySet<string>
 }
 
-export const FOLLOW = 'app.bsky.graph.follow'
-export const BLOCK = 'app.bsky.graph.block'
+const FOLLOW = 'app.bsky.graph.follow'
+const BLOCK = 'app.bsky.graph.block'
 const PAGE = 100
 
-export function pdsSocialGraph(options: PdsSocialGraphOptions): SocialGraph & { repo(did: string): Promise<RepoGraph> } {
+export function pdsSocialGraph(options: PdsSocialGraphOptions): SocialGraph {
   const doFetch: GraphFetch = options.fetch ?? ((url) => fetch(url))
   const maxRecords = options.maxRecords ?? 10_000
   const concurrency = options.concurrency ?? 8
@@ -98,7 +98,6 @@ export function pdsSocialGraph(options: PdsSocialGraphOptions): SocialGraph & { 
   }
 
   return {
-    repo,
     async relationships(actor, others) {
       const [mine, theirs] = await Promise.all([repo(actor), mapLimit(others, concurrency, repo)])
       const out = new Map<string, Relationship>()

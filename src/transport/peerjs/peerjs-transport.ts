@@ -6,6 +6,7 @@ import { Emitter } from '../../shared/emitter.js'
 import { PeerLink, type LinkLimits } from './peer-link.js'
 import type { JoinAnswer, RosterPeer } from '../../signaling/contract.js'
 import type { RelayClient } from './relay-client.js'
+import { isTransientJoinError } from '../../auth/transient.js'
 
 type PeerConstructor = new (id: string, options: PeerOptions) => PeerType
 
@@ -43,28 +44,6 @@ export const PEERJS_TRANSPORT_DEFAULTS = {
  * `close()` or the page being closed.
  */
 export type TransportStatus = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left'
-
-/** Join failures worth retrying (the relay may come back, or have room again): all others end the join. */
-/**
- * Join failures that a later attempt may get past, retried with backoff on the first join and on every rejoin alike:
- * the relay or an upstream (PLC, a DID host) down or busy, a token that went stale (expired, already used). Any other
- * refusal is final: the player's credentials or the game's settings are wrong (audience, signature, scope, method,
- * a relay that needs a token and got none, a bad room name, a full room), and retrying would only repeat it.
- */
-const TRANSIENT = new Set<string>([
-  'RELAY_UNREACHABLE', 'RELAY_BAD_RESPONSE', 'RELAY_BUSY', 'RELAY_FULL', 'AUTH_TIMEOUT', 'INTERNAL', 'AUTH_EXPIRED',
-  'AUTH_REPLAYED', 'AUTH_DID_UNAVAILABLE', ErrorCode.TRANSPORT_CLOSED,
-])
-
-/** Whether a join failure is worth another attempt (see TRANSIENT); a token source that could not reach the PDS is. */
-export function isTransientJoinError(err: MultiuserError): boolean {
-  if (err.code === 'TOKEN_SOURCE_FAILED') {
-    // The PDS answered and refused (a scope missing, the session revoked): final. It could not be reached: transient.
-    const cause = err.cause as { code?: unknown } | undefined
-    return !(cause instanceof MultiuserError && cause.code === 'TOKEN_SOURCE_FAILED')
-  }
-  return TRANSIENT.has(err.code)
-}
 
 export interface PeerJsTransportEvents extends TransportEvents {
   /** A roster peer could not be reached (timeout, ICE failure, bad ticket). */
