@@ -10,7 +10,7 @@ const BYTES: Record<string, number> = { 'sha-256': 32, 'sha-384': 48, 'sha-512':
 /** The canonical form of a fingerprint (`sha-256 AB:…`), or null if it is not one (another hash, the wrong length). */
 export function normalizeFingerprint(value: unknown): string | null {
   if (typeof value !== 'string' || value.length > 256) return null
-  const m = /^(sha-(?:256|384|512))\s+((?:[0-9A-Fa-f]{2}:)*[0-9A-Fa-f]{2})$/.exec(value.trim())
+  const m = /^(sha-(?:256|384|512))\s+((?:[0-9a-f]{2}:)*[0-9a-f]{2})$/i.exec(value.trim())
   if (!m) return null
   const hash = m[1].toLowerCase()
   const hex = m[2].toUpperCase()

@@ -55,7 +55,8 @@ export async function admissionPolicy(policies: RoomPolicies, graph: SocialGraph
   let friendsOf = policies.friendsOf(q.room)
   if (!q.exists) {
     if (q.friendsOnly && !q.did) throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'a friends-only room needs a signed-in creator')
-    friendsOf = q.friendsOnly ? q.did! : q.restored
+    // A resume restores what the room was; a fresh creator sets what it asks for.
+    friendsOf = q.restored ?? (q.friendsOnly ? q.did! : undefined)
   } else if (q.friendsOnly && friendsOf === undefined) {
     throw new RelayError(ErrorCode.ROOM_POLICY_MISMATCH, `room ${q.room} exists and is open to everyone`)
   }

@@ -7,6 +7,7 @@ import { PeerLink, type LinkLimits } from './peer-link.js'
 import type { JoinAnswer, RosterPeer } from '../../signaling/contract.js'
 import type { RelayClient } from './relay-client.js'
 import { isTransientJoinError } from '../../auth/transient.js'
+import { generateDtlsCertificate, type DtlsCertificate } from './dtls-certificate.js'
 
 type PeerConstructor = new (id: string, options: PeerOptions) => PeerType
 
@@ -62,8 +63,9 @@ export interface PeerJsTransport extends Transport {
    * Joins a room (leaving the current one first). Resolves once the relay accepted us (peers then connect); while
    * the relay is unreachable or busy it retries with the rejoin backoff, reporting each failure as an `error` event.
    * Rejects on a refusal (a token refused, a full room, ...). A `leave()`, `close()` or another `join()` ends it.
+   * `friendsOnly`: create the room friends only (the relay then admits only the player's friends; needs sign-in).
    */
-  join(room: string): Promise<void>
+  join(room: string, options?: { friendsOnly?: boolean }): Promise<void>
   /** Leaves the room: closes every peer link and the relay socket. The transport can join again. */
   leave(): Promise<void>
   on<E extends keyof PeerJsTransportEvents>(event: E, listener: PeerJsTransportEvents[E]): () => void
@@ -110,6 +112,10 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
   let socketRoster = false
   /** Ends the wait of a join retry (teardown). */
   let wakeRetry: (() => void) | null = null
+  /** The room is to be created friends only (kept for rejoins). */
+  let friendsOnly = false
+  /** The certificate of every connection of this transport, made before the first join (null: the platform makes none). */
+  let dtls: Promise<DtlsCertificate | null> | null = null
 
   const setStatus = (s: TransportStatus, detail?: string) => {
     status = s
@@ -175,10 +181,13 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
   async function connectPeer(join: JoinAnswer, gen: number): Promise<void> {
     const Peer = options.Peer ?? ((await import('peerjs')).Peer as unknown as PeerConstructor)
     if (gen !== generation) return
+    const cert = await dtls
+    if (gen !== generation) return
     const p = new Peer(join.peerId, {
       ...join.peerjs,
       token: join.joinToken,
-      config: { iceServers: options.iceServers ?? join.iceServers ?? [] },
+      // The certificate whose fingerprint the join sent (and the relay signed into our ticket).
+      config: { iceServers: options.iceServers ?? join.iceServers ?? [], ...(cert ? { certificates: [cert.certificate] } : {}) },
       debug: 0,
     })
     peer = p
@@ -229,7 +238,9 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
 
   async function doJoin(target: string, gen: number, resume: boolean): Promise<void> {
     const prev = resume && answer ? { peerId: answer.peerId, token: answer.resumeToken } : undefined
-    const join = await relay.join(target, prev)
+    const cert = await (dtls ??= generateDtlsCertificate())
+    if (gen !== generation) return
+    const join = await relay.join(target, { ...(prev ? { resume: prev } : {}), ...(cert ? { fingerprint: cert.fingerprint } : {}), ...(friendsOnly ? { friendsOnly } : {}) })
     if (gen !== generation) return
     const identity = { id: join.peerId, did: join.did ?? null, ...(join.handle ? { handle: join.handle } : {}), admittedAt: join.admittedAt }
     socketRoster = false
@@ -363,10 +374,11 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       emitter.clear()
       status = 'left'
     },
-    async join(target) {
+    async join(target, joinOptions = {}) {
       teardown('switching rooms')
       const gen = generation
       room = target
+      friendsOnly = joinOptions.friendsOnly === true
       setStatus('joining')
       for (let delay = reconnectDelay; ; delay = Math.min(delay * 2, reconnectMaxDelay)) {
         try {
