@@ -18,6 +18,8 @@
 
 /** Default method name (`lxm`) of social stream tokens. */
 export const DEFAULT_SOCIAL_LXM = 'dev.bitecs.multiuser.social'
+/** The collection (NSID) of session records (lexicons/dev/bitecs/multiuser/session.json). */
+export const SESSION_COLLECTION = 'dev.bitecs.multiuser.session'
 /** The social socket's path under the relay's public URL. */
 export const SOCIAL_PATH = 'v1/social'
 

@@ -7,10 +7,10 @@
 import { AuthErrorCode, SocialError } from '../shared/errors.js'
 import { isRecord } from '../signaling/jwt-parts.js'
 import type { AtprotoSession } from '../atproto/token-source.js'
+import { SESSION_COLLECTION } from '../signaling/social-contract.js'
 import type { PdsResolver } from './did-pds.js'
 
-/** The collection (NSID) of session records. */
-export const SESSION_COLLECTION = 'dev.bitecs.multiuser.session'
+export { SESSION_COLLECTION }
 
 /** A session record, as the lexicon defines it. */
 export interface SessionRecord {

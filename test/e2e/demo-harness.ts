@@ -39,6 +39,13 @@ export interface DemoState {
   chat: { from: string; text: string }[]
   peers: { id: string; name: string; did: string | null; rtt: number; loss: number; admittedAt: number | null }[]
   departures: { id: string; at: number }[]
+  /** Signed-in pages: the friends panel's view (null for guests). */
+  friends: {
+    status: string
+    online: { did: string; handle: string | null; room: string | null; joinable: boolean }[]
+    invites: { from: string; handle: string | null; room: string }[]
+    sessions: { did: string; room: string; relay: string }[]
+  } | null
 }
 
 /** Responses with an error status each page got (a missing favicon.ico included). */
@@ -62,6 +69,24 @@ export async function openDemo(browser: Browser, base: string, room: string, que
   await page.goto(`${base}?${query}#room=${room}`)
   await page.waitForFunction(() => '__demo' in window, undefined, { timeout: 30_000 })
   return page
+}
+
+/**
+ * Signs a demo page in as `who` through the PDS's own OAuth pages (handle in the demo, password, consent), and waits
+ * until the page is back, signed in.
+ */
+export async function signIn(page: Page, who: { handle: string; password: string }, pdsUrl: string): Promise<void> {
+  const origin = new URL(page.url()).origin
+  await page.fill('#handle', who.handle)
+  await page.click('#signin button[type=submit]')
+  await page.waitForURL((u) => u.origin === new URL(pdsUrl).origin, { timeout: 30_000 })
+  const password = page.locator('input[autocomplete="current-password"]')
+  await password.waitFor({ timeout: 30_000 })
+  await password.fill(who.password)
+  await page.locator('button[type="submit"]').click()
+  await page.getByRole('button', { name: 'Authorize' }).click({ timeout: 30_000 })
+  await page.waitForURL((u) => u.origin === origin, { timeout: 30_000 })
+  await page.waitForFunction(() => '__demo' in window, undefined, { timeout: 30_000 })
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
