@@ -21,6 +21,7 @@ import { withDeadline } from './deadline.js'
 import { handshakeGate } from './handshake-budget.js'
 import { combine } from './slots.js'
 import { signTicket } from './ticket-sign.js'
+import { turnServerFor } from './turn-credentials.js'
 import { normalizeFingerprint } from '../signaling/fingerprint.js'
 import { admissionPolicy } from './social/room-policy.js'
 import type { Slot } from './slots.js'
@@ -154,7 +155,9 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
       ...(fingerprint ? { fingerprint } : {}),
       ...(friendsOf ? { friendsOf } : {}),
       roster: await ctx.router.roster(room),
-      iceServers: ctx.opts.iceServers,
+      iceServers: ctx.opts.turnUrls.length > 0 && ctx.opts.turnSecret
+        ? [...ctx.opts.iceServers, turnServerFor({ urls: ctx.opts.turnUrls, secret: ctx.opts.turnSecret, ttlSec: ctx.opts.turnTtlSec }, peerId, Date.now())]
+        : ctx.opts.iceServers,
       peerjs: peerJsOptions(ctx),
     }
     ctx.metrics.admissions.inc({ auth: did ? 'atproto' : 'anonymous' })

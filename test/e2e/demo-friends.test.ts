@@ -10,10 +10,10 @@ import { CachingHandleVerifier } from '../../src/relay/index.js'
 import { SESSION_COLLECTION } from '../../src/signaling/social-contract.js'
 import { atprotoRelayScope } from '../../src/atproto/scope.js'
 import { repo } from '../helpers/source-graph.js'
-import { startTestPds, type TestAccount, type TestPds } from '../helpers/pds.js'
+import { signInThroughPds, startTestPds, type TestAccount, type TestPds } from '../helpers/pds.js'
 import { until } from '../helpers/browser.js'
 import { usePageFixture } from './page-fixture.js'
-import { openDemo, screenshot, signIn, startDemoServer, state } from './demo-harness.js'
+import { openDemo, screenshot, startDemoServer, state } from './demo-harness.js'
 
 let pds: TestPds
 let ann: TestAccount, bea: TestAccount
@@ -44,8 +44,10 @@ describe('demo friends', () => {
     const b = await openDemo(env.browser, env.pages.url, 'bea-room', q, 'B')
     const errors: string[] = []
     for (const p of [a, b]) p.on('pageerror', (e) => errors.push(e.message))
-    await signIn(a, ann, pds.pdsUrl)
-    await signIn(b, bea, pds.pdsUrl)
+    for (const [p, who] of [[a, ann], [b, bea]] as const) {
+      await signInThroughPds(p, who, pds.pdsUrl, env.pages.url)
+      await p.waitForFunction(() => '__demo' in window, undefined, { timeout: 30_000 })
+    }
     for (const [p, who] of [[a, ann], [b, bea]] as const) await until(async () => (await state(p)).did === who.did && (await state(p)).friends?.status === 'online', 30_000, `${who.handle} signed in, social stream online`)
 
     // B's session record in B's repo: written through B's OAuth session (the repo: scope), valid for our lexicon.

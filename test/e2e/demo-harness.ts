@@ -71,24 +71,6 @@ export async function openDemo(browser: Browser, base: string, room: string, que
   return page
 }
 
-/**
- * Signs a demo page in as `who` through the PDS's own OAuth pages (handle in the demo, password, consent), and waits
- * until the page is back, signed in.
- */
-export async function signIn(page: Page, who: { handle: string; password: string }, pdsUrl: string): Promise<void> {
-  const origin = new URL(page.url()).origin
-  await page.fill('#handle', who.handle)
-  await page.click('#signin button[type=submit]')
-  await page.waitForURL((u) => u.origin === new URL(pdsUrl).origin, { timeout: 30_000 })
-  const password = page.locator('input[autocomplete="current-password"]')
-  await password.waitFor({ timeout: 30_000 })
-  await password.fill(who.password)
-  await page.locator('button[type="submit"]').click()
-  await page.getByRole('button', { name: 'Authorize' }).click({ timeout: 30_000 })
-  await page.waitForURL((u) => u.origin === origin, { timeout: 30_000 })
-  await page.waitForFunction(() => '__demo' in window, undefined, { timeout: 30_000 })
-}
-
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(shots, { recursive: true })
   const path = `${shots}/${name}.png`

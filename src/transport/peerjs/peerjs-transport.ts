@@ -18,6 +18,11 @@ export interface PeerJsTransportOptions extends Partial<LinkLimits> {
   room?: string
   /** STUN/TURN servers; default: what the relay's join answer supplies (none on a LAN). */
   iceServers?: RTCIceServer[]
+  /**
+   * `'relay'`: connect only through TURN (the relay's `--turn-urls`, handed out with each join), so players never
+   * learn each other's addresses; default `'all'` (direct where possible, TURN where not).
+   */
+  iceTransportPolicy?: RTCIceTransportPolicy
   /** Relay reconnect backoff: first delay and cap, in ms. */
   reconnectDelay?: number
   reconnectMaxDelay?: number
@@ -187,7 +192,11 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       ...join.peerjs,
       token: join.joinToken,
       // The certificate whose fingerprint the join sent (and the relay signed into our ticket).
-      config: { iceServers: options.iceServers ?? join.iceServers ?? [], ...(cert ? { certificates: [cert.certificate] } : {}) },
+      config: {
+        iceServers: options.iceServers ?? join.iceServers ?? [],
+        iceTransportPolicy: options.iceTransportPolicy ?? 'all',
+        ...(cert ? { certificates: [cert.certificate] } : {}),
+      },
       debug: 0,
     })
     peer = p
