@@ -149,6 +149,7 @@ describe('social limits under attack', () => {
     const raw = new WebSocket(`${relay.url.replace(/^http/, 'ws')}v1/social`)
     const first = await new Promise<Record<string, unknown>>((resolve) => raw.once('message', (d) => resolve(JSON.parse(d.toString()) as Record<string, unknown>)))
     expect(first).toMatchObject({ type: 'ERROR', code: 'SOCIAL_FULL' })
+    expect(await metric(relay, 'bitecs_relay_refusals_total', { code: 'SOCIAL_FULL', stage: 'social' })).toBe(2)
     await expectNoSocialLeaks()
     await honestPair()
     await expectNoSocialLeaks()

@@ -29,9 +29,6 @@ export class LocalRoomPolicies implements RoomPolicies {
   delete(room: string): void {
     this.rooms.delete(room)
   }
-  get size(): number {
-    return this.rooms.size
-  }
 }
 
 export interface RoomPolicyQuery {

@@ -87,11 +87,6 @@ export class SocialSocket {
     ws.on('close', () => this.cleanup())
   }
 
-  /** Accounts this socket watches. */
-  get watchCount(): number {
-    return this.watched.size
-  }
-
   private send(msg: SocialServerMessage): void {
     if (!this.closed) this.queue.send(JSON.stringify(msg))
   }
