@@ -28,14 +28,9 @@ import { openRelayState, type RelayState, type SigningKeyInfo } from './data-dir
 import { MemoryReplayCache } from './replay-cache.js'
 import { LocalSignalRouter } from './signal-router.js'
 import { RoomSlots, SlotPool } from './slots.js'
-import { TokenBucket } from './rate-limit.js'
-import { TtlCache } from '../signaling/ttl-cache.js'
-import { relaySocialGraph } from './social/graph.js'
-import { LocalInviteRouter } from './social/invite-router.js'
-import { LocalPresenceStore } from './social/presence-store.js'
-import { PresenceTracker } from './social/presence-tracker.js'
 import { LocalRoomPolicies } from './social/room-policy.js'
-import { createSocialServer, type SocialServer } from './social/social-server.js'
+import { createSocialLayer } from './social/social-layer.js'
+import type { SocialServer } from './social/social-server.js'
 
 export interface RelayStats {
   /** Registered PeerJS sockets. */
@@ -93,9 +88,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
     pendingJoins: () => pending.size,
     handshakesInFlight: () => handshakes.inFlight,
     socialSockets: () => social?.size ?? 0,
-    presenceOnline: () => presenceStore.counts().online,
-    presenceWatches: () => presenceStore.counts().watches,
-    socialGraphCacheEntries: () => graph.cacheSize ?? 0,
+    presenceOnline: () => socialLayer.store.counts().online,
+    presenceWatches: () => socialLayer.store.counts().watches,
+    socialGraphCacheEntries: () => socialLayer.graph.cacheSize ?? 0,
   })
   const limiter = new FetchLimiter(
     { perHost: opts.didFetchConcurrencyPerHost, global: opts.didFetchConcurrency, trusted: opts.plcFetchConcurrency },
@@ -132,24 +127,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         })
       : noHandles)
   const replay = opts.replayCache ?? new MemoryReplayCache({ maxEntries: opts.replayCacheMaxEntries })
-  // The social graph's fetches (repos, the AppView): a budget of their own, so graph lookups never starve admission.
-  const socialFetch = createSafeFetch({
-    limiter: new FetchLimiter({ perHost: opts.didFetchConcurrencyPerHost, global: opts.socialFetchConcurrency, trusted: opts.socialFetchConcurrency }, (scope) => metrics.didFetchesLimited.inc({ scope: scope === 'plc' ? 'social_appview' : `social_${scope}` })),
-    allowPrivateHosts: opts.allowPrivateDidHosts,
-    trustedOrigins: opts.appViewUrl ? [opts.appViewUrl] : [],
-    timeoutMs: opts.didFetchTimeoutMs,
-    maxBodyBytes: opts.didDocMaxBytes,
-  })
-  const graph = relaySocialGraph(opts, keys, (url) => socialFetch.fetch(url))
-  const presenceStore = opts.presenceStore ?? new LocalPresenceStore()
-  const tracker = new PresenceTracker(presenceStore)
-  const inviteRouter = opts.inviteRouter ?? new LocalInviteRouter()
-  const inviteBuckets = new TtlCache<string, TokenBucket>({ ttlMs: 60_000, maxEntries: 2 * opts.maxSocialSockets })
-  const takeInvite = (did: string): boolean => {
-    const bucket = inviteBuckets.get(did) ?? new TokenBucket(opts.maxInvitesPerMinute, opts.maxInvitesPerMinute / 60)
-    inviteBuckets.set(did, bucket)
-    return bucket.take()
-  }
+  const socialLayer = createSocialLayer(opts, keys, metrics)
 
   let ctx: RelayContext | undefined
   let state: RelayState | undefined
@@ -210,15 +188,15 @@ export function createRelay(options: RelayOptions = {}): Relay {
         clientAddress,
         evict: () => false,
         verifyToken: createTokenVerifier({ ...tokenOptions, lxm: opts.lxm, allowMissingLxm: opts.allowMissingLxm }),
-        graph,
+        graph: socialLayer.graph,
         roomPolicies,
-        presence: tracker,
+        presence: socialLayer.tracker,
       }
       peerjs = createPeerJsServer(ctx)
       const ps = peerjs
       ctx.evict = (peerId) => ps.evict(peerId)
       // A join token never opens the social stream, nor a social token a room: each has its own lxm (no lxm-less ones).
-      const ss = (social = createSocialServer({ ctx, verifyToken: createTokenVerifier({ ...tokenOptions, lxm: opts.socialLxm, allowMissingLxm: false }), graph, store: presenceStore, invites: inviteRouter, tracker, takeInvite }))
+      const ss = (social = socialLayer.listen(ctx, createTokenVerifier({ ...tokenOptions, lxm: opts.socialLxm, allowMissingLxm: false })))
       // The idle check runs at 1/20 of the timeout (a socket is closed at most 5 % late), pings on their own period.
       timers = [
         setInterval(() => (ps.sweepIdle(Date.now()), ss.sweepIdle(Date.now())), Math.max(10, opts.idleTimeoutMs / 20)),
@@ -232,7 +210,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     close() {
       closing ??= (async () => {
         for (const t of timers) clearInterval(t)
-        await Promise.all([peerjs?.closeAll(), social?.closeAll()])
+        await Promise.all([peerjs?.closeAll(), socialLayer.close()])
         pending.clear()
         await state?.admissions.flush()
         if (server) {
@@ -242,7 +220,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
             srv.closeAllConnections()
           })
         }
-        await Promise.all([safeFetch.close(), socialFetch.close()])
+        await safeFetch.close()
         log.info({ event: 'closed' }, 'relay closed')
       })()
       return closing
