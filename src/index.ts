@@ -14,6 +14,7 @@ export { ErrorCode, MultiuserError, DecodeError, AuthErrorCode, MultiuserAuthErr
 export {
   createNetwork, DEFAULT_LIMITS,
   type Network, type NetworkOptions, type NetworkLimits, type NetPeer, type NetworkEvents, type Refused,
+  type NetId, type EntityEvent, type DespawnReason, type OwnershipChange,
   type NetStats, type DropCounters, type ChannelCounters,
 } from './ecs/index.js'
 // Transports: the seam, the in-memory hub with its link simulator, simulated conditions on any transport, and the

@@ -146,10 +146,10 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       return id ? { origin: id.origin, n: id.n } : null
     },
     eidOf: (id) => registry.lookup({ origin: id.origin, n: id.n })?.eid,
-    send: (event, message, opts = {}) => ctx.events.send(event, message, opts.to),
+    send: (event, message, opts = {}) => ctx.events.send(event, message, opts.to, opts.self === true),
     on: (event, handler) => ctx.events.on(event, handler),
     // Arrivals in order: joins and leaves, deltas at once, reliable frames into each peer's stream; then the
-    // streams that stalled on an ownership change, then the interpolated views.
+    // streams that stalled on an ownership change, our own `self: true` events, then the interpolated views.
     receive() {
       if (closed) return world
       checkSelf()
@@ -173,6 +173,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         stream.receive(p, item.data)
       })
       stream.runAll()
+      ctx.events.deliverOwn()
       net.interpolate()
       return world
     },

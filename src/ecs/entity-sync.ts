@@ -16,6 +16,7 @@ import { ErrorCode, MultiuserError } from '../shared/errors.js'
 import { ChangeDetector } from './change-detect.js'
 import { Invalid, type NetContext, type Outcome } from './context.js'
 import type { BoundComponent } from './layout.js'
+import type { DespawnReason } from './network.js'
 import type { PeerState } from './peers.js'
 import { netKey, type NetEntity } from './registry.js'
 
@@ -110,7 +111,7 @@ export class EntitySync {
     for (const rec of [...registry.byKey.values(), ...this.unassigned]) {
       if (registry.get(rec.eid) !== rec) continue
       if (!registry.isOwned(rec.eid)) {
-        this.dropRemote(rec)
+        this.dropRemote(rec, 'rejoined')
         continue
       }
       if (rec.persistent && hadPeers) {
@@ -268,6 +269,7 @@ export class EntitySync {
     p.slots.set(s.slot, rec)
     this.resetRemote(eid)
     this.ctx.interpolation.seed(eid)
+    this.ctx.emitter.emit('entitySpawned', { eid, id: { origin: s.id.origin, n: s.id.n }, owner: p.id })
   }
 
   onDespawn(p: PeerState, v: BodyOf<'despawn'>): Outcome {
@@ -276,7 +278,7 @@ export class EntitySync {
     if (o) return o
     p.slots.set(rec!.slot, null)
     this.ctx.ownership.settle(rec!.eid, false)
-    this.dropRemote(rec!)
+    this.dropRemote(rec!, 'despawned')
   }
 
   /** ComponentAdd (`added`) or ComponentUpdate (a RELIABLE component's changed fields). */
@@ -323,8 +325,9 @@ export class EntitySync {
     this.ctx.interpolation.clear(eid)
   }
 
-  /** A remote entity is gone (despawned, its owner left): removed from the registry and the world. */
-  dropRemote(rec: NetEntity): void {
+  /** A remote entity is gone (despawned, its owner left): `entityDespawned` is told, then it leaves the registry and the world. */
+  dropRemote(rec: NetEntity, reason: DespawnReason): void {
+    if (rec.id) this.ctx.emitter.emit('entityDespawned', { eid: rec.eid, id: { origin: rec.id.origin, n: rec.id.n }, owner: rec.owner, reason })
     this.ctx.registry.remove(rec)
     if (entityExists(this.ctx.world, rec.eid)) removeEntity(this.ctx.world, rec.eid)
   }

@@ -1,6 +1,8 @@
 /**
  * The events room: a game's `.proto` events on the reliable stream (ordered, exactly once, to the peers connected
  * when sent), and their handlers. A handler that throws is counted and reported (`error`); the others still run.
+ * An event sent with `self: true` is also handed to our own handlers at the next `receive()`, decoded from the bytes
+ * that went out, so every peer's handlers see the same message.
  */
 import { encodeMessage, type BodyOf } from '../protocol/reliable-codec.js'
 import type { EventDef } from '../protocol/schema.js'
@@ -16,10 +18,12 @@ type Handler = (message: unknown, from: NetPeer) => void
 
 export class Events {
   private readonly handlers = new Map<number, Set<Handler>>()
+  /** Events sent with `self: true`, for our handlers at the next receive(). */
+  private own: { event: number; payload: Uint8Array }[] = []
 
   constructor(private readonly ctx: NetContext) {}
 
-  send<T>(event: EventDef<T>, message: T, to?: string): void {
+  send<T>(event: EventDef<T>, message: T, to?: string, self = false): void {
     const { schema, peers, stream, settings } = this.ctx
     if (schema.eventById(event.id) !== (event as EventDef)) throw new MultiuserError(ErrorCode.UNKNOWN_EVENT, `event ${event.name} is not in this schema`)
     const payload = event.codec.encode(message).finish()
@@ -31,6 +35,23 @@ export class Events {
       if (!p || !p.ready || p.gone) throw new MultiuserError(ErrorCode.PEER_UNKNOWN, `no connected peer ${to}`)
       stream.queue(p, bytes)
     } else for (const p of peers.ready()) stream.queue(p, bytes)
+    if (self) this.own.push({ event: event.id, payload })
+  }
+
+  /** Hands the events we sent with `self: true` to our own handlers (`from` is this peer). */
+  deliverOwn(): void {
+    if (this.own.length === 0) return
+    const own = this.own
+    this.own = []
+    const t = this.ctx.transport.self
+    const me: NetPeer = { id: t?.id ?? '', did: t?.did ?? null, ...(t?.handle !== undefined ? { handle: t.handle } : {}), rtt: 0, loss: 0, admittedAt: t?.admittedAt ?? 0 }
+    for (const e of own) {
+      try {
+        this.dispatch(this.ctx.schema.eventById(e.event)!, e.payload, me)
+      } catch (err) {
+        this.ctx.emitter.emit('error', err) // our own codec could not decode what it encoded
+      }
+    }
   }
 
   on<T>(event: EventDef<T>, handler: (message: T, from: NetPeer) => void): () => void {
@@ -44,15 +65,18 @@ export class Events {
   onEvent(p: PeerState, v: BodyOf<'event'>): void {
     const def = this.ctx.schema.eventById(v.event)
     if (!def) throw new Invalid('malformed', `unknown event id ${v.event}`)
+    this.dispatch(def, v.payload, this.ctx.peers.info(p))
+  }
+
+  private dispatch(def: EventDef, payload: Uint8Array, from: NetPeer): void {
     let msg: unknown
     try {
-      msg = def.codec.decode(v.payload)
+      msg = def.codec.decode(payload)
     } catch (e) {
       throw new Invalid('malformed', `${def.name}: ${(e as Error).message}`)
     }
     const hs = this.handlers.get(def.id)
     if (!hs) return
-    const from = this.ctx.peers.info(p)
     for (const h of [...hs]) {
       try {
         h(msg, from)

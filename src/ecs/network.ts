@@ -35,11 +35,59 @@ export interface Refused {
   readonly detail: string
 }
 
+/** A replicated entity's network id: the peer that spawned it and that peer's counter (never a local eid). */
+export interface NetId {
+  readonly origin: string
+  readonly n: number
+}
+
+/** A remote entity that arrived in this world (`entitySpawned`) or left it (`entityDespawned`). */
+export interface EntityEvent {
+  /** Its local eid (during `entityDespawned` the entity is still in the world, with its components). */
+  readonly eid: number
+  readonly id: NetId
+  /** Its owner's peer id. */
+  readonly owner: string
+}
+
+/** Why a remote entity left this world. */
+export type DespawnReason =
+  /** Its owner despawned it (`net.despawn`, or removed the entity). */
+  | 'despawned'
+  /** Its owner left and it was not persistent. */
+  | 'ownerLeft'
+  /** Our own peer id changed (we rejoined as a new player): the others' entities come back from their owners. */
+  | 'rejoined'
+
+/** An entity changed hands (`ownershipChanged`). */
+export interface OwnershipChange {
+  readonly eid: number
+  readonly id: NetId
+  /** Owner before (a peer id; ours when we lost it). */
+  readonly previous: string
+  /** Owner now (ours when we gained it). */
+  readonly owner: string
+  /** As this peer sees it: it became ours, stopped being ours, or passed between two other peers. */
+  readonly change: 'gained' | 'lost' | 'transferred'
+  /**
+   * `request`: the owner granted an ownership request (`net.requestOwnership`); `heir`: the owner left and the entity,
+   * persistent, passed to the heir; `claim`: a new owner's claim was adopted after waiting `limits.maxStallMs` for the
+   * change that led to it (its messages were lost with a peer that left).
+   */
+  readonly reason: 'request' | 'heir' | 'claim'
+}
+
 export interface NetworkEvents {
   peerJoined: (peer: NetPeer) => void
   peerLeft: (peerId: string, reason: string) => void
   /** A peer was refused (by us or by it): schema mismatch and the like. */
   refused: (info: Refused) => void
+  /** A remote entity arrived (spawned by its owner, or sent to us when we joined), with its components applied. */
+  entitySpawned: (entity: EntityEvent) => void
+  /** A remote entity is leaving this world: called just before it is removed. */
+  entityDespawned: (entity: EntityEvent & { readonly reason: DespawnReason }) => void
+  /** An entity changed owner: gained, lost or transferred, and why. */
+  ownershipChanged: (change: OwnershipChange) => void
   /** A user handler or listener threw, or a value could not be sent (`VALUE_UNSENDABLE`); the network carried on. */
   error: (error: unknown) => void
 }
@@ -63,11 +111,14 @@ export interface Network {
   ownerOf(eid: number): string | null
   isReplicated(eid: number): boolean
   /** The network id of a replicated entity (null if not replicated or not yet assigned). */
-  netIdOf(eid: number): { readonly origin: string; readonly n: number } | null
+  netIdOf(eid: number): NetId | null
   /** Local eid of a network id, if known. */
-  eidOf(id: { readonly origin: string; readonly n: number }): number | undefined
-  /** Sends an event reliably (ordered, exactly once) to every peer, or to one with `to`. */
-  send<T>(event: EventDef<T>, message: T, options?: { to?: string }): void
+  eidOf(id: NetId): number | undefined
+  /**
+   * Sends an event reliably (ordered, exactly once) to every peer, or to one with `to`; with `self: true` our own
+   * handlers get it too, in the next `receive()` (decoded from the bytes sent, as the others get it).
+   */
+  send<T>(event: EventDef<T>, message: T, options?: { to?: string; self?: boolean }): void
   on<T>(event: EventDef<T>, handler: (message: T, from: NetPeer) => void): () => void
   /** Applies everything that arrived (spawns, deltas, reliable components, ownership, events); a bitECS system. */
   receive(world?: World): World

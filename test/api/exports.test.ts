@@ -14,10 +14,10 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
       'verifyTicket', 'withLinkConditions',
     ],
     types: [
-      'Channel', 'ChannelCounters', 'ComponentDef', 'ComponentSpec', 'ComponentStore',
+      'Channel', 'ChannelCounters', 'DespawnReason', 'EntityEvent', 'OwnershipChange', 'ComponentDef', 'ComponentSpec', 'ComponentStore',
       'ConditionedTransport', 'ConditionsCounters', 'DidDocumentLike', 'DropCounters', 'EventDef', 'FieldDef', 'FieldKind', 'FieldSpec', 'IceServer',
       'JoinAnswer', 'JoinResult', 'JoinRoomOptions', 'LinkConditions', 'LinkCounters', 'LinkOptions', 'MemoryNetwork', 'MemoryNetworkOptions',
-      'MemoryTransport', 'MessageCodec', 'NetPeer', 'NetStats', 'Network', 'NetworkEvents', 'NetworkLimits', 'NetworkOptions', 'NumericArray',
+      'MemoryTransport', 'MessageCodec', 'NetId', 'NetPeer', 'NetStats', 'Network', 'NetworkEvents', 'NetworkLimits', 'NetworkOptions', 'NumericArray',
       'ObjectCodec', 'PeerIdentity', 'PeerJsServerOptions', 'PeerJsTransport', 'PeerJsTransportEvents', 'PeerJsTransportOptions', 'QuantizeOptions',
       'Quantizer', 'Refused', 'RelayClient', 'RelayClientOptions', 'RosterEntry', 'Schema', 'SchemaSpec', 'Sync', 'TicketClaims', 'TokenSource',
       'Transport', 'TransportEvents', 'TransportStatus', 'TypedArrayName', 'VerifyTicketOptions', 'WithLinkConditionsOptions',
