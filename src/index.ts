@@ -6,7 +6,7 @@
 export { defineComponent, defineSchema, defineEvent, BitWriter, BitReader } from './protocol/index.js'
 export type {
   ComponentDef, ComponentSpec, ComponentStore, FieldDef, FieldSpec, FieldKind, NumericArray, ObjectCodec, Sync, TypedArrayName,
-  QuantizeOptions, Quantizer, Schema, SchemaSpec, EventDef, MessageCodec,
+  QuantizeOptions, Quantizer, Schema, SchemaSpec, EventDef, MessageCodec, SchemaDifference,
 } from './protocol/index.js'
 // Errors (src/shared): every error is a MultiuserError with a stable `code`.
 export { ErrorCode, MultiuserError, DecodeError, AuthErrorCode, MultiuserAuthError, JoinError, TicketError } from './shared/errors.js'

@@ -40,6 +40,11 @@ export interface NetworkLimits {
    * delivered, e.g. because it left), in ms; then it is settled without it. Default 5000.
    */
   maxStallMs: number
+  /**
+   * Largest canonical schema sent to, or read from, a peer refused for SCHEMA_MISMATCH (to say what differs), in
+   * bytes. Default 64 KiB.
+   */
+  maxSchemaBytes: number
 }
 
 export const DEFAULT_LIMITS: Readonly<NetworkLimits> = {
@@ -49,6 +54,7 @@ export const DEFAULT_LIMITS: Readonly<NetworkLimits> = {
   maxUnreliableBytes: 1200,
   maxInvalid: 10,
   maxStallMs: 5000,
+  maxSchemaBytes: 64 * 1024,
 }
 
 export interface NetworkOptions {

@@ -1,6 +1,7 @@
 /** The public shape of a network: what `createNetwork` returns and what it tells its listeners. */
 import type { World } from 'bitecs'
 import type { ComponentStore } from '../protocol/component.js'
+import type { SchemaDifference } from '../protocol/schema-diff.js'
 import type { EventDef, Schema } from '../protocol/schema.js'
 import type { Emitter } from '../shared/emitter.js'
 import type { NetStats } from './stats.js'
@@ -32,7 +33,10 @@ export interface Refused {
   readonly peerId: string
   /** 'SCHEMA_MISMATCH', 'PROTOCOL_VERSION' or 'TOO_MANY_INVALID'. */
   readonly code: string
+  /** For SCHEMA_MISMATCH: the first difference (or why it is unknown) and both fingerprints. */
   readonly detail: string
+  /** SCHEMA_MISMATCH: the first difference between our schema and theirs, when both canonical schemas were at hand. */
+  readonly difference?: SchemaDifference
 }
 
 /** A replicated entity's network id: the peer that spawned it and that peer's counter (never a local eid). */

@@ -8,3 +8,4 @@ export {
   type NumericArray, type ObjectCodec, type Sync, type TypedArrayName,
 } from './component.js'
 export { defineSchema, defineEvent, type Schema, type SchemaSpec, type EventDef, type MessageCodec } from './schema.js'
+export type { SchemaDifference } from './schema-diff.js'

@@ -27,6 +27,11 @@ export interface Schema {
   readonly events: readonly EventDef[]
   /** Hash of the canonical schema; peers refuse each other when it differs. */
   readonly fingerprint: string
+  /**
+   * The canonical schema the fingerprint hashes (JSON, as the generator writes it), if known: on a mismatch, peers
+   * exchange it and report the first difference.
+   */
+  readonly canonical?: string
   /** The component store objects a game uses with bitECS (`addComponent(world, eid, Transform)`), by component id. */
   readonly stores: ReadonlyMap<number, ComponentStore>
   componentById(id: number): ComponentDef | undefined
@@ -39,6 +44,8 @@ export interface SchemaSpec {
   components: ReadonlyArray<{ def: ComponentDef; store: ComponentStore }>
   events: readonly EventDef[]
   fingerprint: string
+  /** The canonical schema the fingerprint hashes (generated modules pass it). */
+  canonical?: string
 }
 
 /** Assembles a schema. Generated code calls this once per .proto package with its default stores. */
@@ -61,6 +68,7 @@ export function defineSchema(spec: SchemaSpec): Schema {
     components: [...byId.values()].sort((a, b) => a.id - b.id),
     events: [...events.values()].sort((a, b) => a.id - b.id),
     fingerprint: spec.fingerprint,
+    ...(spec.canonical !== undefined ? { canonical: spec.canonical } : {}),
     stores,
     componentById: (id) => byId.get(id),
     eventById: (id) => events.get(id),

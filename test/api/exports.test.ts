@@ -19,7 +19,7 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
       'JoinAnswer', 'JoinResult', 'JoinRoomOptions', 'LinkConditions', 'LinkCounters', 'LinkOptions', 'MemoryNetwork', 'MemoryNetworkOptions',
       'MemoryTransport', 'MessageCodec', 'NetId', 'NetPeer', 'NetStats', 'Network', 'NetworkEvents', 'NetworkLimits', 'NetworkOptions', 'NumericArray',
       'ObjectCodec', 'PeerIdentity', 'PeerJsServerOptions', 'PeerJsTransport', 'PeerJsTransportEvents', 'PeerJsTransportOptions', 'QuantizeOptions',
-      'Quantizer', 'Refused', 'RelayClient', 'RelayClientOptions', 'RosterEntry', 'Schema', 'SchemaSpec', 'Sync', 'TicketClaims', 'TokenSource',
+      'Quantizer', 'Refused', 'RelayClient', 'RelayClientOptions', 'RosterEntry', 'Schema', 'SchemaDifference', 'SchemaSpec', 'Sync', 'TicketClaims', 'TokenSource',
       'Transport', 'TransportEvents', 'TransportStatus', 'TypedArrayName', 'VerifyTicketOptions', 'WithLinkConditionsOptions',
     ],
   },

@@ -28,10 +28,20 @@ export interface Hello {
   connectedAt: number;
 }
 
-/** Sent before disconnecting a peer on purpose. */
+/**
+ * Sent before disconnecting a peer on purpose. For SCHEMA_MISMATCH, both sides send one with their schema, answer the
+ * other's with `done`, and the one that receives `done` disconnects.
+ */
 export interface Refusal {
   reason: Refusal_Reason;
   detail: string;
+  /**
+   * SCHEMA_MISMATCH: the sender's canonical schema (UTF-8 JSON, what its fingerprint hashes), when it has one that
+   * fits the receiver's limits.maxSchemaBytes; both sides send theirs, and each reports the first difference.
+   */
+  schema: Uint8Array;
+  /** SCHEMA_MISMATCH: the sender got our refusal (and schema) and reported it: the link may close. */
+  done: boolean;
 }
 
 export enum Refusal_Reason {
@@ -268,7 +278,7 @@ export const Hello: MessageFns<Hello> = {
 };
 
 function createBaseRefusal(): Refusal {
-  return { reason: 0, detail: "" };
+  return { reason: 0, detail: "", schema: new Uint8Array(0), done: false };
 }
 
 export const Refusal: MessageFns<Refusal> = {
@@ -278,6 +288,12 @@ export const Refusal: MessageFns<Refusal> = {
     }
     if (message.detail !== "") {
       writer.uint32(18).string(message.detail);
+    }
+    if (message.schema.length !== 0) {
+      writer.uint32(26).bytes(message.schema);
+    }
+    if (message.done !== false) {
+      writer.uint32(32).bool(message.done);
     }
     return writer;
   },
@@ -309,6 +325,22 @@ export const Refusal: MessageFns<Refusal> = {
             }
 
             message.detail = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.schema = reader.bytes();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.done = reader.bool();
             continue;
           }
         }
