@@ -5,7 +5,7 @@
 // streams a ComponentDef encodes to.
 export { defineComponent, defineSchema, defineEvent, BitWriter, BitReader } from './protocol/index.js'
 export type {
-  ComponentDef, ComponentSpec, ComponentStore, FieldDef, FieldSpec, FieldKind, NumericArray, ObjectCodec, Sync, TypedArrayName,
+  ComponentDef, ComponentSpec, ComponentStore, EntityRefCodec, FieldDef, FieldSpec, FieldKind, NumericArray, ObjectCodec, Sync, TypedArrayName,
   QuantizeOptions, Quantizer, Schema, SchemaSpec, EventDef, MessageCodec, SchemaDifference,
 } from './protocol/index.js'
 // Errors (src/shared): every error is a MultiuserError with a stable `code`.

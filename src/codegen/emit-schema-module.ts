@@ -65,6 +65,7 @@ function fieldSpec(c: ComponentModel, f: FieldModel): string {
   }
   if (f.enumBits !== undefined) parts.push(`enumBits: ${f.enumBits}`, `array: ${str(f.array)}`)
   if (f.kind === 'object') parts.push(`codec: messageFieldCodec(${moduleAlias(c.file)}.${c.name}, ${str(f.tsName)})`)
+  if (f.entity) parts.push('entity: true')
   return `    { ${parts.join(', ')} },`
 }
 
@@ -76,7 +77,8 @@ function emitComponent(c: ComponentModel): string[] {
   for (const f of c.fields) {
     const q = f.quantize ? `; ${quantizeDoc(`${c.fullName}.${f.protoName}`, f.quantize)}` : ''
     const e = f.enumBits !== undefined ? `; enum, ${f.enumBits} bits` : ''
-    lines.push(`  /** \`${f.protoType} ${f.protoName} = ${f.number}\`${q}${e} */`)
+    const r = f.entity ? '; an entity: this peer\'s eid of it (0: none, or not arrived yet)' : ''
+    lines.push(`  /** \`${f.protoType} ${f.protoName} = ${f.number}\`${q}${e}${r} */`)
     lines.push(`  ${f.tsName}: ${storeType(c, f)}`)
   }
   lines.push('}')
@@ -96,10 +98,12 @@ function emitComponent(c: ComponentModel): string[] {
 
 function emitEvent(e: EventModel): string[] {
   const t = `${moduleAlias(e.file)}.${e.name}`
+  const refs = e.fields.filter((f) => f.entity).map((f) => str(f.tsName))
+  const entityFields = refs.length > 0 ? `, entityFields: [${refs.join(', ')}]` : ''
   return [
     `/** Event \`${e.fullName}\` (sent reliably): \`net.send(${e.name}, { ... })\`, \`net.on(${e.name}, (msg) => ...)\`. */`,
     `export type ${e.name} = ${t}`,
-    `export const ${e.name}: EventDef<${t}> = defineEvent<${t}>({ id: ${e.id}, name: ${str(e.fullName)}, codec: ${t} })`,
+    `export const ${e.name}: EventDef<${t}> = defineEvent<${t}>({ id: ${e.id}, name: ${str(e.fullName)}, codec: ${t}${entityFields} })`,
   ]
 }
 

@@ -6,7 +6,7 @@
  *
  * Rooms: `peers` (peer state, join/leave, hello/refusal, strikes), `stream` (the reliable stream), `entities`
  * (spawn/despawn/components both ways), `ownership`, `deltas` (applying delta packets), `interpolation`,
- * `events`. Messages from peers reach them through `dispatch.ts`.
+ * `events`, `refs` (entity references). Messages from peers reach them through `dispatch.ts`.
  */
 import type { World } from 'bitecs'
 import type { ComponentStore } from '../protocol/component.js'
@@ -15,6 +15,7 @@ import { Emitter } from '../shared/emitter.js'
 import type { Transport } from '../transport/transport.js'
 import type { NetworkLimits } from './create-network.js'
 import type { DeltaReceiver } from './delta-receive.js'
+import type { EntityRefs } from './entity-refs.js'
 import type { EntitySync } from './entity-sync.js'
 import type { Events } from './events.js'
 import type { Interpolation } from './interpolation.js'
@@ -55,6 +56,7 @@ export class NetContext {
   deltas!: DeltaReceiver
   interpolation!: Interpolation
   events!: Events
+  refs!: EntityRefs
 
   constructor(
     readonly world: World,

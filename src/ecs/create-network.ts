@@ -13,6 +13,7 @@ import { NetContext, type NetSettings } from './context.js'
 import { DeltaEncoder, MAX_EIDS } from './delta-encode.js'
 import { DeltaReceiver } from './delta-receive.js'
 import { createDispatch } from './dispatch.js'
+import { EntityRefs } from './entity-refs.js'
 import { EntitySync } from './entity-sync.js'
 import { Events } from './events.js'
 import { InboundQueue } from './inbound-queue.js'
@@ -98,6 +99,7 @@ export function createContext(world: World, options: NetworkOptions): NetContext
   ctx.deltas = new DeltaReceiver(ctx)
   ctx.interpolation = new Interpolation(ctx)
   ctx.events = new Events(ctx)
+  ctx.refs = new EntityRefs(ctx)
   return ctx
 }
 

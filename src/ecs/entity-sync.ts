@@ -90,13 +90,16 @@ export class EntitySync {
     if (!me) return
     const registry = this.ctx.registry
     const ready = this.ctx.peers.ready()
+    const fresh: NetEntity[] = []
     for (const rec of this.unassigned) {
       if (registry.get(rec.eid) !== rec || !registry.isOwned(rec.eid)) continue
       if (rec.owner === '') rec.owner = me
       if (rec.id) continue
       registry.setId(rec, { origin: me, n: rec.slot })
-      this.sendWithBaseline(rec, this.spawnMessage(rec), ready)
+      fresh.push(rec)
     }
+    // Every id first: their spawns may refer to each other (entity fields).
+    for (const rec of fresh) this.sendWithBaseline(rec, this.spawnMessage(rec), ready)
     this.unassigned.length = 0
   }
 
@@ -141,6 +144,9 @@ export class EntitySync {
    */
   detectChanges(): void {
     const { registry, presence, layout, peers, stream } = this.ctx
+    for (const { rec, c, fields } of this.ctx.refs.resolved()) {
+      stream.broadcast({ body: { $case: 'componentUpdate', value: { id: rec.id!, epoch: rec.epoch, component: this.stateOf(c, rec.eid, fields) } } })
+    }
     const detector = this.detector
     const owned = registry.owned
     const rawPresence = this.rawPresence
@@ -206,7 +212,16 @@ export class EntitySync {
       this.ctx.emitter.emit('error', bad.error)
       mask &= ~bad.mask
     }
-    return componentState(c.def, c.store, eid, mask)
+    const refs = this.ctx.refs
+    if (!refs.any) return componentState(c.def, c.store, eid, mask)
+    let missing = false
+    const state = componentState(c.def, c.store, eid, mask, (target) => {
+      const id = refs.toNetId(target)
+      missing ||= id === null
+      return id
+    })
+    if (missing) refs.sentDangling(eid, c, mask)
+    return state
   }
 
   /** Throws the first field of `eid`'s RELIABLE components the peers could not decode (`net.spawn` refuses it). */
@@ -266,6 +281,7 @@ export class EntitySync {
     const rec: NetEntity = { eid, id: null, key: null, owner: p.id, epoch: s.epoch, slot: s.slot, persistent: s.persistent, gen: 0 }
     registry.add(rec)
     registry.setId(rec, s.id)
+    this.ctx.refs.arrived(rec)
     p.slots.set(s.slot, rec)
     this.resetRemote(eid)
     this.ctx.interpolation.seed(eid)
@@ -314,7 +330,7 @@ export class EntitySync {
     for (const s of states) {
       const c = layout.byId.get(s.component)
       if (!c) throw new Invalid('malformed', `unknown component id ${s.component}`)
-      applyComponentState(c.def, c.store, eid, s)
+      applyComponentState(c.def, c.store, eid, s, (id, target, field) => this.ctx.refs.receive(id, target, c, field))
       if (addMissing && (presence.mask(eid) & (1 << c.bit)) === 0) addComponent(world, eid, c.store)
     }
   }
@@ -329,6 +345,7 @@ export class EntitySync {
   dropRemote(rec: NetEntity, reason: DespawnReason): void {
     if (rec.id) this.ctx.emitter.emit('entityDespawned', { eid: rec.eid, id: { origin: rec.id.origin, n: rec.id.n }, owner: rec.owner, reason })
     this.ctx.registry.remove(rec)
+    this.ctx.refs.left(rec)
     if (entityExists(this.ctx.world, rec.eid)) removeEntity(this.ctx.world, rec.eid)
   }
 

@@ -32,6 +32,11 @@ export interface FieldSpec {
   array?: TypedArrayName
   /** `object` fields: how a value becomes bytes (the generator passes a ts-proto based codec). */
   codec?: ObjectCodec
+  /**
+   * The field holds an entity (`(multiuser.entity) = true` on a uint32 of a RELIABLE component): each peer's store
+   * holds its own local eid of it (0: none), and the wire carries the entity's net id.
+   */
+  entity?: boolean
 }
 
 export type Sync = 'DELTA' | 'RELIABLE'
@@ -57,6 +62,8 @@ export interface FieldDef {
   readonly quantizer?: Quantizer
   readonly array: TypedArrayName | 'Array'
   readonly codec?: ObjectCodec
+  /** Holds an entity: a local eid in the store, a net id on the wire (through an {@link EntityRefCodec}). */
+  readonly entity: boolean
   /** Store value → canonical wire value (quantized integer, float32-rounded float, ...). Numeric fields only. */
   toWire(value: number): number
   /** Canonical wire value → the value a receiver stores. */
@@ -66,6 +73,17 @@ export interface FieldDef {
 }
 
 export type ComponentStore = Record<string, NumericArray | unknown[]>
+
+/**
+ * How entity fields cross the wire: a network maps a local eid to a small reference number (0: none) carried in
+ * the field's place, and back. Without one, an entity field is coded as the plain number.
+ */
+export interface EntityRefCodec {
+  /** Our eid (0: none) → the reference number written in its place. */
+  toRef(eid: number): number
+  /** A reference number read for `field` of entity `eid` → the local eid to store (0: none or not arrived yet). */
+  fromRef(ref: number, eid: number, field: FieldDef): number
+}
 
 export interface ComponentDef<S extends ComponentStore = ComponentStore> {
   readonly id: number
@@ -83,10 +101,10 @@ export interface ComponentDef<S extends ComponentStore = ComponentStore> {
   resize(store: S, capacity: number): void
   /** Capacity of a store (length of its arrays). */
   capacityOf(store: S): number
-  /** Writes the fields in `mask` for entity `eid`. The mask itself is not written. */
-  encode(w: BitWriter, store: S, eid: number, mask: number): void
-  /** Reads the fields in `mask` into entity `eid`. Throws DecodeError on bad input. */
-  decode(r: BitReader, store: S, eid: number, mask: number): void
+  /** Writes the fields in `mask` for entity `eid`. The mask itself is not written. Entity fields go through `refs`. */
+  encode(w: BitWriter, store: S, eid: number, mask: number, refs?: EntityRefCodec): void
+  /** Reads the fields in `mask` into entity `eid`. Throws DecodeError on bad input. Entity fields go through `refs`. */
+  decode(r: BitReader, store: S, eid: number, mask: number, refs?: EntityRefCodec): void
 }
 
 export const MAX_FIELDS = 31
@@ -116,7 +134,9 @@ const f32 = new Float32Array(1)
 function resolveField(component: string, f: FieldSpec, index: number): FieldDef {
   const where = `${component}.${f.name}`
   const array = defaultArray(f)
-  const base = { name: f.name, number: f.number, index, kind: f.kind, array }
+  const entity = f.entity === true
+  if (entity && (f.kind !== 'u32' || f.quantize)) invalid(`${where}: an entity field is an unquantized u32`)
+  const base = { name: f.name, number: f.number, index, kind: f.kind, array, entity }
   if (f.quantize) {
     if (f.kind !== 'f32' && f.kind !== 'f64' && f.kind !== 'i32' && f.kind !== 'u32') invalid(`${where}: quantize applies to numeric fields only (field is ${f.kind})`)
     const q = createQuantizer(where, f.quantize)
@@ -179,19 +199,22 @@ export function defineComponent<S extends ComponentStore = ComponentStore>(spec:
   if (spec.sync === 'DELTA') {
     const bad = fields.find((f) => f.kind === 'object')
     if (bad) invalid(`${spec.name}.${bad.name}: a DELTA component holds numbers only; use sync: RELIABLE or an event for this field`)
+    const ref = fields.find((f) => f.entity)
+    if (ref) invalid(`${spec.name}.${ref.name}: entity fields belong in RELIABLE components`)
   }
   const fullMask = 2 ** fields.length - 1
 
-  const encode = (w: BitWriter, store: S, eid: number, mask: number): void => {
+  const encode = (w: BitWriter, store: S, eid: number, mask: number, refs?: EntityRefCodec): void => {
     for (let i = 0; i < fields.length; i++) {
       if ((mask & (1 << i)) === 0) continue
       const f = fields[i]
       const column = store[f.name]
       if (f.kind === 'object') w.writeBytes(f.codec!.encode((column as unknown[])[eid]))
+      else if (f.entity && refs) f.writeWire(w, refs.toRef((column as NumericArray)[eid]))
       else f.writeWire(w, f.toWire((column as NumericArray)[eid]))
     }
   }
-  const decode = (r: BitReader, store: S, eid: number, mask: number): void => {
+  const decode = (r: BitReader, store: S, eid: number, mask: number, refs?: EntityRefCodec): void => {
     for (let i = 0; i < fields.length; i++) {
       if ((mask & (1 << i)) === 0) continue
       const f = fields[i]
@@ -205,7 +228,8 @@ export function defineComponent<S extends ComponentStore = ComponentStore>(spec:
           throw new DecodeError(`${spec.name}.${f.name}: ${(e as Error).message}`)
         }
         ;(column as unknown[])[eid] = value
-      } else (column as NumericArray)[eid] = f.fromWire(f.readWire(r))
+      } else if (f.entity && refs) (column as NumericArray)[eid] = refs.fromRef(f.readWire(r), eid, f)
+      else (column as NumericArray)[eid] = f.fromWire(f.readWire(r))
     }
   }
   const capacityOf = (store: S): number => (store[fields[0].name] as { length: number }).length

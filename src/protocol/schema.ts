@@ -15,10 +15,15 @@ export interface EventDef<T = unknown> {
   /** Fully qualified .proto message name. */
   readonly name: string
   readonly codec: MessageCodec<T>
+  /**
+   * Its fields that hold an entity (`(multiuser.entity)`, uint32): the sender's eid goes out as the entity's net id,
+   * and the receiver's handler reads its own eid of it (0: none, or an entity it does not have).
+   */
+  readonly entityFields?: readonly string[]
 }
 
-export function defineEvent<T>(spec: { id: number; name: string; codec: MessageCodec<T> }): EventDef<T> {
-  return { id: spec.id, name: spec.name, codec: spec.codec }
+export function defineEvent<T>(spec: { id: number; name: string; codec: MessageCodec<T>; entityFields?: readonly string[] }): EventDef<T> {
+  return { id: spec.id, name: spec.name, codec: spec.codec, ...(spec.entityFields?.length ? { entityFields: spec.entityFields } : {}) }
 }
 
 /** Everything a network needs to know about a game's replicated data. */

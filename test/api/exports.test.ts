@@ -14,7 +14,7 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
       'verifyTicket', 'withLinkConditions',
     ],
     types: [
-      'Channel', 'ChannelCounters', 'DespawnReason', 'EntityEvent', 'OwnershipChange', 'ComponentDef', 'ComponentSpec', 'ComponentStore',
+      'Channel', 'ChannelCounters', 'DespawnReason', 'EntityEvent', 'EntityRefCodec', 'OwnershipChange', 'ComponentDef', 'ComponentSpec', 'ComponentStore',
       'ConditionedTransport', 'ConditionsCounters', 'DidDocumentLike', 'DropCounters', 'EventDef', 'FieldDef', 'FieldKind', 'FieldSpec', 'IceServer',
       'JoinAnswer', 'JoinResult', 'JoinRoomOptions', 'LinkConditions', 'LinkCounters', 'LinkOptions', 'MemoryNetwork', 'MemoryNetworkOptions',
       'MemoryTransport', 'MessageCodec', 'NetId', 'NetPeer', 'NetStats', 'Network', 'NetworkEvents', 'NetworkLimits', 'NetworkOptions', 'NumericArray',

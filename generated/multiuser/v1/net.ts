@@ -52,11 +52,15 @@ export enum Refusal_Reason {
   UNRECOGNIZED = -1,
 }
 
-/** One component's state: `state` holds the fields in `mask`, bit-packed by the schema codec. */
+/**
+ * One component's state: `state` holds the fields in `mask`, bit-packed by the schema codec. An entity field
+ * (`(multiuser.entity)`) holds an index into `refs`, from 1 (0: none).
+ */
 export interface ComponentState {
   component: number;
   mask: number;
   state: Uint8Array;
+  refs: NetId[];
 }
 
 /** The sender owns `id` and will send its deltas under `slot` (a compact per-sender index). */
@@ -125,10 +129,14 @@ export interface OwnershipClaim {
   components: ComponentState[];
 }
 
-/** A user event: schema event id and the event's own protobuf bytes. */
+/**
+ * A user event: schema event id and the event's own protobuf bytes. Its entity fields (`(multiuser.entity)`) hold
+ * an index into `refs`, from 1 (0: none).
+ */
 export interface EventEnvelope {
   event: number;
   payload: Uint8Array;
+  refs: NetId[];
 }
 
 export interface Message {
@@ -357,7 +365,7 @@ export const Refusal: MessageFns<Refusal> = {
 };
 
 function createBaseComponentState(): ComponentState {
-  return { component: 0, mask: 0, state: new Uint8Array(0) };
+  return { component: 0, mask: 0, state: new Uint8Array(0), refs: [] };
 }
 
 export const ComponentState: MessageFns<ComponentState> = {
@@ -370,6 +378,9 @@ export const ComponentState: MessageFns<ComponentState> = {
     }
     if (message.state.length !== 0) {
       writer.uint32(26).bytes(message.state);
+    }
+    for (const v of message.refs) {
+      NetId.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -409,6 +420,14 @@ export const ComponentState: MessageFns<ComponentState> = {
             }
 
             message.state = reader.bytes();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.refs.push(NetId.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -1059,7 +1078,7 @@ export const OwnershipClaim: MessageFns<OwnershipClaim> = {
 };
 
 function createBaseEventEnvelope(): EventEnvelope {
-  return { event: 0, payload: new Uint8Array(0) };
+  return { event: 0, payload: new Uint8Array(0), refs: [] };
 }
 
 export const EventEnvelope: MessageFns<EventEnvelope> = {
@@ -1069,6 +1088,9 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
     }
     if (message.payload.length !== 0) {
       writer.uint32(18).bytes(message.payload);
+    }
+    for (const v of message.refs) {
+      NetId.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1100,6 +1122,14 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             }
 
             message.payload = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.refs.push(NetId.decode(reader, reader.uint32()));
             continue;
           }
         }
