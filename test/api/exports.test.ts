@@ -47,8 +47,8 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
   },
   'bitecs-multiuser/babylon': {
     file: 'src/babylon/index.ts',
-    values: ['attachBabylon', 'xyzYaw'],
-    types: ['AttachBabylonOptions', 'BabylonBinding', 'Prefab', 'PrefabChooser', 'PrefabContext', 'TransformBinding'],
+    values: ['attachBabylon', 'bindTransform', 'xyzYaw'],
+    types: ['AttachBabylonOptions', 'BabylonBinding', 'NumericField', 'Prefab', 'PrefabChooser', 'PrefabContext', 'TransformBinding', 'TransformMapping'],
   },
   '@bitecs-multiuser/codegen': {
     file: 'src/codegen/index.ts',
