@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { launchChromium, until } from '../helpers/browser.js'
-import { freePort, startTestPds, type TestAccount } from '../helpers/pds.js'
+import { freePort, signInThroughPds, startTestPds, type TestAccount } from '../helpers/pds.js'
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 const fixture = join(repo, 'test', 'package', 'fixture-game')
@@ -221,15 +221,7 @@ describe('the packed packages in a game project outside the repository', () => {
       type G = { game?: { did(): string | null; status(): string; statuses(): string[]; peers(): { id: string; did: string | null; handle: string | null }[] } }
       const game = <T>(p: Page, f: (g: NonNullable<G['game']>) => T): Promise<T> => p.evaluate(`(${f.toString()})(window.game)`) as Promise<T>
       const signIn = async (p: Page, who: TestAccount) => {
-        await p.fill('#handle', who.handle)
-        await p.click('#signin button[type=submit]')
-        await p.waitForURL((u) => u.origin === new URL(pds.pdsUrl).origin, { timeout: 30_000 })
-        const password = p.locator('input[autocomplete="current-password"]')
-        await password.waitFor({ timeout: 30_000 })
-        await password.fill(who.password)
-        await p.locator('button[type="submit"]').click()
-        await p.getByRole('button', { name: 'Authorize' }).click({ timeout: 30_000 })
-        await p.waitForURL((u) => u.origin === new URL(site.url).origin, { timeout: 30_000 })
+        await signInThroughPds(p, who, pds.pdsUrl, site.url)
         await p.waitForFunction(() => 'game' in window, undefined, { timeout: 30_000 })
       }
       const sees = (p: Page, other: TestAccount) => until(async () => (await game(p, (g) => g.peers())).some((x) => x.did === other.did && x.handle === other.handle), 30_000, `${other.handle} seen with DID and handle`)
