@@ -14,8 +14,8 @@ export { ErrorCode, MultiuserError, DecodeError, AuthErrorCode, MultiuserAuthErr
 export {
   createNetwork, DEFAULT_LIMITS,
   type Network, type NetworkOptions, type NetworkLimits, type NetPeer, type NetworkEvents, type Refused,
-  type NetId, type EntityEvent, type DespawnReason, type OwnershipChange,
-  type NetStats, type DropCounters, type ChannelCounters,
+  type NetId, type EntityEvent, type DespawnReason, type OwnershipChange, type NetInspection, type InspectedEntity,
+  type NetStats, type DropCounters, type ChannelCounters, type ComponentCounters,
 } from './ecs/index.js'
 // Transports: the seam, the in-memory hub with its link simulator, simulated conditions on any transport, and the
 // browser transport (PeerJS mesh, signalled by our relay).

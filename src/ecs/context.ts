@@ -47,7 +47,7 @@ export class NetContext {
   readonly layout: Layout
   readonly presence: PresenceReader
   readonly registry: EntityRegistry
-  readonly stats = new StatsCounters()
+  readonly stats: StatsCounters
   readonly emitter: Emitter<NetworkEvents>
   peers!: Peers
   stream!: ReliableStream
@@ -66,6 +66,7 @@ export class NetContext {
     readonly settings: NetSettings,
   ) {
     this.layout = createLayout(schema, stores)
+    this.stats = new StatsCounters(this.layout.components.map((c) => ({ name: c.def.name, deltaIndex: c.deltaIndex })))
     this.presence = createPresenceReader(world, this.layout.components.map((c) => c.store))
     this.registry = new EntityRegistry(settings.capacity)
     this.emitter = new Emitter<NetworkEvents>(() => this.stats.handlerErrors++)

@@ -109,7 +109,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   const { schema, transport, settings } = ctx
   const { capacity, limits, clock, tickRate } = settings
   const { stats, registry, peers, stream, entities } = ctx
-  const encoder = new DeltaEncoder(ctx.layout, entities.detector, entities.slotOf, capacity, limits.maxUnreliableBytes)
+  const encoder = new DeltaEncoder(ctx.layout, entities.detector, entities.slotOf, capacity, limits.maxUnreliableBytes, stats.deltaBits)
   const queue = new InboundQueue(limits.maxQueuedMessages, limits.maxQueuedBytes)
   let tick = 0
   let closed = false
@@ -213,6 +213,19 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     get stats() {
       const entityCounts = { owned: registry.ownedCount, remote: registry.allCount - registry.ownedCount }
       return stats.snapshot(peers.ready(), entityCounts, { messages: queue.length, bytes: queue.bytes })
+    },
+    inspect() {
+      const me = ctx.selfId() ?? ''
+      const entities = []
+      for (let i = 0; i < registry.allCount; i++) {
+        const rec = registry.get(registry.all[i])!
+        const ours = registry.isOwned(rec.eid)
+        entities.push({
+          eid: rec.eid, id: rec.id ? { origin: rec.id.origin, n: rec.id.n } : null, owner: ours ? me : rec.owner,
+          persistent: rec.persistent, epoch: rec.epoch, buffered: ours ? 0 : ctx.interpolation.buffered(rec.eid),
+        })
+      }
+      return { entities }
     },
     events: { on: (event, listener) => ctx.emitter.on(event, listener) },
     close() {

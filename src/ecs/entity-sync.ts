@@ -134,7 +134,7 @@ export class EntitySync {
     const registry = this.ctx.registry
     for (let i = 0; i < registry.ownedCount; i++) {
       const rec = registry.get(registry.owned[i])!
-      if (rec.id) this.sendWithBaseline(rec, this.spawnMessage(rec), [p])
+      if (rec.id) this.sendWithBaseline(rec, this.spawnMessage(rec, 1), [p])
     }
   }
 
@@ -206,21 +206,23 @@ export class EntitySync {
    * beyond ±2^53) is left out and reported as an `error` event: they keep its previous value, and nobody's message
    * is refused as invalid.
    */
-  private stateOf(c: BoundComponent, eid: number, mask = c.def.fullMask): ComponentState {
+  private stateOf(c: BoundComponent, eid: number, mask = c.def.fullMask, recipients = this.ctx.peers.ready().length): ComponentState {
     const bad = c.def.sync === 'RELIABLE' ? unsendableFields(c.def, c.store, eid, mask) : null
     if (bad) {
       this.ctx.emitter.emit('error', bad.error)
       mask &= ~bad.mask
     }
     const refs = this.ctx.refs
-    if (!refs.any) return componentState(c.def, c.store, eid, mask)
     let missing = false
-    const state = componentState(c.def, c.store, eid, mask, (target) => {
-      const id = refs.toNetId(target)
-      missing ||= id === null
-      return id
-    })
+    const state = !refs.any
+      ? componentState(c.def, c.store, eid, mask)
+      : componentState(c.def, c.store, eid, mask, (target) => {
+          const id = refs.toNetId(target)
+          missing ||= id === null
+          return id
+        })
     if (missing) refs.sentDangling(eid, c, mask)
+    this.ctx.stats.reliableBytes[c.bit] += state.state.length * recipients
     return state
   }
 
@@ -235,10 +237,10 @@ export class EntitySync {
   }
 
   /** The full state of `eid`: every schema component it has. */
-  fullState(eid: number): ComponentState[] {
+  fullState(eid: number, recipients = this.ctx.peers.ready().length): ComponentState[] {
     const mask = this.ctx.presence.mask(eid)
     const out: ComponentState[] = []
-    for (const c of this.ctx.layout.components) if (mask & (1 << c.bit)) out.push(this.stateOf(c, eid))
+    for (const c of this.ctx.layout.components) if (mask & (1 << c.bit)) out.push(this.stateOf(c, eid, c.def.fullMask, recipients))
     return out
   }
 
@@ -355,8 +357,9 @@ export class EntitySync {
     this.ctx.registry.remove(rec)
   }
 
-  private spawnMessage(rec: NetEntity): Message {
-    return { body: { $case: 'spawn', value: { id: rec.id!, slot: rec.slot, persistent: rec.persistent, epoch: rec.epoch, components: this.fullState(rec.eid) } } }
+  /** A spawn with the full state, for `recipients` peers (counted in `stats.components`). */
+  private spawnMessage(rec: NetEntity, recipients?: number): Message {
+    return { body: { $case: 'spawn', value: { id: rec.id!, slot: rec.slot, persistent: rec.persistent, epoch: rec.epoch, components: this.fullState(rec.eid, recipients) } } }
   }
 
   private deltaBitsOf(presenceMask: number): number {

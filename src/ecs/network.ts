@@ -81,6 +81,25 @@ export interface OwnershipChange {
   readonly reason: 'request' | 'heir' | 'claim'
 }
 
+/** A replicated entity as this peer sees it (`net.inspect()`). */
+export interface InspectedEntity {
+  readonly eid: number
+  /** Null until our peer id is known (ours, spawned before joining). */
+  readonly id: NetId | null
+  /** Its owner's peer id (ours for ours). */
+  readonly owner: string
+  readonly persistent: boolean
+  /** Ownership generation: 0 at spawn, +1 per transfer or inheritance. */
+  readonly epoch: number
+  /** Interpolation samples buffered for it (the most over its interpolated components; 0 for ours). */
+  readonly buffered: number
+}
+
+/** What developer tools (the network inspector) read of a network beyond `peers` and `stats`. */
+export interface NetInspection {
+  readonly entities: readonly InspectedEntity[]
+}
+
 export interface NetworkEvents {
   peerJoined: (peer: NetPeer) => void
   peerLeft: (peerId: string, reason: string) => void
@@ -138,6 +157,8 @@ export interface Network {
   interpolated<S extends ComponentStore>(store: S | number): S
   readonly peers: readonly NetPeer[]
   readonly stats: NetStats
+  /** Every replicated entity with its owner and interpolation buffer depth, for developer tools. */
+  inspect(): NetInspection
   readonly events: Pick<Emitter<NetworkEvents>, 'on'>
   /** Detaches from the world and the transport (does not close the transport). */
   close(): void
