@@ -14,10 +14,10 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
       'verifyTicket', 'withLinkConditions',
     ],
     types: [
-      'Channel', 'ChannelCounters', 'DespawnReason', 'EntityEvent', 'EntityRefCodec', 'OwnershipChange', 'ComponentDef', 'ComponentSpec', 'ComponentStore',
-      'ConditionedTransport', 'ConditionsCounters', 'DidDocumentLike', 'DropCounters', 'EventDef', 'FieldDef', 'FieldKind', 'FieldSpec', 'IceServer',
+      'Channel', 'ChannelCounters', 'ComponentCounters', 'DespawnReason', 'EntityEvent', 'EntityRefCodec', 'OwnershipChange', 'ComponentDef', 'ComponentSpec', 'ComponentStore',
+      'ConditionedTransport', 'ConditionsCounters', 'DidDocumentLike', 'DropCounters', 'EventDef', 'FieldDef', 'FieldKind', 'FieldSpec', 'IceServer', 'InspectedEntity',
       'JoinAnswer', 'JoinResult', 'JoinRoomOptions', 'LinkConditions', 'LinkCounters', 'LinkOptions', 'MemoryNetwork', 'MemoryNetworkOptions',
-      'MemoryTransport', 'MessageCodec', 'NetId', 'NetPeer', 'NetStats', 'Network', 'NetworkEvents', 'NetworkLimits', 'NetworkOptions', 'NumericArray',
+      'MemoryTransport', 'MessageCodec', 'NetId', 'NetInspection', 'NetPeer', 'NetStats', 'Network', 'NetworkEvents', 'NetworkLimits', 'NetworkOptions', 'NumericArray',
       'ObjectCodec', 'PeerIdentity', 'PeerJsServerOptions', 'PeerJsTransport', 'PeerJsTransportEvents', 'PeerJsTransportOptions', 'QuantizeOptions',
       'Quantizer', 'Refused', 'RelayClient', 'RelayClientOptions', 'RosterEntry', 'Schema', 'SchemaDifference', 'SchemaSpec', 'Sync', 'TicketClaims', 'TokenSource',
       'Transport', 'TransportEvents', 'TransportStatus', 'TypedArrayName', 'VerifyTicketOptions', 'WithLinkConditionsOptions',
@@ -39,6 +39,11 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
     file: 'src/atproto/index.ts',
     values: ['atprotoRelayScope', 'atprotoSignIn', 'atprotoTokenSource'],
     types: ['AtprotoRelayScopeOptions', 'AtprotoSession', 'AtprotoSignIn', 'AtprotoSignInOptions', 'AtprotoTokenSourceOptions'],
+  },
+  'bitecs-multiuser/inspector': {
+    file: 'src/inspector/index.ts',
+    values: ['attachInspector'],
+    types: ['Inspector', 'InspectorOptions'],
   },
   'bitecs-multiuser/wire': {
     file: 'src/protocol/protobuf-wire.ts',

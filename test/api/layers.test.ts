@@ -14,6 +14,8 @@ const ALLOWED: Record<string, string[]> = {
   transport: ['shared', 'signaling', 'auth'],
   ecs: ['shared', 'protocol', 'transport/transport.ts'],
   babylon: ['shared', 'protocol', 'ecs'],
+  // The network panel reads a Network and sets a ConditionedTransport's conditions; no Babylon, no relay.
+  inspector: ['shared', 'ecs', 'transport/conditions.ts', 'transport/transport.ts'],
   codegen: ['shared', 'protocol'],
   // The relay never imports client code (auth, transport, ecs, babylon): what it shares with clients is src/signaling.
   relay: ['shared', 'signaling'],
@@ -37,9 +39,15 @@ describe('layers', () => {
   }
 
   it('the browser entries never reach the relay or the generator', () => {
-    for (const entry of ['src/index.ts', 'src/babylon/index.ts']) {
+    for (const entry of ['src/index.ts', 'src/babylon/index.ts', 'src/inspector/index.ts']) {
       const nodeOnly = [...reachable(entry)].filter((f) => f.startsWith('src/relay/') || f.startsWith('src/codegen/'))
       expect(nodeOnly, entry).toEqual([])
+    }
+  })
+
+  it('the inspector is an entry of its own: no other entry reaches it', () => {
+    for (const entry of ['src/index.ts', 'src/babylon/index.ts', 'src/atproto/index.ts']) {
+      expect([...reachable(entry)].filter((f) => f.startsWith('src/inspector/')), entry).toEqual([])
     }
   })
 
