@@ -32,6 +32,9 @@ const ENTRIES = [
   { name: '@bitecs-multiuser/relay', pkg: 'packages/relay', dts: 'dist/src/relay/index.d.ts' },
 ]
 
+/** A valid package name standing for a subpath entry: `bitecs-multiuser/babylon` → `bitecs-multiuser--babylon`. */
+const standInOf = (name) => (name.startsWith('@') ? name : name.replace('/', '--'))
+
 const fail = (msg) => {
   console.error(`docs: ${msg}`)
   process.exit(1)
@@ -90,13 +93,14 @@ try {
       },
     })
     if (!result.succeeded && result.errorCount > 0) problems.push(`${entry.name}: API Extractor failed (${result.errorCount} errors)`)
-    // API Documenter names pages after the package: give each entry its own name (bitecs-multiuser/babylon, …).
+    // API Documenter names pages after the package and wants a valid package name: each subpath entry gets a stand-in
+    // (bitecs-multiuser--babylon) that the pages then show as what a game imports (bitecs-multiuser/babylon).
     const modelFile = join(models, `${file}.api.json`)
     const model = JSON.parse(readFileSync(modelFile, 'utf8'))
     const from = model.name
-    model.name = entry.name
-    model.canonicalReference = `${entry.name}!`
-    writeFileSync(modelFile, JSON.stringify(model, null, 2).split(`"${from}!`).join(`"${entry.name}!`))
+    const standIn = standInOf(entry.name)
+    model.name = standIn
+    writeFileSync(modelFile, JSON.stringify(model, null, 2).split(`"${from}!`).join(`"${standIn}!`))
   }
   if (problems.length > 0) fail(`${problems.length} problem(s) in the public API's documentation:\n  ${problems.join('\n  ')}`)
 
@@ -105,6 +109,11 @@ try {
   const r = spawnSync(process.execPath, [documenter, 'markdown', '--input-folder', models, '--output-folder', pages], { encoding: 'utf8' })
   if (r.status !== 0) fail(`api-documenter failed:\n${r.stdout}${r.stderr}`)
   const files = readdirSync(pages).filter((f) => f.endsWith('.md')).sort()
+  // The stand-in names back to the entries' own, in the text (file names and link targets keep them).
+  for (const f of files) {
+    const text = readFileSync(join(pages, f), 'utf8').replace(/(?<![./\w])bitecs-multiuser--(\w+)/g, 'bitecs-multiuser/$1')
+    writeFileSync(join(pages, f), text)
+  }
   // Every relative link of every page names a page that exists.
   const broken = []
   for (const f of files) {

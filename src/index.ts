@@ -1,3 +1,8 @@
+/**
+ * The game runtime (browser-safe): replication over a bitECS world (`createNetwork`), the schema runtime that generated modules call, the transports (PeerJS mesh through the relay, in-memory hub, simulated conditions), joining the relay, and every error code.
+ *
+ * @packageDocumentation
+ */
 // The `bitecs-multiuser` entry (browser-safe): what README documents, nothing more; test/api/exports.test.ts lists
 // every name, so an export added or lost is a visible diff. Generated schema modules import their runtime from here.
 

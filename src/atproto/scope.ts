@@ -1,6 +1,7 @@
 /** The OAuth scope a game asks for so that the player's PDS mints service-auth tokens for its relay, and nothing else. */
 import { DEFAULT_LXM, DEFAULT_SERVICE_ID } from '../signaling/contract.js'
 
+/** Options of {@link atprotoRelayScope} (and of the sign-in, which asks for that scope). */
 export interface AtprotoRelayScopeOptions {
   /** The join method the relay expects (its `--lxm`; default `dev.bitecs.multiuser.join`). */
   lxm?: string

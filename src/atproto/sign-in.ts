@@ -9,6 +9,7 @@ import type { TokenSource } from '../auth/token-source.js'
 import { atprotoRelayScope, type AtprotoRelayScopeOptions } from './scope.js'
 import { atprotoTokenSource } from './token-source.js'
 
+/** Options of {@link atprotoSignIn}: the relay to sign in for, and the OAuth client. */
 export interface AtprotoSignInOptions extends AtprotoRelayScopeOptions {
   /** The relay's URL; its DID is read from `<relay>/.well-known/did.json`. */
   relay: string
@@ -26,6 +27,7 @@ export interface AtprotoSignInOptions extends AtprotoRelayScopeOptions {
   allowHttp?: boolean
 }
 
+/** The sign-in state of the page, from {@link atprotoSignIn}. */
 export interface AtprotoSignIn {
   /** The signed-in player's DID, or null. */
   readonly did: string | null

@@ -22,8 +22,11 @@ import type { Network } from '../ecs/index.js'
 
 /** What a prefab is told about the entity it renders. */
 export interface PrefabContext {
+  /** The entity. */
   readonly eid: number
+  /** The scene the node belongs in. */
   readonly scene: Scene
+  /** The network the entity belongs to. */
   readonly net: Network
   /** True while this peer owns the entity (it changes on ownership transfer). */
   readonly local: boolean
@@ -31,6 +34,7 @@ export interface PrefabContext {
 
 /** Creates (and optionally updates and disposes) the Babylon node of one kind of entity. */
 export interface Prefab<N extends TransformNode = TransformNode> {
+  /** Creates the node of an entity (called once, when the entity appears). */
   create(ctx: PrefabContext): N
   /** Called every frame after the transform was applied: colors, labels, anything read from other components. */
   update?(node: N, ctx: PrefabContext): void
@@ -64,13 +68,17 @@ export interface TransformMapping<S extends ComponentStore> {
   position?: readonly [NumericField<S> | null, NumericField<S> | null, NumericField<S> | null]
   /** Radians about +X (pitch), +Y (yaw), +Z (roll). Default `rotationY: 'yaw'` where the store has one. */
   rotationX?: NumericField<S> | null
+  /** Radians about +Y (yaw). */
   rotationY?: NumericField<S> | null
+  /** Radians about +Z (roll). */
   rotationZ?: NumericField<S> | null
   /** `node.scaling` x, y, z, or one field for all three. Default none. */
   scale?: readonly [NumericField<S> | null, NumericField<S> | null, NumericField<S> | null] | NumericField<S> | null
 }
 
+/** Options of {@link attachBabylon}. */
 export interface AttachBabylonOptions {
+  /** Which prefab (node maker) each entity gets. */
   prefabs: PrefabChooser
   /**
    * The transform components: a store (mapped by default: `x`, `y`, `z`, and `yaw` as radians about +Y), a binding
@@ -83,6 +91,7 @@ export interface AttachBabylonOptions {
   autoUpdate?: boolean
 }
 
+/** What {@link attachBabylon} returns: the nodes of the replicated entities, kept in place every frame. */
 export interface BabylonBinding {
   /** Creates nodes for new entities, moves every node, disposes nodes of entities that are gone. */
   update(): void

@@ -46,6 +46,7 @@ export function canonicalSchema(p: PackageModel): string {
   return JSON.stringify(canonical)
 }
 
+/** The schema fingerprint: the first 128 bits of the SHA-256 of {@link canonicalSchema}, in hex. */
 export function fingerprintOf(p: PackageModel): string {
   return createHash('sha256').update(canonicalSchema(p)).digest('hex').slice(0, FINGERPRINT_HEX_CHARS)
 }

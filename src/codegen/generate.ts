@@ -15,6 +15,7 @@ import { diffOutput, writeOutput } from './output.js'
 import { runTsProto } from './ts-proto.js'
 import { buildPackages } from './validate.js'
 
+/** Options of {@link generate}. */
 export interface GenerateOptions extends EmitOptions {
   /** Directory holding the game's .proto files (default `proto`). */
   protoDir?: string
@@ -26,6 +27,7 @@ export interface GenerateOptions extends EmitOptions {
   cwd?: string
 }
 
+/** What {@link generate} produced or, with `check`, would produce. */
 export interface GenerateResult {
   /** Every file the sources produce, relative to the out dir, sorted. */
   files: string[]

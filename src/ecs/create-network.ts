@@ -48,6 +48,7 @@ export interface NetworkLimits {
   maxSchemaBytes: number
 }
 
+/** The default of every {@link NetworkLimits} limit. */
 export const DEFAULT_LIMITS: Readonly<NetworkLimits> = {
   maxQueuedMessages: 4096,
   maxQueuedBytes: 16 * 1024 * 1024,
@@ -58,10 +59,13 @@ export const DEFAULT_LIMITS: Readonly<NetworkLimits> = {
   maxSchemaBytes: 64 * 1024,
 }
 
+/** Options of {@link createNetwork}. */
 export interface NetworkOptions {
+  /** The generated schema (`gameSchema`, or `createGameSchema(n).schema`). */
   schema: Schema
   /** Component stores by component id; default `schema.stores`. Resized to `maxEntities`. */
   stores?: ReadonlyMap<number, ComponentStore>
+  /** How this peer reaches the others: the PeerJS transport, the in-memory hub, or any {@link Transport}. */
   transport: Transport
   /** Network ticks (flush calls) per second; the expected send interval until peers' is measured. Default 30. */
   tickRate?: number
@@ -71,6 +75,7 @@ export interface NetworkOptions {
   interpolationDelay?: number
   /** A field moving more than this between two samples is a teleport: no sliding. Default 5 (store units). */
   snapDistance?: number
+  /** Limits to change from {@link DEFAULT_LIMITS}. */
   limits?: Partial<NetworkLimits>
   /** Clock in ms. Default the transport's (`transport.clock`, the memory hub's per-peer clocks), else `performance.now()`. */
   now?: () => number
@@ -103,6 +108,7 @@ export function createContext(world: World, options: NetworkOptions): NetContext
   return ctx
 }
 
+/** Attaches a network to a bitECS world (one per world: a second throws `ALREADY_ATTACHED`). */
 export function createNetwork(world: World, options: NetworkOptions): Network {
   if (attached.has(world)) throw new MultiuserError(ErrorCode.ALREADY_ATTACHED, 'this world already has a network; call net.close() before attaching another')
   const ctx = createContext(world, options)

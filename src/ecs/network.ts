@@ -8,6 +8,7 @@ import type { NetStats } from './stats.js'
 
 /** A connected peer as the network sees it. */
 export interface NetPeer {
+  /** Its peer id (the relay's, or the memory hub's). */
   readonly id: string
   /** Verified ATProto DID, or null for an anonymous peer. */
   readonly did: string | null
@@ -29,7 +30,9 @@ export interface NetPeer {
   readonly admittedAt: number
 }
 
+/** A peer that was refused, or that refused us (`refused` event). */
 export interface Refused {
+  /** The peer refused. */
   readonly peerId: string
   /** 'SCHEMA_MISMATCH', 'PROTOCOL_VERSION' or 'TOO_MANY_INVALID'. */
   readonly code: string
@@ -41,7 +44,9 @@ export interface Refused {
 
 /** A replicated entity's network id: the peer that spawned it and that peer's counter (never a local eid). */
 export interface NetId {
+  /** The peer that spawned the entity. */
   readonly origin: string
+  /** That peer's counter. */
   readonly n: number
 }
 
@@ -49,6 +54,7 @@ export interface NetId {
 export interface EntityEvent {
   /** Its local eid (during `entityDespawned` the entity is still in the world, with its components). */
   readonly eid: number
+  /** Its net id. */
   readonly id: NetId
   /** Its owner's peer id. */
   readonly owner: string
@@ -65,7 +71,9 @@ export type DespawnReason =
 
 /** An entity changed hands (`ownershipChanged`). */
 export interface OwnershipChange {
+  /** Its local eid. */
   readonly eid: number
+  /** Its net id. */
   readonly id: NetId
   /** Owner before (a peer id; ours when we lost it). */
   readonly previous: string
@@ -83,11 +91,13 @@ export interface OwnershipChange {
 
 /** A replicated entity as this peer sees it (`net.inspect()`). */
 export interface InspectedEntity {
+  /** Its local eid. */
   readonly eid: number
   /** Null until our peer id is known (ours, spawned before joining). */
   readonly id: NetId | null
   /** Its owner's peer id (ours for ours). */
   readonly owner: string
+  /** Whether it passes to an heir when its owner leaves. */
   readonly persistent: boolean
   /** Ownership generation: 0 at spawn, +1 per transfer or inheritance. */
   readonly epoch: number
@@ -97,11 +107,15 @@ export interface InspectedEntity {
 
 /** What developer tools (the network inspector) read of a network beyond `peers` and `stats`. */
 export interface NetInspection {
+  /** Every replicated entity, ours first. */
   readonly entities: readonly InspectedEntity[]
 }
 
+/** What a network tells `net.events.on(...)` listeners. */
 export interface NetworkEvents {
+  /** A peer passed the hello (same protocol and schema): it replicates with us from now on. */
   peerJoined: (peer: NetPeer) => void
+  /** A peer left (its entities despawned or passed to the heir). */
   peerLeft: (peerId: string, reason: string) => void
   /** A peer was refused (by us or by it): schema mismatch and the like. */
   refused: (info: Refused) => void
@@ -115,9 +129,13 @@ export interface NetworkEvents {
   error: (error: unknown) => void
 }
 
+/** A network attached to one bitECS world: replication, events, peers and stats. Made by {@link createNetwork}. */
 export interface Network {
+  /** The world it replicates. */
   readonly world: World
+  /** The schema it was made with. */
   readonly schema: Schema
+  /** Network ticks per second (how often `flush()` is expected). */
   readonly tickRate: number
   /** Network ticks flushed so far. */
   readonly tick: number
@@ -129,9 +147,11 @@ export interface Network {
   despawn(eid: number): void
   /** Asks the current owner; resolves true when we own the entity, false if someone else got it. */
   requestOwnership(eid: number): Promise<boolean>
+  /** Whether this peer owns the entity. */
   isOwner(eid: number): boolean
   /** Owner peer id of a replicated entity (our own id for ours), or null if not replicated. */
   ownerOf(eid: number): string | null
+  /** Whether the entity is replicated (ours spawned, or a remote one). */
   isReplicated(eid: number): boolean
   /** The network id of a replicated entity (null if not replicated or not yet assigned). */
   netIdOf(eid: number): NetId | null
@@ -142,6 +162,7 @@ export interface Network {
    * handlers get it too, in the next `receive()` (decoded from the bytes sent, as the others get it).
    */
   send<T>(event: EventDef<T>, message: T, options?: { to?: string; self?: boolean }): void
+  /** Calls `handler` for every `event` that arrives (from another peer, or ours sent with `self: true`); returns the unsubscribe function. */
   on<T>(event: EventDef<T>, handler: (message: T, from: NetPeer) => void): () => void
   /** Applies everything that arrived (spawns, deltas, reliable components, ownership, events); a bitECS system. */
   receive(world?: World): World
@@ -155,10 +176,13 @@ export interface Network {
    * received values. Pass the store object or its component id.
    */
   interpolated<S extends ComponentStore>(store: S | number): S
+  /** The peers past the hello, with RTT and loss. */
   readonly peers: readonly NetPeer[]
+  /** Counters: bytes and packets per channel, drops, entities, per-component bytes. */
   readonly stats: NetStats
   /** Every replicated entity with its owner and interpolation buffer depth, for developer tools. */
   inspect(): NetInspection
+  /** Listeners of the {@link NetworkEvents}. */
   readonly events: Pick<Emitter<NetworkEvents>, 'on'>
   /** Detaches from the world and the transport (does not close the transport). */
   close(): void

@@ -1,10 +1,14 @@
 import type { Channel } from '../transport/transport.js'
 
+/** Bytes and packets of one channel. */
 export interface ChannelCounters {
+  /** Bytes (of transport messages). */
   bytes: number
+  /** Transport messages. */
   packets: number
 }
 
+/** Messages dropped, by reason. */
 export interface DropCounters {
   /** Inbound queue full (messages or bytes): dropped before decoding. */
   queueFull: number
@@ -27,20 +31,27 @@ export interface DropCounters {
   notReady: number
 }
 
+/** What one component costs, in bytes of its fields sent. */
 export interface ComponentCounters {
+  /** Since the network started. */
   readonly bytes: number
+  /** Over the last full second. */
   readonly bytesPerSecond: number
 }
 
+/** A snapshot of the network's counters (`net.stats`). */
 export interface NetStats {
   /** Totals since start. */
   readonly sent: Record<Channel, ChannelCounters>
+  /** Totals received since start. */
   readonly received: Record<Channel, ChannelCounters>
   /** Over the last full second (of the network's clock). */
   readonly sentPerSecond: Record<Channel, ChannelCounters>
+  /** Received over the last full second. */
   readonly receivedPerSecond: Record<Channel, ChannelCounters>
   /** Mean over connected peers of `peer.loss`: the fraction of our unreliable packets of the last ~2 s never acknowledged. */
   readonly loss: number
+  /** Inbound messages dropped, by reason. */
   readonly dropped: DropCounters
   /** Messages counted as invalid (each counts toward disconnecting its sender). */
   readonly invalid: number
@@ -48,6 +59,7 @@ export interface NetStats {
   readonly disconnects: number
   /** Errors thrown by user event handlers or listeners (caught). */
   readonly handlerErrors: number
+  /** Replicated entities: ours, and the others'. */
   readonly entities: { readonly owned: number; readonly remote: number }
   /**
    * Where the bandwidth goes: by component name, the bytes of its fields this peer sent (deltas to each receiver,

@@ -12,6 +12,7 @@ import { History } from './history.js'
 import { drawSparkline } from './sparkline.js'
 import { INSPECTOR_CSS } from './style.js'
 
+/** Options of {@link attachInspector}. */
 export interface InspectorOptions {
   /** The element the panel is appended to. */
   container: HTMLElement
@@ -30,6 +31,7 @@ export interface InspectorOptions {
   folded?: boolean
 }
 
+/** The panel {@link attachInspector} appended. */
 export interface Inspector {
   /** The panel's root element. */
   readonly element: HTMLElement

@@ -11,20 +11,28 @@ import { createQuantizer, type QuantizeOptions, type Quantizer } from './quantiz
  */
 export type FieldKind = 'f32' | 'f64' | 'i32' | 'u32' | 'bool' | 'enum' | 'object'
 
+/** The typed arrays a numeric field can live in. */
 export type TypedArrayName = 'Float32Array' | 'Float64Array' | 'Int8Array' | 'Int16Array' | 'Int32Array' | 'Uint8Array' | 'Uint16Array' | 'Uint32Array'
+/** A numeric field's store column. */
 export type NumericArray = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array
 
+/** How an `object` field's value becomes bytes and back. */
 export interface ObjectCodec<T = unknown> {
+  /** The value's bytes. */
   encode(value: T): Uint8Array
+  /** The value of `bytes` (throws on bad input). */
   decode(bytes: Uint8Array): T
 }
 
 /** A field as the generator (or a hand-written schema) declares it. */
 export interface FieldSpec {
+  /** Field name in the store (the ts-proto property name). */
   name: string
   /** The .proto field number. */
   number: number
+  /** How it is stored and coded. */
   kind: FieldKind
+  /** Fixed-point coding. */
   quantize?: QuantizeOptions
   /** `enum`: values are 0 .. 2^enumBits - 1. */
   enumBits?: number
@@ -39,28 +47,40 @@ export interface FieldSpec {
   entity?: boolean
 }
 
+/** How a component travels: acknowledged deltas on the unreliable channel, or reliable updates. */
 export type Sync = 'DELTA' | 'RELIABLE'
 
+/** A component as the generator (or a hand-written schema) declares it, for {@link defineComponent}. */
 export interface ComponentSpec {
   /** Stable numeric id (unique within the schema). */
   id: number
   /** Fully qualified .proto message name. */
   name: string
+  /** How it travels. */
   sync: Sync
+  /** Receivers render it interpolated (DELTA components). */
   interpolate?: boolean
+  /** Its fields, in .proto field order. */
   fields: readonly FieldSpec[]
 }
 
 /** A resolved field: knows its wire width and how to map store values to canonical wire values. */
 export interface FieldDef {
+  /** Field name in the store. */
   readonly name: string
+  /** The .proto field number. */
   readonly number: number
+  /** Its index in the component (its bit in change masks). */
   readonly index: number
+  /** How it is stored and coded. */
   readonly kind: FieldKind
   /** Fixed width in bits, or -1 for variable-length fields (unquantized ints, objects). */
   readonly bits: number
+  /** Its quantizer, when quantized. */
   readonly quantizer?: Quantizer
+  /** Its store column type. */
   readonly array: TypedArrayName | 'Array'
+  /** The codec of an `object` field. */
   readonly codec?: ObjectCodec
   /** Holds an entity: a local eid in the store, a net id on the wire (through an {@link EntityRefCodec}). */
   readonly entity: boolean
@@ -68,10 +88,13 @@ export interface FieldDef {
   toWire(value: number): number
   /** Canonical wire value → the value a receiver stores. */
   fromWire(wire: number): number
+  /** Writes a wire value. */
   writeWire(w: BitWriter, wire: number): void
+  /** Reads a wire value. */
   readWire(r: BitReader): number
 }
 
+/** A component's store: one column (typed array, or plain array for object fields) per field, indexed by eid. */
 export type ComponentStore = Record<string, NumericArray | unknown[]>
 
 /**
@@ -85,11 +108,17 @@ export interface EntityRefCodec {
   fromRef(ref: number, eid: number, field: FieldDef): number
 }
 
+/** A component's codec and store factory, made by {@link defineComponent}. */
 export interface ComponentDef<S extends ComponentStore = ComponentStore> {
+  /** Its stable id in the schema. */
   readonly id: number
+  /** Fully qualified .proto message name. */
   readonly name: string
+  /** How it travels. */
   readonly sync: Sync
+  /** Whether receivers render it interpolated. */
   readonly interpolate: boolean
+  /** Its fields, in order. */
   readonly fields: readonly FieldDef[]
   /** Bitmask with one bit per field. */
   readonly fullMask: number

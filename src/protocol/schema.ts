@@ -3,7 +3,9 @@ import { ErrorCode, MultiuserError } from '../shared/errors.js'
 
 /** The codec of a protobuf message, as ts-proto generates it (`Chat.encode(msg).finish()`, `Chat.decode(bytes)`). */
 export interface MessageCodec<T> {
+  /** Encodes a message (`.finish()` gives the bytes). */
   encode(message: T): { finish(): Uint8Array }
+  /** Decodes a message (throws on bad input). */
   decode(input: Uint8Array): T
   /** ts-proto's `fromPartial`/`create`: fills defaults. Optional. */
   fromPartial?(object: Partial<T>): T
@@ -11,9 +13,11 @@ export interface MessageCodec<T> {
 
 /** A message type without the component option: a typed event sent reliably. */
 export interface EventDef<T = unknown> {
+  /** Its stable id in the schema. */
   readonly id: number
   /** Fully qualified .proto message name. */
   readonly name: string
+  /** The ts-proto codec of its message. */
   readonly codec: MessageCodec<T>
   /**
    * Its fields that hold an entity (`(multiuser.entity)`, uint32): the sender's eid goes out as the entity's net id,
@@ -22,13 +26,16 @@ export interface EventDef<T = unknown> {
   readonly entityFields?: readonly string[]
 }
 
+/** Builds an event. Called by generated code. */
 export function defineEvent<T>(spec: { id: number; name: string; codec: MessageCodec<T>; entityFields?: readonly string[] }): EventDef<T> {
   return { id: spec.id, name: spec.name, codec: spec.codec, ...(spec.entityFields?.length ? { entityFields: spec.entityFields } : {}) }
 }
 
 /** Everything a network needs to know about a game's replicated data. */
 export interface Schema {
+  /** Its components, by id. */
   readonly components: readonly ComponentDef[]
+  /** Its events, by id. */
   readonly events: readonly EventDef[]
   /** Hash of the canonical schema; peers refuse each other when it differs. */
   readonly fingerprint: string
@@ -39,15 +46,21 @@ export interface Schema {
   readonly canonical?: string
   /** The component store objects a game uses with bitECS (`addComponent(world, eid, Transform)`), by component id. */
   readonly stores: ReadonlyMap<number, ComponentStore>
+  /** The component of an id. */
   componentById(id: number): ComponentDef | undefined
+  /** The event of an id. */
   eventById(id: number): EventDef | undefined
   /** The component whose store object this is, if any. */
   componentOfStore(store: object): ComponentDef | undefined
 }
 
+/** What {@link defineSchema} assembles. */
 export interface SchemaSpec {
+  /** Each component with its default store. */
   components: ReadonlyArray<{ def: ComponentDef; store: ComponentStore }>
+  /** Its events. */
   events: readonly EventDef[]
+  /** Hash of the canonical schema. */
   fingerprint: string
   /** The canonical schema the fingerprint hashes (generated modules pass it). */
   canonical?: string

@@ -21,6 +21,7 @@ import { Link } from './memory/link.js'
 import { createRng, type Rng } from './memory/rng.js'
 import { createScheduler } from './memory/scheduler.js'
 
+/** Simulated network conditions (see {@link withLinkConditions}). */
 export interface LinkConditions {
   /** Probability (0..1) that an unreliable message is dropped. Default 0. */
   loss?: number
@@ -34,25 +35,30 @@ export interface LinkConditions {
   direction?: 'both' | 'send' | 'receive'
 }
 
+/** What the simulation did. */
 export interface ConditionsCounters {
   /** Unreliable messages dropped by the simulated loss, each way. */
   droppedSent: number
+  /** Unreliable messages dropped on the way in. */
   droppedReceived: number
   /** Messages currently held back by the simulated delay. */
   inFlight: number
 }
 
+/** A transport with simulated conditions, from {@link withLinkConditions}. */
 export interface ConditionedTransport {
   /** The conditions in force. */
   readonly conditions: Readonly<LinkConditions>
   /** Changes the conditions; messages already delayed keep their delivery time. */
   setConditions(conditions: LinkConditions): void
+  /** What the simulation did so far. */
   readonly conditionsCounters: Readonly<ConditionsCounters>
 }
 
 /** Longest an unreliable message waits behind a simulated bandwidth limit before it is dropped, ms. */
 const MAX_QUEUE_MS = 1000
 
+/** Options of {@link withLinkConditions}. */
 export interface WithLinkConditionsOptions {
   /** Seed of the simulator's random numbers (loss and jitter). Default: random. */
   seed?: number
