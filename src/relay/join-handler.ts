@@ -20,6 +20,7 @@ import { withDeadline } from './deadline.js'
 import { handshakeGate } from './handshake-budget.js'
 import { combine } from './slots.js'
 import { signTicket } from './ticket-sign.js'
+import { turnServerFor } from './turn-credentials.js'
 
 const ROOM_RE = /^[A-Za-z0-9._~-]{1,64}$/
 /** Query parameters that carry credentials by convention. */
@@ -141,7 +142,9 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
       did,
       ...(handle ? { handle } : {}),
       roster: await ctx.router.roster(room),
-      iceServers: ctx.opts.iceServers,
+      iceServers: ctx.opts.turnUrls.length > 0 && ctx.opts.turnSecret
+        ? [...ctx.opts.iceServers, turnServerFor({ urls: ctx.opts.turnUrls, secret: ctx.opts.turnSecret, ttlSec: ctx.opts.turnTtlSec }, peerId, Date.now())]
+        : ctx.opts.iceServers,
       peerjs: peerJsOptions(ctx),
     }
     ctx.metrics.admissions.inc({ auth: did ? 'atproto' : 'anonymous' })
