@@ -105,7 +105,9 @@ export interface RelayOptions {
    * `iceServers` with credentials of its own, valid `turnTtlSec` (default 6 h). Without both, no TURN is handed out.
    */
   turnUrls?: string[]
+  /** The secret the relay shares with the TURN servers (coturn `static-auth-secret`). */
   turnSecret?: string
+  /** How long each join's TURN credentials are valid, s. Default 6 h. */
   turnTtlSec?: number
   /** WebSocket frame cap, bytes. */
   maxPayloadBytes?: number
