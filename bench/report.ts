@@ -1,9 +1,11 @@
 /**
- * Renders bench/RESULTS.md from bench/results.json. `npm run bench` calls it after each run;
- * `npx tsx bench/report.ts [results.json] [RESULTS.md]` regenerates it by hand.
+ * Renders bench/RESULTS.md and its SVG charts (bench/charts/) from bench/results.json. `npm run bench` calls it after
+ * each run; `npx tsx bench/report.ts [results.json] [RESULTS.md]` regenerates both by hand.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { renderCharts } from './charts.js'
 import { groups } from './groups/index.js'
 import type { Results } from './groups/types.js'
 import { fmtRatio, mdTable } from './stats.js'
@@ -17,7 +19,21 @@ const HEADLINE: [string, string][] = [
   ['bytes_vs_json_1000_0.1', 'bytes ÷ JSON of moved entities'],
 ]
 
-export function renderMarkdown(r: Results): string {
+/** The charts' folder for a RESULTS file: `charts` next to RESULTS.md, `charts.quick` next to RESULTS.quick.md. */
+export const chartsDirOf = (mdPath: string): string => (basename(mdPath) === 'RESULTS.md' ? 'charts' : basename(mdPath).replace(/^RESULTS/, 'charts').replace(/\.md$/, ''))
+
+/** Writes RESULTS.md (or `mdPath`) and its charts, replacing the charts of an earlier run. */
+export function writeReport(r: Results, mdPath: string): void {
+  const charts = chartsDirOf(mdPath)
+  const dir = join(dirname(mdPath), charts)
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir, { recursive: true })
+  for (const c of renderCharts(r)) writeFileSync(join(dir, c.file), c.svg)
+  writeFileSync(mdPath, renderMarkdown(r, charts))
+}
+
+/** The charts a report embeds (files from `renderCharts`, in `chartsDir` relative to RESULTS.md). */
+export function renderMarkdown(r: Results, chartsDir = 'charts'): string {
   const out: string[] = []
   out.push('# Benchmark results')
   out.push('')
@@ -50,6 +66,14 @@ export function renderMarkdown(r: Results): string {
     out.push('All ratios are in `results.json` → `ratios` (`bytes_vs_bitecs_soa_*` compare against bitECS SoA **diff**; `*_bitecs_full_*` against SoA full).')
     out.push('')
   }
+  const charts = renderCharts(r)
+  if (charts.length) {
+    out.push('## Charts')
+    out.push('')
+    out.push('Drawn from this `results.json` by `bench/charts.ts` (dashed: the other contenders).')
+    out.push('')
+    for (const c of charts) out.push(`![${c.caption}](${chartsDir}/${c.file})`, '')
+  }
   const known = new Set(groups.map((g) => g.name))
   for (const g of groups) {
     if (r[g.name] === undefined) continue
@@ -74,6 +98,6 @@ export function renderMarkdown(r: Results): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const input = process.argv[2] ?? new URL('./results.json', import.meta.url).pathname
   const output = process.argv[3] ?? new URL('./RESULTS.md', import.meta.url).pathname
-  writeFileSync(output, renderMarkdown(JSON.parse(readFileSync(input, 'utf8')) as Results))
-  console.log(`wrote ${output}`)
+  writeReport(JSON.parse(readFileSync(input, 'utf8')) as Results, output)
+  console.log(`wrote ${output} and ${readdirSync(join(dirname(output), chartsDirOf(output))).length} charts`)
 }

@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { groups } from './groups/index.js'
 import type { Results } from './groups/types.js'
-import { renderMarkdown } from './report.js'
+import { writeReport } from './report.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -91,7 +91,7 @@ for (const g of groups) {
 // Other work on the machine during the run (1-minute load average at start and end; 2 = both cores busy).
 results.loadavg = [Number(loadBefore.toFixed(2)), Number(os.loadavg()[0].toFixed(2))]
 writeFileSync(jsonPath, JSON.stringify(results, null, 2) + '\n')
-writeFileSync(mdPath, renderMarkdown(results))
+writeReport(results, mdPath)
 if (results.targets.length) {
   console.log('\ntargets:')
   for (const t of results.targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.value} ${t.unit} (limit ${t.limit})${t.subject ? ` [${t.subject}]` : ''}`)

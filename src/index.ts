@@ -1,3 +1,8 @@
+/**
+ * The game runtime (browser-safe): replication over a bitECS world (`createNetwork`), the schema runtime that generated modules call, the transports (PeerJS mesh through the relay, in-memory hub, simulated conditions), joining the relay, and every error code.
+ *
+ * @packageDocumentation
+ */
 // The `bitecs-multiuser` entry (browser-safe): what README documents, nothing more; test/api/exports.test.ts lists
 // every name, so an export added or lost is a visible diff. Generated schema modules import their runtime from here.
 
@@ -5,8 +10,8 @@
 // streams a ComponentDef encodes to.
 export { defineComponent, defineSchema, defineEvent, BitWriter, BitReader } from './protocol/index.js'
 export type {
-  ComponentDef, ComponentSpec, ComponentStore, FieldDef, FieldSpec, FieldKind, NumericArray, ObjectCodec, Sync, TypedArrayName,
-  QuantizeOptions, Quantizer, Schema, SchemaSpec, EventDef, MessageCodec,
+  ComponentDef, ComponentSpec, ComponentStore, EntityRefCodec, FieldDef, FieldSpec, FieldKind, NumericArray, ObjectCodec, Sync, TypedArrayName,
+  QuantizeOptions, Quantizer, Schema, SchemaSpec, EventDef, MessageCodec, SchemaDifference,
 } from './protocol/index.js'
 // Errors (src/shared): every error is a MultiuserError with a stable `code`.
 export { ErrorCode, MultiuserError, DecodeError, AuthErrorCode, MultiuserAuthError, JoinError, TicketError } from './shared/errors.js'
@@ -14,7 +19,8 @@ export { ErrorCode, MultiuserError, DecodeError, AuthErrorCode, MultiuserAuthErr
 export {
   createNetwork, DEFAULT_LIMITS,
   type Network, type NetworkOptions, type NetworkLimits, type NetPeer, type NetworkEvents, type Refused,
-  type NetStats, type DropCounters, type ChannelCounters,
+  type NetId, type EntityEvent, type DespawnReason, type OwnershipChange, type NetInspection, type InspectedEntity,
+  type NetStats, type DropCounters, type ChannelCounters, type ComponentCounters,
 } from './ecs/index.js'
 // Transports: the seam, the in-memory hub with its link simulator, simulated conditions on any transport, and the
 // browser transport (PeerJS mesh, signalled by our relay).

@@ -8,6 +8,9 @@ import * as demo_world_pb from './world.js'
 /** Hash of the canonical schema; peers whose fingerprints differ refuse each other. */
 export const demoFingerprint = 'caa359b39af173543b354fae26f6930f'
 
+/** The canonical schema the fingerprint hashes: on a mismatch, peers exchange it to say what differs. */
+export const demoCanonicalSchema = '{"package":"demo","components":[{"id":1,"name":"demo.Avatar","sync":"RELIABLE","interpolate":false,"fields":[{"number":1,"name":"name","type":"string","kind":"object","array":"Array","enumBits":null,"quantize":null},{"number":2,"name":"did","type":"string","kind":"object","array":"Array","enumBits":null,"quantize":null},{"number":3,"name":"color","type":"uint32","kind":"u32","array":"Uint32Array","enumBits":null,"quantize":null}]},{"id":2,"name":"demo.Crate","sync":"RELIABLE","interpolate":false,"fields":[{"number":1,"name":"color","type":"uint32","kind":"u32","array":"Uint32Array","enumBits":null,"quantize":null},{"number":2,"name":"carried","type":"bool","kind":"bool","array":"Uint8Array","enumBits":null,"quantize":null}]},{"id":3,"name":"demo.Transform","sync":"DELTA","interpolate":true,"fields":[{"number":1,"name":"x","type":"float","kind":"f32","array":"Float32Array","enumBits":null,"quantize":{"min":-64,"max":64,"bits":16,"step":0.002,"angle":false}},{"number":2,"name":"y","type":"float","kind":"f32","array":"Float32Array","enumBits":null,"quantize":{"min":-8,"max":24,"bits":14,"step":0.002,"angle":false}},{"number":3,"name":"z","type":"float","kind":"f32","array":"Float32Array","enumBits":null,"quantize":{"min":-64,"max":64,"bits":16,"step":0.002,"angle":false}},{"number":4,"name":"yaw","type":"float","kind":"f32","array":"Float32Array","enumBits":null,"quantize":{"min":-3.141592653589793,"max":3.141592653589793,"bits":10,"step":0.006135923151542565,"angle":true}}]}],"events":[{"id":1,"name":"demo.Chat","fields":[{"number":1,"name":"text","type":"string"}]},{"id":2,"name":"demo.Emote","fields":[{"number":1,"name":"kind","type":".demo.Emote.Kind"}]}],"types":[{"kind":"enum","name":"demo.Emote.Kind","values":[[0,"WAVE"],[1,"LAUGH"],[2,"HEART"]]}]}'
+
 /** Entities each store has room for unless `createDemoSchema` is given another capacity. */
 export const DEFAULT_CAPACITY = 4096
 
@@ -117,6 +120,7 @@ export function createDemoSchema(capacity: number = DEFAULT_CAPACITY): DemoSchem
     components: [{ def: AvatarDef, store: Avatar }, { def: CrateDef, store: Crate }, { def: TransformDef, store: Transform }],
     events: [Chat, Emote],
     fingerprint: demoFingerprint,
+    canonical: demoCanonicalSchema,
   })
   return { schema, Avatar, Crate, Transform }
 }

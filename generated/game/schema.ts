@@ -7,6 +7,9 @@ import * as game_pb from '../game.js'
 /** Hash of the canonical schema; peers whose fingerprints differ refuse each other. */
 export const gameFingerprint = '795fe6ab0ef5fbbdf088f96ef4954b1c'
 
+/** The canonical schema the fingerprint hashes: on a mismatch, peers exchange it to say what differs. */
+export const gameCanonicalSchema = '{"package":"game","components":[{"id":1,"name":"game.Color","sync":"RELIABLE","interpolate":false,"fields":[{"number":1,"name":"rgb","type":"uint32","kind":"u32","array":"Uint32Array","enumBits":null,"quantize":null}]},{"id":2,"name":"game.Transform","sync":"DELTA","interpolate":true,"fields":[{"number":1,"name":"x","type":"float","kind":"f32","array":"Float32Array","enumBits":null,"quantize":{"min":-512,"max":512,"bits":20,"step":0.001,"angle":false}},{"number":2,"name":"y","type":"float","kind":"f32","array":"Float32Array","enumBits":null,"quantize":{"min":-512,"max":512,"bits":20,"step":0.001,"angle":false}},{"number":3,"name":"z","type":"float","kind":"f32","array":"Float32Array","enumBits":null,"quantize":{"min":-512,"max":512,"bits":20,"step":0.001,"angle":false}},{"number":4,"name":"yaw","type":"float","kind":"f32","array":"Float32Array","enumBits":null,"quantize":{"min":-3.141592653589793,"max":3.141592653589793,"bits":12,"step":0.0015339807878856412,"angle":true}}]},{"id":3,"name":"game.Velocity","sync":"DELTA","interpolate":false,"fields":[{"number":1,"name":"x","type":"float","kind":"f32","array":"Float32Array","enumBits":null,"quantize":{"min":-64,"max":64,"bits":14,"step":0.01,"angle":false}},{"number":2,"name":"z","type":"float","kind":"f32","array":"Float32Array","enumBits":null,"quantize":{"min":-64,"max":64,"bits":14,"step":0.01,"angle":false}}]}],"events":[{"id":1,"name":"game.Chat","fields":[{"number":1,"name":"text","type":"string"}]}],"types":[]}'
+
 /** Entities each store has room for unless `createGameSchema` is given another capacity. */
 export const DEFAULT_CAPACITY = 4096
 
@@ -94,6 +97,7 @@ export function createGameSchema(capacity: number = DEFAULT_CAPACITY): GameSchem
     components: [{ def: ColorDef, store: Color }, { def: TransformDef, store: Transform }, { def: VelocityDef, store: Velocity }],
     events: [Chat],
     fingerprint: gameFingerprint,
+    canonical: gameCanonicalSchema,
   })
   return { schema, Color, Transform, Velocity }
 }

@@ -2,6 +2,7 @@
 import { DEFAULT_LXM, DEFAULT_SERVICE_ID } from '../signaling/contract.js'
 import { DEFAULT_SOCIAL_LXM, SESSION_COLLECTION } from '../signaling/social-contract.js'
 
+/** Options of {@link atprotoRelayScope} (and of the sign-in, which asks for that scope). */
 export interface AtprotoRelayScopeOptions {
   /** The join method the relay expects (its `--lxm`; default `dev.bitecs.multiuser.join`). */
   lxm?: string

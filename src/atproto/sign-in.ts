@@ -10,6 +10,7 @@ import { atprotoRelayScope, type AtprotoRelayScopeOptions } from './scope.js'
 import { atprotoTokenSource, type AtprotoSession } from './token-source.js'
 import { DEFAULT_SOCIAL_LXM } from '../signaling/social-contract.js'
 
+/** Options of {@link atprotoSignIn}: the relay to sign in for, and the OAuth client. */
 export interface AtprotoSignInOptions extends AtprotoRelayScopeOptions {
   /** The relay's URL; its DID is read from `<relay>/.well-known/did.json`. */
   relay: string
@@ -27,6 +28,7 @@ export interface AtprotoSignInOptions extends AtprotoRelayScopeOptions {
   allowHttp?: boolean
 }
 
+/** The sign-in state of the page, from {@link atprotoSignIn}. */
 export interface AtprotoSignIn {
   /** The signed-in player's DID, or null. */
   readonly did: string | null

@@ -13,9 +13,11 @@ import type { TokenSource } from '../auth/token-source.js'
  * `@atproto/api` (e.g. `agent.sessionManager` of a password login).
  */
 export interface AtprotoSession {
+  /** Sends an authenticated request to the PDS (what `@atproto/oauth-client-browser` sessions provide). */
   fetchHandler(pathname: string, init?: RequestInit): Promise<Response>
 }
 
+/** Options of {@link atprotoTokenSource}. */
 export interface AtprotoTokenSourceOptions {
   /** Method name the token is scoped to; must match the relay's `--lxm` (default `dev.bitecs.multiuser.join`). */
   lxm?: string

@@ -7,9 +7,11 @@ import { isRecord } from '../signaling/jwt-parts.js'
 import type { TokenSource } from './token-source.js'
 import type { JoinResult } from '../signaling/contract.js'
 
+/** Options of {@link joinRoom}. */
 export interface JoinRoomOptions {
   /** fetch implementation (default: global fetch). */
   fetch?: typeof fetch
+  /** Aborts the join request. */
   signal?: AbortSignal
   /**
    * Ask to keep a previous peer id after the relay socket dropped: pass the previous join's `peerId` and its private
@@ -32,6 +34,7 @@ export function joinUrl(relayUrl: string, room: string): string {
   return new URL(`v1/rooms/${encodeURIComponent(room)}/join`, base).href
 }
 
+/** Joins `room` at the relay: mints a token with `tokenSource`, posts it, and returns the admission (peer id, join token, ticket, roster, ICE servers). */
 export async function joinRoom(relayUrl: string, room: string, tokenSource: TokenSource, opts: JoinRoomOptions = {}): Promise<JoinResult> {
   const doFetch = opts.fetch ?? fetch
   const url = joinUrl(relayUrl, room)

@@ -1,28 +1,32 @@
 /**
  * attachBabylon: replicated bitECS entities <-> Babylon nodes.
  *
- * For every replicated entity (ours and remote) that has the transform component, the prefab chosen for its
- * archetype creates a node; each frame the node follows the entity: remote entities read the network's
- * interpolated view (`net.interpolated(Transform)`), entities we own read the ECS store directly (no delay).
+ * For every replicated entity (ours and remote) that has one of the transform components, the prefab chosen for its
+ * archetype creates a node; each frame the node follows the entity through every transform binding whose component
+ * it has (a binding maps a component's fields to the node: position, rotation, scale, or any code): remote entities
+ * read the network's interpolated view (`net.interpolated(store)`), entities we own read the ECS store directly.
  * When the entity goes (despawned, its owner left, removed locally) the prefab disposes the node and, by
  * default, its materials and textures.
  *
- * Spawns and despawns are found with bitECS observers on the transform component (`onAdd` / `onRemove`), never by
+ * Spawns and despawns are found with bitECS observers on the transform components (`onAdd` / `onRemove`), never by
  * looking into the network's internals. Only Babylon's deep ESM paths are imported, so apps stay tree-shakeable.
  */
 import type { Scene } from '@babylonjs/core/scene.js'
 import type { TransformNode } from '@babylonjs/core/Meshes/transformNode.js'
 import type { Node } from '@babylonjs/core/node.js'
 import type { Observer } from '@babylonjs/core/Misc/observable.js'
-import { Quaternion } from '@babylonjs/core/Maths/math.vector.js'
+import { Quaternion, Vector3 } from '@babylonjs/core/Maths/math.vector.js'
 import { entityExists, hasComponent, observe, onAdd, onRemove, query } from 'bitecs'
 import type { ComponentStore, NumericArray } from '../protocol/index.js'
 import type { Network } from '../ecs/index.js'
 
 /** What a prefab is told about the entity it renders. */
 export interface PrefabContext {
+  /** The entity. */
   readonly eid: number
+  /** The scene the node belongs in. */
   readonly scene: Scene
+  /** The network the entity belongs to. */
   readonly net: Network
   /** True while this peer owns the entity (it changes on ownership transfer). */
   readonly local: boolean
@@ -30,6 +34,7 @@ export interface PrefabContext {
 
 /** Creates (and optionally updates and disposes) the Babylon node of one kind of entity. */
 export interface Prefab<N extends TransformNode = TransformNode> {
+  /** Creates the node of an entity (called once, when the entity appears). */
   create(ctx: PrefabContext): N
   /** Called every frame after the transform was applied: colors, labels, anything read from other components. */
   update?(node: N, ctx: PrefabContext): void
@@ -43,26 +48,50 @@ export interface Prefab<N extends TransformNode = TransformNode> {
  */
 export type PrefabChooser = ReadonlyArray<readonly [component: object, prefab: Prefab]> | ((eid: number) => Prefab | null)
 
-/** How transform values reach a node. */
+/** How one component's values reach a node. Make one with {@link bindTransform} to have `view` typed by the store. */
 export interface TransformBinding<S extends ComponentStore = ComponentStore> {
-  /** The transform component's store (as added to entities). */
+  /** The component's store (as added to entities). */
   store: S
   /** Writes the values of `eid` (from `view`: the store for our entities, the interpolated view for remote ones). */
   apply(node: TransformNode, view: S, eid: number): void
 }
 
+/** The names of a store's numeric fields. */
+export type NumericField<S> = { [K in keyof S]: S[K] extends NumericArray ? K : never }[keyof S] & string
+
+/**
+ * Which fields of a store drive which node properties; `null` leaves that axis to the game (or to another binding).
+ * E.g. a top-down game on the XZ plane: `{ position: ['x', null, 'y'], rotationY: 'angle' }`.
+ */
+export interface TransformMapping<S extends ComponentStore> {
+  /** `node.position` x, y, z. Default `['x', 'y', 'z']` (each where the store has it). */
+  position?: readonly [NumericField<S> | null, NumericField<S> | null, NumericField<S> | null]
+  /** Radians about +X (pitch), +Y (yaw), +Z (roll). Default `rotationY: 'yaw'` where the store has one. */
+  rotationX?: NumericField<S> | null
+  /** Radians about +Y (yaw). */
+  rotationY?: NumericField<S> | null
+  /** Radians about +Z (roll). */
+  rotationZ?: NumericField<S> | null
+  /** `node.scaling` x, y, z, or one field for all three. Default none. */
+  scale?: readonly [NumericField<S> | null, NumericField<S> | null, NumericField<S> | null] | NumericField<S> | null
+}
+
+/** Options of {@link attachBabylon}. */
 export interface AttachBabylonOptions {
+  /** Which prefab (node maker) each entity gets. */
   prefabs: PrefabChooser
   /**
-   * The transform component: a store with numeric fields `x`, `y`, `z` and optionally `yaw` (radians about +Y),
-   * or a full binding. Default: the store of the schema's component named `Transform` (as generated; pass it
-   * explicitly if you gave `createNetwork` your own `stores`).
+   * The transform components: a store (mapped by default: `x`, `y`, `z`, and `yaw` as radians about +Y), a binding
+   * ({@link bindTransform}: a field mapping or your own `apply`), or several (a node follows every one whose
+   * component its entity has, in order; an entity gets a node when it has any). Default: the store of the schema's
+   * component named `Transform` (as generated; pass it explicitly if you gave `createNetwork` your own `stores`).
    */
-  transform?: ComponentStore | TransformBinding
+  transform?: ComponentStore | TransformBinding | ReadonlyArray<ComponentStore | TransformBinding>
   /** Update on `scene.onBeforeRenderObservable` (default true); with false call `binding.update()` each frame. */
   autoUpdate?: boolean
 }
 
+/** What {@link attachBabylon} returns: the nodes of the replicated entities, kept in place every frame. */
 export interface BabylonBinding {
   /** Creates nodes for new entities, moves every node, disposes nodes of entities that are gone. */
   update(): void
@@ -83,26 +112,55 @@ interface Bound {
   readonly ctx: { eid: number; scene: Scene; net: Network; local: boolean }
 }
 
-const yawQuat = new Quaternion()
+const rotQuat = new Quaternion()
+const euler = new Vector3()
 
-/** Default transform application: position from x/y/z, rotation about +Y from yaw (if the store has it). */
-export function xyzYaw(store: ComponentStore): TransformBinding {
-  const s = store as Record<string, NumericArray | undefined>
-  for (const f of ['x', 'y', 'z']) if (!s[f] || typeof s[f]!.length !== 'number') throw new TypeError(`transform store has no numeric field "${f}"`)
-  const hasYaw = s.yaw !== undefined
+const isNumeric = (v: unknown): v is NumericArray => ArrayBuffer.isView(v) && !(v instanceof DataView)
+
+/**
+ * A binding of `store` to nodes: a field mapping (default: `x`, `y`, `z` → position and `yaw` → rotation about +Y,
+ * each where the store has it), or your own `apply`, whose `view` is typed by the store. Throws a TypeError naming a
+ * mapped field the store does not have (or that is not numeric).
+ */
+export function bindTransform<S extends ComponentStore>(store: S, how?: TransformMapping<S> | ((node: TransformNode, view: S, eid: number) => void)): TransformBinding<S> {
+  if (typeof how === 'function') return { store, apply: how }
+  const has = (f: string): boolean => isNumeric(store[f])
+  const m: TransformMapping<S> = how ?? {
+    position: (['x', 'y', 'z'] as const).map((f) => (has(f) ? f : null)) as unknown as TransformMapping<S>['position'],
+    rotationY: (has('yaw') ? 'yaw' : null) as TransformMapping<S>['rotationY'],
+  }
+  const axes = (v: TransformMapping<S>['scale']): readonly (string | null)[] => (v == null ? [null, null, null] : typeof v === 'string' ? [v, v, v] : v)
+  const position = axes(m.position)
+  const rotation = [m.rotationX ?? null, m.rotationY ?? null, m.rotationZ ?? null]
+  const scale = axes(m.scale)
+  for (const f of [...position, ...rotation, ...scale]) if (f !== null && !has(f)) throw new TypeError(`transform store has no numeric field "${f}"`)
+  const anyRotation = rotation.some((f) => f !== null)
+  const write = (target: Vector3, fields: readonly (string | null)[], v: Record<string, NumericArray>, eid: number): void => {
+    if (fields[0] !== null) target.x = v[fields[0]][eid]
+    if (fields[1] !== null) target.y = v[fields[1]][eid]
+    if (fields[2] !== null) target.z = v[fields[2]][eid]
+  }
   return {
     store,
     apply(node, view, eid) {
-      const v = view as Record<string, NumericArray>
-      node.position.set(v.x[eid], v.y[eid], v.z[eid])
-      if (!hasYaw) return
-      const yaw = v.yaw[eid]
-      if (node.rotationQuaternion) {
-        Quaternion.RotationYawPitchRollToRef(yaw, 0, 0, yawQuat)
-        node.rotationQuaternion.copyFrom(yawQuat)
-      } else node.rotation.y = yaw
+      const v = view as unknown as Record<string, NumericArray>
+      write(node.position, position, v, eid)
+      write(node.scaling, scale, v, eid)
+      if (!anyRotation) return
+      if (!node.rotationQuaternion) return write(node.rotation, rotation, v, eid)
+      // A quaternion-rotated node (e.g. an imported mesh): the axes left alone keep their current angles.
+      node.rotationQuaternion.toEulerAnglesToRef(euler)
+      write(euler, rotation, v, eid)
+      Quaternion.RotationYawPitchRollToRef(euler.y, euler.x, euler.z, rotQuat)
+      node.rotationQuaternion.copyFrom(rotQuat)
     },
   }
+}
+
+/** The default binding: position from `x`, `y`, `z`, rotation about +Y from `yaw` if the store has it (`bindTransform(store)`, requiring x, y and z). */
+export function xyzYaw(store: ComponentStore): TransformBinding {
+  for (const f of ['x', 'y', 'z']) if (!isNumeric(store[f])) throw new TypeError(`transform store has no numeric field "${f}"`)
+  return bindTransform(store)
 }
 
 function defaultTransform(net: Network): ComponentStore {
@@ -116,8 +174,12 @@ function defaultTransform(net: Network): ComponentStore {
 export function attachBabylon(scene: Scene, net: Network, options: AttachBabylonOptions): BabylonBinding {
   const world = net.world
   const t = options.transform ?? defaultTransform(net)
-  const binding: TransformBinding = 'apply' in t && 'store' in t ? (t as TransformBinding) : xyzYaw(t as ComponentStore)
-  const store = binding.store
+  const isBinding = (x: ComponentStore | TransformBinding): x is TransformBinding => typeof x.apply === 'function' && 'store' in x
+  const bindings: TransformBinding[] = (Array.isArray(t) ? t : [t]).map((x: ComponentStore | TransformBinding) => (isBinding(x) ? x : xyzYaw(x)))
+  if (bindings.length === 0) throw new TypeError('attachBabylon: options.transform lists no component')
+  const stores = bindings.map((b) => b.store)
+  /** Whether `eid` has one of the transform components (`except`: one being removed). */
+  const hasTransform = (eid: number, except?: ComponentStore): boolean => stores.some((s) => s !== except && hasComponent(world, eid, s))
   const choose: (eid: number) => Prefab | null =
     typeof options.prefabs === 'function'
       ? options.prefabs
@@ -141,15 +203,16 @@ export function attachBabylon(scene: Scene, net: Network, options: AttachBabylon
     else b.node.dispose(false, true)
   }
 
-  const unobserve = [
+  const unobserve = stores.flatMap((store) => [
     observe(world, onAdd(store), (eid: number) => void pending.add(eid)),
     // Synchronous: the eid may be recycled by the next addEntity, before our next update.
     observe(world, onRemove(store), (eid: number) => {
+      if (hasTransform(eid, store)) return
       pending.delete(eid)
       release(eid)
     }),
-  ]
-  for (const eid of query(world, [store])) pending.add(eid)
+  ])
+  for (const store of stores) for (const eid of query(world, [store])) pending.add(eid)
 
   const create = (eid: number): void => {
     const prefab = choose(eid)
@@ -163,7 +226,7 @@ export function attachBabylon(scene: Scene, net: Network, options: AttachBabylon
   const update = (): void => {
     if (disposed) return
     for (const eid of pending) {
-      if (!entityExists(world, eid) || !hasComponent(world, eid, store)) {
+      if (!entityExists(world, eid) || !hasTransform(eid)) {
         pending.delete(eid)
         continue
       }
@@ -172,7 +235,7 @@ export function attachBabylon(scene: Scene, net: Network, options: AttachBabylon
       if (!bound.has(eid)) create(eid)
     }
     net.interpolate()
-    const remoteView = net.interpolated(store)
+    const remoteViews = bindings.map((binding) => net.interpolated(binding.store))
     for (const b of bound.values()) {
       if (!net.isReplicated(b.eid)) {
         // net.despawn() of one of ours (the local entity stays): it no longer belongs to the shared world.
@@ -181,7 +244,10 @@ export function attachBabylon(scene: Scene, net: Network, options: AttachBabylon
       }
       const local = net.isOwner(b.eid)
       b.ctx.local = local
-      binding.apply(b.node, local ? store : remoteView, b.eid)
+      for (let i = 0; i < bindings.length; i++) {
+        const binding = bindings[i]
+        if (hasComponent(world, b.eid, binding.store)) binding.apply(b.node, local ? binding.store : remoteViews[i], b.eid)
+      }
       b.prefab.update?.(b.node, b.ctx)
     }
   }

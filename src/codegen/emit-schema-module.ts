@@ -38,7 +38,7 @@ export function declaredNames(p: PackageModel): DeclaredName[] {
   return [
     ...['defineComponent', 'defineEvent', 'defineSchema', 'ComponentDef', 'EventDef', 'ObjectCodec', 'Schema', 'messageFieldCodec'].map((name) => ({ name })),
     ...p.files.map((f) => ({ name: moduleAlias(f) })),
-    ...[`${p.stem}Schema`, `${p.stem}Fingerprint`, `create${Stem}Schema`, `${Stem}Schema`, 'DEFAULT_CAPACITY'].map((name) => ({ name })),
+    ...[`${p.stem}Schema`, `${p.stem}Fingerprint`, `${p.stem}CanonicalSchema`, `create${Stem}Schema`, `${Stem}Schema`, 'DEFAULT_CAPACITY'].map((name) => ({ name })),
     ...p.components.flatMap((c) => [c.name, `${c.name}Def`, `${c.name}Store`].map((name) => ({ name, owner: c.fullName }))),
     ...p.events.map((e) => ({ name: e.name, owner: e.fullName })),
   ]
@@ -65,6 +65,7 @@ function fieldSpec(c: ComponentModel, f: FieldModel): string {
   }
   if (f.enumBits !== undefined) parts.push(`enumBits: ${f.enumBits}`, `array: ${str(f.array)}`)
   if (f.kind === 'object') parts.push(`codec: messageFieldCodec(${moduleAlias(c.file)}.${c.name}, ${str(f.tsName)})`)
+  if (f.entity) parts.push('entity: true')
   return `    { ${parts.join(', ')} },`
 }
 
@@ -76,7 +77,8 @@ function emitComponent(c: ComponentModel): string[] {
   for (const f of c.fields) {
     const q = f.quantize ? `; ${quantizeDoc(`${c.fullName}.${f.protoName}`, f.quantize)}` : ''
     const e = f.enumBits !== undefined ? `; enum, ${f.enumBits} bits` : ''
-    lines.push(`  /** \`${f.protoType} ${f.protoName} = ${f.number}\`${q}${e} */`)
+    const r = f.entity ? '; an entity: this peer\'s eid of it (0: none, or not arrived yet)' : ''
+    lines.push(`  /** \`${f.protoType} ${f.protoName} = ${f.number}\`${q}${e}${r} */`)
     lines.push(`  ${f.tsName}: ${storeType(c, f)}`)
   }
   lines.push('}')
@@ -96,10 +98,12 @@ function emitComponent(c: ComponentModel): string[] {
 
 function emitEvent(e: EventModel): string[] {
   const t = `${moduleAlias(e.file)}.${e.name}`
+  const refs = e.fields.filter((f) => f.entity).map((f) => str(f.tsName))
+  const entityFields = refs.length > 0 ? `, entityFields: [${refs.join(', ')}]` : ''
   return [
     `/** Event \`${e.fullName}\` (sent reliably): \`net.send(${e.name}, { ... })\`, \`net.on(${e.name}, (msg) => ...)\`. */`,
     `export type ${e.name} = ${t}`,
-    `export const ${e.name}: EventDef<${t}> = defineEvent<${t}>({ id: ${e.id}, name: ${str(e.fullName)}, codec: ${t} })`,
+    `export const ${e.name}: EventDef<${t}> = defineEvent<${t}>({ id: ${e.id}, name: ${str(e.fullName)}, codec: ${t}${entityFields} })`,
   ]
 }
 
@@ -116,7 +120,7 @@ function messageFieldCodec<M extends object, K extends keyof M & string>(
 }`
 
 /** The TypeScript source of one package's schema module. */
-export function emitSchemaModule(p: PackageModel, fingerprint: string, options: EmitOptions = {}): string {
+export function emitSchemaModule(p: PackageModel, fingerprint: string, canonical: string, options: EmitOptions = {}): string {
   const Stem = capitalize(p.stem)
   const runtime = options.runtimeImport ?? 'bitecs-multiuser'
   const hasObjects = p.components.some((c) => c.fields.some((f) => f.kind === 'object'))
@@ -140,6 +144,9 @@ export function emitSchemaModule(p: PackageModel, fingerprint: string, options: 
   L.push('')
   L.push('/** Hash of the canonical schema; peers whose fingerprints differ refuse each other. */')
   L.push(`export const ${p.stem}Fingerprint = ${str(fingerprint)}`)
+  L.push('')
+  L.push('/** The canonical schema the fingerprint hashes: on a mismatch, peers exchange it to say what differs. */')
+  L.push(`export const ${p.stem}CanonicalSchema = ${str(canonical)}`)
   L.push('')
   L.push(`/** Entities each store has room for unless \`create${Stem}Schema\` is given another capacity. */`)
   L.push('export const DEFAULT_CAPACITY = 4096')
@@ -169,6 +176,7 @@ export function emitSchemaModule(p: PackageModel, fingerprint: string, options: 
   L.push(`    components: [${p.components.map((c) => `{ def: ${c.name}Def, store: ${c.name} }`).join(', ')}],`)
   L.push(`    events: [${p.events.map((e) => e.name).join(', ')}],`)
   L.push(`    fingerprint: ${p.stem}Fingerprint,`)
+  L.push(`    canonical: ${p.stem}CanonicalSchema,`)
   L.push('  })')
   L.push(`  return { schema${p.components.map((c) => `, ${c.name}`).join('')} }`)
   L.push('}')

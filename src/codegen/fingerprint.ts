@@ -28,13 +28,14 @@ export function canonicalSchema(p: PackageModel): string {
           array: f.array,
           enumBits: f.enumBits ?? null,
           quantize: q ? { min: q.min, max: q.max, bits: q.bits, step: q.step, angle: q.angle } : null,
+          ...(f.entity ? { entity: true } : {}),
         }
       }),
     })),
     events: [...p.events].sort((a, b) => a.id - b.id).map((e) => ({
       id: e.id,
       name: e.fullName,
-      fields: e.fields.map((f) => ({ number: f.number, name: f.protoName, type: f.protoType })),
+      fields: e.fields.map((f) => ({ number: f.number, name: f.protoName, type: f.protoType, ...(f.entity ? { entity: true } : {}) })),
     })),
     types: p.types.map((t) =>
       t.kind === 'enum'
@@ -45,6 +46,7 @@ export function canonicalSchema(p: PackageModel): string {
   return JSON.stringify(canonical)
 }
 
+/** The schema fingerprint: the first 128 bits of the SHA-256 of {@link canonicalSchema}, in hex. */
 export function fingerprintOf(p: PackageModel): string {
   return createHash('sha256').update(canonicalSchema(p)).digest('hex').slice(0, FINGERPRINT_HEX_CHARS)
 }

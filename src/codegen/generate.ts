@@ -6,7 +6,7 @@ import { compileProtos, displayPath, PROVIDED_FILES } from './buf-image.js'
 import { collectProtoFiles } from './collect.js'
 import { declaredNames, emitSchemaModule, type DeclaredName, type EmitOptions } from './emit-schema-module.js'
 import { CodegenError, type ProtoDiagnostic } from './errors.js'
-import { fingerprintOf } from './fingerprint.js'
+import { canonicalSchema, fingerprintOf } from './fingerprint.js'
 import { checkIdentifiers } from './identifiers.js'
 import { reflectSchema } from './load-schema.js'
 import { indexLocations } from './locations.js'
@@ -15,6 +15,7 @@ import { diffOutput, writeOutput } from './output.js'
 import { runTsProto } from './ts-proto.js'
 import { buildPackages } from './validate.js'
 
+/** Options of {@link generate}. */
 export interface GenerateOptions extends EmitOptions {
   /** Directory holding the game's .proto files (default `proto`). */
   protoDir?: string
@@ -26,6 +27,7 @@ export interface GenerateOptions extends EmitOptions {
   cwd?: string
 }
 
+/** What {@link generate} produced or, with `check`, would produce. */
 export interface GenerateResult {
   /** Every file the sources produce, relative to the out dir, sorted. */
   files: string[]
@@ -84,7 +86,7 @@ export function buildOutputs(protoDir: string, options: EmitOptions = {}): Map<s
     const files = runTsProto(compiled.set, userFiles, PROVIDED_FILES)
     checkNames(packages, files, compiled.displayOf, diagnostics)
     if (diagnostics.length > 0) throw new CodegenError(diagnostics.sort(byPosition))
-    for (const p of packages) files.set(p.outPath, emitSchemaModule(p, fingerprintOf(p), options))
+    for (const p of packages) files.set(p.outPath, emitSchemaModule(p, fingerprintOf(p), canonicalSchema(p), options))
     return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
   } finally {
     rmSync(work, { recursive: true, force: true })

@@ -16,6 +16,8 @@ export interface FieldModel {
   /** As written in the .proto (only the keys given). */
   quantize?: QuantizeOptions
   enumBits?: number
+  /** `(multiuser.entity) = true`: the field holds an entity (a uint32 of a RELIABLE component). */
+  entity?: true
   /** Message or enum full names this field refers to (for the fingerprint). */
   refs: string[]
 }
@@ -35,8 +37,12 @@ export interface ComponentModel {
 
 export interface EventFieldModel {
   protoName: string
+  /** Property name in ts-proto's message. */
+  tsName: string
   number: number
   protoType: string
+  /** `(multiuser.entity) = true` (events only: a uint32 holding an entity). */
+  entity?: true
   refs: string[]
 }
 

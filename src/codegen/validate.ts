@@ -43,6 +43,16 @@ function componentField(ctx: Context, m: ReflectedMessage, sync: Sync, f: protob
   }
   const quantize = readOption<QuantizeOptions>(f.parsedOptions as Array<Record<string, unknown>> | null, '(multiuser.quantize)')
   const base = { protoName: f.name, tsName: tsPropertyName(f.name), number: f.id, protoType: protoTypeOf(f), refs: refsOf(f) }
+  if (isEntityField(f)) {
+    const at = ctx.locs.get(`${m.fullName}#${f.name}@options`) ?? loc
+    if (sync === 'DELTA') {
+      return fail('an entity field belongs in a RELIABLE component (a reference changes when the game says so, and must arrive in order with the spawns it names): make the component `option (multiuser.component) = { sync: RELIABLE }`, or move the field to a RELIABLE component of its own', at)
+    }
+    const bad = entityTypeProblem(f)
+    if (bad) return fail(bad, at)
+    if (quantize) return fail('an entity field cannot be quantized', at)
+    return { ...base, kind: 'u32', array: 'Uint32Array', entity: true }
+  }
   const reason = nonNumericReason(f)
   if (reason !== undefined) {
     if (sync === 'DELTA') {
@@ -103,8 +113,42 @@ function buildComponent(ctx: Context, m: ReflectedMessage): ComponentModel | und
   }
 }
 
+/** `(multiuser.entity) = true` on a field. */
+export function isEntityField(f: protobuf.Field): boolean {
+  return (f.options as Record<string, unknown> | undefined)?.['(multiuser.entity)'] === true
+}
+
+/** Why a field marked `(multiuser.entity)` cannot hold an entity, or undefined. */
+function entityTypeProblem(f: protobuf.Field): string | undefined {
+  if (f.type !== 'uint32' || f.repeated || f instanceof protobuf.MapField || f.options?.proto3_optional === true) {
+    return `(multiuser.entity) marks a plain uint32 field (it holds an eid), not ${protoTypeOf(f)}`
+  }
+  return undefined
+}
+
 function eventFields(t: protobuf.Type): EventFieldModel[] {
-  return [...t.fieldsArray].sort((a, b) => a.id - b.id).map((f) => ({ protoName: f.name, number: f.id, protoType: protoTypeOf(f), refs: refsOf(f) }))
+  return [...t.fieldsArray].sort((a, b) => a.id - b.id).map((f) => ({
+    protoName: f.name, tsName: tsPropertyName(f.name), number: f.id, protoType: protoTypeOf(f), refs: refsOf(f),
+    ...(isEntityField(f) ? { entity: true as const } : {}),
+  }))
+}
+
+/**
+ * `(multiuser.entity)` outside a component or an event (a helper type, a nested message), or on a field that cannot
+ * hold an eid: refused, since nothing would map it.
+ */
+function checkEntityFields(ctx: Context, schema: ReflectedSchema, placed: ReadonlySet<string>): void {
+  for (const m of schema.messages) {
+    for (const f of m.type.fieldsArray) {
+      if (!isEntityField(f)) continue
+      const at = ctx.locs.get(`${m.fullName}#${f.name}@options`) ?? ctx.locs.get(`${m.fullName}#${f.name}`)
+      if (!placed.has(m.fullName)) report(ctx, m.file, at, `${m.fullName}.${f.name}: (multiuser.entity) applies to fields of a component or an event (a top-level message), not of a message used as a field type or nested in another`)
+      else if (!m.component) {
+        const bad = entityTypeProblem(f)
+        if (bad) report(ctx, m.file, at, `${m.fullName}.${f.name}: ${bad}`)
+      }
+    }
+  }
 }
 
 /** Every message/enum reachable from the given refs, in canonical form, sorted by full name. */
@@ -161,6 +205,9 @@ export function buildPackages(schema: ReflectedSchema, locs: LocationIndex, disp
     g.messages.push(m)
   }
   const out: PackageModel[] = []
+  const placed = new Set<string>()
+  for (const g of groups.values()) for (const m of g.messages) if (m.component || !schema.referenced.has(m.fullName)) placed.add(m.fullName)
+  checkEntityFields(ctx, schema, placed)
   for (const g of [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
     const components: ComponentModel[] = []
     const eventMessages: ReflectedMessage[] = []

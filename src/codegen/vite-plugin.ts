@@ -3,6 +3,7 @@ import type { Plugin, ViteDevServer } from 'vite'
 import { MultiuserError } from '../shared/errors.js'
 import { generate, type GenerateResult } from './generate.js'
 
+/** Options of {@link multiuserCodegen}. */
 export interface MultiuserCodegenPluginOptions {
   /** Directory of .proto files (default `proto`, relative to `cwd`). */
   protoDir?: string

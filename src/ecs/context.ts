@@ -6,7 +6,7 @@
  *
  * Rooms: `peers` (peer state, join/leave, hello/refusal, strikes), `stream` (the reliable stream), `entities`
  * (spawn/despawn/components both ways), `ownership`, `deltas` (applying delta packets), `interpolation`,
- * `events`. Messages from peers reach them through `dispatch.ts`.
+ * `events`, `refs` (entity references). Messages from peers reach them through `dispatch.ts`.
  */
 import type { World } from 'bitecs'
 import type { ComponentStore } from '../protocol/component.js'
@@ -15,6 +15,7 @@ import { Emitter } from '../shared/emitter.js'
 import type { Transport } from '../transport/transport.js'
 import type { NetworkLimits } from './create-network.js'
 import type { DeltaReceiver } from './delta-receive.js'
+import type { EntityRefs } from './entity-refs.js'
 import type { EntitySync } from './entity-sync.js'
 import type { Events } from './events.js'
 import type { Interpolation } from './interpolation.js'
@@ -46,7 +47,7 @@ export class NetContext {
   readonly layout: Layout
   readonly presence: PresenceReader
   readonly registry: EntityRegistry
-  readonly stats = new StatsCounters()
+  readonly stats: StatsCounters
   readonly emitter: Emitter<NetworkEvents>
   peers!: Peers
   stream!: ReliableStream
@@ -55,6 +56,7 @@ export class NetContext {
   deltas!: DeltaReceiver
   interpolation!: Interpolation
   events!: Events
+  refs!: EntityRefs
 
   constructor(
     readonly world: World,
@@ -64,6 +66,7 @@ export class NetContext {
     readonly settings: NetSettings,
   ) {
     this.layout = createLayout(schema, stores)
+    this.stats = new StatsCounters(this.layout.components.map((c) => ({ name: c.def.name, deltaIndex: c.deltaIndex })))
     this.presence = createPresenceReader(world, this.layout.components.map((c) => c.store))
     this.registry = new EntityRegistry(settings.capacity)
     this.emitter = new Emitter<NetworkEvents>(() => this.stats.handlerErrors++)

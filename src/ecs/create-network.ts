@@ -13,6 +13,7 @@ import { NetContext, type NetSettings } from './context.js'
 import { DeltaEncoder, MAX_EIDS } from './delta-encode.js'
 import { DeltaReceiver } from './delta-receive.js'
 import { createDispatch } from './dispatch.js'
+import { EntityRefs } from './entity-refs.js'
 import { EntitySync } from './entity-sync.js'
 import { Events } from './events.js'
 import { InboundQueue } from './inbound-queue.js'
@@ -40,8 +41,14 @@ export interface NetworkLimits {
    * delivered, e.g. because it left), in ms; then it is settled without it. Default 5000.
    */
   maxStallMs: number
+  /**
+   * Largest canonical schema sent to, or read from, a peer refused for SCHEMA_MISMATCH (to say what differs), in
+   * bytes. Default 64 KiB.
+   */
+  maxSchemaBytes: number
 }
 
+/** The default of every {@link NetworkLimits} limit. */
 export const DEFAULT_LIMITS: Readonly<NetworkLimits> = {
   maxQueuedMessages: 4096,
   maxQueuedBytes: 16 * 1024 * 1024,
@@ -49,12 +56,16 @@ export const DEFAULT_LIMITS: Readonly<NetworkLimits> = {
   maxUnreliableBytes: 1200,
   maxInvalid: 10,
   maxStallMs: 5000,
+  maxSchemaBytes: 64 * 1024,
 }
 
+/** Options of {@link createNetwork}. */
 export interface NetworkOptions {
+  /** The generated schema (`gameSchema`, or `createGameSchema(n).schema`). */
   schema: Schema
   /** Component stores by component id; default `schema.stores`. Resized to `maxEntities`. */
   stores?: ReadonlyMap<number, ComponentStore>
+  /** How this peer reaches the others: the PeerJS transport, the in-memory hub, or any {@link Transport}. */
   transport: Transport
   /** Network ticks (flush calls) per second; the expected send interval until peers' is measured. Default 30. */
   tickRate?: number
@@ -64,6 +75,7 @@ export interface NetworkOptions {
   interpolationDelay?: number
   /** A field moving more than this between two samples is a teleport: no sliding. Default 5 (store units). */
   snapDistance?: number
+  /** Limits to change from {@link DEFAULT_LIMITS}. */
   limits?: Partial<NetworkLimits>
   /** Clock in ms. Default the transport's (`transport.clock`, the memory hub's per-peer clocks), else `performance.now()`. */
   now?: () => number
@@ -92,16 +104,18 @@ export function createContext(world: World, options: NetworkOptions): NetContext
   ctx.deltas = new DeltaReceiver(ctx)
   ctx.interpolation = new Interpolation(ctx)
   ctx.events = new Events(ctx)
+  ctx.refs = new EntityRefs(ctx)
   return ctx
 }
 
+/** Attaches a network to a bitECS world (one per world: a second throws `ALREADY_ATTACHED`). */
 export function createNetwork(world: World, options: NetworkOptions): Network {
   if (attached.has(world)) throw new MultiuserError(ErrorCode.ALREADY_ATTACHED, 'this world already has a network; call net.close() before attaching another')
   const ctx = createContext(world, options)
   const { schema, transport, settings } = ctx
   const { capacity, limits, clock, tickRate } = settings
   const { stats, registry, peers, stream, entities } = ctx
-  const encoder = new DeltaEncoder(ctx.layout, entities.detector, entities.slotOf, capacity, limits.maxUnreliableBytes)
+  const encoder = new DeltaEncoder(ctx.layout, entities.detector, entities.slotOf, capacity, limits.maxUnreliableBytes, stats.deltaBits)
   const queue = new InboundQueue(limits.maxQueuedMessages, limits.maxQueuedBytes)
   let tick = 0
   let closed = false
@@ -146,10 +160,10 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       return id ? { origin: id.origin, n: id.n } : null
     },
     eidOf: (id) => registry.lookup({ origin: id.origin, n: id.n })?.eid,
-    send: (event, message, opts = {}) => ctx.events.send(event, message, opts.to),
+    send: (event, message, opts = {}) => ctx.events.send(event, message, opts.to, opts.self === true),
     on: (event, handler) => ctx.events.on(event, handler),
     // Arrivals in order: joins and leaves, deltas at once, reliable frames into each peer's stream; then the
-    // streams that stalled on an ownership change, then the interpolated views.
+    // streams that stalled on an ownership change, our own `self: true` events, then the interpolated views.
     receive() {
       if (closed) return world
       checkSelf()
@@ -173,6 +187,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         stream.receive(p, item.data)
       })
       stream.runAll()
+      ctx.events.deliverOwn()
       net.interpolate()
       return world
     },
@@ -204,6 +219,19 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     get stats() {
       const entityCounts = { owned: registry.ownedCount, remote: registry.allCount - registry.ownedCount }
       return stats.snapshot(peers.ready(), entityCounts, { messages: queue.length, bytes: queue.bytes })
+    },
+    inspect() {
+      const me = ctx.selfId() ?? ''
+      const entities = []
+      for (let i = 0; i < registry.allCount; i++) {
+        const rec = registry.get(registry.all[i])!
+        const ours = registry.isOwned(rec.eid)
+        entities.push({
+          eid: rec.eid, id: rec.id ? { origin: rec.id.origin, n: rec.id.n } : null, owner: ours ? me : rec.owner,
+          persistent: rec.persistent, epoch: rec.epoch, buffered: ours ? 0 : ctx.interpolation.buffered(rec.eid),
+        })
+      }
+      return { entities }
     },
     events: { on: (event, listener) => ctx.emitter.on(event, listener) },
     close() {

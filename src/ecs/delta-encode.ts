@@ -38,14 +38,19 @@ export class DeltaEncoder {
   /** Per global delta field: 2^wireBits (angle wrap). */
   private readonly span: Float64Array
   private readonly maxBits: number
+  /** Per delta component: the bits of the entity last written (committed to `componentBits` once it stays in a packet). */
+  private readonly entityBits: Float64Array
 
+  /** `componentBits`: per delta component, the bits of its fields sent so far (added to; the inspector's "where the bandwidth goes"). */
   constructor(
     private readonly layout: Layout,
     private readonly detector: ChangeDetector,
     private readonly slotOf: Float64Array,
     capacity: number,
     maxPacketBytes: number,
+    private readonly componentBits: Float64Array = new Float64Array(layout.delta.length),
   ) {
+    this.entityBits = new Float64Array(Math.max(1, layout.delta.length))
     this.writer = new BitPacker(maxPacketBytes + Math.ceil(layout.maxEntityBits / 8))
     this.keys = new Float64Array(capacity)
     this.sortScratch = new Float64Array(capacity)
@@ -221,6 +226,7 @@ export class DeltaEncoder {
       entitiesInPacket++
       prevSlot = slot
       for (let c = 0; c < nd; c++) {
+        this.componentBits[c] += this.entityBits[c]
         prevMasks[c] = masks[c]
         prevModes[c] = modes[c]
         const m = masks[c]
@@ -258,13 +264,16 @@ export class DeltaEncoder {
     let same = baseAge < 0
     for (let c = 0; c < nd && same; c++) if (masks[c] !== prevMasks[c] || modes[c] !== prevModes[c]) same = false
     w.writeBits(same ? 1 : 0, 1)
+    const entityBits = this.entityBits
     for (let c = 0; c < nd; c++) {
       const m = masks[c]
       const count = fieldCount[c]
+      entityBits[c] = 0
       if (m === 0) {
         if (!same) w.writeBits(0, 1)
         continue
       }
+      const start = w.bitLength
       const f0 = firstField[c]
       const md = modes[c]
       if (!same) {
@@ -287,6 +296,7 @@ export class DeltaEncoder {
           else w.writeCompactU32(v)
         }
       }
+      entityBits[c] = w.bitLength - start
     }
   }
 }

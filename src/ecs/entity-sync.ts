@@ -16,6 +16,7 @@ import { ErrorCode, MultiuserError } from '../shared/errors.js'
 import { ChangeDetector } from './change-detect.js'
 import { Invalid, type NetContext, type Outcome } from './context.js'
 import type { BoundComponent } from './layout.js'
+import type { DespawnReason } from './network.js'
 import type { PeerState } from './peers.js'
 import { netKey, type NetEntity } from './registry.js'
 
@@ -89,13 +90,16 @@ export class EntitySync {
     if (!me) return
     const registry = this.ctx.registry
     const ready = this.ctx.peers.ready()
+    const fresh: NetEntity[] = []
     for (const rec of this.unassigned) {
       if (registry.get(rec.eid) !== rec || !registry.isOwned(rec.eid)) continue
       if (rec.owner === '') rec.owner = me
       if (rec.id) continue
       registry.setId(rec, { origin: me, n: rec.slot })
-      this.sendWithBaseline(rec, this.spawnMessage(rec), ready)
+      fresh.push(rec)
     }
+    // Every id first: their spawns may refer to each other (entity fields).
+    for (const rec of fresh) this.sendWithBaseline(rec, this.spawnMessage(rec), ready)
     this.unassigned.length = 0
   }
 
@@ -110,7 +114,7 @@ export class EntitySync {
     for (const rec of [...registry.byKey.values(), ...this.unassigned]) {
       if (registry.get(rec.eid) !== rec) continue
       if (!registry.isOwned(rec.eid)) {
-        this.dropRemote(rec)
+        this.dropRemote(rec, 'rejoined')
         continue
       }
       if (rec.persistent && hadPeers) {
@@ -130,7 +134,7 @@ export class EntitySync {
     const registry = this.ctx.registry
     for (let i = 0; i < registry.ownedCount; i++) {
       const rec = registry.get(registry.owned[i])!
-      if (rec.id) this.sendWithBaseline(rec, this.spawnMessage(rec), [p])
+      if (rec.id) this.sendWithBaseline(rec, this.spawnMessage(rec, 1), [p])
     }
   }
 
@@ -140,6 +144,9 @@ export class EntitySync {
    */
   detectChanges(): void {
     const { registry, presence, layout, peers, stream } = this.ctx
+    for (const { rec, c, fields } of this.ctx.refs.resolved()) {
+      stream.broadcast({ body: { $case: 'componentUpdate', value: { id: rec.id!, epoch: rec.epoch, component: this.stateOf(c, rec.eid, fields) } } })
+    }
     const detector = this.detector
     const owned = registry.owned
     const rawPresence = this.rawPresence
@@ -199,13 +206,24 @@ export class EntitySync {
    * beyond ±2^53) is left out and reported as an `error` event: they keep its previous value, and nobody's message
    * is refused as invalid.
    */
-  private stateOf(c: BoundComponent, eid: number, mask = c.def.fullMask): ComponentState {
+  private stateOf(c: BoundComponent, eid: number, mask = c.def.fullMask, recipients = this.ctx.peers.ready().length): ComponentState {
     const bad = c.def.sync === 'RELIABLE' ? unsendableFields(c.def, c.store, eid, mask) : null
     if (bad) {
       this.ctx.emitter.emit('error', bad.error)
       mask &= ~bad.mask
     }
-    return componentState(c.def, c.store, eid, mask)
+    const refs = this.ctx.refs
+    let missing = false
+    const state = !refs.any
+      ? componentState(c.def, c.store, eid, mask)
+      : componentState(c.def, c.store, eid, mask, (target) => {
+          const id = refs.toNetId(target)
+          missing ||= id === null
+          return id
+        })
+    if (missing) refs.sentDangling(eid, c, mask)
+    this.ctx.stats.reliableBytes[c.bit] += state.state.length * recipients
+    return state
   }
 
   /** Throws the first field of `eid`'s RELIABLE components the peers could not decode (`net.spawn` refuses it). */
@@ -219,10 +237,10 @@ export class EntitySync {
   }
 
   /** The full state of `eid`: every schema component it has. */
-  fullState(eid: number): ComponentState[] {
+  fullState(eid: number, recipients = this.ctx.peers.ready().length): ComponentState[] {
     const mask = this.ctx.presence.mask(eid)
     const out: ComponentState[] = []
-    for (const c of this.ctx.layout.components) if (mask & (1 << c.bit)) out.push(this.stateOf(c, eid))
+    for (const c of this.ctx.layout.components) if (mask & (1 << c.bit)) out.push(this.stateOf(c, eid, c.def.fullMask, recipients))
     return out
   }
 
@@ -265,9 +283,11 @@ export class EntitySync {
     const rec: NetEntity = { eid, id: null, key: null, owner: p.id, epoch: s.epoch, slot: s.slot, persistent: s.persistent, gen: 0 }
     registry.add(rec)
     registry.setId(rec, s.id)
+    this.ctx.refs.arrived(rec)
     p.slots.set(s.slot, rec)
     this.resetRemote(eid)
     this.ctx.interpolation.seed(eid)
+    this.ctx.emitter.emit('entitySpawned', { eid, id: { origin: s.id.origin, n: s.id.n }, owner: p.id })
   }
 
   onDespawn(p: PeerState, v: BodyOf<'despawn'>): Outcome {
@@ -276,7 +296,7 @@ export class EntitySync {
     if (o) return o
     p.slots.set(rec!.slot, null)
     this.ctx.ownership.settle(rec!.eid, false)
-    this.dropRemote(rec!)
+    this.dropRemote(rec!, 'despawned')
   }
 
   /** ComponentAdd (`added`) or ComponentUpdate (a RELIABLE component's changed fields). */
@@ -312,7 +332,7 @@ export class EntitySync {
     for (const s of states) {
       const c = layout.byId.get(s.component)
       if (!c) throw new Invalid('malformed', `unknown component id ${s.component}`)
-      applyComponentState(c.def, c.store, eid, s)
+      applyComponentState(c.def, c.store, eid, s, (id, target, field) => this.ctx.refs.receive(id, target, c, field))
       if (addMissing && (presence.mask(eid) & (1 << c.bit)) === 0) addComponent(world, eid, c.store)
     }
   }
@@ -323,9 +343,11 @@ export class EntitySync {
     this.ctx.interpolation.clear(eid)
   }
 
-  /** A remote entity is gone (despawned, its owner left): removed from the registry and the world. */
-  dropRemote(rec: NetEntity): void {
+  /** A remote entity is gone (despawned, its owner left): `entityDespawned` is told, then it leaves the registry and the world. */
+  dropRemote(rec: NetEntity, reason: DespawnReason): void {
+    if (rec.id) this.ctx.emitter.emit('entityDespawned', { eid: rec.eid, id: { origin: rec.id.origin, n: rec.id.n }, owner: rec.owner, reason })
     this.ctx.registry.remove(rec)
+    this.ctx.refs.left(rec)
     if (entityExists(this.ctx.world, rec.eid)) removeEntity(this.ctx.world, rec.eid)
   }
 
@@ -335,8 +357,9 @@ export class EntitySync {
     this.ctx.registry.remove(rec)
   }
 
-  private spawnMessage(rec: NetEntity): Message {
-    return { body: { $case: 'spawn', value: { id: rec.id!, slot: rec.slot, persistent: rec.persistent, epoch: rec.epoch, components: this.fullState(rec.eid) } } }
+  /** A spawn with the full state, for `recipients` peers (counted in `stats.components`). */
+  private spawnMessage(rec: NetEntity, recipients?: number): Message {
+    return { body: { $case: 'spawn', value: { id: rec.id!, slot: rec.slot, persistent: rec.persistent, epoch: rec.epoch, components: this.fullState(rec.eid, recipients) } } }
   }
 
   private deltaBitsOf(presenceMask: number): number {

@@ -1,3 +1,3 @@
 export { createNetwork, DEFAULT_LIMITS, type NetworkOptions, type NetworkLimits } from './create-network.js'
-export type { Network, NetPeer, NetworkEvents, Refused } from './network.js'
-export type { NetStats, DropCounters, ChannelCounters } from './stats.js'
+export type { Network, NetPeer, NetworkEvents, Refused, NetId, EntityEvent, DespawnReason, OwnershipChange, NetInspection, InspectedEntity } from './network.js'
+export type { NetStats, DropCounters, ChannelCounters, ComponentCounters } from './stats.js'

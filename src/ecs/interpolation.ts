@@ -57,6 +57,13 @@ export class Interpolation {
     }
   }
 
+  /** The most samples buffered for `eid` by any of its interpolated components (0 for ours). */
+  buffered(eid: number): number {
+    let n = 0
+    for (const it of this.list) n = Math.max(n, it.buffered(eid))
+    return n
+  }
+
   /** The interpolated view of a component store (the store itself for components not interpolated). */
   view<S extends ComponentStore>(store: S | number): S {
     const layout = this.ctx.layout

@@ -157,4 +157,9 @@ export class Interpolator {
       ;(this.output[name] as NumericArray)[eid] = (this.component.store[name] as NumericArray)[eid]
     }
   }
+
+  /** Samples buffered for `eid` (the inspector's buffer depth). */
+  buffered(eid: number): number {
+    return this.count[eid]
+  }
 }

@@ -1,12 +1,14 @@
 /** The public shape of a network: what `createNetwork` returns and what it tells its listeners. */
 import type { World } from 'bitecs'
 import type { ComponentStore } from '../protocol/component.js'
+import type { SchemaDifference } from '../protocol/schema-diff.js'
 import type { EventDef, Schema } from '../protocol/schema.js'
 import type { Emitter } from '../shared/emitter.js'
 import type { NetStats } from './stats.js'
 
 /** A connected peer as the network sees it. */
 export interface NetPeer {
+  /** Its peer id (the relay's, or the memory hub's). */
   readonly id: string
   /** Verified ATProto DID, or null for an anonymous peer. */
   readonly did: string | null
@@ -28,25 +30,112 @@ export interface NetPeer {
   readonly admittedAt: number
 }
 
+/** A peer that was refused, or that refused us (`refused` event). */
 export interface Refused {
+  /** The peer refused. */
   readonly peerId: string
   /** 'SCHEMA_MISMATCH', 'PROTOCOL_VERSION' or 'TOO_MANY_INVALID'. */
   readonly code: string
+  /** For SCHEMA_MISMATCH: the first difference (or why it is unknown) and both fingerprints. */
   readonly detail: string
+  /** SCHEMA_MISMATCH: the first difference between our schema and theirs, when both canonical schemas were at hand. */
+  readonly difference?: SchemaDifference
 }
 
+/** A replicated entity's network id: the peer that spawned it and that peer's counter (never a local eid). */
+export interface NetId {
+  /** The peer that spawned the entity. */
+  readonly origin: string
+  /** That peer's counter. */
+  readonly n: number
+}
+
+/** A remote entity that arrived in this world (`entitySpawned`) or left it (`entityDespawned`). */
+export interface EntityEvent {
+  /** Its local eid (during `entityDespawned` the entity is still in the world, with its components). */
+  readonly eid: number
+  /** Its net id. */
+  readonly id: NetId
+  /** Its owner's peer id. */
+  readonly owner: string
+}
+
+/** Why a remote entity left this world. */
+export type DespawnReason =
+  /** Its owner despawned it (`net.despawn`, or removed the entity). */
+  | 'despawned'
+  /** Its owner left and it was not persistent. */
+  | 'ownerLeft'
+  /** Our own peer id changed (we rejoined as a new player): the others' entities come back from their owners. */
+  | 'rejoined'
+
+/** An entity changed hands (`ownershipChanged`). */
+export interface OwnershipChange {
+  /** Its local eid. */
+  readonly eid: number
+  /** Its net id. */
+  readonly id: NetId
+  /** Owner before (a peer id; ours when we lost it). */
+  readonly previous: string
+  /** Owner now (ours when we gained it). */
+  readonly owner: string
+  /** As this peer sees it: it became ours, stopped being ours, or passed between two other peers. */
+  readonly change: 'gained' | 'lost' | 'transferred'
+  /**
+   * `request`: the owner granted an ownership request (`net.requestOwnership`); `heir`: the owner left and the entity,
+   * persistent, passed to the heir; `claim`: a new owner's claim was adopted after waiting `limits.maxStallMs` for the
+   * change that led to it (its messages were lost with a peer that left).
+   */
+  readonly reason: 'request' | 'heir' | 'claim'
+}
+
+/** A replicated entity as this peer sees it (`net.inspect()`). */
+export interface InspectedEntity {
+  /** Its local eid. */
+  readonly eid: number
+  /** Null until our peer id is known (ours, spawned before joining). */
+  readonly id: NetId | null
+  /** Its owner's peer id (ours for ours). */
+  readonly owner: string
+  /** Whether it passes to an heir when its owner leaves. */
+  readonly persistent: boolean
+  /** Ownership generation: 0 at spawn, +1 per transfer or inheritance. */
+  readonly epoch: number
+  /** Interpolation samples buffered for it (the most over its interpolated components; 0 for ours). */
+  readonly buffered: number
+}
+
+/** What developer tools (the network inspector) read of a network beyond `peers` and `stats`. */
+export interface NetInspection {
+  /** Every replicated entity, ours first. */
+  readonly entities: readonly InspectedEntity[]
+}
+
+/** What a network tells `net.events.on(...)` listeners. */
 export interface NetworkEvents {
+  /** A peer passed the hello (same protocol and schema): it replicates with us from now on. */
   peerJoined: (peer: NetPeer) => void
+  /** A peer left (its entities despawned or passed to the heir). */
   peerLeft: (peerId: string, reason: string) => void
   /** A peer was refused (by us or by it): schema mismatch and the like. */
   refused: (info: Refused) => void
+  /** A remote entity arrived (spawned by its owner, or sent to us when we joined), with its components applied. */
+  entitySpawned: (entity: EntityEvent) => void
+  /** A remote entity is leaving this world: called just before it is removed. */
+  entityDespawned: (entity: EntityEvent & { readonly reason: DespawnReason }) => void
+  /** An entity changed owner: gained, lost or transferred, and why. */
+  ownershipChanged: (change: OwnershipChange) => void
   /** A user handler or listener threw, or a value could not be sent (`VALUE_UNSENDABLE`); the network carried on. */
   error: (error: unknown) => void
 }
 
+/** A network attached to one bitECS world: replication, events, peers and stats. Made by {@link createNetwork}. */
 export interface Network {
+  /** The world it replicates. */
   readonly world: World
+  /** The schema it was made with. */
   readonly schema: Schema
+  /** Network ticks per second (how often `flush()` is expected). */
   readonly tickRate: number
   /** Network ticks flushed so far. */
   readonly tick: number
@@ -58,16 +147,22 @@ export interface Network {
   despawn(eid: number): void
   /** Asks the current owner; resolves true when we own the entity, false if someone else got it. */
   requestOwnership(eid: number): Promise<boolean>
+  /** Whether this peer owns the entity. */
   isOwner(eid: number): boolean
   /** Owner peer id of a replicated entity (our own id for ours), or null if not replicated. */
   ownerOf(eid: number): string | null
+  /** Whether the entity is replicated (ours spawned, or a remote one). */
   isReplicated(eid: number): boolean
   /** The network id of a replicated entity (null if not replicated or not yet assigned). */
-  netIdOf(eid: number): { readonly origin: string; readonly n: number } | null
+  netIdOf(eid: number): NetId | null
   /** Local eid of a network id, if known. */
-  eidOf(id: { readonly origin: string; readonly n: number }): number | undefined
-  /** Sends an event reliably (ordered, exactly once) to every peer, or to one with `to`. */
-  send<T>(event: EventDef<T>, message: T, options?: { to?: string }): void
+  eidOf(id: NetId): number | undefined
+  /**
+   * Sends an event reliably (ordered, exactly once) to every peer, or to one with `to`; with `self: true` our own
+   * handlers get it too, in the next `receive()` (decoded from the bytes sent, as the others get it).
+   */
+  send<T>(event: EventDef<T>, message: T, options?: { to?: string; self?: boolean }): void
+  /** Calls `handler` for every `event` that arrives (from another peer, or ours sent with `self: true`); returns the unsubscribe function. */
   on<T>(event: EventDef<T>, handler: (message: T, from: NetPeer) => void): () => void
   /** Applies everything that arrived (spawns, deltas, reliable components, ownership, events); a bitECS system. */
   receive(world?: World): World
@@ -81,8 +176,13 @@ export interface Network {
    * received values. Pass the store object or its component id.
    */
   interpolated<S extends ComponentStore>(store: S | number): S
+  /** The peers past the hello, with RTT and loss. */
   readonly peers: readonly NetPeer[]
+  /** Counters: bytes and packets per channel, drops, entities, per-component bytes. */
   readonly stats: NetStats
+  /** Every replicated entity with its owner and interpolation buffer depth, for developer tools. */
+  inspect(): NetInspection
+  /** Listeners of the {@link NetworkEvents}. */
   readonly events: Pick<Emitter<NetworkEvents>, 'on'>
   /** Detaches from the world and the transport (does not close the transport). */
   close(): void

@@ -10,11 +10,13 @@
  *   state) and from then on sends its deltas.
  * - Inheritance: when the owner leaves, a persistent entity passes to the heir every peer elects alike (the
  *   remaining peer the relay admitted first, `electHeir`), others are despawned.
+ * Every change of hands is told to `ownershipChanged` listeners (gained, lost or transferred, and why).
  */
 import { ErrorCode, MultiuserError } from '../shared/errors.js'
 import type { BodyOf } from '../protocol/reliable-codec.js'
 import { encodeMessage } from '../protocol/reliable-codec.js'
 import { Invalid, STALL, type NetContext, type Outcome } from './context.js'
+import type { OwnershipChange } from './network.js'
 import type { PeerState } from './peers.js'
 import type { NetEntity } from './registry.js'
 
@@ -112,12 +114,14 @@ export class Ownership {
     }
     // First request wins: from here on we no longer own it, later requests are denied.
     entities.release(rec)
+    const previous = rec.owner
     rec.epoch++
     rec.owner = p.id
     rec.slot = -1
     entities.resetRemote(rec.eid)
     stream.broadcast({ body: { $case: 'ownershipTransfer', value: { id: rec.id, newOwner: p.id, epoch: rec.epoch, requestId: v.requestId, components: entities.fullState(rec.eid) } } })
     this.settle(rec.eid, false)
+    this.changed(rec, previous, 'request')
   }
 
   onDeny(p: PeerState, v: BodyOf<'ownershipDeny'>): void {
@@ -143,9 +147,11 @@ export class Ownership {
     if (v.newOwner === this.ctx.selfId()) {
       this.become(r)
       this.settle(r.eid, true)
+      this.changed(r, p.id, 'request')
     } else {
       this.settle(r.eid, false)
       this.ctx.interpolation.seed(r.eid)
+      this.changed(r, p.id, 'request')
       const heir = this.ctx.peers.get(v.newOwner)
       if (!heir || heir.gone || !heir.ready) this.orphan(r)
     }
@@ -180,13 +186,15 @@ export class Ownership {
   private adopt(p: PeerState, rec: NetEntity, v: BodyOf<'ownershipClaim'>): void {
     const { peers, entities } = this.ctx
     if (this.ctx.registry.isOwned(rec.eid)) entities.release(rec)
-    const previous = peers.get(rec.owner)
+    const before = rec.owner
+    const previous = peers.get(before)
     if (previous && rec.slot >= 0) previous.slots.set(rec.slot, null)
     rec.epoch = v.epoch
     rec.owner = p.id
     rec.slot = -1
     this.settle(rec.eid, false)
     this.onClaim(p, v, false)
+    if (before !== p.id) this.changed(rec, before, 'claim')
   }
 
   /** The network closes: every request fails. */
@@ -208,11 +216,12 @@ export class Ownership {
   /** The owner of `rec` is gone: a persistent entity passes to the heir, others are despawned. */
   private orphan(rec: NetEntity): void {
     const { peers, entities } = this.ctx
-    const oldPeer = peers.get(rec.owner)
+    const previous = rec.owner
+    const oldPeer = peers.get(previous)
     if (oldPeer && rec.slot >= 0) oldPeer.slots.set(rec.slot, null)
     if (!rec.persistent) {
       this.settle(rec.eid, false)
-      entities.dropRemote(rec)
+      entities.dropRemote(rec, 'ownerLeft')
       return
     }
     const candidates = peers.ready().map((p) => ({ id: p.id, admittedAt: p.admittedAt }))
@@ -230,5 +239,14 @@ export class Ownership {
       this.settle(rec.eid, false)
       this.ctx.interpolation.seed(rec.eid)
     }
+    this.changed(rec, previous, 'heir')
+  }
+
+  /** Tells `ownershipChanged` listeners that `rec` passed from `previous` to its current owner. */
+  private changed(rec: NetEntity, previous: string, reason: OwnershipChange['reason']): void {
+    const me = this.ctx.selfId() ?? ''
+    const owner = this.ctx.registry.isOwned(rec.eid) ? me : rec.owner
+    const change = owner === me ? 'gained' : previous === me ? 'lost' : 'transferred'
+    this.ctx.emitter.emit('ownershipChanged', { eid: rec.eid, id: { origin: rec.id!.origin, n: rec.id!.n }, previous, owner, change, reason })
   }
 }

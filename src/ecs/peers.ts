@@ -4,9 +4,13 @@
  * A peer the transport announces gets its state and our hello at once (message 1 of our reliable stream). It is
  * `ready` once its hello arrived with our protocol version and schema fingerprint: then it is announced
  * (`peerJoined`) and sent the full state of everything we own (late join). A mismatch refuses it on both sides.
+ * A schema mismatch is reported with what differs: each side's refusal carries its canonical schema (up to
+ * `limits.maxSchemaBytes`), each answers the other's with `done` once it reported the difference (`refused`), and a
+ * side that gets `done` disconnects (the other has everything by then: the stream is ordered).
  * Every invalid message from a peer is a strike; at `limits.maxInvalid` it is refused and disconnected.
  */
 import { PROTOCOL_VERSION, encodeMessage, type BodyOf } from '../protocol/reliable-codec.js'
+import { diffCanonicalSchemas, type SchemaDifference } from '../protocol/schema-diff.js'
 import { ErrorCode } from '../shared/errors.js'
 import type { PeerIdentity } from '../transport/transport.js'
 import { AckTracker } from './ack-tracker.js'
@@ -40,7 +44,12 @@ export interface PeerState {
   readonly clock: SenderClock
   /** Its delta slots → entities; null = an entity that moved on (late packets for it are stale, not invalid). */
   readonly slots: Map<number, NetEntity | null>
+  /** We refused it for SCHEMA_MISMATCH (its fingerprint) and wait for its schema; `reported` once `refused` was told. */
+  mismatch?: { readonly fingerprint: string; reported: boolean }
 }
+
+const utf8 = new TextEncoder()
+const utf8d = new TextDecoder()
 
 /** Refusal reasons on the wire (multiuser.v1.Refusal.Reason) and the codes `refused` reports for them. */
 const REFUSAL_CODES = [ErrorCode.REASON_UNSPECIFIED, ErrorCode.SCHEMA_MISMATCH, ErrorCode.PROTOCOL_VERSION, ErrorCode.TOO_MANY_INVALID]
@@ -87,6 +96,7 @@ export class Peers {
   leave(peerId: string, reason: string): void {
     const p = this.all.get(peerId)
     if (!p) return
+    if (p.mismatch && !p.mismatch.reported) this.reportMismatch(p, null)
     const wasReady = p.ready && !p.gone
     p.gone = true
     this.all.delete(peerId)
@@ -132,8 +142,15 @@ export class Peers {
     let code: string | null = null
     if (h.protocolVersion !== PROTOCOL_VERSION) code = ErrorCode.PROTOCOL_VERSION
     else if (h.fingerprint !== schema.fingerprint) code = ErrorCode.SCHEMA_MISMATCH
+    if (code === ErrorCode.SCHEMA_MISMATCH) {
+      p.mismatch = { fingerprint: h.fingerprint, reported: false }
+      const canonical = schema.canonical !== undefined ? utf8.encode(schema.canonical) : undefined
+      const fits = canonical !== undefined && canonical.length <= this.ctx.settings.limits.maxSchemaBytes
+      this.sendRefusal(p, code, `schema fingerprint ${h.fingerprint}, ours ${schema.fingerprint}`, { schema: fits ? canonical : new Uint8Array(0) })
+      return
+    }
     if (code) {
-      const detail = code === ErrorCode.PROTOCOL_VERSION ? `protocol ${h.protocolVersion}, ours ${PROTOCOL_VERSION}` : `schema fingerprint ${h.fingerprint}, ours ${schema.fingerprint}`
+      const detail = `protocol ${h.protocolVersion}, ours ${PROTOCOL_VERSION}`
       this.sendRefusal(p, code, detail)
       p.gone = true
       emitter.emit('refused', { peerId: p.id, code, detail })
@@ -147,14 +164,44 @@ export class Peers {
 
   onRefusal(p: PeerState, r: BodyOf<'refusal'>): void {
     const code = REFUSAL_CODES[r.reason] ?? ErrorCode.REASON_UNSPECIFIED
+    if (code === ErrorCode.SCHEMA_MISMATCH && p.mismatch && !p.gone) {
+      if (!p.mismatch.reported) {
+        this.reportMismatch(p, r.schema)
+        this.sendRefusal(p, code, 'schema received', { done: true })
+      }
+      if (r.done) {
+        p.gone = true
+        this.ctx.transport.disconnect(p.id, code)
+      }
+      return
+    }
     const wasGone = p.gone
     p.gone = true
     // We refused it for the same schema mismatch already, and said so.
     if (!wasGone || code !== ErrorCode.SCHEMA_MISMATCH) this.ctx.emitter.emit('refused', { peerId: p.id, code, detail: r.detail })
   }
 
-  private sendRefusal(p: PeerState, code: string, detail: string): void {
+  /** Tells `refused` what differs between our schema and `p`'s (`theirs`: its canonical schema; null or empty: unknown). */
+  private reportMismatch(p: PeerState, theirs: Uint8Array | null): void {
+    const { schema, settings, emitter } = this.ctx
+    p.mismatch!.reported = true
+    const max = settings.limits.maxSchemaBytes
+    const fingerprints = `fingerprint ${p.mismatch!.fingerprint} at ${p.id}, ours ${schema.fingerprint}`
+    let difference: SchemaDifference | null = null
+    let unknown = ''
+    if (schema.canonical === undefined) unknown = 'this build has no canonical schema to compare (a hand-written schema)'
+    else if (!theirs || theirs.length === 0) unknown = `${p.id} sent no schema (an older version, a hand-written schema, or one over limits.maxSchemaBytes)`
+    else if (theirs.length > max) unknown = `${p.id}'s schema (${theirs.length} bytes) exceeds limits.maxSchemaBytes (${max})`
+    else difference = diffCanonicalSchemas(schema.canonical, utf8d.decode(theirs)) ?? { where: 'schema', ours: 'canonically the same', theirs: 'canonically the same' }
+    const detail = difference
+      ? `schema differs from ${p.id}'s: ${difference.where}: ${difference.ours} here, ${difference.theirs} there (${fingerprints})`
+      : `schema differs from ${p.id}'s (${fingerprints}); what differs is unknown: ${unknown}`
+    emitter.emit('refused', { peerId: p.id, code: ErrorCode.SCHEMA_MISMATCH, detail, ...(difference ? { difference } : {}) })
+  }
+
+  private sendRefusal(p: PeerState, code: string, detail: string, extra: { schema?: Uint8Array; done?: boolean } = {}): void {
     const reason = REFUSAL_CODES.indexOf(code as (typeof REFUSAL_CODES)[number])
-    this.ctx.stream.sendNow(p, encodeMessage({ body: { $case: 'refusal', value: { reason, detail } } }))
+    const value = { reason, detail, schema: extra.schema ?? new Uint8Array(0), done: extra.done ?? false }
+    this.ctx.stream.sendNow(p, encodeMessage({ body: { $case: 'refusal', value } }))
   }
 }

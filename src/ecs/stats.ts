@@ -1,10 +1,14 @@
 import type { Channel } from '../transport/transport.js'
 
+/** Bytes and packets of one channel. */
 export interface ChannelCounters {
+  /** Bytes (of transport messages). */
   bytes: number
+  /** Transport messages. */
   packets: number
 }
 
+/** Messages dropped, by reason. */
 export interface DropCounters {
   /** Inbound queue full (messages or bytes): dropped before decoding. */
   queueFull: number
@@ -27,15 +31,27 @@ export interface DropCounters {
   notReady: number
 }
 
+/** What one component costs, in bytes of its fields sent. */
+export interface ComponentCounters {
+  /** Since the network started. */
+  readonly bytes: number
+  /** Over the last full second. */
+  readonly bytesPerSecond: number
+}
+
+/** A snapshot of the network's counters (`net.stats`). */
 export interface NetStats {
   /** Totals since start. */
   readonly sent: Record<Channel, ChannelCounters>
+  /** Totals received since start. */
   readonly received: Record<Channel, ChannelCounters>
   /** Over the last full second (of the network's clock). */
   readonly sentPerSecond: Record<Channel, ChannelCounters>
+  /** Received over the last full second. */
   readonly receivedPerSecond: Record<Channel, ChannelCounters>
   /** Mean over connected peers of `peer.loss`: the fraction of our unreliable packets of the last ~2 s never acknowledged. */
   readonly loss: number
+  /** Inbound messages dropped, by reason. */
   readonly dropped: DropCounters
   /** Messages counted as invalid (each counts toward disconnecting its sender). */
   readonly invalid: number
@@ -43,7 +59,14 @@ export interface NetStats {
   readonly disconnects: number
   /** Errors thrown by user event handlers or listeners (caught). */
   readonly handlerErrors: number
+  /** Replicated entities: ours, and the others'. */
   readonly entities: { readonly owned: number; readonly remote: number }
+  /**
+   * Where the bandwidth goes: by component name, the bytes of its fields this peer sent (deltas to each receiver,
+   * reliable states times their recipients; headers and framing are not counted), in total and over the last full
+   * second.
+   */
+  readonly components: Readonly<Record<string, ComponentCounters>>
   /** Current inbound queue occupancy. */
   readonly queue: { readonly messages: number; readonly bytes: number }
 }
@@ -52,6 +75,12 @@ const pair = (): Record<Channel, ChannelCounters> => ({ reliable: { bytes: 0, pa
 
 /** Mutable counters behind `net.stats`, with a per-second window. */
 export class StatsCounters {
+  /** Per delta component (layout.delta order): bits of its fields sent in deltas (the delta encoder adds to it). */
+  readonly deltaBits: Float64Array
+  /** Per component (by presence bit): bytes of its fields sent in reliable messages. */
+  readonly reliableBytes: Float64Array
+  private componentsAtWindow: Float64Array
+  private componentsPerSecond: Float64Array
   readonly sent = pair()
   readonly received = pair()
   sentPerSecond = pair()
@@ -63,6 +92,20 @@ export class StatsCounters {
   invalid = 0
   disconnects = 0
   handlerErrors = 0
+
+  /** `components`: the schema's components by presence bit, `deltaBit`: each one's index among DELTA components (-1: none). */
+  constructor(private readonly components: readonly { readonly name: string; readonly deltaIndex: number }[] = []) {
+    this.deltaBits = new Float64Array(components.filter((c) => c.deltaIndex >= 0).length)
+    this.reliableBytes = new Float64Array(components.length)
+    this.componentsAtWindow = new Float64Array(components.length)
+    this.componentsPerSecond = new Float64Array(components.length)
+  }
+
+  /** Bytes sent so far of the component at presence bit `bit`, both ways of sending. */
+  private componentBytes(bit: number): number {
+    const d = this.components[bit].deltaIndex
+    return this.reliableBytes[bit] + (d >= 0 ? this.deltaBits[d] / 8 : 0)
+  }
 
   countSent(channel: Channel, bytes: number): void {
     this.sent[channel].bytes += bytes
@@ -94,6 +137,11 @@ export class StatsCounters {
     this.receivedPerSecond = rate(this.received, this.receivedAtWindow)
     this.sentAtWindow = structuredClone(this.sent)
     this.receivedAtWindow = structuredClone(this.received)
+    for (let b = 0; b < this.components.length; b++) {
+      const total = this.componentBytes(b)
+      this.componentsPerSecond[b] = (total - this.componentsAtWindow[b]) / secs
+      this.componentsAtWindow[b] = total
+    }
     this.windowStart = now
   }
 
@@ -111,6 +159,7 @@ export class StatsCounters {
       handlerErrors: this.handlerErrors,
       entities,
       queue,
+      components: Object.fromEntries(this.components.map((c, b) => [c.name, { bytes: this.componentBytes(b), bytesPerSecond: this.componentsPerSecond[b] }])),
     }
   }
 }

@@ -22,13 +22,16 @@ export class BitReader {
     this.byte = Math.max(0, Math.min(start, this.end))
   }
 
+  /** Bits left to read. */
   get bitsLeft(): number {
     return (this.end - this.byte) * 8 - this.bit
   }
+  /** Bits read so far. */
   get bitPosition(): number {
     return this.byte * 8 + this.bit
   }
 
+  /** Reads an unsigned integer of `bits` bits (0..32). */
   readBits(bits: number): number {
     if (bits === 0) return 0
     if (bits > this.bitsLeft) throw new DecodeError(`truncated: need ${bits} bits, ${this.bitsLeft} left`)
@@ -89,32 +92,38 @@ export class BitReader {
     throw new DecodeError(`more than ${max} zero bits in a row`)
   }
 
+  /** Reads one bit as a boolean. */
   readBool(): boolean {
     return this.readBits(1) === 1
   }
 
+  /** Reads a float32. */
   readF32(): number {
     f32u[0] = this.readBits(32)
     return f32[0]
   }
 
+  /** Reads a float64. */
   readF64(): number {
     f64u[0] = this.readBits(32)
     f64u[1] = this.readBits(32)
     return f64[0]
   }
 
+  /** Reads what {@link BitWriter.writeCompactU32} wrote. */
   readCompactU32(): number {
     const n = this.readBits(3)
     if (n > 4) throw new DecodeError(`corrupt compact integer (length ${n})`)
     return n === 0 ? 0 : this.readBits(n * 8)
   }
 
+  /** Reads what {@link BitWriter.writeCompactI32} wrote. */
   readCompactI32(): number {
     const u = this.readCompactU32()
     return (u >>> 1) ^ -(u & 1)
   }
 
+  /** Reads a LEB128 unsigned integer (byte-aligned). */
   readVarUint(): number {
     let out = 0
     let mul = 1
@@ -127,6 +136,7 @@ export class BitReader {
     throw new DecodeError('corrupt varint (too long)')
   }
 
+  /** Skips to the next byte boundary. */
   align(): void {
     if (this.bit > 0) {
       this.bit = 0
@@ -134,6 +144,7 @@ export class BitReader {
     }
   }
 
+  /** Reads a length-prefixed byte string (at most `maxLength` bytes, else DecodeError). */
   readBytes(maxLength = Number.MAX_SAFE_INTEGER): Uint8Array {
     const len = this.readVarUint()
     this.align()
@@ -144,6 +155,7 @@ export class BitReader {
     return out
   }
 
+  /** Reads a length-prefixed UTF-8 string. */
   readString(maxLength?: number): string {
     try {
       return utf8.decode(this.readBytes(maxLength))

@@ -14,6 +14,7 @@ export class BitWriter implements BitSink {
   private buf: Uint8Array
   private byte = 0
   private bit = 0
+  /** The most bytes it may hold. */
   readonly maxBytes: number
 
   constructor(initialBytes = 1200, maxBytes = 0x7fffffff) {
@@ -30,6 +31,7 @@ export class BitWriter implements BitSink {
     return this.byte + (this.bit > 0 ? 1 : 0)
   }
 
+  /** Empties it for reuse. */
   reset(): this {
     this.buf.fill(0, 0, this.byteLength)
     this.byte = 0
@@ -37,7 +39,7 @@ export class BitWriter implements BitSink {
     return this
   }
 
-  /** Rewinds to an earlier {@link bitLength} (used to undo a partially written entity). */
+  /** Rewinds to an earlier {@link BitWriter.bitLength} (used to undo a partially written entity). */
   truncate(bitLength: number): void {
     const end = this.byteLength
     this.byte = bitLength >>> 3
@@ -46,7 +48,7 @@ export class BitWriter implements BitSink {
     this.buf.fill(0, this.byte + (this.bit > 0 ? 1 : 0), end)
   }
 
-  /** Makes room for `extraBytes` more whole bytes plus SLACK, refusing to pass {@link maxBytes}. */
+  /** Makes room for `extraBytes` more whole bytes plus SLACK, refusing to pass `maxBytes`. */
   private ensure(extraBytes: number): void {
     const need = this.byte + extraBytes + SLACK
     if (need <= this.buf.length) return
@@ -82,24 +84,27 @@ export class BitWriter implements BitSink {
     if (this.byteLength > this.maxBytes) this.overflow()
   }
 
+  /** Writes one bit. */
   writeBool(v: boolean): void {
     this.writeBits(v ? 1 : 0, 1)
   }
 
+  /** Writes a float32 (32 bits). */
   writeF32(v: number): void {
     putF32(this, v)
   }
 
+  /** Writes a float64 (64 bits). */
   writeF64(v: number): void {
     putF64(this, v)
   }
 
-  /** Unsigned integer < 2^32 in 3 bits of byte count + that many bytes: 0 costs 3 bits, < 256 costs 11. */
+  /** Unsigned integer below 2^32 in 3 bits of byte count + that many bytes: 0 costs 3 bits, one below 256 costs 11. */
   writeCompactU32(v: number): void {
     putCompactU32(this, v)
   }
 
-  /** Signed 32-bit integer, zigzag-mapped then {@link writeCompactU32}. */
+  /** Signed 32-bit integer, zigzag-mapped then {@link BitWriter.writeCompactU32}. */
   writeCompactI32(v: number): void {
     putCompactI32(this, v)
   }
@@ -132,6 +137,7 @@ export class BitWriter implements BitSink {
     if (this.byte > this.maxBytes) this.overflow()
   }
 
+  /** Writes a length-prefixed UTF-8 string. */
   writeString(s: string): void {
     this.writeBytes(utf8.encode(s))
   }

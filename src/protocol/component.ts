@@ -11,20 +11,28 @@ import { createQuantizer, type QuantizeOptions, type Quantizer } from './quantiz
  */
 export type FieldKind = 'f32' | 'f64' | 'i32' | 'u32' | 'bool' | 'enum' | 'object'
 
+/** The typed arrays a numeric field can live in. */
 export type TypedArrayName = 'Float32Array' | 'Float64Array' | 'Int8Array' | 'Int16Array' | 'Int32Array' | 'Uint8Array' | 'Uint16Array' | 'Uint32Array'
+/** A numeric field's store column. */
 export type NumericArray = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array
 
+/** How an `object` field's value becomes bytes and back. */
 export interface ObjectCodec<T = unknown> {
+  /** The value's bytes. */
   encode(value: T): Uint8Array
+  /** The value of `bytes` (throws on bad input). */
   decode(bytes: Uint8Array): T
 }
 
 /** A field as the generator (or a hand-written schema) declares it. */
 export interface FieldSpec {
+  /** Field name in the store (the ts-proto property name). */
   name: string
   /** The .proto field number. */
   number: number
+  /** How it is stored and coded. */
   kind: FieldKind
+  /** Fixed-point coding. */
   quantize?: QuantizeOptions
   /** `enum`: values are 0 .. 2^enumBits - 1. */
   enumBits?: number
@@ -32,46 +40,85 @@ export interface FieldSpec {
   array?: TypedArrayName
   /** `object` fields: how a value becomes bytes (the generator passes a ts-proto based codec). */
   codec?: ObjectCodec
+  /**
+   * The field holds an entity (`(multiuser.entity) = true` on a uint32 of a RELIABLE component): each peer's store
+   * holds its own local eid of it (0: none), and the wire carries the entity's net id.
+   */
+  entity?: boolean
 }
 
+/** How a component travels: acknowledged deltas on the unreliable channel, or reliable updates. */
 export type Sync = 'DELTA' | 'RELIABLE'
 
+/** A component as the generator (or a hand-written schema) declares it, for {@link defineComponent}. */
 export interface ComponentSpec {
   /** Stable numeric id (unique within the schema). */
   id: number
   /** Fully qualified .proto message name. */
   name: string
+  /** How it travels. */
   sync: Sync
+  /** Receivers render it interpolated (DELTA components). */
   interpolate?: boolean
+  /** Its fields, in .proto field order. */
   fields: readonly FieldSpec[]
 }
 
 /** A resolved field: knows its wire width and how to map store values to canonical wire values. */
 export interface FieldDef {
+  /** Field name in the store. */
   readonly name: string
+  /** The .proto field number. */
   readonly number: number
+  /** Its index in the component (its bit in change masks). */
   readonly index: number
+  /** How it is stored and coded. */
   readonly kind: FieldKind
   /** Fixed width in bits, or -1 for variable-length fields (unquantized ints, objects). */
   readonly bits: number
+  /** Its quantizer, when quantized. */
   readonly quantizer?: Quantizer
+  /** Its store column type. */
   readonly array: TypedArrayName | 'Array'
+  /** The codec of an `object` field. */
   readonly codec?: ObjectCodec
+  /** Holds an entity: a local eid in the store, a net id on the wire (through an {@link EntityRefCodec}). */
+  readonly entity: boolean
   /** Store value → canonical wire value (quantized integer, float32-rounded float, ...). Numeric fields only. */
   toWire(value: number): number
   /** Canonical wire value → the value a receiver stores. */
   fromWire(wire: number): number
+  /** Writes a wire value. */
   writeWire(w: BitWriter, wire: number): void
+  /** Reads a wire value. */
   readWire(r: BitReader): number
 }
 
+/** A component's store: one column (typed array, or plain array for object fields) per field, indexed by eid. */
 export type ComponentStore = Record<string, NumericArray | unknown[]>
 
+/**
+ * How entity fields cross the wire: a network maps a local eid to a small reference number (0: none) carried in
+ * the field's place, and back. Without one, an entity field is coded as the plain number.
+ */
+export interface EntityRefCodec {
+  /** Our eid (0: none) → the reference number written in its place. */
+  toRef(eid: number): number
+  /** A reference number read for `field` of entity `eid` → the local eid to store (0: none or not arrived yet). */
+  fromRef(ref: number, eid: number, field: FieldDef): number
+}
+
+/** A component's codec and store factory, made by {@link defineComponent}. */
 export interface ComponentDef<S extends ComponentStore = ComponentStore> {
+  /** Its stable id in the schema. */
   readonly id: number
+  /** Fully qualified .proto message name. */
   readonly name: string
+  /** How it travels. */
   readonly sync: Sync
+  /** Whether receivers render it interpolated. */
   readonly interpolate: boolean
+  /** Its fields, in order. */
   readonly fields: readonly FieldDef[]
   /** Bitmask with one bit per field. */
   readonly fullMask: number
@@ -83,10 +130,10 @@ export interface ComponentDef<S extends ComponentStore = ComponentStore> {
   resize(store: S, capacity: number): void
   /** Capacity of a store (length of its arrays). */
   capacityOf(store: S): number
-  /** Writes the fields in `mask` for entity `eid`. The mask itself is not written. */
-  encode(w: BitWriter, store: S, eid: number, mask: number): void
-  /** Reads the fields in `mask` into entity `eid`. Throws DecodeError on bad input. */
-  decode(r: BitReader, store: S, eid: number, mask: number): void
+  /** Writes the fields in `mask` for entity `eid`. The mask itself is not written. Entity fields go through `refs`. */
+  encode(w: BitWriter, store: S, eid: number, mask: number, refs?: EntityRefCodec): void
+  /** Reads the fields in `mask` into entity `eid`. Throws DecodeError on bad input. Entity fields go through `refs`. */
+  decode(r: BitReader, store: S, eid: number, mask: number, refs?: EntityRefCodec): void
 }
 
 export const MAX_FIELDS = 31
@@ -116,7 +163,9 @@ const f32 = new Float32Array(1)
 function resolveField(component: string, f: FieldSpec, index: number): FieldDef {
   const where = `${component}.${f.name}`
   const array = defaultArray(f)
-  const base = { name: f.name, number: f.number, index, kind: f.kind, array }
+  const entity = f.entity === true
+  if (entity && (f.kind !== 'u32' || f.quantize)) invalid(`${where}: an entity field is an unquantized u32`)
+  const base = { name: f.name, number: f.number, index, kind: f.kind, array, entity }
   if (f.quantize) {
     if (f.kind !== 'f32' && f.kind !== 'f64' && f.kind !== 'i32' && f.kind !== 'u32') invalid(`${where}: quantize applies to numeric fields only (field is ${f.kind})`)
     const q = createQuantizer(where, f.quantize)
@@ -179,19 +228,22 @@ export function defineComponent<S extends ComponentStore = ComponentStore>(spec:
   if (spec.sync === 'DELTA') {
     const bad = fields.find((f) => f.kind === 'object')
     if (bad) invalid(`${spec.name}.${bad.name}: a DELTA component holds numbers only; use sync: RELIABLE or an event for this field`)
+    const ref = fields.find((f) => f.entity)
+    if (ref) invalid(`${spec.name}.${ref.name}: entity fields belong in RELIABLE components`)
   }
   const fullMask = 2 ** fields.length - 1
 
-  const encode = (w: BitWriter, store: S, eid: number, mask: number): void => {
+  const encode = (w: BitWriter, store: S, eid: number, mask: number, refs?: EntityRefCodec): void => {
     for (let i = 0; i < fields.length; i++) {
       if ((mask & (1 << i)) === 0) continue
       const f = fields[i]
       const column = store[f.name]
       if (f.kind === 'object') w.writeBytes(f.codec!.encode((column as unknown[])[eid]))
+      else if (f.entity && refs) f.writeWire(w, refs.toRef((column as NumericArray)[eid]))
       else f.writeWire(w, f.toWire((column as NumericArray)[eid]))
     }
   }
-  const decode = (r: BitReader, store: S, eid: number, mask: number): void => {
+  const decode = (r: BitReader, store: S, eid: number, mask: number, refs?: EntityRefCodec): void => {
     for (let i = 0; i < fields.length; i++) {
       if ((mask & (1 << i)) === 0) continue
       const f = fields[i]
@@ -205,7 +257,8 @@ export function defineComponent<S extends ComponentStore = ComponentStore>(spec:
           throw new DecodeError(`${spec.name}.${f.name}: ${(e as Error).message}`)
         }
         ;(column as unknown[])[eid] = value
-      } else (column as NumericArray)[eid] = f.fromWire(f.readWire(r))
+      } else if (f.entity && refs) (column as NumericArray)[eid] = refs.fromRef(f.readWire(r), eid, f)
+      else (column as NumericArray)[eid] = f.fromWire(f.readWire(r))
     }
   }
   const capacityOf = (store: S): number => (store[fields[0].name] as { length: number }).length

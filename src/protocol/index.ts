@@ -4,7 +4,8 @@ export { ErrorCode, MultiuserError, DecodeError } from '../shared/errors.js'
 export { createQuantizer, bitsForRange, MAX_QUANTIZE_BITS, type QuantizeOptions, type Quantizer } from './quantize.js'
 export {
   defineComponent, MAX_FIELDS,
-  type ComponentDef, type ComponentSpec, type ComponentStore, type FieldDef, type FieldSpec, type FieldKind,
+  type ComponentDef, type ComponentSpec, type ComponentStore, type EntityRefCodec, type FieldDef, type FieldSpec, type FieldKind,
   type NumericArray, type ObjectCodec, type Sync, type TypedArrayName,
 } from './component.js'
 export { defineSchema, defineEvent, type Schema, type SchemaSpec, type EventDef, type MessageCodec } from './schema.js'
+export type { SchemaDifference } from './schema-diff.js'

@@ -2,10 +2,13 @@ import { ErrorCode, MultiuserError } from '../shared/errors.js'
 
 /** The `(multiuser.quantize)` field option as written in a .proto. */
 export interface QuantizeOptions {
+  /** Lowest value (default -pi for angles). */
   min?: number
+  /** Highest value (default pi for angles). */
   max?: number
   /** Largest allowed error is precision / 2. Give `precision` or `bits`, not both. */
   precision?: number
+  /** Width in bits (instead of `precision`). */
   bits?: number
   /** Wrapped angle: the range [min, max) is a circle (default [-π, π)). */
   angle?: boolean
@@ -13,13 +16,19 @@ export interface QuantizeOptions {
 
 /** A resolved quantizer: maps a number to an integer in [0, 2^bits) and back. */
 export interface Quantizer {
+  /** Lowest value. */
   readonly min: number
+  /** Highest value. */
   readonly max: number
+  /** Width in bits. */
   readonly bits: number
   /** Step between representable values. */
   readonly step: number
+  /** Whether it is a wrapped angle. */
   readonly angle: boolean
+  /** A value to its quantized integer (clamped; angles wrap). */
   quantize(value: number): number
+  /** A quantized integer back to a value. */
   dequantize(q: number): number
 }
 

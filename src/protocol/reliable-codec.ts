@@ -7,7 +7,7 @@ import { Frame, Message, type ComponentState, type NetId } from '../../generated
 import { DecodeError, ErrorCode, MultiuserError } from '../shared/errors.js'
 import { BitReader } from './bit-reader.js'
 import { BitWriter } from './bit-writer.js'
-import type { ComponentDef, ComponentStore } from './component.js'
+import type { ComponentDef, ComponentStore, EntityRefCodec, FieldDef } from './component.js'
 
 export { Message, type ComponentState, type NetId }
 
@@ -70,17 +70,44 @@ export function unsendableFields(def: ComponentDef, store: ComponentStore, eid: 
   return { mask: bad, error: new MultiuserError(ErrorCode.VALUE_UNSENDABLE, `${first}; not sent (a 64-bit integer field carries at most ±2^53 as a number: use a string or bytes field for larger values)`) }
 }
 
-/** A component's fields in `mask`, bit-packed by the schema codec. */
-export function componentState(def: ComponentDef, store: ComponentStore, eid: number, mask = def.fullMask): ComponentState {
+/**
+ * A component's fields in `mask`, bit-packed by the schema codec. Its entity fields hold indexes into `refs` (from 1;
+ * 0: none): `toNetId` names the entity of a local eid, or null when it has no net id.
+ */
+export function componentState(def: ComponentDef, store: ComponentStore, eid: number, mask = def.fullMask, toNetId?: (eid: number) => NetId | null): ComponentState {
   scratch.reset()
-  def.encode(scratch, store, eid, mask)
-  return { component: def.id, mask, state: scratch.finish() }
+  const refs: NetId[] = []
+  const codec: EntityRefCodec | undefined = toNetId && {
+    toRef: (target) => refIndex(refs, target === 0 ? null : toNetId(target)),
+    fromRef: () => 0,
+  }
+  def.encode(scratch, store, eid, mask, codec)
+  return { component: def.id, mask, state: scratch.finish(), refs }
 }
 
-/** Decodes a ComponentState into `store[eid]`. Throws DecodeError if malformed. */
-export function applyComponentState(def: ComponentDef, store: ComponentStore, eid: number, s: ComponentState): void {
+/** The index (from 1) of `id` in `refs`, added if new; 0 for none. */
+export function refIndex(refs: NetId[], id: NetId | null): number {
+  if (!id) return 0
+  const i = refs.findIndex((r) => r.n === id.n && r.origin === id.origin)
+  if (i >= 0) return i + 1
+  refs.push(id)
+  return refs.length
+}
+
+/**
+ * Decodes a ComponentState into `store[eid]`. Throws DecodeError if malformed. Entity fields: `fromNetId` gives the
+ * local eid to store for a net id (null: none).
+ */
+export function applyComponentState(def: ComponentDef, store: ComponentStore, eid: number, s: ComponentState, fromNetId?: (id: NetId | null, eid: number, field: FieldDef) => number): void {
   if ((s.mask & ~def.fullMask) !== 0) throw new DecodeError(`${def.name}: field mask ${s.mask} out of range`)
   const r = new BitReader(s.state)
-  def.decode(r, store, eid, s.mask)
+  const codec: EntityRefCodec | undefined = fromNetId && {
+    toRef: () => 0,
+    fromRef: (ref, target, field) => {
+      if (ref > s.refs.length) throw new DecodeError(`${def.name}.${field.name}: entity reference ${ref} of ${s.refs.length}`)
+      return fromNetId(ref === 0 ? null : s.refs[ref - 1], target, field)
+    },
+  }
+  def.decode(r, store, eid, s.mask, codec)
   if (r.bitsLeft >= 8) throw new DecodeError(`${def.name}: trailing bytes in component state`)
 }

@@ -3,7 +3,9 @@ import { ErrorCode, MultiuserError } from '../shared/errors.js'
 
 /** The codec of a protobuf message, as ts-proto generates it (`Chat.encode(msg).finish()`, `Chat.decode(bytes)`). */
 export interface MessageCodec<T> {
+  /** Encodes a message (`.finish()` gives the bytes). */
   encode(message: T): { finish(): Uint8Array }
+  /** Decodes a message (throws on bad input). */
   decode(input: Uint8Array): T
   /** ts-proto's `fromPartial`/`create`: fills defaults. Optional. */
   fromPartial?(object: Partial<T>): T
@@ -11,34 +13,57 @@ export interface MessageCodec<T> {
 
 /** A message type without the component option: a typed event sent reliably. */
 export interface EventDef<T = unknown> {
+  /** Its stable id in the schema. */
   readonly id: number
   /** Fully qualified .proto message name. */
   readonly name: string
+  /** The ts-proto codec of its message. */
   readonly codec: MessageCodec<T>
+  /**
+   * Its fields that hold an entity (`(multiuser.entity)`, uint32): the sender's eid goes out as the entity's net id,
+   * and the receiver's handler reads its own eid of it (0: none, or an entity it does not have).
+   */
+  readonly entityFields?: readonly string[]
 }
 
-export function defineEvent<T>(spec: { id: number; name: string; codec: MessageCodec<T> }): EventDef<T> {
-  return { id: spec.id, name: spec.name, codec: spec.codec }
+/** Builds an event. Called by generated code. */
+export function defineEvent<T>(spec: { id: number; name: string; codec: MessageCodec<T>; entityFields?: readonly string[] }): EventDef<T> {
+  return { id: spec.id, name: spec.name, codec: spec.codec, ...(spec.entityFields?.length ? { entityFields: spec.entityFields } : {}) }
 }
 
 /** Everything a network needs to know about a game's replicated data. */
 export interface Schema {
+  /** Its components, by id. */
   readonly components: readonly ComponentDef[]
+  /** Its events, by id. */
   readonly events: readonly EventDef[]
   /** Hash of the canonical schema; peers refuse each other when it differs. */
   readonly fingerprint: string
+  /**
+   * The canonical schema the fingerprint hashes (JSON, as the generator writes it), if known: on a mismatch, peers
+   * exchange it and report the first difference.
+   */
+  readonly canonical?: string
   /** The component store objects a game uses with bitECS (`addComponent(world, eid, Transform)`), by component id. */
   readonly stores: ReadonlyMap<number, ComponentStore>
+  /** The component of an id. */
   componentById(id: number): ComponentDef | undefined
+  /** The event of an id. */
   eventById(id: number): EventDef | undefined
   /** The component whose store object this is, if any. */
   componentOfStore(store: object): ComponentDef | undefined
 }
 
+/** What {@link defineSchema} assembles. */
 export interface SchemaSpec {
+  /** Each component with its default store. */
   components: ReadonlyArray<{ def: ComponentDef; store: ComponentStore }>
+  /** Its events. */
   events: readonly EventDef[]
+  /** Hash of the canonical schema. */
   fingerprint: string
+  /** The canonical schema the fingerprint hashes (generated modules pass it). */
+  canonical?: string
 }
 
 /** Assembles a schema. Generated code calls this once per .proto package with its default stores. */
@@ -61,6 +86,7 @@ export function defineSchema(spec: SchemaSpec): Schema {
     components: [...byId.values()].sort((a, b) => a.id - b.id),
     events: [...events.values()].sort((a, b) => a.id - b.id),
     fingerprint: spec.fingerprint,
+    ...(spec.canonical !== undefined ? { canonical: spec.canonical } : {}),
     stores,
     componentById: (id) => byId.get(id),
     eventById: (id) => events.get(id),

@@ -13,7 +13,9 @@ import { Coalescer } from './coalesce.js'
 import { ErrorCode, RelayError } from './errors.js'
 import { isFetchBusyError, isTransientFetchError } from './fetch-limiter.js'
 
+/** A DID and the key that signs its tokens. */
 export interface DidIdentity {
+  /** The DID. */
   did: string
   /** The `#atproto` verification key as a did:key (ES256 or ES256K). */
   signingKey: string
@@ -29,6 +31,7 @@ export interface DidIdentity {
  */
 export type BeforeFetch = () => void
 
+/** Resolves DIDs to signing keys (the relay's seam; default {@link CachingDidKeyResolver}). */
 export interface DidKeyResolver {
   /**
    * The issuer key of `did`. The contract every implementation keeps (the relay's defences rely on it):
@@ -48,16 +51,23 @@ export interface DidKeyResolver {
   resolve(did: string, forceRefresh: boolean, beforeFetch?: BeforeFetch): Promise<DidIdentity>
 }
 
+/** Counters of {@link CachingDidKeyResolver}. */
 export interface DidKeyCacheStats {
+  /** Answered from the cache. */
   hits: number
+  /** Not in the cache. */
   misses: number
+  /** Answered from the negative cache. */
   negativeHits: number
   /** Expired keys answered because their refetch failed transiently. */
   staleHits: number
+  /** Fetches started. */
   fetches: number
+  /** Lookups that joined a fetch already in flight. */
   coalesced: number
   /** Lookups refused because `maxWaiters` were already waiting on the DID's fetch. */
   waitersRefused: number
+  /** Entries held. */
   size: number
 }
 
@@ -86,6 +96,7 @@ interface Entry {
   attemptedAt: number
 }
 
+/** The in-process DID key cache: coalesced lookups, a negative cache for definite failures only, stale-if-error. */
 export class CachingDidKeyResolver implements DidKeyResolver {
   private readonly entries = new Map<string, Entry>()
   private readonly inflight: Coalescer<DidIdentity>
@@ -97,14 +108,17 @@ export class CachingDidKeyResolver implements DidKeyResolver {
     this.inflight = new Coalescer(opts.maxWaiters)
   }
 
+  /** Its counters. */
   get stats(): DidKeyCacheStats {
     return { ...this.counters, size: this.entries.size }
   }
 
+  /** Forgets every entry. */
   clear(): void {
     this.entries.clear()
   }
 
+  /** The key of `did` (from the cache, or fetched; `forceRefresh` after a bad signature, rate-limited). */
   async resolve(did: string, forceRefresh: boolean, beforeFetch?: BeforeFetch): Promise<DidIdentity> {
     const now = this.now()
     const entry = this.entries.get(did)

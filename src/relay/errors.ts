@@ -39,13 +39,16 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   METHOD_NOT_ALLOWED: 405,
 }
 
+/** A refusal by the relay: an `AuthErrorCode` and the HTTP status it answers with. */
 export class RelayError extends MultiuserAuthError {
+  /** The HTTP status. */
   readonly status: number
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
     super(code, message, options)
     this.name = 'RelayError'
     this.status = options?.status ?? STATUS[code] ?? 500
   }
+  /** The JSON error body. */
   toJSON(): { error: ErrorCode; message: string } {
     return { error: this.code, message: this.message }
   }

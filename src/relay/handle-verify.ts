@@ -24,6 +24,7 @@ export interface CachingHandleVerifierOptions {
   now?: () => number
 }
 
+/** Verifies a DID's handle both ways (handle to DID, DID document to handle), with a cache. */
 export class CachingHandleVerifier implements HandleVerifier {
   private readonly cache = new Map<string, { handle: string | undefined; claimed: string | undefined; expiresAt: number }>()
   private readonly inflight: Coalescer<string | undefined>
@@ -35,6 +36,7 @@ export class CachingHandleVerifier implements HandleVerifier {
     this.inflight = new Coalescer(opts.maxWaiters ?? 8)
   }
 
+  /** The handle of `did` if `claimedHandle` checks out both ways, else undefined. */
   async verify(did: string, claimedHandle: string | undefined, beforeFetch?: BeforeFetch): Promise<string | undefined> {
     if (!claimedHandle) return undefined
     const now = (this.opts.now ?? Date.now)()

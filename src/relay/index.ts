@@ -1,6 +1,8 @@
 /**
  * `@bitecs-multiuser/relay`: the ATProto-gated, PeerJS-compatible signaling relay (Node only): what README documents,
  * nothing more (test/api/exports.test.ts lists every name).
+ *
+ * @packageDocumentation
  */
 export { createRelay } from './relay.js'
 export type { Relay, RelayStats } from './relay.js'

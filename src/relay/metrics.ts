@@ -14,15 +14,25 @@ export interface MetricsSources {
   socialGraphCacheEntries(): number
 }
 
+/** The relay's Prometheus metrics (`/metrics`). */
 export class RelayMetrics {
+  /** The registry `/metrics` renders. */
   readonly registry = new Registry()
+  /** Admissions, by auth (`did`, `anonymous`). */
   readonly admissions: Counter<'auth'>
+  /** Refusals, by code and stage. */
   readonly refusals: Counter<'code' | 'stage'>
+  /** Signals routed, by type. */
   readonly signalsRouted: Counter<'type'>
+  /** Signals dropped, by reason. */
   readonly signalsDropped: Counter<'reason'>
+  /** Join durations, by outcome. */
   readonly joinDuration: Histogram<'outcome'>
+  /** DID lookups, by result. */
   readonly didLookups: Counter<'result'>
+  /** DID fetches refused by a concurrency cap, by scope. */
   readonly didFetchesLimited: Counter<'scope'>
+  /** Joins refused by the handshake budget, by scope. */
   readonly handshakesLimited: Counter<'scope'>
   readonly invites: Counter<'outcome'>
 

@@ -16,8 +16,10 @@ import type { PresenceStore } from './social/presence-store.js'
 import type { InviteRouter } from './social/invite-router.js'
 import type { RoomPolicies } from './social/room-policy.js'
 
+/** Who the relay admits: signed-in players only, guests too, or anyone without checking. */
 export type AuthMode = 'required' | 'optional' | 'off'
 
+/** Options of {@link createRelay}; each limit is documented with its default (see {@link RELAY_DEFAULTS}). */
 export interface RelayOptions {
   /** TCP port; 0 picks a free one (default 0 for the API, 8787 for the CLI). */
   port?: number
@@ -41,28 +43,28 @@ export interface RelayOptions {
   didMethods?: string[]
   /** Allow DID documents on private/loopback/link-local addresses (tests only). */
   allowPrivateDidHosts?: boolean
-  /** Relay-wide peer slots (connected + admitted-not-yet-connected + being verified). Full -> 503 RELAY_FULL. */
+  /** Relay-wide peer slots (connected + admitted-not-yet-connected + being verified). Full → 503 RELAY_FULL. */
   maxPeers?: number
-  /** Peers per room (connected + admitted). Full -> 409 ROOM_FULL. */
+  /** Peers per room (connected + admitted). Full → 409 ROOM_FULL. */
   maxPeersPerRoom?: number
   /**
    * Joins waiting on the network at once (issuer key or handle being fetched), relay-wide (default
-   * `max(1, floor(maxPeers / 4))`). More -> 503 RELAY_BUSY. A join whose issuer key is cached takes no place.
+   * `max(1, floor(maxPeers / 4))`). More → 503 RELAY_BUSY. A join whose issuer key is cached takes no place.
    */
   maxConcurrentHandshakes?: number
-  /** The same, per client address (an IPv6 address counts as its /64). More -> 503 RELAY_BUSY. */
+  /** The same, per client address (an IPv6 address counts as its /64). More → 503 RELAY_BUSY. */
   maxHandshakesPerAddress?: number
   /** Addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` names the client (for the per-address cap). */
   trustedProxies?: string[]
-  /** Longest time one join may spend in verification (token, DID document, handle), ms. Over -> 503 AUTH_TIMEOUT. */
+  /** Longest time one join may spend in verification (token, DID document, handle), ms. Over → 503 AUTH_TIMEOUT. */
   handshakeTimeoutMs?: number
-  /** Concurrent fetches to one untrusted host name (did:web documents, handle well-knowns; ports share it). More -> 503 RELAY_BUSY. */
+  /** Concurrent fetches to one untrusted host name (did:web documents, handle well-knowns; ports share it). More → 503 RELAY_BUSY. */
   didFetchConcurrencyPerHost?: number
-  /** Concurrent fetches to untrusted hosts, relay-wide. More -> 503 RELAY_BUSY (never negatively cached). */
+  /** Concurrent fetches to untrusted hosts, relay-wide. More → 503 RELAY_BUSY (never negatively cached). */
   didFetchConcurrency?: number
-  /** Concurrent fetches to the PLC directory (a budget apart from `didFetchConcurrency`). More -> 503 RELAY_BUSY. */
+  /** Concurrent fetches to the PLC directory (a budget apart from `didFetchConcurrency`). More → 503 RELAY_BUSY. */
   plcFetchConcurrency?: number
-  /** Joins that may wait on one DID's document fetch (or one handle's resolution) at once. More -> 503 RELAY_BUSY. */
+  /** Joins that may wait on one DID's document fetch (or one handle's resolution) at once. More → 503 RELAY_BUSY. */
   didFetchMaxWaiters?: number
   /** Allowed clock skew for `iat` and `nbf` in the future, seconds. */
   clockSkewSec?: number
@@ -76,6 +78,7 @@ export interface RelayOptions {
   ticketTtlSec?: number
   /** DID key cache: entry lifetime (ms) and size. */
   didCacheTtlMs?: number
+  /** DID key cache: most entries. */
   didCacheMaxEntries?: number
   /** How long a definite DID resolution failure (no document, no usable key) is remembered (ms). Outages (timeout, 429, 5xx) are not. */
   didNegativeCacheTtlMs?: number
@@ -85,10 +88,11 @@ export interface RelayOptions {
   didStaleIfErrorMs?: number
   /** DID document fetch timeout (ms) and body cap (bytes, streamed). */
   didFetchTimeoutMs?: number
+  /** Largest DID document read, bytes. */
   didDocMaxBytes?: number
   /** Max (iss, jti) pairs remembered; when full of live entries new tokens get 503 RELAY_BUSY (fail closed). */
   replayCacheMaxEntries?: number
-  /** Verify handles (DID doc claim <-> handle resolution) before putting them in tickets and rosters. */
+  /** Verify handles (DID doc claim ↔ handle resolution) before putting them in tickets and rosters. */
   verifyHandles?: boolean
   /**
    * Resolve handles through this XRPC service (`com.atproto.identity.resolveHandle`, e.g. `https://bsky.social` or a
@@ -106,7 +110,9 @@ export interface RelayOptions {
    * `iceServers` with credentials of its own, valid `turnTtlSec` (default 6 h). Without both, no TURN is handed out.
    */
   turnUrls?: string[]
+  /** The secret the relay shares with the TURN servers (coturn `static-auth-secret`). */
   turnSecret?: string
+  /** How long each join's TURN credentials are valid, s. Default 6 h. */
   turnTtlSec?: number
   /** WebSocket frame cap, bytes. */
   maxPayloadBytes?: number
@@ -136,7 +142,7 @@ export interface RelayOptions {
   pingIntervalMs?: number
   /** HTTP headers timeout (slowloris), ms. */
   headersTimeoutMs?: number
-  /** Largest accepted request headers, bytes. More -> 431 HEADERS_TOO_LARGE. */
+  /** Largest accepted request headers, bytes. More → 431 HEADERS_TOO_LARGE. */
   maxHeaderBytes?: number
   /** `Access-Control-Allow-Origin` for the join API (default `*`: no cookies are used). */
   corsOrigin?: string
@@ -178,8 +184,11 @@ export interface RelayOptions {
   logger?: Logger
   /** Pluggable subsystems (in-process defaults). */
   replayCache?: ReplayCache
+  /** Resolves DIDs to keys (default: the in-process cache). */
   didKeyResolver?: DidKeyResolver
+  /** Verifies handles (default: the in-process cache). */
   handleVerifier?: HandleVerifier
+  /** Routes signals between sockets (default: in-process). */
   signalRouter?: SignalRouter
   /** The social graph (default: repos read from each PDS, or the AppView at `appViewUrl`). */
   socialGraph?: SocialGraph
@@ -192,8 +201,10 @@ export interface RelayOptions {
 type Pluggable =
   | 'publicUrl' | 'serviceDid' | 'signingKey' | 'dataDir' | 'previousKeys' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier'
   | 'handleResolverUrl' | 'signalRouter' | 'appViewUrl' | 'socialGraph' | 'presenceStore' | 'inviteRouter' | 'roomPolicies'
+/** The options in force: every default filled in. */
 export type ResolvedRelayOptions = Required<Omit<RelayOptions, Pluggable>> & Pick<RelayOptions, Pluggable>
 
+/** The default of every relay option. */
 export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'maxConcurrentHandshakes'>> = {
   port: 0,
   host: '127.0.0.1',

@@ -32,6 +32,7 @@ import { LocalRoomPolicies } from './social/room-policy.js'
 import { createSocialLayer } from './social/social-layer.js'
 import type { SocialServer } from './social/social-server.js'
 
+/** A snapshot of a relay's load. */
 export interface RelayStats {
   /** Registered PeerJS sockets. */
   sockets: number
@@ -47,6 +48,7 @@ export interface RelayStats {
   handshakesInFlight: number
 }
 
+/** A running relay (from {@link createRelay}). */
 export interface Relay {
   /** Starts listening; resolves with the public URL and DID. */
   listen(): Promise<{ url: string; did: string }>
@@ -62,14 +64,19 @@ export interface Relay {
   readonly signingKeyInfo: SigningKeyInfo
   /** Bound address (after listen). */
   readonly address: AddressInfo
+  /** The options in force. */
   readonly options: Readonly<ResolvedRelayOptions>
+  /** Its Prometheus metrics. */
   readonly metrics: RelayMetrics
+  /** Its logger. */
   readonly logger: Logger
   /** Issuer key cache (stats for tests and benchmarks), when the default one is used. */
   readonly didKeyCache: CachingDidKeyResolver | undefined
+  /** Its load now. */
   stats(): RelayStats
 }
 
+/** Starts a signaling relay (HTTP join, PeerJS socket, DID document). */
 export function createRelay(options: RelayOptions = {}): Relay {
   const opts = resolveOptions(options)
   const log = opts.logger ?? createLogger()

@@ -5,21 +5,25 @@
  */
 export type ReplayCheck = 'fresh' | 'replayed' | 'full'
 
+/** Remembers used token ids (`jti`) until they expire (the relay's seam; default {@link MemoryReplayCache}). */
 export interface ReplayCache {
   /** Atomically records `key` until `expiresAtMs`. 'replayed' if it was already there, 'full' if it cannot be stored. */
   checkAndStore(key: string, expiresAtMs: number): Promise<ReplayCheck>
 }
 
+/** The in-process replay cache (fails closed when full). */
 export class MemoryReplayCache implements ReplayCache {
   private readonly entries = new Map<string, number>()
   private nextSweep = 0
 
   constructor(private readonly opts: { maxEntries: number; now?: () => number }) {}
 
+  /** Entries held. */
   get size(): number {
     return this.entries.size
   }
 
+  /** Stores `key` until `expiresAtMs`; says whether it was new. */
   async checkAndStore(key: string, expiresAtMs: number): Promise<ReplayCheck> {
     const now = (this.opts.now ?? Date.now)()
     const prev = this.entries.get(key)

@@ -12,24 +12,33 @@ import type { RosterEntry } from '../signaling/contract.js'
 
 /** A message as the relay writes it to a socket. */
 export interface OutboundMessage {
+  /** The message type (`OFFER`, `ANSWER`, `CANDIDATE`, ...). */
   type: string
+  /** The sender (set by the relay). */
   src?: string
+  /** The target peer. */
   dst?: string
+  /** The message body. */
   payload?: unknown
 }
 
 /** What became of one write to a peer's socket. */
 export type DeliveryResult = 'delivered' | 'queue-full' | 'closed'
 
+/** A connected socket, as the router sees it. */
 export interface PeerEndpoint extends RosterEntry {
+  /** Its room. */
   room: string
   /** Queues a message on this peer's socket (bounded; see send-queue.ts). Never throws. */
   deliver(msg: OutboundMessage): DeliveryResult
 }
 
+/** What became of a signal. */
 export type RouteOutcome = 'delivered' | 'unknown-target' | 'cross-room' | 'self' | 'queue-full' | 'send-failed'
 
+/** Routes signals between sockets within a room (the relay's seam; default {@link LocalSignalRouter}). */
 export interface SignalRouter {
+  /** A socket opened. */
   attach(peer: PeerEndpoint): void
   /** Detaches `peer` (only if it is still the endpoint attached under its id). */
   detach(peer: PeerEndpoint): void
@@ -45,10 +54,12 @@ export interface SignalRouter {
   has(peerId: string): boolean
 }
 
+/** The in-process signal router. */
 export class LocalSignalRouter implements SignalRouter {
   private readonly peers = new Map<string, PeerEndpoint>()
   private readonly rooms = new Map<string, Map<string, PeerEndpoint>>()
 
+  /** A socket opened. */
   attach(peer: PeerEndpoint): void {
     this.peers.set(peer.peerId, peer)
     let room = this.rooms.get(peer.room)
@@ -56,6 +67,7 @@ export class LocalSignalRouter implements SignalRouter {
     room.set(peer.peerId, peer)
   }
 
+  /** A socket closed. */
   detach(peer: PeerEndpoint): void {
     if (this.peers.get(peer.peerId) !== peer) return
     this.peers.delete(peer.peerId)
@@ -64,6 +76,7 @@ export class LocalSignalRouter implements SignalRouter {
     if (room && room.size === 0) this.rooms.delete(peer.room)
   }
 
+  /** Delivers `msg` to its target, if in the sender's room. */
   route(from: PeerEndpoint, msg: OutboundMessage & { dst: string }): RouteOutcome {
     if (msg.dst === from.peerId) return 'self'
     const target = this.rooms.get(from.room)?.get(msg.dst)
@@ -72,6 +85,7 @@ export class LocalSignalRouter implements SignalRouter {
     return r === 'closed' ? 'send-failed' : r
   }
 
+  /** Sends `msg` to every socket of `room` (but one); returns how many got it. */
   broadcast(room: string, msg: OutboundMessage, exceptPeerId?: string): number {
     let n = 0
     for (const peer of this.rooms.get(room)?.values() ?? []) {
@@ -80,14 +94,17 @@ export class LocalSignalRouter implements SignalRouter {
     return n
   }
 
+  /** The peers of `room`. */
   roster(room: string): RosterEntry[] {
     return [...(this.rooms.get(room)?.values() ?? [])].map(toRosterEntry)
   }
 
+  /** Sockets and rooms held. */
   counts(): { peers: number; rooms: number } {
     return { peers: this.peers.size, rooms: this.rooms.size }
   }
 
+  /** Whether `peerId` has a socket here. */
   has(peerId: string): boolean {
     return this.peers.has(peerId)
   }

@@ -34,9 +34,12 @@ export const ErrorCode = {
   /** A refusal without a known reason. */
   REASON_UNSPECIFIED: 'REASON_UNSPECIFIED',
 } as const
+/** A code of `ErrorCode`. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 
+/** Every error the library throws: a stable `code` to switch on. */
 export class MultiuserError extends Error {
+  /** A stable code (`ErrorCode`, `AuthErrorCode`). */
   readonly code: string
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options)
@@ -186,10 +189,12 @@ export const AuthErrorCode = {
   SESSION_RECORD_FAILED: 'SESSION_RECORD_FAILED',
 } as const
 
+/** A code of `AuthErrorCode`. */
 export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode]
 
 /** Base class of every typed error of the auth/relay layer (a `MultiuserError`, like every error of the library). */
 export class MultiuserAuthError extends MultiuserError {
+  /** The refusal's code. */
   declare readonly code: AuthErrorCode
   constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options)
@@ -199,6 +204,7 @@ export class MultiuserAuthError extends MultiuserError {
 
 /** `joinRoom` failed: `code` is the relay's error code (or a client-side one), `status` the HTTP status if any. */
 export class JoinError extends MultiuserAuthError {
+  /** The HTTP status, when the error came from an answer. */
   readonly status: number | undefined
   constructor(code: AuthErrorCode, message: string, status?: number, options?: { cause?: unknown }) {
     super(code, message, options)

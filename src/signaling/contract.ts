@@ -6,10 +6,11 @@
 
 /** One peer of a room, as the relay vouches for it. */
 export interface RosterEntry {
+  /** Our peer id. */
   peerId: string
   /** The peer's verified ATProto DID, or null for an anonymous peer. */
   did: string | null
-  /** The peer's handle, only when the relay verified it (DID document <-> handle resolution). */
+  /** The peer's handle, only when the relay verified it (DID document ↔ handle resolution). */
   handle?: string
   /** Unix milliseconds when the peer's socket opened. */
   joinedAt: number
@@ -19,22 +20,31 @@ export interface RosterEntry {
 
 /** PeerJS client options: `new Peer(peerId, { ...peerjs, token: joinToken })`. */
 export interface PeerJsServerOptions {
+  /** The PeerJS server's host. */
   host: string
+  /** Its port. */
   port: number
+  /** Its path. */
   path: string
+  /** Its key. */
   key: string
+  /** Whether it is https/wss. */
   secure: boolean
 }
 
 /** A subset of RTCIceServer (kept here so Node code needs no DOM types). */
 export interface IceServer {
+  /** STUN/TURN URLs. */
   urls: string | string[]
+  /** TURN user. */
   username?: string
+  /** TURN password. */
   credential?: string
 }
 
 /** Body of a successful `POST /v1/rooms/:room/join`. */
 export interface JoinResult {
+  /** The room. */
   room: string
   /** Relay-assigned PeerJS id (random, unguessable). */
   peerId: string
@@ -55,6 +65,7 @@ export interface JoinResult {
   relayDid: string
   /** The admitted identity (null when anonymous). */
   did: string | null
+  /** The peer's verified handle. */
   handle?: string
   /** The DTLS certificate fingerprint bound into the ticket (the one the join sent). */
   fingerprint?: string
@@ -62,7 +73,9 @@ export interface JoinResult {
   friendsOf?: string
   /** Peers currently connected to the room. */
   roster: RosterEntry[]
+  /** ICE servers to use. */
   iceServers: IceServer[]
+  /** Where the PeerJS socket connects. */
   peerjs: PeerJsServerOptions
 }
 
@@ -94,6 +107,7 @@ export const ControlMessageType = {
 } as const
 export type ControlMessageType = (typeof ControlMessageType)[keyof typeof ControlMessageType]
 
+/** A control message the relay sends on the socket (besides PeerJS's own). */
 export type ControlMessage =
   | { type: 'ROSTER'; payload: { room: string; peers: RosterEntry[] } }
   | { type: 'PEER-JOINED'; payload: RosterEntry }

@@ -17,6 +17,7 @@ export const TICKET_TYP = 'bitecs-ticket+jwt'
  */
 export const RESUME_TYP = 'bitecs-resume+jwt'
 
+/** What a relay-signed ticket says about a peer. */
 export interface TicketClaims {
   /** The relay DID that signed the ticket. */
   iss: string
@@ -24,7 +25,9 @@ export interface TicketClaims {
   did?: string
   /** The peer's handle, present only when the relay verified it. */
   handle?: string
+  /** The room it was admitted to. */
   room: string
+  /** Its peer id. */
   peerId: string
   /**
    * When the relay first admitted this peer id (relay wall clock, Unix ms; kept through resumes). Every peer reads
@@ -47,10 +50,13 @@ export interface TicketClaims {
 
 /** The parts of a DID document `verifyTicket` reads. */
 export interface DidDocumentLike {
+  /** The DID. */
   id: string
+  /** Its keys. */
   verificationMethod?: Array<{ id: string; type: string; controller?: string; publicKeyMultibase?: string }>
 }
 
+/** Options of {@link verifyTicket}. */
 export interface VerifyTicketOptions {
   /** The room the receiving peer is in: the ticket must be for the same room. */
   room: string

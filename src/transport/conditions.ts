@@ -6,6 +6,8 @@
  *   simulated retransmissions).
  * - Latency and jitter apply to both channels; reliable messages stay in order (a message is never delivered
  *   before the one sent before it), unreliable ones may be reordered by jitter, as on a real network.
+ * - Bandwidth (bytes/s, per peer and direction, both channels sharing it) queues messages behind each other; an
+ *   unreliable message that would wait over a second is dropped (a router's tail drop), a reliable one waits.
  * - By default both directions are affected: each message sent and each message received waits `latency` +
  *   [0, jitter) ms, so the round trip grows by about 2 × latency.
  * - All zero: messages pass through synchronously, exactly as without the decorator.
@@ -19,6 +21,7 @@ import { Link } from './memory/link.js'
 import { createRng, type Rng } from './memory/rng.js'
 import { createScheduler } from './memory/scheduler.js'
 
+/** Simulated network conditions (see {@link withLinkConditions}). */
 export interface LinkConditions {
   /** Probability (0..1) that an unreliable message is dropped. Default 0. */
   loss?: number
@@ -26,26 +29,36 @@ export interface LinkConditions {
   latency?: number
   /** Uniform random extra delay in [0, jitter) ms. Default 0. */
   jitter?: number
+  /** Bytes per second to and from each peer (each way); 0 = unlimited. Default 0. */
+  bandwidth?: number
   /** Which way the conditions apply. Default `'both'`. */
   direction?: 'both' | 'send' | 'receive'
 }
 
+/** What the simulation did. */
 export interface ConditionsCounters {
   /** Unreliable messages dropped by the simulated loss, each way. */
   droppedSent: number
+  /** Unreliable messages dropped on the way in. */
   droppedReceived: number
   /** Messages currently held back by the simulated delay. */
   inFlight: number
 }
 
+/** A transport with simulated conditions, from {@link withLinkConditions}. */
 export interface ConditionedTransport {
   /** The conditions in force. */
   readonly conditions: Readonly<LinkConditions>
   /** Changes the conditions; messages already delayed keep their delivery time. */
   setConditions(conditions: LinkConditions): void
+  /** What the simulation did so far. */
   readonly conditionsCounters: Readonly<ConditionsCounters>
 }
 
+/** Longest an unreliable message waits behind a simulated bandwidth limit before it is dropped, ms. */
+const MAX_QUEUE_MS = 1000
+
+/** Options of {@link withLinkConditions}. */
 export interface WithLinkConditionsOptions {
   /** Seed of the simulator's random numbers (loss and jitter). Default: random. */
   seed?: number
@@ -63,7 +76,9 @@ function validate(c: LinkConditions): LinkConditions {
   if (!(loss >= 0 && loss <= 1)) throw new RangeError(`loss must be in 0..1 (got ${c.loss})`)
   if (!(latency >= 0 && Number.isFinite(latency))) throw new RangeError(`latency must be >= 0 ms (got ${c.latency})`)
   if (!(jitter >= 0 && Number.isFinite(jitter))) throw new RangeError(`jitter must be >= 0 ms (got ${c.jitter})`)
-  return { loss, latency, jitter, direction: c.direction ?? 'both' }
+  const bandwidth = c.bandwidth ?? 0
+  if (!(bandwidth >= 0 && Number.isFinite(bandwidth))) throw new RangeError(`bandwidth must be >= 0 bytes/s (got ${c.bandwidth})`)
+  return { loss, latency, jitter, bandwidth, direction: c.direction ?? 'both' }
 }
 
 /** Wraps `transport` so that its traffic meets `conditions` (changeable later with `setConditions`). */
@@ -74,6 +89,8 @@ export function withLinkConditions<T extends Transport>(transport: T, conditions
   const counters: ConditionsCounters = { droppedSent: 0, droppedReceived: 0, inFlight: 0 }
   /** One pair of links (reliable without loss, unreliable with) per peer and direction. */
   const links = new Map<string, PeerLinks>()
+  /** Per peer and direction: when the simulated bandwidth is free again. */
+  const busyUntil = new Map<string, number>()
   const messageListeners = new Set<TransportEvents['message']>()
   let unsubscribeMessages: (() => void) | null = null
   let closed = false
@@ -87,12 +104,19 @@ export function withLinkConditions<T extends Transport>(transport: T, conditions
   // While anything is still delayed, keep routing through the simulator, so that switching the conditions off
   // never lets a new reliable message overtake an older one.
   const active = (way: 'send' | 'receive'): boolean =>
-    (current.direction === 'both' || current.direction === way) && (current.loss! > 0 || current.latency! > 0 || current.jitter! > 0 || counters.inFlight > 0)
+    (current.direction === 'both' || current.direction === way) && (current.loss! > 0 || current.latency! > 0 || current.jitter! > 0 || current.bandwidth! > 0 || counters.inFlight > 0)
 
   /** Runs `deliver` zero or one time, after the simulated delay. Returns false when the message was lost. */
   const simulate = (key: string, channel: Channel, bytes: number, deliver: () => void): boolean => {
     const now = scheduler.now
-    const times = linksOf(key)[channel].schedule(now, channel, bytes)
+    let start = now
+    if (current.bandwidth! > 0) {
+      start = Math.max(now, busyUntil.get(key) ?? 0)
+      if (channel === 'unreliable' && start - now > MAX_QUEUE_MS) return false
+      start += (bytes * 1000) / current.bandwidth!
+      busyUntil.set(key, start)
+    }
+    const times = linksOf(key)[channel].schedule(start, channel, bytes)
     if (times.length === 0) return false
     const at = times[0]
     if (at <= now && (channel === 'unreliable' || counters.inFlight === 0)) {

@@ -8,8 +8,11 @@ export type Channel = 'reliable' | 'unreliable'
 
 /** Who a remote peer is, as verified by the transport (relay ticket). `did` is null for anonymous peers. */
 export interface PeerIdentity {
+  /** Its peer id. */
   readonly id: string
+  /** Its verified DID, or null for a guest. */
   readonly did: string | null
+  /** Its verified handle, when the relay checked it. */
   readonly handle?: string
   /**
    * When this peer was admitted to the room, on a clock every peer of the room agrees on (the relay's, from the
@@ -23,6 +26,7 @@ export interface PeerIdentity {
   readonly fingerprint?: string
 }
 
+/** What a transport tells its listeners. */
 export interface TransportEvents {
   /** A peer is connected and verified; both channels are usable. */
   peerJoined: (peer: PeerIdentity) => void
@@ -32,6 +36,7 @@ export interface TransportEvents {
   message: (from: string, channel: Channel, data: Uint8Array) => void
 }
 
+/** How a network reaches the other peers: two channels (reliable ordered, unreliable) per peer. */
 export interface Transport {
   /**
    * This peer's own clock in ms, where the transport simulates one (the memory hub gives every peer its own origin,
@@ -44,6 +49,7 @@ export interface Transport {
   readonly peers: ReadonlyMap<string, PeerIdentity>
   /** Sends to one peer, or to every connected peer with `'*'`. Unknown peers are ignored. */
   send(to: string, channel: Channel, data: Uint8Array): void
+  /** Listens to a {@link TransportEvents} event; returns the unsubscribe function. */
   on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void
   /** Drops the connection to one peer (e.g. after too many invalid packets, or a schema mismatch). */
   disconnect(peerId: string, reason: string): void

@@ -14,12 +14,12 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
       'verifyTicket', 'withLinkConditions',
     ],
     types: [
-      'Channel', 'ChannelCounters', 'ComponentDef', 'ComponentSpec', 'ComponentStore',
-      'ConditionedTransport', 'ConditionsCounters', 'DidDocumentLike', 'DropCounters', 'EventDef', 'FieldDef', 'FieldKind', 'FieldSpec', 'IceServer',
+      'Channel', 'ChannelCounters', 'ComponentCounters', 'DespawnReason', 'EntityEvent', 'EntityRefCodec', 'OwnershipChange', 'ComponentDef', 'ComponentSpec', 'ComponentStore',
+      'ConditionedTransport', 'ConditionsCounters', 'DidDocumentLike', 'DropCounters', 'EventDef', 'FieldDef', 'FieldKind', 'FieldSpec', 'IceServer', 'InspectedEntity',
       'JoinAnswer', 'JoinResult', 'JoinRoomOptions', 'LinkConditions', 'LinkCounters', 'LinkOptions', 'MemoryNetwork', 'MemoryNetworkOptions',
-      'MemoryTransport', 'MessageCodec', 'NetPeer', 'NetStats', 'Network', 'NetworkEvents', 'NetworkLimits', 'NetworkOptions', 'NumericArray',
+      'MemoryTransport', 'MessageCodec', 'NetId', 'NetInspection', 'NetPeer', 'NetStats', 'Network', 'NetworkEvents', 'NetworkLimits', 'NetworkOptions', 'NumericArray',
       'ObjectCodec', 'PeerIdentity', 'PeerJsServerOptions', 'PeerJsTransport', 'PeerJsTransportEvents', 'PeerJsTransportOptions', 'QuantizeOptions',
-      'Quantizer', 'Refused', 'RelayClient', 'RelayClientOptions', 'RelayJoinOptions', 'RosterEntry', 'Schema', 'SchemaSpec', 'Sync', 'TicketClaims', 'TokenSource',
+      'Quantizer', 'Refused', 'RelayClient', 'RelayClientOptions', 'RelayJoinOptions', 'RosterEntry', 'Schema', 'SchemaDifference', 'SchemaSpec', 'Sync', 'TicketClaims', 'TokenSource',
       'Transport', 'TransportEvents', 'TransportStatus', 'TypedArrayName', 'VerifyTicketOptions', 'WithLinkConditionsOptions',
     ],
   },
@@ -54,6 +54,11 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
       'SocialClientEvents', 'SocialClientOptions', 'SocialGraph', 'SocialStatus', 'SocialWebSocket',
     ],
   },
+  'bitecs-multiuser/inspector': {
+    file: 'src/inspector/index.ts',
+    values: ['attachInspector'],
+    types: ['Inspector', 'InspectorOptions'],
+  },
   'bitecs-multiuser/wire': {
     file: 'src/protocol/protobuf-wire.ts',
     values: ['BinaryReader', 'BinaryWriter', 'WireType'],
@@ -61,8 +66,8 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
   },
   'bitecs-multiuser/babylon': {
     file: 'src/babylon/index.ts',
-    values: ['attachBabylon', 'xyzYaw'],
-    types: ['AttachBabylonOptions', 'BabylonBinding', 'Prefab', 'PrefabChooser', 'PrefabContext', 'TransformBinding'],
+    values: ['attachBabylon', 'bindTransform', 'xyzYaw'],
+    types: ['AttachBabylonOptions', 'BabylonBinding', 'NumericField', 'Prefab', 'PrefabChooser', 'PrefabContext', 'TransformBinding', 'TransformMapping'],
   },
   '@bitecs-multiuser/codegen': {
     file: 'src/codegen/index.ts',

@@ -16,6 +16,8 @@ const ALLOWED: Record<string, string[]> = {
   social: ['shared', 'signaling', 'auth', 'atproto/token-source.ts'],
   ecs: ['shared', 'protocol', 'transport/transport.ts'],
   babylon: ['shared', 'protocol', 'ecs'],
+  // The network panel reads a Network and sets a ConditionedTransport's conditions; no Babylon, no relay.
+  inspector: ['shared', 'ecs', 'transport/conditions.ts', 'transport/transport.ts'],
   codegen: ['shared', 'protocol'],
   // The relay never imports client code (auth, transport, ecs, babylon): what it shares with clients is src/signaling.
   relay: ['shared', 'signaling'],
@@ -39,7 +41,7 @@ describe('layers', () => {
   }
 
   it('the browser entries never reach the relay or the generator', () => {
-    for (const entry of ['src/index.ts', 'src/babylon/index.ts', 'src/atproto/index.ts', 'src/social/index.ts']) {
+    for (const entry of ['src/index.ts', 'src/babylon/index.ts', 'src/atproto/index.ts', 'src/social/index.ts', 'src/inspector/index.ts']) {
       const nodeOnly = [...reachable(entry)].filter((f) => f.startsWith('src/relay/') || f.startsWith('src/codegen/'))
       expect(nodeOnly, entry).toEqual([])
     }
@@ -48,6 +50,12 @@ describe('layers', () => {
   it('the social entry reaches no ATProto library of its own (it talks to PDSes with fetch; sign-in brings the OAuth client)', () => {
     const atproto = [...reachable('src/social/index.ts')].filter((f) => /from '@atproto\//.test(readFileSync(`${repo}/${f}`, 'utf8')))
     expect(atproto).toEqual([])
+  })
+
+  it('the inspector is an entry of its own: no other entry reaches it', () => {
+    for (const entry of ['src/index.ts', 'src/babylon/index.ts', 'src/atproto/index.ts', 'src/social/index.ts']) {
+      expect([...reachable(entry)].filter((f) => f.startsWith('src/inspector/')), entry).toEqual([])
+    }
   })
 
   it('the guest entries reach no ATProto library (sign-in is bitecs-multiuser/atproto)', () => {

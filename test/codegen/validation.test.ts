@@ -140,3 +140,30 @@ describe('schema validation (SCHEMA_INVALID, file:line:col, message and field na
     })
   })
 })
+
+describe('entity fields ((multiuser.entity) = true)', () => {
+  const refused: Array<[string, string, RegExp]> = [
+    ['in a DELTA component', delta('  uint32 target = 1 [(multiuser.entity) = true];'), /^t\.Player\.target: an entity field belongs in a RELIABLE component .*sync: RELIABLE/],
+    ['on a string', reliable('  string target = 1 [(multiuser.entity) = true];'), /^t\.Player\.target: \(multiuser\.entity\) marks a plain uint32 field .*not string/],
+    ['on a repeated uint32 of an event', `${HEAD}message Hit { repeated uint32 targets = 1 [(multiuser.entity) = true]; }\n`, /^t\.Hit\.targets: \(multiuser\.entity\) marks a plain uint32 field .*not repeated uint32/],
+    ['in a helper type', `${HEAD}message Where { uint32 who = 1 [(multiuser.entity) = true]; }\nmessage Hit { Where at = 1; }\n`, /^t\.Where\.who: \(multiuser\.entity\) applies to fields of a component or an event/],
+  ]
+  for (const [what, src, message] of refused) {
+    it(`refused ${what}, at the option`, () => {
+      const e = errorOf(src)
+      expect(e.diagnostics).toHaveLength(1)
+      expect(e.diagnostics[0].line).toBeGreaterThan(3)
+      expect(e.diagnostics[0].message).toMatch(message)
+    })
+  }
+
+  it('a RELIABLE component field and an event field generate as entity fields, and enter the fingerprint', () => {
+    const src = `${HEAD}message Link {\n  option (multiuser.component) = { sync: RELIABLE };\n  uint32 carried_by = 1 [(multiuser.entity) = true];\n}\nmessage Hit { uint32 target = 1 [(multiuser.entity) = true]; uint32 damage = 2; }\n`
+    const mod = buildOutputs(protoDir({ 'x.proto': src })).get('t/schema.ts')!
+    expect(mod).toContain("{ name: 'carriedBy', number: 1, kind: 'u32', entity: true },")
+    expect(mod).toContain("entityFields: ['target'] })")
+    const plain = buildOutputs(protoDir({ 'x.proto': src.replaceAll(' [(multiuser.entity) = true]', '') })).get('t/schema.ts')!
+    const fp = (m: string) => /Fingerprint = '(\w+)'/.exec(m)![1]
+    expect(fp(mod)).not.toBe(fp(plain))
+  })
+})

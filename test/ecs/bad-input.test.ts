@@ -67,13 +67,13 @@ describe('bad input is dropped, counted, and 10 invalid messages disconnect the 
     deliver(h, () => evil.send('p0', 'unreliable', new Uint8Array(1201))) // oversized unreliable
     deliver(h, () => evil.send('p0', 'reliable', new Uint8Array(1024 * 1024 + 1))) // oversized reliable
     expect(d().oversized).toBe(2)
-    deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'spawn', value: { id: { origin: 'evil', n: 1 }, slot: 1, persistent: false, epoch: 0, components: [{ component: 77, mask: 1, state: new Uint8Array(4) }] } } })))
+    deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'spawn', value: { id: { origin: 'evil', n: 1 }, slot: 1, persistent: false, epoch: 0, components: [{ component: 77, mask: 1, state: new Uint8Array(4), refs: [] }] } } })))
     expect(d().malformed).toBe(3) // unknown component id
     expect(v.net.stats.entities.remote).toBe(1)
     deliver(h, () => evil.send('p0', 'unreliable', delta(2, [[5, 1000]]))) // unknown entity (slot never announced)
     expect(d().unknownEntity).toBe(1)
     // Forged ownership: updating, transferring, despawning p1's entity, spawning in p1's name.
-    deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'componentUpdate', value: { id: honestId, epoch: 0, component: { component: 3, mask: 1, state: new Uint8Array([0]) } } } })))
+    deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'componentUpdate', value: { id: honestId, epoch: 0, component: { component: 3, mask: 1, state: new Uint8Array([0]), refs: [] } } } })))
     deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'ownershipTransfer', value: { id: honestId, newOwner: 'evil', epoch: 1, requestId: 1, components: [] } } })))
     deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'despawn', value: { id: honestId, epoch: 0 } } })))
     expect(d().notOwner).toBe(3)
@@ -113,7 +113,7 @@ describe('bad input is dropped, counted, and 10 invalid messages disconnect the 
     const [v] = h.peers
     const rude = h.hub.join('rude')
     h.hub.advance(1)
-    rude.send('p0', 'reliable', frame({ body: { $case: 'event', value: { event: 1, payload: new Uint8Array() } } }))
+    rude.send('p0', 'reliable', frame({ body: { $case: 'event', value: { event: 1, payload: new Uint8Array(), refs: [] } } }))
     h.step(20)
     expect(v.net.stats.invalid).toBe(1)
     // Every unreliable packet p1 → p0 arrives twice: the copies are dropped as duplicates, not struck.

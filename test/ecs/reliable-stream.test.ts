@@ -11,7 +11,7 @@ import { createMemoryNetwork } from '../../src/transport/memory/index.js'
 import { roomPeer, type RoomPeer } from './helpers/rooms.js'
 
 const HOUR = 3600_000
-const event = (n: number, bytes = 0): Uint8Array => encodeMessage({ body: { $case: 'event', value: { event: n, payload: new Uint8Array(bytes) } } })
+const event = (n: number, bytes = 0): Uint8Array => encodeMessage({ body: { $case: 'event', value: { event: n, payload: new Uint8Array(bytes), refs: [] } } })
 const numberOf = (m: Message): number => (m.body?.$case === 'event' ? m.body.value.event : -1)
 
 /** Peers a, b (and c) on one hub; every reliable frame b receives is kept, in order, with its sender. */

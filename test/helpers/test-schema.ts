@@ -67,7 +67,7 @@ export interface TestSchema {
 }
 
 /** A schema with its own stores, like the generated `createGameSchema(capacity)`. */
-export function createTestSchema(capacity = 1024, fingerprint = FINGERPRINT): TestSchema {
+export function createTestSchema(capacity = 1024, fingerprint = FINGERPRINT, canonical?: string): TestSchema {
   const Transform = TransformDef.createStore(capacity)
   const Velocity = VelocityDef.createStore(capacity)
   const Color = ColorDef.createStore(capacity)
@@ -79,6 +79,7 @@ export function createTestSchema(capacity = 1024, fingerprint = FINGERPRINT): Te
     ],
     events: [Chat as EventDef],
     fingerprint,
+    ...(canonical !== undefined ? { canonical } : {}),
   })
   return { schema, Transform, Velocity, Color }
 }

@@ -1,5 +1,5 @@
 /**
- * The product as a user gets it: the three packages packed with `npm pack`, installed from the tarballs into a game
+ * The product as a user gets it: the packages packed with `npm pack`, installed from the tarballs into a game
  * project outside the repository (its own package.json, dependencies from the registry), then README's "Add it to
  * your game" steps: `npx bitecs-multiuser gen`, `tsc` (strict), `vite build` (with the codegen plugin),
  * `npx bitecs-multiuser relay`, and the built game in two Chromium pages that see each other.
@@ -7,6 +7,10 @@
  * Twice: with npm's default (hoisted) layout, and with `--install-strategy=linked`, where a package sees only what
  * it declares (as with pnpm), so an import of an undeclared package fails the build. The linked run also measures
  * the bundles: a guest-only game must carry no `@atproto` module.
+ *
+ * And `npm create bitecs-multiuser my-game` from the packed create-bitecs-multiuser: the template project, installed
+ * from the same tarballs, generated, type-checked and built by its own `npm run build`, two Chromium pages of it
+ * that see each other, the inspector in a chunk of its own that only `?inspect` loads.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -43,7 +47,7 @@ function ok(r: Run, what: string): string {
 /** The version this repository runs, so the user project installs the same one (from npm's cache when warm). */
 const versionOf = (pkg: string): string => (JSON.parse(readFileSync(join(repo, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version
 
-let tarballs: { runtime: string; codegen: string; relay: string }
+let tarballs: { runtime: string; codegen: string; relay: string; create: string }
 /** The hoisted project, built: the sign-in test plays in it too, and the broken-install test breaks it last. */
 let hoisted: string
 let packedFiles: Record<string, string[]>
@@ -54,7 +58,7 @@ beforeAll(() => {
   const packed = JSON.parse(ok(run('npm', ['pack', '--json', '--silent', '--workspaces', '--include-workspace-root', '--pack-destination', dest], repo), 'npm pack').replace(/^[^[]*/, '')) as { name: string; filename: string; files: { path: string }[] }[]
   packedFiles = Object.fromEntries(packed.map((p) => [p.name, p.files.map((f) => f.path).sort()]))
   const file = (name: string): string => join(dest, packed.find((p) => p.name === name)!.filename)
-  tarballs = { runtime: file('bitecs-multiuser'), codegen: file('@bitecs-multiuser/codegen'), relay: file('@bitecs-multiuser/relay') }
+  tarballs = { runtime: file('bitecs-multiuser'), codegen: file('@bitecs-multiuser/codegen'), relay: file('@bitecs-multiuser/relay'), create: file('create-bitecs-multiuser') }
 }, 180_000)
 
 afterAll(() => {
@@ -164,6 +168,7 @@ describe('the packed packages in a game project outside the repository', () => {
       'bitecs-multiuser': /^(package\.json|README\.md|LICENSE|bin\/bitecs-multiuser\.js|dist\/(src|generated\/multiuser)\/.+\.(js|d\.ts|js\.map))$/,
       '@bitecs-multiuser/codegen': /^(package\.json|README\.md|LICENSE|bin\/bitecs-multiuser-gen\.js|proto\/multiuser\/options\.proto|dist\/src\/(codegen|protocol|shared)\/.+\.(js|d\.ts|js\.map))$/,
       '@bitecs-multiuser/relay': /^(package\.json|README\.md|LICENSE|bin\/bitecs-multiuser-relay\.js|dist\/src\/.+\.(js|d\.ts|js\.map))$/,
+      'create-bitecs-multiuser': /^(package\.json|README\.md|LICENSE|index\.js|template\/.+)$/,
     }
     for (const [name, files] of Object.entries(packedFiles)) {
       expect(files.filter((f) => !allowed[name].test(f)), name).toEqual([])
@@ -216,6 +221,7 @@ describe('the packed packages in a game project outside the repository', () => {
         const p = await (await browser.newContext()).newPage()
         p.on('pageerror', (e) => errors.push(`${who.handle}: ${e.message}`))
         await p.goto(`${site.url}signin.html?relay=${encodeURIComponent(relayUrl)}&pds=${encodeURIComponent(pds.pdsUrl)}&plc=${encodeURIComponent(pds.plcUrl)}#room=guild`)
+        await p.waitForFunction(() => 'game' in window, undefined, { timeout: 30_000 }) // set once the session is restored
         return p
       }
       type G = { game?: { did(): string | null; status(): string; statuses(): string[]; peers(): { id: string; did: string | null; handle: string | null }[] } }
@@ -300,6 +306,58 @@ describe('the packed packages in a game project outside the repository', () => {
     const noRelay = run('npx', ['bitecs-multiuser', 'relay'], dir)
     expect(noRelay.status).toBe(1)
     expect(noRelay.out).toContain('npm install @bitecs-multiuser/relay')
+  }, 300_000)
+
+  it('npm create bitecs-multiuser: the template project installs, builds with its own scripts, and two pages of it see each other; the inspector loads only with ?inspect', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'bmu-create-'))
+    temps.push(parent)
+    const created = ok(run('npm', ['exec', '--yes', `--package=file:${tarballs.create}`, '--', 'create-bitecs-multiuser', 'my-game'], parent), 'npm create bitecs-multiuser')
+    expect(created).toContain('npm run dev')
+    const dir = join(parent, 'my-game')
+    expect(run('npm', ['exec', '--yes', `--package=file:${tarballs.create}`, '--', 'create-bitecs-multiuser', 'my-game'], parent).out).toMatch(/my-game exists and is not empty/)
+    expect(readFileSync(join(dir, 'README.md'), 'utf8').trim().split('\n').length).toBeLessThanOrEqual(10)
+    expect(existsSync(join(dir, '.gitignore'))).toBe(true)
+    // The template asks for what this repository builds and runs on (the published versions, ranges as in its manifests).
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string>; devDependencies: Record<string, string> }
+    expect(manifest.name).toBe('my-game')
+    const ours = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> }
+    for (const [pkg, range] of Object.entries({ ...manifest.dependencies, ...manifest.devDependencies })) {
+      expect(range, pkg).toBe(pkg.includes('bitecs-multiuser') ? `^${ours.version}` : ours.devDependencies[pkg])
+    }
+    // Installed from this build's tarballs instead of the registry, as a user's would be from npm.
+    Object.assign(manifest.dependencies, { 'bitecs-multiuser': `file:${tarballs.runtime}` })
+    Object.assign(manifest.devDependencies, { '@bitecs-multiuser/codegen': `file:${tarballs.codegen}`, '@bitecs-multiuser/relay': `file:${tarballs.relay}` })
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2))
+    ok(run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], dir), 'npm install (template)')
+    ok(run('npm', ['run', 'build'], dir), 'npm run build (template: gen, tsc, vite build)')
+    const assets = readdirSync(join(dir, 'dist', 'assets'))
+    const entry = assets.find((f) => /^index-.*\.js$/.test(f))!
+    expect(readFileSync(join(dir, 'dist', 'assets', entry), 'utf8')).not.toContain('bmu-inspector')
+    expect(assets.filter((f) => readFileSync(join(dir, 'dist', 'assets', f), 'utf8').includes('bmu-inspector'))).toEqual([expect.stringMatching(/^inspector-.*\.js$/)])
+
+    const relay = await startRelay(dir)
+    const site = await serveStatic(join(dir, 'dist'))
+    const browser = await launchChromium()
+    try {
+      const errors: string[] = []
+      const pages = await Promise.all([0, 1].map(() => browser.newPage()))
+      for (const p of pages) p.on('pageerror', (e) => errors.push(e.message))
+      await pages[0].goto(`${site.url}?relay=${encodeURIComponent(relay.url)}#room=template`)
+      await pages[1].goto(`${site.url}?relay=${encodeURIComponent(relay.url)}&inspect#room=template`)
+      type G = { game?: { peers(): number; remote(): number; chats(): string[] } }
+      for (const p of pages) {
+        await until(async () => (await p.evaluate(() => (window as unknown as G).game?.remote() ?? 0)) >= 1, 30_000, 'the other page\'s player')
+        expect(await p.evaluate(() => (window as unknown as G).game!.peers())).toBe(1)
+        await until(async () => (await p.evaluate(() => (window as unknown as G).game!.chats())).some((c) => c.endsWith(': hello')), 10_000, 'a chat event')
+      }
+      await pages[1].locator('section.bmu-inspector tr[data-peer]').waitFor({ timeout: 10_000 })
+      expect(await pages[0].locator('section.bmu-inspector').count()).toBe(0)
+      expect(errors).toEqual([])
+    } finally {
+      await browser.close()
+      site.server.close()
+      await relay.stop()
+    }
   }, 300_000)
 
   it('linked install (only declared packages resolve): gen, strict tsc, vite build; a guest bundle carries no @atproto module', () => {

@@ -48,7 +48,23 @@ describe('withLinkConditions', () => {
     expect(t.self).toBe(a.self)
     expect(t.self).toMatchObject({ id: 'a', did: null })
     expect([...t.peers.keys()]).toEqual(['b'])
-    expect(t.conditions).toEqual({ loss: 0, latency: 0, jitter: 0, direction: 'both' })
+    expect(t.conditions).toEqual({ loss: 0, latency: 0, jitter: 0, bandwidth: 0, direction: 'both' })
+  })
+
+  it('a bandwidth limit queues both channels behind each other, and drops unreliable messages that would wait over a second', () => {
+    const t = withLinkConditions(a, { bandwidth: 8000 }) // 8 bytes per ms: one 8-byte message per ms
+    const sentAt = performance.now()
+    for (let i = 0; i < 10; i++) t.send('b', i % 2 ? 'reliable' : 'unreliable', msg(i))
+    run(20)
+    expect(got.map((g) => g.n)).toEqual([...Array(10).keys()])
+    expect(got.map((g) => Math.round(g.at - sentAt))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    // 2 000 unreliable messages at once: each waits 1 ms longer than the one before; those past 1 s are dropped.
+    got = []
+    for (let i = 0; i < 2000; i++) t.send('b', 'unreliable', msg(i))
+    run(1100, 10)
+    expect(got.length).toBeGreaterThan(990)
+    expect(got.length).toBeLessThan(1010)
+    expect(t.conditionsCounters.droppedSent).toBe(2000 - got.length)
   })
 
   it('delays both channels by the latency (one way) and never delivers early', () => {

@@ -28,10 +28,20 @@ export interface Hello {
   connectedAt: number;
 }
 
-/** Sent before disconnecting a peer on purpose. */
+/**
+ * Sent before disconnecting a peer on purpose. For SCHEMA_MISMATCH, both sides send one with their schema, answer the
+ * other's with `done`, and the one that receives `done` disconnects.
+ */
 export interface Refusal {
   reason: Refusal_Reason;
   detail: string;
+  /**
+   * SCHEMA_MISMATCH: the sender's canonical schema (UTF-8 JSON, what its fingerprint hashes), when it has one that
+   * fits the receiver's limits.maxSchemaBytes; both sides send theirs, and each reports the first difference.
+   */
+  schema: Uint8Array;
+  /** SCHEMA_MISMATCH: the sender got our refusal (and schema) and reported it: the link may close. */
+  done: boolean;
 }
 
 export enum Refusal_Reason {
@@ -42,11 +52,15 @@ export enum Refusal_Reason {
   UNRECOGNIZED = -1,
 }
 
-/** One component's state: `state` holds the fields in `mask`, bit-packed by the schema codec. */
+/**
+ * One component's state: `state` holds the fields in `mask`, bit-packed by the schema codec. An entity field
+ * (`(multiuser.entity)`) holds an index into `refs`, from 1 (0: none).
+ */
 export interface ComponentState {
   component: number;
   mask: number;
   state: Uint8Array;
+  refs: NetId[];
 }
 
 /** The sender owns `id` and will send its deltas under `slot` (a compact per-sender index). */
@@ -115,10 +129,14 @@ export interface OwnershipClaim {
   components: ComponentState[];
 }
 
-/** A user event: schema event id and the event's own protobuf bytes. */
+/**
+ * A user event: schema event id and the event's own protobuf bytes. Its entity fields (`(multiuser.entity)`) hold
+ * an index into `refs`, from 1 (0: none).
+ */
 export interface EventEnvelope {
   event: number;
   payload: Uint8Array;
+  refs: NetId[];
 }
 
 export interface Message {
@@ -268,7 +286,7 @@ export const Hello: MessageFns<Hello> = {
 };
 
 function createBaseRefusal(): Refusal {
-  return { reason: 0, detail: "" };
+  return { reason: 0, detail: "", schema: new Uint8Array(0), done: false };
 }
 
 export const Refusal: MessageFns<Refusal> = {
@@ -278,6 +296,12 @@ export const Refusal: MessageFns<Refusal> = {
     }
     if (message.detail !== "") {
       writer.uint32(18).string(message.detail);
+    }
+    if (message.schema.length !== 0) {
+      writer.uint32(26).bytes(message.schema);
+    }
+    if (message.done !== false) {
+      writer.uint32(32).bool(message.done);
     }
     return writer;
   },
@@ -311,6 +335,22 @@ export const Refusal: MessageFns<Refusal> = {
             message.detail = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.schema = reader.bytes();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.done = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -325,7 +365,7 @@ export const Refusal: MessageFns<Refusal> = {
 };
 
 function createBaseComponentState(): ComponentState {
-  return { component: 0, mask: 0, state: new Uint8Array(0) };
+  return { component: 0, mask: 0, state: new Uint8Array(0), refs: [] };
 }
 
 export const ComponentState: MessageFns<ComponentState> = {
@@ -338,6 +378,9 @@ export const ComponentState: MessageFns<ComponentState> = {
     }
     if (message.state.length !== 0) {
       writer.uint32(26).bytes(message.state);
+    }
+    for (const v of message.refs) {
+      NetId.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -377,6 +420,14 @@ export const ComponentState: MessageFns<ComponentState> = {
             }
 
             message.state = reader.bytes();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.refs.push(NetId.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -1027,7 +1078,7 @@ export const OwnershipClaim: MessageFns<OwnershipClaim> = {
 };
 
 function createBaseEventEnvelope(): EventEnvelope {
-  return { event: 0, payload: new Uint8Array(0) };
+  return { event: 0, payload: new Uint8Array(0), refs: [] };
 }
 
 export const EventEnvelope: MessageFns<EventEnvelope> = {
@@ -1037,6 +1088,9 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
     }
     if (message.payload.length !== 0) {
       writer.uint32(18).bytes(message.payload);
+    }
+    for (const v of message.refs) {
+      NetId.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1068,6 +1122,14 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             }
 
             message.payload = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.refs.push(NetId.decode(reader, reader.uint32()));
             continue;
           }
         }

@@ -23,12 +23,19 @@ export interface LinkOptions {
   rto?: number
 }
 
+/** What one direction of a link carried. */
 export interface LinkCounters {
+  /** Messages sent. */
   sent: number
+  /** Bytes sent. */
   sentBytes: number
+  /** Messages delivered. */
   delivered: number
+  /** Bytes delivered. */
   deliveredBytes: number
+  /** Messages lost. */
   dropped: number
+  /** Messages delivered twice. */
   duplicated: number
 }
 

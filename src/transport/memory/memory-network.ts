@@ -4,6 +4,7 @@ import { Link, type LinkCounters, type LinkOptions } from './link.js'
 import { createRng, type Rng } from './rng.js'
 import { createScheduler, type Scheduler } from './scheduler.js'
 
+/** Options of {@link createMemoryNetwork}. */
 export interface MemoryNetworkOptions {
   /** Seed of the link simulator's RNG: the same seed and the same calls give the same losses and delays. Default 1. */
   seed?: number
@@ -18,6 +19,7 @@ export interface MemoryNetworkOptions {
   clockOrigin?: (id: string) => number
 }
 
+/** A hub of in-memory transports with a link simulator (from {@link createMemoryNetwork}). */
 export interface MemoryNetwork {
   /** Current time in ms (virtual unless realTime). */
   readonly now: number
@@ -37,7 +39,9 @@ export interface MemoryNetwork {
   dispose(): void
 }
 
+/** One peer's transport on a {@link MemoryNetwork}. */
 export interface MemoryTransport extends Transport {
+  /** Its identity. */
   readonly self: PeerIdentity
   /** This peer's clock: the hub's time plus the peer's own origin (`clockOrigin`). */
   readonly clock: () => number
@@ -61,6 +65,7 @@ interface Member {
   generation: Map<string, number>
 }
 
+/** Creates an in-memory hub: peers join it, links between them simulate loss, latency, bandwidth. */
 export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryNetwork {
   const rng: Rng = createRng(options.seed ?? 1)
   const sched: Scheduler = createScheduler(options.realTime === true)

@@ -11,6 +11,7 @@ import { generateDtlsCertificate, type DtlsCertificate } from './dtls-certificat
 
 type PeerConstructor = new (id: string, options: PeerOptions) => PeerType
 
+/** Options of {@link peerJsTransport}. */
 export interface PeerJsTransportOptions extends Partial<LinkLimits> {
   /** How to join a room at the relay and verify peers' tickets (see `relayClient`). */
   relay: RelayClient
@@ -25,11 +26,13 @@ export interface PeerJsTransportOptions extends Partial<LinkLimits> {
   iceTransportPolicy?: RTCIceTransportPolicy
   /** Relay reconnect backoff: first delay and cap, in ms. */
   reconnectDelay?: number
+  /** Relay reconnect backoff cap, ms. */
   reconnectMaxDelay?: number
   /** The PeerJS `Peer` class; default: imported from `peerjs` (pass it in Node, where peerjs needs WebRTC globals first). */
   Peer?: PeerConstructor
 }
 
+/** The defaults of {@link PeerJsTransportOptions}. */
 export const PEERJS_TRANSPORT_DEFAULTS = {
   unreliableChannelId: 2,
   connectTimeout: 10_000,
@@ -51,16 +54,21 @@ export const PEERJS_TRANSPORT_DEFAULTS = {
  */
 export type TransportStatus = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left'
 
+/** What a {@link PeerJsTransport} tells its listeners. */
 export interface PeerJsTransportEvents extends TransportEvents {
   /** A roster peer could not be reached (timeout, ICE failure, bad ticket). */
   peerUnreachable: (peerId: string, reason: string) => void
+  /** The transport's status changed (`detail`: why). */
   status: (status: TransportStatus, detail?: string) => void
   /** Non-fatal trouble worth showing (relay down, token refused while reconnecting, ...). */
   error: (error: MultiuserError) => void
 }
 
+/** The browser transport: a PeerJS mesh signalled by our relay. */
 export interface PeerJsTransport extends Transport {
+  /** The room joined, or null. */
   readonly room: string | null
+  /** Where it is: idle, joining, joined, reconnecting, left. */
   readonly status: TransportStatus
   /** The peers the relay lists in our room, linked or not yet (with the time each was admitted). */
   readonly roster: ReadonlyMap<string, RosterPeer>
@@ -73,6 +81,7 @@ export interface PeerJsTransport extends Transport {
   join(room: string, options?: { friendsOnly?: boolean }): Promise<void>
   /** Leaves the room: closes every peer link and the relay socket. The transport can join again. */
   leave(): Promise<void>
+  /** Listens to a {@link PeerJsTransportEvents} event; returns the unsubscribe function. */
   on<E extends keyof PeerJsTransportEvents>(event: E, listener: PeerJsTransportEvents[E]): () => void
   /** Per-peer link details, for HUDs and tests. */
   linkInfo(peerId: string): { unreliable: RTCDataChannelInit & { label: string; readyState: string }; unreliableDropped: number } | null

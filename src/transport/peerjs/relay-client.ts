@@ -30,9 +30,11 @@ export interface RelayClient {
   parseControl(message: { type?: string; payload?: unknown }): RosterUpdate | null
 }
 
+/** Options of {@link relayClient}. */
 export interface RelayClientOptions {
   /** Called on every join and rejoin (default: anonymous). */
   token?: TokenSource
+  /** The fetch to use (default the global one). */
   fetch?: typeof fetch
 }
 

@@ -16,7 +16,7 @@ export interface Harness {
   peers: TestPeer[]
   /** One network tick for every peer: receive, flush, then advance virtual time by one tick (33.3 ms). */
   step(ticks?: number): void
-  addPeer(id: string, options?: Partial<NetworkOptions> & { fingerprint?: string; capacity?: number }): TestPeer
+  addPeer(id: string, options?: Partial<NetworkOptions> & { fingerprint?: string; canonical?: string; capacity?: number }): TestPeer
   /** Creates an entity with Transform (and Velocity) on `peer` and spawns it. */
   spawnMover(peer: TestPeer, options?: { persistent?: boolean; velocity?: boolean; x?: number }): number
 }
@@ -31,7 +31,7 @@ export function createHarness(
   const peers: TestPeer[] = []
   const addPeer: Harness['addPeer'] = (id, o = {}) => {
     const capacity = o.capacity ?? options.capacity ?? 1024
-    const s = createTestSchema(capacity, o.fingerprint)
+    const s = createTestSchema(capacity, o.fingerprint, o.canonical)
     const world = createWorld()
     const transport = hub.join(id)
     const net = createNetwork(world, {
