@@ -34,6 +34,7 @@ export class RelayMetrics {
   readonly didFetchesLimited: Counter<'scope'>
   /** Joins refused by the handshake budget, by scope. */
   readonly handshakesLimited: Counter<'scope'>
+  /** Invites sent on the social stream, by outcome (`delivered`, `not_friends`, `offline`, `rate_limited`, `graph_unavailable`). */
   readonly invites: Counter<'outcome'>
 
   constructor(sources: MetricsSources) {

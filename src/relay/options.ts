@@ -172,13 +172,13 @@ export interface RelayOptions {
   socialGraphMaxRecords?: number
   /** Graph fetches (repos, DID documents go through the DID cache's budget) at once, relay-wide, apart from admission's budget. */
   socialFetchConcurrency?: number
-  /** Accounts one social socket may watch, and newly watch per `signalWindowMs`. More -> SOCIAL_TOO_MANY_WATCHED. */
+  /** Accounts one social socket may watch, and newly watch per `signalWindowMs`. More → SOCIAL_TOO_MANY_WATCHED (the watch list is unchanged). */
   maxWatchedPerSocket?: number
-  /** Invites one account may send per minute (token bucket). More -> SOCIAL_RATE_LIMITED. */
+  /** Invites one account may send per minute (token bucket). More → SOCIAL_RATE_LIMITED. */
   maxInvitesPerMinute?: number
-  /** Social sockets relay-wide. More -> SOCIAL_FULL. */
+  /** Social sockets relay-wide. More → SOCIAL_FULL (the socket is refused). */
   maxSocialSockets?: number
-  /** Social sockets per account. More -> SOCIAL_FULL. */
+  /** Social sockets per account. More → SOCIAL_FULL (the socket is refused). */
   maxSocialSocketsPerDid?: number
   /** pino logger (default: pino at level `info` to stdout). */
   logger?: Logger
@@ -192,8 +192,11 @@ export interface RelayOptions {
   signalRouter?: SignalRouter
   /** The social graph (default: repos read from each PDS, or the AppView at `appViewUrl`). */
   socialGraph?: SocialGraph
+  /** Keeps and watches the presence of online players (default: in-process, {@link LocalPresenceStore}). */
   presenceStore?: PresenceStore
+  /** Delivers invites to their recipient's social sockets (default: in-process, {@link LocalInviteRouter}). */
   inviteRouter?: InviteRouter
+  /** Remembers which rooms are friends-only (default: in-process, {@link LocalRoomPolicies}); keep it with the rooms' slots. */
   roomPolicies?: RoomPolicies
 }
 

@@ -7,9 +7,11 @@ import { TtlCache } from './ttl-cache.js'
 import { isDid, mapLimit, xrpcGet, type GraphFetch, type Relationship, type SocialGraph } from './social-graph.js'
 import { isRecord } from './jwt-parts.js'
 
+/** Options of {@link appViewSocialGraph}. */
 export interface AppViewSocialGraphOptions {
   /** The AppView, e.g. `https://public.api.bsky.app` (or a PDS, which proxies `app.bsky.*` to its AppView). */
   url: string
+  /** Fetches one XRPC query (GET, no auth). Default: the global `fetch`. */
   fetch?: GraphFetch
   /** Follows listed per account at most (default 10 000). */
   maxFollows?: number
@@ -17,12 +19,18 @@ export interface AppViewSocialGraphOptions {
   cacheTtlMs?: number
   /** Pairs (and follow lists) cached at most (default 10 000). */
   cacheMaxEntries?: number
+  /** The clock of the cache's expiry, ms (default `Date.now`). */
   now?: () => number
 }
 
 const BATCH = 30
 const NONE: Relationship = { following: false, followedBy: false, blocking: false, blockedBy: false }
 
+/**
+ * A {@link SocialGraph} asked of an AppView: `app.bsky.graph.getRelationships` (30 accounts per call, four calls at
+ * once) and `app.bsky.graph.getFollows` (pages of 100, at most `maxFollows`). Counts block lists as blocks, which
+ * {@link pdsSocialGraph} cannot. Each pair's relationship and each follow list is cached for `cacheTtlMs`.
+ */
 export function appViewSocialGraph(options: AppViewSocialGraphOptions): SocialGraph {
   const doFetch: GraphFetch = options.fetch ?? ((url) => fetch(url))
   const ttl = { ttlMs: options.cacheTtlMs ?? 60_000, maxEntries: options.cacheMaxEntries ?? 10_000 }

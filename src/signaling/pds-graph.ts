@@ -13,6 +13,7 @@ import { isDid, mapLimit, xrpcGet, type GraphFetch, type Relationship, type Soci
 import { isRecord } from './jwt-parts.js'
 import { AuthErrorCode, SocialError } from '../shared/errors.js'
 
+/** Options of {@link pdsSocialGraph}. */
 export interface PdsSocialGraphOptions {
   /**
    * The PDS of an account (its DID document's `#atproto_pds` endpoint). `null`: it has none (no such DID, or no PDS):
@@ -29,6 +30,7 @@ export interface PdsSocialGraphOptions {
   cacheMaxEntries?: number
   /** Repos read at once by one `relationships` call (default 8). */
   concurrency?: number
+  /** The clock of the cache's expiry, ms (default `Date.now`). */
   now?: () => number
 }
 
@@ -42,6 +44,13 @@ const FOLLOW = 'app.bsky.graph.follow'
 const BLOCK = 'app.bsky.graph.block'
 const PAGE = 100
 
+/**
+ * A {@link SocialGraph} read from each account's own repo (its `app.bsky.graph.follow` and `app.bsky.graph.block`
+ * records, listed from the PDS `resolvePds` names): no AppView needed. Each repo's follows and blocks are cached for
+ * `cacheTtlMs`, and concurrent lookups of one repo share one read. Limits: at most `maxRecords` records per repo and
+ * collection are read (accounts past them count as neither followed nor blocked), and block lists are not read.
+ * `follows` answers in the repo's listing order.
+ */
 export function pdsSocialGraph(options: PdsSocialGraphOptions): SocialGraph {
   const doFetch: GraphFetch = options.fetch ?? ((url) => fetch(url))
   const maxRecords = options.maxRecords ?? 10_000

@@ -25,6 +25,7 @@ export const SOCIAL_PATH = 'v1/social'
 
 /** What a friend sees of a player. */
 export interface FriendPresence {
+  /** The watched account's DID (as given in `WATCH`). */
   did: string
   /** The player's handle, when the relay verified it. */
   handle?: string
@@ -44,6 +45,7 @@ export interface Invite {
   id: string
   /** The inviter's DID (verified by the relay). */
   from: string
+  /** The inviter's handle, when the relay verified it. */
   handle?: string
   /** The room on this relay to join. */
   room: string

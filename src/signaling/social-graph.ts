@@ -20,6 +20,11 @@ export interface Relationship {
   blockedBy: boolean
 }
 
+/**
+ * The social graph as the relay and the client ask it (who follows and blocks whom), implemented by `pdsSocialGraph`
+ * and `appViewSocialGraph`. An outage is an error, never an empty answer: "cannot tell now" must not read as "no
+ * friends". Friendship itself is `areFriends` of a {@link Relationship}.
+ */
 export interface SocialGraph {
   /**
    * How `actor` relates to each of `others` (DIDs; every one of them is in the answer). Throws `SocialError`

@@ -5,18 +5,32 @@
 import { TtlCache } from '../signaling/ttl-cache.js'
 import { isRecord } from '../signaling/jwt-parts.js'
 
+/** Options of {@link pdsResolver}. */
 export interface PdsResolverOptions {
   /** PLC directory (default `https://plc.directory`). */
   plcUrl?: string
+  /**
+   * Fetches a DID document (GET). Default: the global `fetch` with `credentials: 'omit'`, so no cookie of the page
+   * goes to the PLC directory or a did:web host.
+   */
   fetch?: (url: string) => Promise<Response>
-  /** How long an answer is kept (default 600 000 ms), and how many (default 1 000). */
+  /**
+   * How long an answer is kept, ms (default 600 000). A definite answer (a PDS, or none) is cached; an outage (no
+   * answer, 429, 5xx) is not.
+   */
   cacheTtlMs?: number
+  /** Answers cached at most (default 1 000). */
   cacheMaxEntries?: number
 }
 
 /** Resolves a DID to its PDS URL; `null` when it has none (no such DID, no PDS entry). Throws when it cannot tell now. */
 export type PdsResolver = (did: string) => Promise<string | null>
 
+/**
+ * A {@link PdsResolver} for the browser: the `#atproto_pds` endpoint of a DID document, read from the PLC directory
+ * (`did:plc`) or `https://<host>/.well-known/did.json` (`did:web`; `http` for `localhost`), cached. Other DID methods
+ * and malformed DIDs answer `null` without a fetch. Pass it to `pdsSocialGraph` and `listSessions`.
+ */
 export function pdsResolver(options: PdsResolverOptions = {}): PdsResolver {
   const plc = (options.plcUrl ?? 'https://plc.directory').replace(/\/+$/, '')
   const doFetch = options.fetch ?? ((url: string) => fetch(url, { credentials: 'omit' }))

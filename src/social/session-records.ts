@@ -18,6 +18,7 @@ export interface SessionRecord {
   game: string
   /** The relay's URL. */
   relay: string
+  /** The room on that relay (1 to 64 of `A-Z a-z 0-9 . _ ~ -`). */
   room: string
   /** Friends are welcome to join. */
   joinable: boolean
@@ -61,6 +62,7 @@ export function sessionRecordKey(game: string, relay: string, room: string): str
   return out
 }
 
+/** Options of {@link sessionPublisher}. */
 export interface SessionPublisherOptions {
   /** The player's ATProto session (`auth.session` of `atprotoSignIn`), granted `repo:dev.bitecs.multiuser.session`. */
   session: AtprotoSession
@@ -72,15 +74,20 @@ export interface SessionPublisherOptions {
   relay: string
   /** A record's life (default 1 800 s); it is written again at half of it while the session lasts. */
   ttlSec?: number
+  /** The clock that dates a record's `createdAt` and `expiresAt`, Unix ms (default `Date.now`). */
   now?: () => number
 }
 
+/**
+ * The player's session record, kept by {@link sessionPublisher}: at most one at a time (publishing another room
+ * deletes the record of the previous one first). Usually driven by {@link trackSession}.
+ */
 export interface SessionPublisher {
   /** Writes the record of `room` (replacing the one of another room); kept fresh until `end()`. */
   publish(room: string, options?: { joinable?: boolean }): Promise<void>
   /** Deletes the current record, if any. */
   end(): Promise<void>
-  /** The room published now. */
+  /** The room published now, or null when no record is kept. */
   readonly room: string | null
 }
 
@@ -139,12 +146,15 @@ export function sessionPublisher(options: SessionPublisherOptions): SessionPubli
   }
 }
 
+/** Options of {@link listSessions}. */
 export interface ListSessionsOptions {
   /** Where each account's repo is (`pdsResolver()`). */
   resolvePds: PdsResolver
   /** Only this game's sessions. */
   game?: string
+  /** Fetches the listing (GET). Default: the global `fetch` with `credentials: 'omit'`. */
   fetch?: (url: string) => Promise<Response>
+  /** The clock against which records' `expiresAt` is checked, Unix ms (default `Date.now`); expired ones are left out. */
   now?: () => number
 }
 
@@ -180,7 +190,9 @@ export async function listSessions(did: string, options: ListSessionsOptions): P
 
 /** What `trackSession` needs of a transport (a `PeerJsTransport` is one). */
 export interface SessionTransport {
+  /** The room the transport is in, or null. */
   readonly room: string | null
+  /** Subscribes to status changes (`joined` publishes the room, `left` and `idle` end it); returns the unsubscribe function. */
   on(event: 'status', listener: (status: string) => void): () => void
 }
 

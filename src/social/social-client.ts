@@ -13,15 +13,23 @@ import type { TokenSource } from '../auth/token-source.js'
 
 /** The part of the WebSocket API the client uses (the browser's, or the `ws` package's in Node). */
 export interface SocialWebSocket {
+  /** The WebSocket ready state (`0` connecting, `1` open, `2` closing, `3` closed). */
   readonly readyState: number
+  /** Called once the socket is open: the client then sends its `AUTH`. */
   onopen: ((ev: unknown) => void) | null
+  /** Called with each message the relay sends (`data`: one JSON text message of the social contract). */
   onmessage: ((ev: { data: unknown }) => void) | null
+  /** Called when the socket closed, with its close code and reason; the client then reconnects unless it is closed. */
   onclose: ((ev: { code: number; reason: string }) => void) | null
+  /** Called on a socket error; the client ignores it and acts on the `onclose` that follows. */
   onerror: ((ev: unknown) => void) | null
+  /** Sends one text message. */
   send(data: string): void
+  /** Closes the socket (the client closes with 1000 when it is closed itself). */
   close(code?: number, reason?: string): void
 }
 
+/** Options of {@link socialClient}; the defaults are {@link SOCIAL_CLIENT_DEFAULTS}. */
 export interface SocialClientOptions {
   /** The relay's URL (the social socket is `<relay>/v1/social`). */
   relay: string
@@ -29,8 +37,9 @@ export interface SocialClientOptions {
   token: TokenSource
   /** The WebSocket class (default: the global one; in Node, `ws`'s). */
   WebSocket?: new (url: string) => SocialWebSocket
-  /** Reconnect backoff: first delay and cap, ms (defaults 500 and 10 000). */
+  /** First reconnect delay, ms (default 500); it doubles after each failed attempt and is reset once online. */
   reconnectDelay?: number
+  /** Longest reconnect delay, ms (default 10 000): the cap of the doubling. */
   reconnectMaxDelay?: number
   /** How long an invite waits for the relay's answer, ms (default 10 000). */
   inviteTimeout?: number
@@ -42,7 +51,9 @@ export interface SocialClientOptions {
  */
 export type SocialStatus = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'closed'
 
+/** The events of a {@link SocialClient} and their listeners' signatures (`client.on(event, listener)`). */
 export interface SocialClientEvents {
+  /** The status changed; `detail` says why when there is a reason (the dropped socket, or the refusal that closed it: `CODE: message`). */
   status: (status: SocialStatus, detail?: string) => void
   /** A watched account's presence changed (a friend came online, moved rooms, left; or is not a friend). */
   presence: (presence: FriendPresence) => void
@@ -52,10 +63,13 @@ export interface SocialClientEvents {
   error: (error: SocialError) => void
 }
 
+/** The player's connection to the relay's social stream, made by {@link socialClient}. */
 export interface SocialClient {
+  /** Where the connection stands now (see {@link SocialStatus}). */
   readonly status: SocialStatus
-  /** The player's DID and verified handle, once online. */
+  /** The player's DID as the relay verified it from the token, once online (null before). */
   readonly did: string | null
+  /** The player's handle, once online, when the relay verified it (null otherwise). */
   readonly handle: string | null
   /** The last presence of every watched account (`online: false` for the offline and for non-friends alike). */
   readonly presence: ReadonlyMap<string, FriendPresence>
@@ -67,12 +81,25 @@ export interface SocialClient {
   setPresence(presence: { visible?: boolean; joinable?: boolean }): void
   /** Invites a friend to a room on this relay; resolves when delivered, rejects with `SocialError` (`SOCIAL_NOT_FRIENDS`, …). */
   invite(did: string, room: string): Promise<void>
+  /** Subscribes `listener` to `event` (see {@link SocialClientEvents}); returns the function that unsubscribes it. */
   on<E extends keyof SocialClientEvents>(event: E, listener: SocialClientEvents[E]): () => void
+  /**
+   * Closes the socket and stops reconnecting; status becomes `closed`. A pending `connect()` and pending invites
+   * reject with `SOCIAL_NOT_CONNECTED`. `connect()` may open it again.
+   */
   close(): void
 }
 
+/** The defaults of {@link SocialClientOptions}, ms: reconnect backoff from 500 doubling to 10 000; 10 000 for an invite's answer. */
 export const SOCIAL_CLIENT_DEFAULTS = { reconnectDelay: 500, reconnectMaxDelay: 10_000, inviteTimeout: 10_000 } as const
 
+/**
+ * A client of the relay's social stream (`<relay>/v1/social`) for a signed-in player: presence, watched friends,
+ * invites. Nothing is sent before `connect()`. The token is sent as the first message, never in the URL; each
+ * reconnect asks `token` for a fresh one and then sends again the presence flags and watch list it had set. A
+ * dropped socket or a transient refusal (the relay or an upstream busy or down, a stale token) reconnects with
+ * backoff; a final one (a token the relay or the PDS refuses for good, no token) closes the client.
+ */
 export function socialClient(options: SocialClientOptions): SocialClient {
   const WS = options.WebSocket ?? (globalThis.WebSocket as unknown as new (url: string) => SocialWebSocket)
   const url = new URL(SOCIAL_PATH, options.relay.endsWith('/') ? options.relay : `${options.relay}/`)

@@ -11,21 +11,32 @@ import type { SocialGraph } from '../../signaling/social-graph.js'
 import { ErrorCode, RelayError } from '../errors.js'
 import { friends } from './graph.js'
 
+/**
+ * Which rooms are friends-only, and whose friends they admit (the relay's seam; default {@link LocalRoomPolicies};
+ * option `roomPolicies`). It only remembers: the relay checks each join against it and the social graph. Synchronous,
+ * and held in the process that holds the room's slots.
+ */
 export interface RoomPolicies {
   /** The DID whose friends `room` admits (its creator), or undefined: open to everyone. */
   friendsOf(room: string): string | undefined
+  /** Makes `room` friends-only, admitting `friendsOf` and their friends (called when a friends-only join creates it, or a resume restores it). */
   set(room: string, friendsOf: string): void
+  /** Opens `room` to everyone again (called when the room has no one left in it, admitted or connected). */
   delete(room: string): void
 }
 
+/** The in-process room policies: a map from room to its creator's DID. */
 export class LocalRoomPolicies implements RoomPolicies {
   private readonly rooms = new Map<string, string>()
+  /** The DID whose friends `room` admits, or undefined: open to everyone. */
   friendsOf(room: string): string | undefined {
     return this.rooms.get(room)
   }
+  /** Makes `room` friends-only for `friendsOf`'s friends (replacing any policy it had). */
   set(room: string, friendsOf: string): void {
     this.rooms.set(room, friendsOf)
   }
+  /** Forgets `room`'s policy: open to everyone. */
   delete(room: string): void {
     this.rooms.delete(room)
   }
