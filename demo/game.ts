@@ -7,7 +7,8 @@ import {
 } from 'bitecs-multiuser'
 import { attachBabylon } from 'bitecs-multiuser/babylon'
 import { PointerEventTypes } from '@babylonjs/core/Events/pointerEvents.js'
-import { Vector3 } from '@babylonjs/core/Maths/math.vector.js'
+import { Matrix, Vector3 } from '@babylonjs/core/Maths/math.vector.js'
+import type { AbstractMesh } from '@babylonjs/core/Meshes/abstractMesh.js'
 import { Avatar, Chat, Crate, Emote, Transform, demoSchema } from '../generated/demo/schema.js'
 import { WORLD_HALF, avatarPrefab, cratePrefab, createScene } from './scene.js'
 
@@ -78,9 +79,18 @@ export async function startGame(o: GameOptions) {
   // ---- problems a player can meet ----
   transport.on('status', (s) => {
     if (s === 'reconnecting') o.onProblem('relay', 'Lost the relay; reconnecting… (players already connected stay connected)')
-    if (s === 'joined') o.onProblem('relay', null)
+    if (s === 'joined') {
+      o.onProblem('relay', null)
+      o.onProblem('token', null)
+      if (me < 0) spawnMe()
+      ensureCrates()
+    }
   })
-  transport.on('error', (e: MultiuserError) => o.onProblem('relay', `Relay trouble: ${e.message}`, () => void join()))
+  transport.on('error', (e: MultiuserError) => {
+    // The transport retries by itself (the relay not started yet, or restarting); Retry tries again at once.
+    if (e.code === 'RELAY_UNREACHABLE') o.onProblem('relay', `Cannot reach the relay at ${o.relayUrl}; retrying… Is it running (npm start)?`, () => void join())
+    else o.onProblem('relay', `Relay trouble: ${e.message}`, () => void join())
+  })
   transport.on('peerUnreachable', (id, reason) =>
     o.onProblem('peer', `Could not connect to player ${id.slice(0, 8)} (${reason}). A firewall may block WebRTC.`, () => void join()),
   )
@@ -89,21 +99,17 @@ export async function startGame(o: GameOptions) {
     o.onProblem('schema', `Player ${r.peerId.slice(0, 8)} runs a different version of the game (${r.code}: ${r.detail}). Both need the same build: reload.`, () => location.reload()),
   )
 
+  /** Joins the room; resolves once admitted (the transport retries while the relay is unreachable). */
   async function join(): Promise<void> {
     try {
       await transport.join(o.room)
-      o.onProblem('relay', null)
-      o.onProblem('token', null)
     } catch (e) {
       const err = e as MultiuserError
-      if (err.code === 'RELAY_UNREACHABLE') o.onProblem('relay', `Cannot reach the relay at ${o.relayUrl}. Is it running (npm start)?`, () => void join())
-      else if (err.code?.startsWith('AUTH_') || err.code === 'TOKEN_SOURCE_FAILED') o.onProblem('token', `The relay refused your sign-in (${err.code}): ${err.message}`, () => void join())
+      if (err.code?.startsWith('AUTH_') || err.code === 'TOKEN_SOURCE_FAILED') o.onProblem('token', `The relay refused your sign-in (${err.code}): ${err.message}`, () => void join())
       else o.onProblem('relay', `Could not join room "${o.room}": ${err.message}`, () => void join())
       return
     }
-    if (me < 0) spawnMe()
-    else Avatar.name[me] = myName()
-    setTimeout(ensureCrates, 1200)
+    if (me >= 0) Avatar.name[me] = myName()
   }
 
   function spawnMe(): void {
@@ -119,9 +125,26 @@ export async function startGame(o: GameOptions) {
     net.spawn(me)
   }
 
-  /** The first player in a room puts the crates down (persistent: they outlive whoever spawned them). */
+  /**
+   * Admission order, from the relay-signed tickets (the same for every player, whatever their clocks): smaller
+   * first, ties by peer id. Unknown peers (left already) count as last.
+   */
+  const admitted = (peerId: string): [number, string] => {
+    const p = peerId === transport.self?.id ? transport.self : (transport.peers.get(peerId) ?? transport.roster.get(peerId))
+    return [p?.admittedAt ?? Infinity, peerId]
+  }
+  const earlier = (x: string, y: string): boolean => {
+    const [a, b] = [admitted(x), admitted(y)]
+    return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])
+  }
+
+  /**
+   * The room's first admitted player puts the crates down (persistent: they outlive whoever spawned them): we do
+   * when no one in the room was admitted before us and there are no crates yet.
+   */
   function ensureCrates(): void {
-    if (crates().length > 0 || !transport.self) return
+    const self = transport.self
+    if (crates().length > 0 || !self || [...transport.roster.keys()].some((id) => earlier(id, self.id))) return
     for (let i = 0; i < 4; i++) {
       const c = addEntity(world)
       addComponent(world, c, Transform)
@@ -134,12 +157,12 @@ export async function startGame(o: GameOptions) {
     }
   }
 
-  /** Two players who joined an empty room at once both spawned crates: the smaller peer id's set stays. */
+  /** Two players who joined an empty room at once both put crates down: the first admitted one's set stays. */
   function dedupeCrates(): void {
     const self = transport.self?.id
     const origins = new Set(crates().map((c) => net.netIdOf(c)!.origin))
     if (!self || origins.size < 2) return
-    const keep = [...origins].sort()[0]
+    const keep = [...origins].reduce((a, b) => (earlier(b, a) ? b : a))
     for (const c of crates()) {
       if (net.netIdOf(c)!.origin !== keep && net.netIdOf(c)!.origin === self && net.isOwner(c)) {
         net.despawn(c)
@@ -190,6 +213,7 @@ export async function startGame(o: GameOptions) {
     onChat?.()
   }
   let onChat: (() => void) | null = null
+  let onChatKey: (() => void) | null = null
   function emote(kind: number): void {
     net.send(Emote, { kind })
     if (transport.self) emotes.set(transport.self.id, { kind, until: performance.now() + 2500 })
@@ -200,9 +224,17 @@ export async function startGame(o: GameOptions) {
   // ---- input: keys, touch stick, clicks ----
   const keys = new Set<string>()
   const stick = { x: 0, y: 0 }
-  const typing = () => document.activeElement instanceof HTMLInputElement
+  // Keys typed into a text field (the chat, sign-in) never drive the game; focusing one lets go of held keys.
+  const typing = (e: Event) => e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || document.activeElement instanceof HTMLInputElement
+  addEventListener('focusin', (e) => typing(e) && keys.clear())
   addEventListener('keydown', (e) => {
-    if (typing()) return
+    if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return
+    if (e.code === 'Enter' || e.code === 'NumpadEnter') {
+      e.preventDefault() // the Enter that opens the chat must not also submit it
+      keys.clear()
+      onChatKey?.()
+      return
+    }
     keys.add(e.code)
     if (e.code === 'KeyE' && !e.repeat) {
       if (carrying >= 0) drop()
@@ -257,7 +289,8 @@ export async function startGame(o: GameOptions) {
         const len = Math.min(1, Math.hypot(ix, iz))
         move(Math.sin(yaw) * SPEED * dt * len, Math.cos(yaw) * SPEED * dt * len, yaw)
       }
-      camera.target = Vector3.Lerp(camera.target, new Vector3(Transform.x[me], 1, Transform.z[me]), Math.min(1, dt * 6))
+      // The camera follows at its distance and angles (which the player's drag and zoom set): keep them, move it.
+      camera.setTarget(Vector3.Lerp(camera.target, new Vector3(Transform.x[me], 1, Transform.z[me]), Math.min(1, dt * 6)), false, false, true)
     }
     if (carrying >= 0 && net.isOwner(carrying)) {
       const yaw = Transform.yaw[me]
@@ -269,7 +302,33 @@ export async function startGame(o: GameOptions) {
     pump()
     scene.render()
   })
-  addEventListener('resize', () => engine.resize())
+  // Portrait screens: keep the whole row of crates in view (Babylon fixes the vertical field of view by default).
+  const fitView = () => {
+    engine.resize()
+    camera.fovMode = engine.getRenderWidth() < engine.getRenderHeight() ? 1 /* FOVMODE_HORIZONTAL_FIXED */ : 0
+  }
+  fitView()
+  addEventListener('resize', fitView)
+
+  /** Where each crate is drawn on the screen, in CSS pixels (tests check that no overlay covers one). */
+  function crateRects(): { index: number; left: number; top: number; right: number; bottom: number }[] {
+    const w = engine.getRenderWidth()
+    const h = engine.getRenderHeight()
+    const css = o.canvas.clientWidth / w
+    const viewport = camera.viewport.toGlobal(w, h)
+    return crates().flatMap((eid, index) => {
+      const mesh = view.nodeOf(eid) as AbstractMesh | undefined
+      if (!mesh?.getBoundingInfo) return []
+      mesh.computeWorldMatrix(true)
+      const pts = mesh.getBoundingInfo().boundingBox.vectorsWorld.map((v) => Vector3.Project(v, Matrix.IdentityReadOnly, scene.getTransformMatrix(), viewport))
+      const xs = pts.map((p) => p.x * css)
+      const ys = pts.map((p) => p.y * css)
+      return [{ index, left: Math.min(...xs), top: Math.min(...ys), right: Math.max(...xs), bottom: Math.max(...ys) }]
+    })
+  }
+
+  const departures: { id: string; at: number }[] = []
+  net.events.on('peerLeft', (id) => departures.push({ id, at: Date.now() }))
 
   function move(dx: number, dz: number, yaw?: number): void {
     if (me < 0) return
@@ -277,7 +336,7 @@ export async function startGame(o: GameOptions) {
     Transform.z[me] = Math.max(-WORLD_HALF + 0.5, Math.min(WORLD_HALF - 0.5, Transform.z[me] + dz))
     if (yaw !== undefined) Transform.yaw[me] = Math.atan2(Math.sin(yaw), Math.cos(yaw))
   }
-  await join()
+  void join()
 
   return {
     net,
@@ -291,6 +350,10 @@ export async function startGame(o: GameOptions) {
     },
     set onChat(f: (() => void) | null) {
       onChat = f
+    },
+    /** Called on Enter outside a text field (the page opens its chat box). */
+    set onChatKey(f: (() => void) | null) {
+      onChatKey = f
     },
     get ticksPerSecond() {
       return ticksPerSecond
@@ -308,6 +371,7 @@ export async function startGame(o: GameOptions) {
     drop,
     recolor,
     crates,
+    crateRects,
     /** What this page shows, for tests and the curious (`__demo.state()` in the console). */
     state() {
       const pos = (eid: number) => {
@@ -316,6 +380,7 @@ export async function startGame(o: GameOptions) {
       }
       return {
         self: transport.self?.id ?? null,
+        admittedAt: transport.self?.admittedAt ?? null,
         name: myName(),
         did: transport.self?.did ?? null,
         room: o.room,
@@ -323,9 +388,11 @@ export async function startGame(o: GameOptions) {
         avatars: [...query(world, [Avatar, Transform])].filter((e) => net.isReplicated(e)).map((eid) => ({
           owner: net.ownerOf(eid), name: nameOf(net.ownerOf(eid)), declaredName: Avatar.name[eid] ?? '', did: Avatar.did[eid] || null, local: net.isOwner(eid), ...pos(eid),
         })),
-        crates: crates().map((eid, index) => ({ index, owner: net.ownerOf(eid), color: Crate.color[eid], carried: Crate.carried[eid] === 1, ...pos(eid) })),
+        crates: crates().map((eid, index) => ({ index, owner: net.ownerOf(eid), origin: net.netIdOf(eid)?.origin ?? null, color: Crate.color[eid], carried: Crate.carried[eid] === 1, ...pos(eid) })),
         chat: chat.map((l) => ({ ...l })),
-        peers: net.peers.map((p) => ({ id: p.id, name: nameOf(p.id), did: p.did, rtt: p.rtt, loss: p.loss })),
+        peers: net.peers.map((p) => ({ id: p.id, name: nameOf(p.id), did: p.did, rtt: p.rtt, loss: p.loss, admittedAt: transport.peers.get(p.id)?.admittedAt ?? null })),
+        /** Peers that left, and when this page saw them go (Unix ms). */
+        departures: departures.map((d) => ({ ...d })),
       }
     },
     dispose() {

@@ -4,7 +4,14 @@ import type { Game } from './game.js'
 
 const kbit = (bytesPerSecond: number): string => ((bytesPerSecond * 8) / 1000).toFixed(1).padStart(7)
 
-export function startHud(el: HTMLElement, game: Game): void {
+/** Screens where the full HUD would cover the scene: it starts folded to its one-line summary (tap to open). */
+const SMALL = '(max-width: 700px), (max-height: 560px)'
+
+export function startHud(el: HTMLElement, summary: HTMLElement, panel: HTMLDetailsElement, game: Game): void {
+  const small = matchMedia(SMALL)
+  const fold = () => (panel.open = !small.matches)
+  fold()
+  small.addEventListener('change', fold)
   const render = () => {
     const { net, transport } = game
     const s = net.stats
@@ -26,6 +33,8 @@ export function startHud(el: HTMLElement, game: Game): void {
       lines.push(`simulated ${c.latency} ± ${c.jitter} ms, ${(c.loss! * 100).toFixed(0)} % loss: dropped ${k.droppedSent} out / ${k.droppedReceived} in`)
     }
     el.textContent = lines.join('\n')
+    const rtts = net.peers.map((p) => p.rtt)
+    summary.textContent = `${transport.status} · ${net.peers.length} peer${net.peers.length === 1 ? '' : 's'}${rtts.length ? ` · rtt ${Math.max(...rtts).toFixed(0)} ms` : ''} · ${game.ticksPerSecond} Hz`
   }
   render()
   setInterval(render, 500)
@@ -38,13 +47,19 @@ export function startConditionsPanel(game: Game): void {
     jitter: document.querySelector<HTMLInputElement>('#c-jitter')!,
   }
   const apply = () => {
-    const loss = Number(inputs.loss.value) / 100
-    const latency = Number(inputs.latency.value)
-    const jitter = Number(inputs.jitter.value)
-    game.transport.setConditions({ loss, latency, jitter })
-    inputs.loss.nextElementSibling!.textContent = `${inputs.loss.value} %`
-    inputs.latency.nextElementSibling!.textContent = `${latency} ms`
-    inputs.jitter.nextElementSibling!.textContent = `${jitter} ms`
+    game.transport.setConditions({ loss: Number(inputs.loss.value) / 100, latency: Number(inputs.latency.value), jitter: Number(inputs.jitter.value) })
+    show()
+  }
+  // The sliders show the conditions in force, whoever set them (this panel, or setConditions from code or the console).
+  const show = () => {
+    const c = game.transport.conditions
+    const values = { loss: Math.round((c.loss ?? 0) * 100), latency: c.latency ?? 0, jitter: c.jitter ?? 0 }
+    for (const [k, input] of Object.entries(inputs) as [keyof typeof values, HTMLInputElement][]) {
+      if (input.value !== String(values[k])) input.value = String(values[k])
+      input.nextElementSibling!.textContent = `${values[k]} ${k === 'loss' ? '%' : 'ms'}`
+    }
   }
   for (const i of Object.values(inputs)) i.addEventListener('input', apply)
+  show()
+  setInterval(show, 250)
 }

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     throw err
   }
   $('#who').textContent = auth ? `signed in as ${game.myName()}` : `playing as ${game.myName()}`
-  startHud($('#hud'), game)
+  startHud($('#hud'), $('#hud-summary'), $<HTMLDetailsElement>('#hud-panel'), game)
   startConditionsPanel(game)
 
   // Chat box and log.
@@ -121,13 +121,18 @@ async function main(): Promise<void> {
       }),
     )
   }
+  // Enter opens the chat box; Enter sends (an empty line just closes it), Escape closes it.
+  const input = $<HTMLInputElement>('#chat-input')
+  game.onChatKey = () => input.focus()
   $<HTMLFormElement>('#chat-form').onsubmit = (e) => {
     e.preventDefault()
-    const input = $<HTMLInputElement>('#chat-input')
     game.say(input.value)
     input.value = ''
     input.blur()
   }
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') input.blur()
+  })
 
   // Touch: a virtual stick.
   if (matchMedia('(pointer: coarse)').matches) {
@@ -159,6 +164,7 @@ async function main(): Promise<void> {
       grab: (i: number) => game.grab(game.crates()[i]),
       drop: () => game.drop(),
       recolor: (i: number) => game.recolor(game.crates()[i]),
+      crateRects: () => game.crateRects(),
       emote: (kind: number) => game.emote(kind),
       setConditions: (c: { loss?: number; latency?: number; jitter?: number }) => game.transport.setConditions(c),
       hud: () => $('#hud').textContent,

@@ -50,16 +50,16 @@ export async function joinRoom(relayUrl: string, room: string, tokenSource: Toke
     try {
       res = await doFetch(url, { method: 'POST', headers, body, signal: opts.signal, redirect: 'error', credentials: 'omit' })
     } catch (err) {
-      throw new JoinError(ErrorCode.RELAY_UNREACHABLE, `relay unreachable: ${errorMessage(err)}`, undefined, { cause: err })
+      throw new JoinError(ErrorCode.RELAY_UNREACHABLE, `cannot reach the relay at ${url}: ${errorMessage(err)}`, undefined, { cause: err })
     }
     let answer: unknown
     try {
       answer = await res.json()
     } catch (err) {
-      throw new JoinError(ErrorCode.RELAY_BAD_RESPONSE, `relay answered ${res.status} with a non-JSON body`, res.status, { cause: err })
+      throw new JoinError(ErrorCode.RELAY_BAD_RESPONSE, `the relay at ${url} answered ${res.status} with a non-JSON body`, res.status, { cause: err })
     }
     if (res.ok) {
-      if (!isJoinResult(answer)) throw new JoinError(ErrorCode.RELAY_BAD_RESPONSE, 'relay answered an invalid join result', res.status)
+      if (!isJoinResult(answer)) throw new JoinError(ErrorCode.RELAY_BAD_RESPONSE, `the relay at ${url} answered an invalid join result`, res.status)
       return answer
     }
     const code = isRecord(answer) && isAuthErrorCode(answer.error) ? answer.error : ErrorCode.RELAY_BAD_RESPONSE
@@ -77,6 +77,7 @@ function isJoinResult(v: unknown): v is JoinResult {
     typeof v.joinToken === 'string' &&
     typeof v.ticket === 'string' &&
     typeof v.resumeToken === 'string' &&
+    typeof v.admittedAt === 'number' &&
     Array.isArray(v.roster) &&
     isRecord(v.peerjs) &&
     typeof v.peerjs.host === 'string' &&

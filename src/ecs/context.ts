@@ -36,7 +36,6 @@ export interface NetSettings {
   readonly limits: NetworkLimits
   readonly clock: () => number
   /** When this peer joined the session (heir election). */
-  readonly connectedAt: number
   /** The expected interval between a peer's flushes until it is measured (1000 / tickRate). */
   readonly tickMs: number
   readonly interpolationDelay: number

@@ -35,6 +35,11 @@ export interface NetworkLimits {
   maxUnreliableBytes: number
   /** Invalid messages from one peer before it is disconnected. Default 10. */
   maxInvalid: number
+  /**
+   * How long a reliable message may wait for an ownership change it depends on (a newer epoch another peer has not
+   * delivered, e.g. because it left), in ms; then it is settled without it. Default 5000.
+   */
+  maxStallMs: number
 }
 
 export const DEFAULT_LIMITS: Readonly<NetworkLimits> = {
@@ -43,6 +48,7 @@ export const DEFAULT_LIMITS: Readonly<NetworkLimits> = {
   maxReliableBytes: 1024 * 1024,
   maxUnreliableBytes: 1200,
   maxInvalid: 10,
+  maxStallMs: 5000,
 }
 
 export interface NetworkOptions {
@@ -59,10 +65,8 @@ export interface NetworkOptions {
   /** A field moving more than this between two samples is a teleport: no sliding. Default 5 (store units). */
   snapDistance?: number
   limits?: Partial<NetworkLimits>
-  /** Clock in ms. Default `performance.now()`; with MemoryTransport pass `hub.clock`. */
+  /** Clock in ms. Default the transport's (`transport.clock`, the memory hub's per-peer clocks), else `performance.now()`. */
   now?: () => number
-  /** When this peer joined the session (heir election); default the clock at createNetwork. */
-  connectedAt?: number
 }
 
 const attached = new WeakMap<object, Network>()
@@ -101,6 +105,13 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   const queue = new InboundQueue(limits.maxQueuedMessages, limits.maxQueuedBytes)
   let tick = 0
   let closed = false
+  /** Our id as last seen: when the transport's changes (PEER_ID_CHANGED), we rejoin as a new player. */
+  let knownSelf: string | null = null
+  const checkSelf = (): void => {
+    const me = ctx.selfId()
+    if (me && knownSelf && me !== knownSelf) entities.rejoinAs(me, peers.dropAll('we rejoined under a new peer id'))
+    if (me) knownSelf = me
+  }
 
   const unsubscribe = listen(ctx, queue)
 
@@ -141,6 +152,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     // streams that stalled on an ownership change, then the interpolated views.
     receive() {
       if (closed) return world
+      checkSelf()
       queue.drain((item) => {
         if (item.kind === 'joined') return peers.join(item.peer)
         if (item.kind === 'left') return peers.leave(item.peerId, item.reason)
@@ -168,6 +180,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     // reliable messages, then each ready peer's deltas (against what it acknowledged; they carry our acks).
     flush() {
       if (closed) return world
+      checkSelf()
       const now = clock()
       stats.tick(now)
       entities.assignIds()
@@ -236,7 +249,6 @@ function resolveSettings(options: NetworkOptions): NetSettings {
     capacity,
     limits: { ...DEFAULT_LIMITS, ...(options.limits ?? {}) },
     clock,
-    connectedAt: options.connectedAt ?? clock(),
     tickMs: 1000 / tickRate,
     interpolationDelay: options.interpolationDelay ?? 100,
     snapDistance: options.snapDistance ?? 5,

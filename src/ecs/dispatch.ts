@@ -6,9 +6,10 @@ import type { BodyOf, Message, MessageKind } from '../protocol/reliable-codec.js
 import { Invalid, type NetContext, type Outcome } from './context.js'
 import type { PeerState } from './peers.js'
 
-type Handlers = { [K in MessageKind]: (p: PeerState, value: BodyOf<K>) => Outcome }
+type Handlers = { [K in MessageKind]: (p: PeerState, value: BodyOf<K>, overdue: boolean) => Outcome }
 
-export function createDispatch(ctx: NetContext): (p: PeerState, m: Message) => Outcome {
+/** `overdue`: the message has waited `limits.maxStallMs` for an ownership change; it must not wait again. */
+export function createDispatch(ctx: NetContext): (p: PeerState, m: Message, overdue: boolean) => Outcome {
   const handlers: Handlers = {
     hello: (p, v) => ctx.peers.onHello(p, v),
     refusal: (p, v) => ctx.peers.onRefusal(p, v),
@@ -20,13 +21,13 @@ export function createDispatch(ctx: NetContext): (p: PeerState, m: Message) => O
     ownershipRequest: (p, v) => ctx.ownership.onRequest(p, v),
     ownershipDeny: (p, v) => ctx.ownership.onDeny(p, v),
     ownershipTransfer: (p, v) => ctx.ownership.onTransfer(p, v),
-    ownershipClaim: (p, v) => ctx.ownership.onClaim(p, v),
+    ownershipClaim: (p, v, overdue) => ctx.ownership.onClaim(p, v, overdue),
     event: (p, v) => ctx.events.onEvent(p, v),
   }
-  return (p, m) => {
+  return (p, m, overdue) => {
     const body = m.body
     if (!body) throw new Invalid('malformed', 'empty message')
     if (!p.ready && body.$case !== 'hello' && body.$case !== 'refusal') throw new Invalid('malformed', `${body.$case} before hello`)
-    return (handlers[body.$case] as (p: PeerState, value: unknown) => Outcome)(p, body.value)
+    return (handlers[body.$case] as (p: PeerState, value: unknown, overdue: boolean) => Outcome)(p, body.value, overdue)
   }
 }

@@ -99,6 +99,32 @@ export class EntitySync {
     this.unassigned.length = 0
   }
 
+  /**
+   * Our own peer id changed (the relay could not resume it, PEER_ID_CHANGED): to the others we left and came back as
+   * a new player, so this world does the same. Their entities leave it (their owners announce them again when the
+   * new links open); our persistent entities stay with the heir the others elected and come back from it (kept, under
+   * our new id, when we were alone); the rest of ours are announced again under net ids of our new id.
+   */
+  rejoinAs(me: string, hadPeers: boolean): void {
+    const { registry, world } = this.ctx
+    for (const rec of [...registry.byKey.values(), ...this.unassigned]) {
+      if (registry.get(rec.eid) !== rec) continue
+      if (!registry.isOwned(rec.eid)) {
+        this.dropRemote(rec)
+        continue
+      }
+      if (rec.persistent && hadPeers) {
+        this.release(rec)
+        registry.remove(rec)
+        if (entityExists(world, rec.eid)) removeEntity(world, rec.eid)
+        continue
+      }
+      if (rec.key) registry.byKey.delete(rec.key)
+      rec.owner = me
+      if (rec.id) registry.setId(rec, { origin: me, n: rec.slot })
+    }
+  }
+
   /** Late join: the full state of everything we own, to `p`. */
   sendAllTo(p: PeerState): void {
     const registry = this.ctx.registry
@@ -216,7 +242,13 @@ export class EntitySync {
   onSpawn(p: PeerState, s: BodyOf<'spawn'>): void {
     const { world, registry, settings } = this.ctx
     if (!s.id) throw new Invalid('malformed', 'spawn without id')
-    if (registry.lookup(s.id)) throw new Invalid('malformed', `duplicate spawn of ${netKey(s.id)}`)
+    const known = registry.lookup(s.id)
+    if (known && s.epoch < known.epoch) {
+      // An older owner's announcement, overtaken by the claim of a later one (adopted while it was on its way).
+      this.ctx.stats.dropped.stale++
+      return
+    }
+    if (known) throw new Invalid('malformed', `duplicate spawn of ${netKey(s.id)}`)
     if (s.epoch === 0 && s.id.origin !== p.id) throw new Invalid('notOwner', `${p.id} spawned an entity of ${s.id.origin}`)
     if (p.slots.get(s.slot)) throw new Invalid('malformed', `slot ${s.slot} reused`)
     const eid = addEntity(world)

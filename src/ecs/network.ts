@@ -10,6 +10,8 @@ export interface NetPeer {
   readonly id: string
   /** Verified ATProto DID, or null for an anonymous peer. */
   readonly did: string | null
+  /** Its ATProto handle, present only when the relay verified it (handle ↔ DID, both ways). */
+  readonly handle?: string
   /** Smoothed round-trip time of the unreliable channel (ms), from ack timing; includes up to one tick of ack delay. */
   readonly rtt: number
   /**
@@ -18,7 +20,12 @@ export interface NetPeer {
    * within seconds.
    */
   readonly loss: number
-  readonly connectedAt: number
+  /**
+   * When it was admitted to the room, on the clock every peer of the room agrees on (the relay's admission time in
+   * its signed ticket; the memory hub's join order), never a page clock: the heir of a leaving peer's persistent
+   * entities is the remaining peer admitted first.
+   */
+  readonly admittedAt: number
 }
 
 export interface Refused {

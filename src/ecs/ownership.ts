@@ -9,7 +9,7 @@
  * - Transfer: every peer moves the entity to the new owner; the new owner claims it (a fresh delta slot, its full
  *   state) and from then on sends its deltas.
  * - Inheritance: when the owner leaves, a persistent entity passes to the heir every peer elects alike (the
- *   longest-connected remaining peer, `electHeir`), others are despawned.
+ *   remaining peer the relay admitted first, `electHeir`), others are despawned.
  */
 import { ErrorCode, MultiuserError } from '../shared/errors.js'
 import type { BodyOf } from '../protocol/reliable-codec.js'
@@ -21,18 +21,18 @@ import type { NetEntity } from './registry.js'
 /** A candidate for inheriting a leaving peer's persistent entities. */
 export interface HeirCandidate {
   readonly id: string
-  /** When the peer joined the session (from its Hello). */
-  readonly connectedAt: number
+  /** When the relay admitted it (`PeerIdentity.admittedAt`: a clock the whole room shares, not a page's). */
+  readonly admittedAt: number
 }
 
 /**
- * The deterministic heir every peer agrees on: the longest-connected remaining peer (smallest connectedAt),
- * ties broken by the smaller id (string order).
+ * The deterministic heir every peer agrees on: the remaining peer admitted first (smallest admittedAt), ties broken
+ * by the smaller id (string order).
  */
 export function electHeir(candidates: Iterable<HeirCandidate>): string | null {
   let best: HeirCandidate | null = null
   for (const c of candidates) {
-    if (!best || c.connectedAt < best.connectedAt || (c.connectedAt === best.connectedAt && c.id < best.id)) best = c
+    if (!best || c.admittedAt < best.admittedAt || (c.admittedAt === best.admittedAt && c.id < best.id)) best = c
   }
   return best ? best.id : null
 }
@@ -87,14 +87,19 @@ export class Ownership {
     }
   }
 
-  /** `peerId` left: our requests to it fail; its entities pass to the heir or are despawned. */
-  peerLeft(peerId: string): void {
+  /** Our requests to `peerId` fail. */
+  dropRequestsTo(peerId: string): void {
     for (const [id, r] of this.requests) {
       if (r.owner === peerId) {
         this.requests.delete(id)
         r.resolve(false)
       }
     }
+  }
+
+  /** `peerId` left: our requests to it fail; its entities pass to the heir or are despawned. */
+  peerLeft(peerId: string): void {
+    this.dropRequestsTo(peerId)
     for (const rec of [...this.ctx.registry.byKey.values()]) if (rec.owner === peerId) this.orphan(rec)
   }
 
@@ -146,8 +151,20 @@ export class Ownership {
     }
   }
 
-  onClaim(p: PeerState, v: BodyOf<'ownershipClaim'>): Outcome {
-    const rec = this.ctx.registry.lookup(v.id)
+  /**
+   * A claim carries the entity's full state, so it can stand alone: a peer that never got the entity (it joined while
+   * the previous owner was leaving) adopts it as a persistent entity of the claimer, at once when the entity's origin
+   * is no longer connected (nothing earlier can still arrive from it), else once the claim is overdue; the same for a
+   * claim at an epoch we cannot reach.
+   */
+  onClaim(p: PeerState, v: BodyOf<'ownershipClaim'>, overdue: boolean): Outcome {
+    const { registry, peers, entities } = this.ctx
+    const rec = registry.lookup(v.id)
+    if (!rec && v.epoch > 0 && v.id) {
+      const origin = peers.get(v.id.origin)
+      if (overdue || !origin || origin.gone) return entities.onSpawn(p, { id: v.id, slot: v.slot, persistent: true, epoch: v.epoch, components: v.components })
+    }
+    if (rec && overdue && v.epoch > rec.epoch) return this.adopt(p, rec, v)
     const o = this.check(rec, p, v.epoch)
     if (o) return o
     const existing = p.slots.get(v.slot)
@@ -157,6 +174,19 @@ export class Ownership {
     this.ctx.entities.applyStates(rec!.eid, v.components, true)
     this.ctx.entities.resetRemote(rec!.eid)
     this.ctx.interpolation.seed(rec!.eid)
+  }
+
+  /** An overdue claim for a newer epoch than ours: the claimer owns `rec` from that epoch on, with the claim's state. */
+  private adopt(p: PeerState, rec: NetEntity, v: BodyOf<'ownershipClaim'>): void {
+    const { peers, entities } = this.ctx
+    if (this.ctx.registry.isOwned(rec.eid)) entities.release(rec)
+    const previous = peers.get(rec.owner)
+    if (previous && rec.slot >= 0) previous.slots.set(rec.slot, null)
+    rec.epoch = v.epoch
+    rec.owner = p.id
+    rec.slot = -1
+    this.settle(rec.eid, false)
+    this.onClaim(p, v, false)
   }
 
   /** The network closes: every request fails. */
@@ -177,7 +207,7 @@ export class Ownership {
 
   /** The owner of `rec` is gone: a persistent entity passes to the heir, others are despawned. */
   private orphan(rec: NetEntity): void {
-    const { peers, entities, settings } = this.ctx
+    const { peers, entities } = this.ctx
     const oldPeer = peers.get(rec.owner)
     if (oldPeer && rec.slot >= 0) oldPeer.slots.set(rec.slot, null)
     if (!rec.persistent) {
@@ -185,9 +215,9 @@ export class Ownership {
       entities.dropRemote(rec)
       return
     }
-    const candidates = peers.ready().map((p) => ({ id: p.id, connectedAt: p.connectedAt }))
+    const candidates = peers.ready().map((p) => ({ id: p.id, admittedAt: p.admittedAt }))
     const me = this.ctx.selfId()
-    if (me) candidates.push({ id: me, connectedAt: settings.connectedAt })
+    if (me) candidates.push({ id: me, admittedAt: this.ctx.transport.self?.admittedAt ?? Number.POSITIVE_INFINITY })
     const heir = electHeir(candidates)
     rec.epoch++
     rec.slot = -1

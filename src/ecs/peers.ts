@@ -20,12 +20,14 @@ import { createPeerStream, type PeerStream } from './reliable-stream.js'
 export interface PeerState {
   readonly id: string
   readonly did: string | null
+  /** Its handle, when the relay verified it (from its ticket). */
+  readonly handle: string | undefined
   /** Its hello arrived and matched: deltas and messages flow. */
   ready: boolean
   /** Refused, disconnected or left: nothing more is processed from it. */
   gone: boolean
-  /** When it joined the session (from its hello; heir election). */
-  connectedAt: number
+  /** When the relay admitted it (its verified identity: `PeerIdentity.admittedAt`); heir election. */
+  readonly admittedAt: number
   /** Invalid messages so far (strikes). */
   invalid: number
   /** The unreliable channel: sequence numbers and acks both ways, RTT, loss. */
@@ -59,7 +61,7 @@ export class Peers {
   }
 
   info(p: PeerState): NetPeer {
-    return { id: p.id, did: p.did, rtt: p.ack.rtt, loss: p.ack.loss, connectedAt: p.connectedAt }
+    return { id: p.id, did: p.did, ...(p.handle !== undefined ? { handle: p.handle } : {}), rtt: p.ack.rtt, loss: p.ack.loss, admittedAt: p.admittedAt }
   }
 
   /** The transport connected `peer`: its state, and our hello. */
@@ -68,7 +70,7 @@ export class Peers {
     if (old && !old.gone) return
     const { layout, settings } = this.ctx
     const p: PeerState = {
-      id: peer.id, did: peer.did, ready: false, gone: false, connectedAt: 0, invalid: 0,
+      id: peer.id, did: peer.did, handle: peer.handle, ready: false, gone: false, admittedAt: peer.admittedAt, invalid: 0,
       ack: new AckTracker(), baseline: new ReceiverBaseline(layout, settings.capacity),
       stream: createPeerStream(), clock: new SenderClock(settings.tickMs), slots: new Map(),
     }
@@ -76,7 +78,8 @@ export class Peers {
     p.ack.onPacketAcked = (seq) => p.baseline.onAcked(seq)
     p.ack.onPacketResolved = (seq, lost) => p.baseline.release(seq, lost)
     p.stream.sent = 1 // the hello is message 1 of our stream
-    const hello = { fingerprint: this.ctx.schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt: settings.connectedAt }
+    // `connectedAt` is informational (our admission time): the order of arrival is taken from each peer's verified identity.
+    const hello = { fingerprint: this.ctx.schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt: this.ctx.transport.self?.admittedAt ?? 0 }
     this.ctx.stream.sendNow(p, encodeMessage({ body: { $case: 'hello', value: hello } }))
   }
 
@@ -89,6 +92,20 @@ export class Peers {
     this.all.delete(peerId)
     this.ctx.ownership.peerLeft(peerId)
     if (wasReady || p.ready) this.ctx.emitter.emit('peerLeft', peerId, reason)
+  }
+
+  /** Our own id changed: every peer is gone for us (no inheritance: see EntitySync.rejoinAs); returns whether any was ready. */
+  dropAll(reason: string): boolean {
+    let hadReady = false
+    for (const [id, p] of [...this.all]) {
+      const wasReady = p.ready && !p.gone
+      hadReady ||= wasReady
+      p.gone = true
+      this.all.delete(id)
+      this.ctx.ownership.dropRequestsTo(id)
+      if (wasReady) this.ctx.emitter.emit('peerLeft', id, reason)
+    }
+    return hadReady
   }
 
   /** Counts an invalid message from `peerId`; at `limits.maxInvalid` the peer is refused and disconnected. */
@@ -124,7 +141,6 @@ export class Peers {
       return
     }
     p.ready = true
-    p.connectedAt = Number.isFinite(h.connectedAt) ? h.connectedAt : 0
     emitter.emit('peerJoined', this.info(p))
     this.ctx.entities.sendAllTo(p)
   }

@@ -8,7 +8,9 @@
  *
  * In: a frame's messages join the peer's inbox and are handed to `handle` in order. A handler may answer STALL (the
  * message depends on an ownership change another peer has not delivered yet): the inbox then waits, and is retried
- * after every other inbox ran (`runAll`), so a stall lasts until the change arrives. At most
+ * after every other inbox ran (`runAll`), so a stall lasts until the change arrives — or `limits.maxStallMs`, when
+ * the message is handed over once more as overdue (a claim is then adopted as it stands; anything else that would
+ * still wait is dropped as stale, without a strike), so no stream ever waits for good. At most
  * `limits.maxQueuedMessages` may wait; a frame beyond that is dropped and struck. A message that throws is counted
  * (Invalid: under its reason) and struck, and the stream goes on.
  */
@@ -32,16 +34,18 @@ export interface PeerStream {
   /** Decoded messages not yet processed, from `head` on. */
   inbox: Message[]
   head: number
+  /** When the message at `head` first answered STALL (clock ms), or -1. */
+  stalledSince: number
 }
 
 export function createPeerStream(): PeerStream {
-  return { sent: 0, processed: 0, outbox: [], inbox: [], head: 0 }
+  return { sent: 0, processed: 0, outbox: [], inbox: [], head: 0, stalledSince: -1 }
 }
 
 export class ReliableStream {
   constructor(
     private readonly ctx: NetContext,
-    private readonly handle: (p: PeerState, m: Message) => Outcome,
+    private readonly handle: (p: PeerState, m: Message, overdue: boolean) => Outcome,
   ) {}
 
   /** Queues an encoded message for `p` (sent at the next flush); returns its index in p's stream. */
@@ -112,14 +116,20 @@ export class ReliableStream {
     let n = 0
     while (s.head < s.inbox.length && !p.gone) {
       const m = s.inbox[s.head]
+      const overdue = s.stalledSince >= 0 && this.ctx.settings.clock() - s.stalledSince >= this.ctx.settings.limits.maxStallMs
       let outcome: Outcome
       try {
-        outcome = this.handle(p, m)
+        outcome = this.handle(p, m, overdue)
       } catch (e) {
         this.reject(p, e)
         outcome = undefined
       }
-      if (outcome === STALL) break
+      if (outcome === STALL && !overdue) {
+        if (s.stalledSince < 0) s.stalledSince = this.ctx.settings.clock()
+        break
+      }
+      if (outcome === STALL) this.ctx.stats.dropped.stale++ // overdue: the change it waited for is not coming
+      s.stalledSince = -1
       s.inbox[s.head++] = undefined as unknown as Message
       s.processed++
       n++

@@ -1,12 +1,14 @@
 /**
  * `bitecs-multiuser relay [options]`: runs the relay until SIGINT/SIGTERM.
  * `bitecs-multiuser relay gen-key`: prints a new hex P-256 key for `--signing-key-file` / BITECS_RELAY_SIGNING_KEY.
+ * `bitecs-multiuser relay rotate-key [--data-dir D]`: a new key in the data directory, the old one kept for resumes.
  * Every flag has an environment variable (flag name upper-cased, `BITECS_RELAY_` prefix); flags win.
  */
 import { parseArgs } from 'node:util'
 import { createRelay } from './relay.js'
 import { RELAY_DEFAULTS, type AuthMode, type RelayOptions } from './options.js'
 import { generateRelayKeyHex, readRelayKeyFile } from './relay-key.js'
+import { defaultDataDir, rotateRelayKey } from './data-dir.js'
 import { createLogger } from './logger.js'
 import type { IceServer } from '../signaling/contract.js'
 
@@ -14,7 +16,7 @@ import type { IceServer } from '../signaling/contract.js'
 const FLAGS = {
   port: ['string', 'BITECS_RELAY_PORT', 'TCP port', '8787'],
   host: ['string', 'BITECS_RELAY_HOST', 'interface to bind', RELAY_DEFAULTS.host],
-  'public-url': ['string', 'BITECS_RELAY_PUBLIC_URL', 'URL clients reach the relay at', 'http://localhost:<port>'],
+  'public-url': ['string', 'BITECS_RELAY_PUBLIC_URL', 'URL clients reach the relay at', 'http://<host>:<port>/'],
   'service-did': ['string', 'BITECS_RELAY_SERVICE_DID', 'relay DID', 'did:web:<host of public-url>'],
   'service-id': ['string', 'BITECS_RELAY_SERVICE_ID', 'service entry id (tokens may use aud=<did>#<id>)', RELAY_DEFAULTS.serviceId],
   auth: ['string', 'BITECS_RELAY_AUTH', 'required | optional | off', RELAY_DEFAULTS.auth],
@@ -47,7 +49,9 @@ const FLAGS = {
   'peerjs-path': ['string', 'BITECS_RELAY_PEERJS_PATH', 'PeerJS path under the public URL path', RELAY_DEFAULTS.peerjsPath],
   'peerjs-key': ['string', 'BITECS_RELAY_PEERJS_KEY', 'PeerJS key', RELAY_DEFAULTS.peerjsKey],
   'ice-servers': ['string', 'BITECS_RELAY_ICE_SERVERS', 'JSON array of ICE servers for clients', JSON.stringify(RELAY_DEFAULTS.iceServers)],
-  'signing-key-file': ['string', 'BITECS_RELAY_SIGNING_KEY_FILE', 'file holding a hex P-256 key (relay gen-key)', 'generated in memory'],
+  'data-dir': ['string', 'BITECS_RELAY_DATA_DIR', 'state directory: the signing key (created on first start), previous keys, admission clock', '$XDG_DATA_HOME/bitecs-multiuser/relay'],
+  'signing-key-file': ['string', 'BITECS_RELAY_SIGNING_KEY_FILE', 'file holding a hex P-256 key (relay gen-key); wins over the data directory\'s', 'the data directory\'s'],
+  'ephemeral-key': ['boolean', 'BITECS_RELAY_EPHEMERAL_KEY', 'a key in memory only, no data directory (a restart splits rooms; warned)', 'false'],
   'log-level': ['string', 'BITECS_RELAY_LOG_LEVEL', 'pino level', 'info'],
   help: ['boolean', '', 'this help', ''],
 } as const
@@ -57,8 +61,9 @@ type Flag = keyof typeof FLAGS
 export function usage(): string {
   const lines = Object.entries(FLAGS).map(([name, [, env, help, def]]) => `  --${name.padEnd(26)} ${help}${def ? ` (default ${def})` : ''}${env ? `  [${env}]` : ''}`)
   return [
-    'usage: bitecs-multiuser relay [options]     run the signaling relay',
-    '       bitecs-multiuser relay gen-key       print a new hex P-256 signing key',
+    'usage: bitecs-multiuser relay [options]                 run the signaling relay',
+    '       bitecs-multiuser relay gen-key                   print a new hex P-256 signing key',
+    '       bitecs-multiuser relay rotate-key [--data-dir D] new key in the data directory (restart the relay to use it)',
     '',
     ...lines,
     '  BITECS_RELAY_SIGNING_KEY                   hex P-256 key (instead of --signing-key-file)',
@@ -98,6 +103,7 @@ export async function optionsFromArgs(args: string[], env: NodeJS.ProcessEnv = p
   }
   const keyFile = get('signing-key-file')
   const signingKey = keyFile ? await readRelayKeyFile(keyFile) : env.BITECS_RELAY_SIGNING_KEY || undefined
+  const dataDir = bool('ephemeral-key') ? undefined : (get('data-dir') ?? defaultDataDir(env))
   const options: RelayOptions = {
     port: int('port', get('port')) ?? 8787,
     host: get('host'),
@@ -135,6 +141,7 @@ export async function optionsFromArgs(args: string[], env: NodeJS.ProcessEnv = p
     peerjsKey: get('peerjs-key'),
     iceServers,
     signingKey,
+    dataDir,
     logger: createLogger({ level: get('log-level') ?? 'info' }),
   }
   return { options, help: bool('help') }
@@ -145,6 +152,7 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(`${await generateRelayKeyHex()}\n`)
     return 0
   }
+  if (args[0] === 'rotate-key') return rotateKey(args.slice(1))
   let parsed: Awaited<ReturnType<typeof optionsFromArgs>>
   try {
     parsed = await optionsFromArgs(args)
@@ -159,7 +167,9 @@ export async function main(args: string[]): Promise<number> {
   const relay = createRelay(parsed.options)
   try {
     const { url, did } = await relay.listen()
-    process.stderr.write(`bitecs-multiuser relay: ${url} (${did}), auth ${relay.options.auth}\n`)
+    const key = relay.signingKeyInfo
+    process.stderr.write(`bitecs-multiuser relay: ${url} (${did}), auth ${relay.options.auth}, signing key ${key.source === 'data-dir' ? `${key.path}${key.created ? ' (created)' : ''}` : key.source}\n`)
+    if (key.warning) process.stderr.write(`\nbitecs-multiuser relay: WARNING: ${key.warning}\n\n`)
   } catch (err) {
     process.stderr.write(`bitecs-multiuser relay: cannot start: ${(err as Error).message}\n`)
     return 1
@@ -175,4 +185,24 @@ export async function main(args: string[]): Promise<number> {
   })
   await relay.close()
   return 0
+}
+
+async function rotateKey(args: string[]): Promise<number> {
+  let dir: string
+  try {
+    const { values } = parseArgs({ args, options: { 'data-dir': { type: 'string' } }, strict: true, allowPositionals: false })
+    dir = values['data-dir'] ?? process.env.BITECS_RELAY_DATA_DIR ?? defaultDataDir()
+  } catch (err) {
+    process.stderr.write(`bitecs-multiuser relay rotate-key: ${(err as Error).message}\n\n${usage()}\n`)
+    return 2
+  }
+  try {
+    const { did, retired } = await rotateRelayKey(dir)
+    process.stdout.write(`${did}\n`)
+    process.stderr.write(`bitecs-multiuser relay: new signing key in ${dir}${retired ? `; the old one (${retired}) stays valid for resumes` : ''}. Restart the relay to use it.\n`)
+    return 0
+  } catch (err) {
+    process.stderr.write(`bitecs-multiuser relay rotate-key: ${(err as Error).message}\n`)
+    return 1
+  }
 }

@@ -11,6 +11,7 @@ import type { ResolvedRelayOptions } from './options.js'
 import type { SignalRouter } from './signal-router.js'
 import type { RoomSlots, SlotPool } from './slots.js'
 import type { RelayDidDocument } from './did-document.js'
+import type { AdmissionClock } from './data-dir.js'
 
 export interface RelayContext {
   opts: ResolvedRelayOptions
@@ -19,6 +20,10 @@ export interface RelayContext {
   did: string
   didDocument: RelayDidDocument
   key: Keypair
+  /** did:keys of retired signing keys whose resume tokens are still honoured. */
+  previousKeys: string[]
+  /** Admission times (ms, strictly increasing, monotonic across restarts with a data directory). */
+  admissions: AdmissionClock
   log: Logger
   metrics: RelayMetrics
   slots: SlotPool

@@ -60,7 +60,7 @@ async function route(ctx: RelayContext, req: IncomingMessage, res: ServerRespons
   const prefix = new URL(ctx.publicUrl).pathname.replace(/\/+$/, '')
   let path = url.pathname
   // did:web documents live at the host root whatever the public URL's path (also served under the prefix).
-  if (path === '/.well-known/did.json' && (req.method === 'GET' || req.method === 'HEAD')) return sendDidDocument(ctx, res)
+  if (path === '/.well-known/did.json' && (req.method === 'GET' || req.method === 'HEAD')) return sendDidDocument(ctx, req, res)
   if (prefix) {
     if (path !== prefix && !path.startsWith(prefix + '/')) return notFound(res)
     path = path.slice(prefix.length) || '/'
@@ -76,7 +76,7 @@ async function route(ctx: RelayContext, req: IncomingMessage, res: ServerRespons
     return handleJoin(ctx, req, res, join[1], url.searchParams)
   }
   if (method !== 'GET' && method !== 'HEAD') return sendError(res, new RelayError(ErrorCode.METHOD_NOT_ALLOWED, 'method not allowed'))
-  if (path === '/.well-known/did.json') return sendDidDocument(ctx, res)
+  if (path === '/.well-known/did.json') return sendDidDocument(ctx, req, res)
   if (path === '/healthz') {
     const counts = ctx.router.counts()
     return sendJson(res, 200, { ok: true, did: ctx.did, sockets: counts.peers, rooms: counts.rooms, slotsInUse: ctx.slots.inUse, pendingJoins: ctx.pending.size })
@@ -94,8 +94,18 @@ async function route(ctx: RelayContext, req: IncomingMessage, res: ServerRespons
   notFound(res)
 }
 
-function sendDidDocument(ctx: RelayContext, res: ServerResponse): void {
-  sendJson(res, 200, ctx.didDocument, { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' })
+/**
+ * The DID document holds the key that signs tickets: a key change (restart with another key) must be seen at once,
+ * so caches may keep it but must revalidate every time (`no-cache`); the ETag is the key, and a 304 costs nothing.
+ */
+function sendDidDocument(ctx: RelayContext, req: IncomingMessage, res: ServerResponse): void {
+  const etag = `"${ctx.key.did().slice('did:key:'.length)}"`
+  const headers = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'etag', 'cache-control': 'no-cache', etag }
+  if (req.headers['if-none-match']?.split(/\s*,\s*/).includes(etag)) {
+    res.writeHead(304, headers)
+    return void res.end()
+  }
+  sendJson(res, 200, ctx.didDocument, headers)
 }
 
 function notFound(res: ServerResponse): void {

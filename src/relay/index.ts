@@ -9,6 +9,8 @@ export type { RelayOptions, ResolvedRelayOptions, AuthMode } from './options.js'
 export { RelayError } from './errors.js'
 export { AuthErrorCode } from '../shared/errors.js'
 export { generateRelayKeyHex } from './relay-key.js'
+export { defaultDataDir, rotateRelayKey } from './data-dir.js'
+export type { SigningKeyInfo } from './data-dir.js'
 export type { RelayMetrics } from './metrics.js'
 export type { RelayDidDocument } from './did-document.js'
 // The pluggable subsystems (interfaces and their in-process defaults).

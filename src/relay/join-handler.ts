@@ -113,7 +113,7 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
   }
 
   // Resume first: replacing our own old socket frees its room slot.
-  const resumedPeerId = body.resume ? await resumablePeerId(ctx, body.resume, room, did) : null
+  const resumed = body.resume ? await resumable(ctx, body.resume, room, did) : null
   const roomSlot = ctx.roomSlots.tryAcquire(room)
   if (!roomSlot) {
     slot.release()
@@ -121,19 +121,21 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
   }
   const held = combine(slot, roomSlot)
   try {
-    const peerId = resumedPeerId ?? newPeerId()
+    const peerId = resumed?.peerId ?? newPeerId()
+    const admittedAt = resumed?.admittedAt ?? ctx.admissions.next()
     const joinToken = newJoinToken()
     const iat = Math.floor(Date.now() / 1000)
-    const claims = { iss: ctx.did, ...(did ? { did } : {}), ...(handle ? { handle } : {}), room, peerId, iat, exp: iat + ctx.opts.ticketTtlSec }
+    const claims = { iss: ctx.did, ...(did ? { did } : {}), ...(handle ? { handle } : {}), room, peerId, admittedAt, iat, exp: iat + ctx.opts.ticketTtlSec }
     const ticket = await signTicket(ctx.key, claims)
     const resumeToken = await signTicket(ctx.key, claims, RESUME_TYP)
-    ctx.pending.add({ peerId, room, did, handle, ticket, slot: held }, joinToken)
+    ctx.pending.add({ peerId, room, did, handle, admittedAt, ticket, slot: held }, joinToken)
     const result: JoinResult = {
       room,
       peerId,
       joinToken,
       joinTokenExpiresIn: ctx.opts.joinTokenTtlSec,
       ticket,
+      admittedAt,
       resumeToken,
       relayDid: ctx.did,
       did,
@@ -144,7 +146,7 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
     }
     ctx.metrics.admissions.inc({ auth: did ? 'atproto' : 'anonymous' })
     ctx.metrics.joinDuration.observe({ outcome: 'admitted' }, (performance.now() - started) / 1000)
-    ctx.log.info({ event: 'join_admitted', room, peerId, did, handle, resumed: body.resume?.peerId === peerId, ms: Math.round(performance.now() - started) }, 'join admitted')
+    ctx.log.info({ event: 'join_admitted', room, peerId, did, handle, admittedAt, resumed: resumed !== null, ms: Math.round(performance.now() - started) }, 'join admitted')
     sendJson(res, 200, result, cors)
   } catch (err) {
     held.release()
@@ -187,19 +189,23 @@ async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
 }
 
 /**
- * The previous peer id if the resume request proves it: our own resume token (private to the peer it was issued
- * to, unlike the ticket every room peer holds), same room, same identity as this join (the same DID, or anonymous
- * again). Any admission or socket still holding that id is replaced. Else null: a fresh id.
+ * The previous peer id and admission time if the resume request proves them: our own resume token (private to the
+ * peer it was issued to, unlike the ticket every room peer holds), signed by the relay's key or a retired one
+ * (`previousKeys`: a restart after a key rotation), same room, same identity as this join (the same DID, or
+ * anonymous again). Any admission or socket still holding that id is replaced. Else null: a fresh id.
  */
-async function resumablePeerId(ctx: RelayContext, resume: { peerId: string; token: string }, room: string, did: string | null): Promise<string | null> {
+async function resumable(ctx: RelayContext, resume: { peerId: string; token: string }, room: string, did: string | null): Promise<{ peerId: string; admittedAt: number } | null> {
   let claims
-  try {
-    claims = await verifyRelayToken(resume.token, ctx.key.did(), { room, peerId: resume.peerId }, RESUME_TYP)
-  } catch {
-    return null
+  for (const key of [ctx.key.did(), ...ctx.previousKeys]) {
+    try {
+      claims = await verifyRelayToken(resume.token, key, { room, peerId: resume.peerId }, RESUME_TYP)
+      break
+    } catch {
+      /* next key */
+    }
   }
-  if (claims.iss !== ctx.did || (claims.did ?? null) !== did || !/^[0-9a-f]{32}$/.test(claims.peerId)) return null
+  if (!claims || claims.iss !== ctx.did || (claims.did ?? null) !== did || !/^[0-9a-f]{32}$/.test(claims.peerId)) return null
   ctx.pending.drop(claims.peerId)
   ctx.evict(claims.peerId)
-  return claims.peerId
+  return { peerId: claims.peerId, admittedAt: claims.admittedAt }
 }

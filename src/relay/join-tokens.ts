@@ -11,6 +11,8 @@ export interface PendingJoin {
   room: string
   did: string | null
   handle?: string
+  /** The ticket's `admittedAt` (Unix ms). */
+  admittedAt: number
   ticket: string
   /** Slots held for this admission; released on expiry, transferred to the socket on consume. */
   slot: Slot

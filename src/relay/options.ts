@@ -18,9 +18,9 @@ export interface RelayOptions {
   port?: number
   /** Interface to bind (default `127.0.0.1`). */
   host?: string
-  /** URL clients use to reach the relay (default `http://localhost:<port>` on loopback, else `http://<host>:<port>`). */
+  /** URL clients use to reach the relay (default `http://<host>:<port>/` of the bound host; `localhost` for 0.0.0.0 / ::). */
   publicUrl?: string
-  /** The relay's DID (default `did:web:<host of publicUrl>`, port percent-encoded: `did:web:localhost%3A8787`). */
+  /** The relay's DID (default `did:web:<host of publicUrl>`, port percent-encoded: `did:web:localhost%3A8787` on loopback). */
   serviceDid?: string
   /** Fragment of the relay's service entry in its DID document; tokens may use `aud = <did>#<serviceId>`. */
   serviceId?: string
@@ -100,7 +100,7 @@ export interface RelayOptions {
   maxPayloadBytes?: number
   /** Longest `dst` peer id accepted in a signal, bytes. */
   maxPeerIdBytes?: number
-  /** Invalid messages (malformed, binary, forged control, unknown type) before the socket is closed. */
+  /** Invalid messages (malformed, binary, forged control, unknown type; not those over a rate limit) before the socket is closed. */
   maxInvalidMessages?: number
   /** A socket with unflushed writes that makes no write progress for this long (slow reader) is closed, ms. */
   writeTimeoutMs?: number
@@ -116,9 +116,9 @@ export interface RelayOptions {
   maxDistinctTargetsPerWindow?: number
   /** Per-socket token bucket over every client message: capacity (burst)... */
   rateLimitBurst?: number
-  /** ...and refill rate, messages per second. A message over the bucket is dropped and counts as an invalid message. */
+  /** ...and refill rate, messages per second. A message over the bucket is dropped and counted (`rate_limited`), never invalid. */
   rateLimitPerSec?: number
-  /** Close a socket silent for this long (ms); the peerjs client heartbeats every 5 s. */
+  /** Close a socket silent for this long (ms), checked every 1/20 of it; the peerjs client heartbeats every 5 s. */
   idleTimeoutMs?: number
   /** Server WebSocket ping interval (ms). */
   pingIntervalMs?: number
@@ -128,8 +128,16 @@ export interface RelayOptions {
   maxHeaderBytes?: number
   /** `Access-Control-Allow-Origin` for the join API (default `*`: no cookies are used). */
   corsOrigin?: string
-  /** Ticket signing key: a keypair, or a hex P-256 private key. Default: generated in memory at start. */
+  /** Ticket signing key: a keypair, or a hex P-256 private key. Default: the data directory's, else one in memory (warned). */
   signingKey?: Keypair | string
+  /**
+   * Directory of the relay's state: its signing key (created there on the first start, used when `signingKey` is
+   * not given), `previous-keys` and the admission clock. Default: none from code (the key then lives in memory, and
+   * the relay warns); the CLI's default is `$XDG_DATA_HOME/bitecs-multiuser/relay`.
+   */
+  dataDir?: string
+  /** did:keys of retired signing keys: resume tokens they signed are still honoured (key rotation). */
+  previousKeys?: string[]
   /** pino logger (default: pino at level `info` to stdout). */
   logger?: Logger
   /** Pluggable subsystems (in-process defaults). */
@@ -140,7 +148,7 @@ export interface RelayOptions {
 }
 
 /** Options that are objects or derived at listen time, not plain defaults. */
-type Pluggable = 'publicUrl' | 'serviceDid' | 'signingKey' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier' | 'handleResolverUrl' | 'signalRouter'
+type Pluggable = 'publicUrl' | 'serviceDid' | 'signingKey' | 'dataDir' | 'previousKeys' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier' | 'handleResolverUrl' | 'signalRouter'
 export type ResolvedRelayOptions = Required<Omit<RelayOptions, Pluggable>> & Pick<RelayOptions, Pluggable>
 
 export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'maxConcurrentHandshakes'>> = {
@@ -221,16 +229,23 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
   return merged
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]'])
-
-/** Default public URL for a bound host and port. */
+/**
+ * Default public URL for a bound host and port: the bound host itself (`http://127.0.0.1:8787/` when bound to
+ * 127.0.0.1, so what the relay advertises is what it listens on), `localhost` for the wildcard addresses.
+ */
 export function defaultPublicUrl(host: string, port: number): string {
-  if (LOOPBACK.has(host) || host === '0.0.0.0' || host === '::' || host === '') return `http://localhost:${port}`
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  if (host === '0.0.0.0' || host === '::' || host === '') return `http://localhost:${port}/`
+  const bare = host.replace(/^\[|\]$/g, '')
+  return `http://${bare.includes(':') ? `[${bare}]` : bare}:${port}/`
 }
 
-/** `did:web:<host>` for a URL, percent-encoding the port (`did:web:localhost%3A8787`). Path prefixes are not part of it. */
+/**
+ * `did:web:<host>` for a URL, percent-encoding the port. Path prefixes are not part of it. A did:web names a host,
+ * never an IP address (ATProto refuses `did:web:127.0.0.1…` as a token audience), so a loopback address gives
+ * `did:web:localhost%3A<port>`, which resolves to the same relay.
+ */
 export function didWebFromUrl(url: string): string {
   const u = new URL(url)
-  return `did:web:${u.hostname}${u.port ? `%3A${u.port}` : ''}`
+  const host = /^(127\.\d+\.\d+\.\d+|\[::1\])$/.test(u.hostname) ? 'localhost' : u.hostname
+  return `did:web:${host}${u.port ? `%3A${u.port}` : ''}`
 }

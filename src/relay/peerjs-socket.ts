@@ -4,11 +4,12 @@
  *
  * A socket is registered only if (id, token) is a live, unused admission from the join API. Clients may send only
  * HEARTBEAT and the four signal types; anything else (including control types, which only the relay may emit)
- * counts as invalid, and `maxInvalidMessages` invalid messages close the socket.
+ * counts as invalid, and `maxInvalidMessages` invalid messages close the socket. Only malformed or forged messages
+ * are invalid: an honest client over a limit (an ICE burst) loses messages, never its socket, so its retry recovers.
  *
- * Per socket, in order: token bucket over every message (over -> dropped, counts as invalid), then for signals the
- * distinct-targets cap (over -> closed, TOO_MANY_TARGETS) and the per-target burst (over -> dropped). Writes to the
- * socket go through its SendQueue (queue cap and strikes -> SLOW_CONSUMER, no write progress -> WRITE_TIMEOUT).
+ * Per socket, in order: token bucket over every message (over -> dropped and counted, not invalid), then for signals
+ * the distinct-targets cap (over -> closed, TOO_MANY_TARGETS) and the per-target burst (over -> dropped). Writes to
+ * the socket go through its SendQueue (queue cap and strikes -> SLOW_CONSUMER, no write progress -> WRITE_TIMEOUT).
  */
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -31,8 +32,10 @@ const RELAY_ONLY_TYPES = new Set(['OPEN', 'ERROR', 'ID-TAKEN', 'INVALID-KEY', 'E
 export interface PeerJsServer {
   /** Handles an HTTP upgrade; returns false if the path is not the PeerJS socket path. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean
-  /** Closes idle sockets and pings the rest; called every `pingIntervalMs`. */
-  sweep(now: number): void
+  /** Closes sockets silent for longer than `idleTimeoutMs`; called every 1/20 of it, so one fires at most 5 % late. */
+  sweepIdle(now: number): void
+  /** Pings every open socket (its pong counts as activity); called every `pingIntervalMs`. */
+  ping(): void
   /** Open, registered sockets. */
   readonly size: number
   /** Closes the socket registered under `peerId` (resume on a new socket); true if there was one. */
@@ -63,6 +66,7 @@ class PeerSocket {
       did: join.did,
       ...(join.handle ? { handle: join.handle } : {}),
       joinedAt: Date.now(),
+      admittedAt: join.admittedAt,
       deliver: (msg: OutboundMessage) => (this.closed ? 'closed' : this.queue.send(JSON.stringify(msg))),
     }
     this.cleanup = () => {
@@ -131,7 +135,7 @@ class PeerSocket {
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return
     this.lastSeen = Date.now()
-    if (!this.bucket.take()) return this.strike('rate_limited')
+    if (!this.bucket.take()) return void this.ctx.metrics.signalsDropped.inc({ reason: 'rate_limited' })
     if (isBinary) return this.strike('binary')
     let msg: unknown
     try {
@@ -217,12 +221,13 @@ export function createPeerJsServer(ctx: RelayContext): PeerJsServer {
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, query))
       return true
     },
-    sweep(now) {
+    sweepIdle(now) {
       for (const s of sockets) {
-        if (now - s.lastSeen > ctx.opts.idleTimeoutMs) {
-          s.refuse(new RelayError(ErrorCode.IDLE_TIMEOUT, 'idle'))
-        } else if (s.ws.readyState === WebSocket.OPEN) s.ws.ping()
+        if (now - s.lastSeen >= ctx.opts.idleTimeoutMs) s.refuse(new RelayError(ErrorCode.IDLE_TIMEOUT, `silent for ${now - s.lastSeen} ms`))
       }
+    },
+    ping() {
+      for (const s of sockets) if (s.ws.readyState === WebSocket.OPEN) s.ws.ping()
     },
     get size() {
       return sockets.size

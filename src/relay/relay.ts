@@ -24,7 +24,7 @@ import { createLogger } from './logger.js'
 import { RelayMetrics } from './metrics.js'
 import { defaultPublicUrl, didWebFromUrl, resolveOptions, type RelayOptions, type ResolvedRelayOptions } from './options.js'
 import { createPeerJsServer, type PeerJsServer } from './peerjs-socket.js'
-import { loadRelayKey } from './relay-key.js'
+import { openRelayState, type RelayState, type SigningKeyInfo } from './data-dir.js'
 import { MemoryReplayCache } from './replay-cache.js'
 import { LocalSignalRouter } from './signal-router.js'
 import { RoomSlots, SlotPool } from './slots.js'
@@ -55,6 +55,8 @@ export interface Relay {
   readonly did: string
   /** The did:web document served at /.well-known/did.json (after listen). */
   readonly didDocument: RelayDidDocument
+  /** Where the signing key came from, and the warning when it is ephemeral (after listen). */
+  readonly signingKeyInfo: SigningKeyInfo
   /** Bound address (after listen). */
   readonly address: AddressInfo
   readonly options: Readonly<ResolvedRelayOptions>
@@ -119,9 +121,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const replay = opts.replayCache ?? new MemoryReplayCache({ maxEntries: opts.replayCacheMaxEntries })
 
   let ctx: RelayContext | undefined
+  let state: RelayState | undefined
   let peerjs: PeerJsServer | undefined
   let server: Server | undefined
-  let sweeper: NodeJS.Timeout | undefined
+  let timers: NodeJS.Timeout[] = []
   let closing: Promise<void> | undefined
   const need = <T>(v: T | undefined, what: string): T => {
     if (v === undefined) throw new Error(`relay.${what} is available after listen()`)
@@ -131,7 +134,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const relay: Relay = {
     async listen() {
       if (server) throw new Error('relay already listening')
-      const key = await loadRelayKey(opts.signingKey)
+      state = await openRelayState(opts)
+      const { key, keyInfo } = state
+      if (keyInfo.warning) log.warn({ event: 'ephemeral_signing_key' }, keyInfo.warning)
+      else log.info({ event: 'signing_key', source: keyInfo.source, path: keyInfo.path, created: keyInfo.created, did: keyInfo.did }, 'signing key loaded')
       const srv = createHttpServer(opts, () => need(ctx, 'context'), () => need(peerjs, 'peerjs'))
       server = srv
       await new Promise<void>((resolve, reject) => {
@@ -150,6 +156,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
         did,
         didDocument: relayDidDocument(did, key, publicUrl, opts.serviceId),
         key,
+        previousKeys: state.previousKeys,
+        admissions: state.admissions,
         log,
         metrics,
         slots,
@@ -175,16 +183,18 @@ export function createRelay(options: RelayOptions = {}): Relay {
       peerjs = createPeerJsServer(ctx)
       const ps = peerjs
       ctx.evict = (peerId) => ps.evict(peerId)
-      sweeper = setInterval(() => ps.sweep(Date.now()), Math.min(opts.pingIntervalMs, opts.idleTimeoutMs))
-      sweeper.unref()
+      // The idle check runs at 1/20 of the timeout (a socket is closed at most 5 % late), pings on their own period.
+      timers = [setInterval(() => ps.sweepIdle(Date.now()), Math.max(10, opts.idleTimeoutMs / 20)), setInterval(() => ps.ping(), opts.pingIntervalMs)]
+      for (const t of timers) t.unref()
       log.info({ event: 'listening', publicUrl, did, auth: opts.auth, host: opts.host, port: address.port }, 'relay listening')
       return { url: publicUrl, did }
     },
     close() {
       closing ??= (async () => {
-        if (sweeper) clearInterval(sweeper)
+        for (const t of timers) clearInterval(t)
         await peerjs?.closeAll()
         pending.clear()
+        await state?.admissions.flush()
         if (server) {
           const srv = server
           await new Promise<void>((resolve) => {
@@ -205,6 +215,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
     },
     get didDocument() {
       return need(ctx, 'didDocument').didDocument
+    },
+    get signingKeyInfo() {
+      return need(state, 'signingKeyInfo').keyInfo
     },
     get address() {
       return need(server, 'address').address() as AddressInfo

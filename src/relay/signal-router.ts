@@ -94,7 +94,7 @@ export class LocalSignalRouter implements SignalRouter {
 }
 
 export function toRosterEntry(p: RosterEntry): RosterEntry {
-  const e: RosterEntry = { peerId: p.peerId, did: p.did, joinedAt: p.joinedAt }
+  const e: RosterEntry = { peerId: p.peerId, did: p.did, joinedAt: p.joinedAt, admittedAt: p.admittedAt }
   if (p.handle) e.handle = p.handle
   return e
 }

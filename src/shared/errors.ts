@@ -18,6 +18,8 @@ export const ErrorCode = {
   SEND_QUEUE_FULL: 'SEND_QUEUE_FULL',
   PEER_UNKNOWN: 'PEER_UNKNOWN',
   TRANSPORT_CLOSED: 'TRANSPORT_CLOSED',
+  /** The relay could not resume our peer id (it restarted with a key it never had): we rejoined as a new peer. */
+  PEER_ID_CHANGED: 'PEER_ID_CHANGED',
   /** A RELIABLE component's field holds a value the other peers could not decode (an int64 beyond ±2^53): not sent. */
   VALUE_UNSENDABLE: 'VALUE_UNSENDABLE',
   /** The code generator is missing a part it runs (`multiuser/options.proto`, `buf`, `ts-proto`, `protobufjs`). */
@@ -103,7 +105,7 @@ export const AuthErrorCode = {
   ROOM_INVALID: 'ROOM_INVALID',
   /** Verifying the join (token, DID document, handle) took longer than the relay's `handshakeTimeoutMs`. */
   AUTH_TIMEOUT: 'AUTH_TIMEOUT',
-  /** The join request body is not the expected JSON (`{ resume?: { peerId, ticket } }`) or is too large. */
+  /** The join request body is not the expected JSON (`{ resume?: { peerId, token } }`) or is too large. */
   JOIN_BODY_INVALID: 'JOIN_BODY_INVALID',
 
   // --- PeerJS WebSocket ---

@@ -13,6 +13,8 @@ export interface RosterEntry {
   handle?: string
   /** Unix milliseconds when the peer's socket opened. */
   joinedAt: number
+  /** When the relay first admitted this peer id (Unix ms, the ticket's `admittedAt`): the room's order of arrival. */
+  admittedAt: number
 }
 
 /** PeerJS client options: `new Peer(peerId, { ...peerjs, token: joinToken })`. */
@@ -40,8 +42,10 @@ export interface JoinResult {
   joinToken: string
   /** Seconds the join token stays valid. */
   joinTokenExpiresIn: number
-  /** Relay-signed JWT `{ did, handle?, room, peerId, exp }`: send it to each peer as the first reliable message. */
+  /** Relay-signed JWT `{ did, handle?, room, peerId, admittedAt, exp }`: send it to each peer as the first reliable message. */
   ticket: string
+  /** When the relay first admitted this peer id (Unix ms; a resumed peer keeps its first admission's). */
+  admittedAt: number
   /**
    * Private proof of this admission (never send it to peers): pass it as `resume.token` to keep `peerId` when
    * rejoining after the relay socket dropped.
@@ -59,13 +63,13 @@ export interface JoinResult {
 }
 
 /** A peer of the room as a client needs it (a roster entry without the relay's bookkeeping). */
-export type RosterPeer = Pick<RosterEntry, 'peerId' | 'did' | 'handle'>
+export type RosterPeer = Pick<RosterEntry, 'peerId' | 'did' | 'handle' | 'admittedAt'>
 
 /**
  * What a client needs of a join answer: the subset of {@link JoinResult} the PeerJS transport reads (a custom
  * `RelayClient` may answer just this).
  */
-export type JoinAnswer = Pick<JoinResult, 'peerId' | 'joinToken' | 'ticket' | 'resumeToken' | 'peerjs'> &
+export type JoinAnswer = Pick<JoinResult, 'peerId' | 'joinToken' | 'ticket' | 'admittedAt' | 'resumeToken' | 'peerjs'> &
   Partial<Pick<JoinResult, 'iceServers' | 'did' | 'handle'>> & { roster: RosterPeer[] }
 
 /** Body of every relay error response. */

@@ -1,5 +1,5 @@
 /**
- * Relay tickets: a relay-signed JWT `{ iss: relayDid, did, handle?, room, peerId, iat, exp }` that a peer sends as its
+ * Relay tickets: a relay-signed JWT `{ iss: relayDid, did, handle?, room, peerId, admittedAt, iat, exp }` that a peer sends as its
  * first reliable message. The receiver checks it with `verifyTicket` against the relay's DID document (or key) and
  * learns the remote peer's verified DID. Browser-safe and free of ATProto libraries: the relay signs with P-256,
  * checked with WebCrypto (`relay-signature.ts`).
@@ -25,6 +25,12 @@ export interface TicketClaims {
   handle?: string
   room: string
   peerId: string
+  /**
+   * When the relay first admitted this peer id (relay wall clock, Unix ms; kept through resumes). Every peer reads
+   * the same value from the ticket, so it orders a room's peers without trusting any page's clock: smaller first,
+   * ties (two relays of one deployment in the same millisecond) by the smaller peer id.
+   */
+  admittedAt: number
   /** Unix seconds. */
   iat: number
   /** Unix seconds. */
@@ -112,7 +118,12 @@ function parseClaims(p: Record<string, unknown>): TicketClaims {
   if ((p.did !== undefined && !str(p.did)) || (p.handle !== undefined && !str(p.handle))) {
     throw new TicketError(ErrorCode.TICKET_MALFORMED, 'ticket did/handle have the wrong type')
   }
-  const claims: TicketClaims = { iss: p.iss, room: p.room, peerId: p.peerId, iat: p.iat, exp: p.exp }
+  if (p.admittedAt !== undefined && !(typeof p.admittedAt === 'number' && Number.isSafeInteger(p.admittedAt) && p.admittedAt >= 0)) {
+    throw new TicketError(ErrorCode.TICKET_MALFORMED, 'ticket admittedAt must be a non-negative integer (ms)')
+  }
+  // Tokens of a relay older than admittedAt: the issue time, to the second.
+  const admittedAt = (p.admittedAt as number | undefined) ?? p.iat * 1000
+  const claims: TicketClaims = { iss: p.iss, room: p.room, peerId: p.peerId, admittedAt, iat: p.iat, exp: p.exp }
   if (p.did !== undefined) claims.did = p.did as string
   if (p.handle !== undefined) claims.handle = p.handle as string
   return claims

@@ -11,6 +11,11 @@ export interface PeerIdentity {
   readonly id: string
   readonly did: string | null
   readonly handle?: string
+  /**
+   * When this peer was admitted to the room, on a clock every peer of the room agrees on (the relay's, from the
+   * signed ticket; the memory hub's join order): smaller arrived first, ties by the smaller id. Never a page clock.
+   */
+  readonly admittedAt: number
 }
 
 export interface TransportEvents {

@@ -27,12 +27,12 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
     file: 'src/relay/index.ts',
     values: [
       'AuthErrorCode', 'CachingDidKeyResolver', 'CachingHandleVerifier', 'LocalSignalRouter', 'MemoryReplayCache', 'RELAY_DEFAULTS', 'RelayError',
-      'createRelay', 'generateRelayKeyHex', 'noHandles', 'verifyTicket',
+      'createRelay', 'defaultDataDir', 'generateRelayKeyHex', 'noHandles', 'rotateRelayKey', 'verifyTicket',
     ],
     types: [
       'AuthMode', 'ControlMessage', 'DeliveryResult', 'DidIdentity', 'DidKeyCacheStats', 'DidKeyResolver', 'HandleVerifier', 'IceServer', 'JoinResult',
       'OutboundMessage', 'PeerEndpoint', 'PeerJsServerOptions', 'Relay', 'RelayDidDocument', 'RelayMetrics', 'RelayOptions', 'RelayStats',
-      'ReplayCache', 'ReplayCheck', 'ResolvedRelayOptions', 'RosterEntry', 'RouteOutcome', 'SignalRouter', 'TicketClaims',
+      'ReplayCache', 'ReplayCheck', 'ResolvedRelayOptions', 'RosterEntry', 'RouteOutcome', 'SignalRouter', 'SigningKeyInfo', 'TicketClaims',
     ],
   },
   'bitecs-multiuser/atproto': {

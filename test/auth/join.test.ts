@@ -87,6 +87,7 @@ describe('atprotoTokenSource + joinRoom', () => {
     expect(thrown.code).toBe('TOKEN_SOURCE_FAILED')
     const down = await joinError(joinRoom('http://127.0.0.1:9/', 'lobby', anonymous()))
     expect(down.code).toBe('RELAY_UNREACHABLE')
+    expect(down.message).toContain('http://127.0.0.1:9/v1/rooms/lobby/join') // which relay, in the message
   })
 
   it('resume keeps the peer id for the same identity', async () => {
@@ -94,6 +95,7 @@ describe('atprotoTokenSource + joinRoom', () => {
     const first = await joinRoom(relay.url, 'resume', source)
     const again = await joinRoom(relay.url, 'resume', source, { resume: { peerId: first.peerId, token: first.resumeToken } })
     expect(again.peerId).toBe(first.peerId)
+    expect(again.admittedAt).toBe(first.admittedAt) // the first admission's time, through the resume token
     expect(relay.stats().pendingJoins).toBeGreaterThan(0)
   })
 })

@@ -8,7 +8,7 @@ import { loadRelayKey } from '../../src/relay/relay-key.js'
 
 const RELAY = 'did:web:relay.example'
 const now = Math.floor(Date.now() / 1000)
-const claims: TicketClaims = { iss: RELAY, did: 'did:plc:alice', handle: 'alice.test', room: 'lobby', peerId: 'p1', iat: now, exp: now + 600 }
+const claims: TicketClaims = { iss: RELAY, did: 'did:plc:alice', handle: 'alice.test', room: 'lobby', peerId: 'p1', admittedAt: now * 1000 - 3_600_000 + 17, iat: now, exp: now + 600 }
 
 async function code(p: Promise<unknown>): Promise<string> {
   const err = await p.then(() => null, (e: unknown) => e)
@@ -70,6 +70,15 @@ describe('verifyTicket', async () => {
     const body = ticket.split('.')[1]
     const sig = Buffer.from(await key.sign(new TextEncoder().encode(`${head}.${body}`))).toString('base64url')
     expect(await code(verifyTicket(`${head}.${body}.${sig}`, doc, expectOk))).toBe('TICKET_MALFORMED')
+  })
+
+  it('admittedAt: signed in the ticket; a non-integer is TICKET_MALFORMED; a ticket of an older relay without it reads its issue time', async () => {
+    expect((await verifyTicket(ticket, doc, expectOk)).admittedAt).toBe(claims.admittedAt)
+    for (const bad of [-1, 1.5, '12']) {
+      expect(await code(verifyTicket(await signTicket(key, { ...claims, admittedAt: bad as number }), doc, expectOk))).toBe('TICKET_MALFORMED')
+    }
+    const { admittedAt: _, ...older } = claims
+    expect((await verifyTicket(await signTicket(key, older as TicketClaims), doc, expectOk)).admittedAt).toBe(claims.iat * 1000)
   })
 })
 

@@ -29,23 +29,32 @@ export async function startDemoServer(): Promise<DemoServer> {
 
 export interface DemoState {
   self: string | null
+  admittedAt: number | null
   name: string
   did: string | null
   room: string
   status: string
   avatars: { owner: string | null; name: string; declaredName: string; did: string | null; local: boolean; x: number; y: number; z: number }[]
-  crates: { index: number; owner: string | null; color: number; carried: boolean; x: number; y: number; z: number }[]
+  crates: { index: number; owner: string | null; origin: string | null; color: number; carried: boolean; x: number; y: number; z: number }[]
   chat: { from: string; text: string }[]
-  peers: { id: string; name: string; did: string | null; rtt: number; loss: number }[]
+  peers: { id: string; name: string; did: string | null; rtt: number; loss: number; admittedAt: number | null }[]
+  departures: { id: string; at: number }[]
 }
+
+/** Responses with an error status each page got (a missing favicon.ico included). */
+export const failedResponses = new WeakMap<Page, string[]>()
 
 export const state = (p: Page): Promise<DemoState> => p.evaluate(() => (window as unknown as { __demo: { state(): DemoState } }).__demo.state())
 export const demo = <R>(p: Page, fn: string, ...args: unknown[]): Promise<R> =>
   p.evaluate(([f, a]) => (window as unknown as Record<string, Record<string, (...x: unknown[]) => R>>).__demo[f as string](...(a as unknown[])), [fn, args] as const)
 
-/** Opens the demo on `room`; resolves once the debug handle exists (the game started). */
-export async function openDemo(browser: Browser, base: string, room: string, query = '', name = 'page'): Promise<Page> {
+/** Opens the demo on `room` (`before` runs first, e.g. to route its requests); resolves once the debug handle exists. */
+export async function openDemo(browser: Browser, base: string, room: string, query = '', name = 'page', before?: (page: Page) => Promise<void>): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 800, height: 500 } })
+  await before?.(page)
+  const failed: string[] = []
+  failedResponses.set(page, failed)
+  page.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${new URL(r.url()).pathname}`))
   page.on('pageerror', (e) => console.error(`[${name} page error]`, e.message))
   page.on('console', (m) => {
     if (m.type() === 'error' && !/Failed to load resource|favicon/.test(m.text())) console.error(`[${name} console]`, m.text())

@@ -28,7 +28,7 @@ export function usePageFixture(options: PageFixtureOptions = {}): PageFixture {
   afterAll(async () => {
     await env.browser?.close()
     await env.pages?.close()
-    await env.relay?.stop()
+    await env.relay?.close()
   })
   return env
 }

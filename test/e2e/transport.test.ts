@@ -15,13 +15,13 @@ async function openPage(): Promise<Page> {
   return page
 }
 
-type Log = { errors: string[]; joined: { id: string; did: string | null }[]; left: { id: string; reason: string }[]; messages: { from: string; channel: string; data: number[] }[]; status: string[] }
+type Log = { errors: string[]; joined: { id: string; did: string | null }[]; left: { id: string; reason: string; at: number }[]; messages: { from: string; channel: string; data: number[] }[]; status: string[] }
 const log = (p: Page) => p.evaluate(() => (window as unknown as { __t: { log(): Log } }).__t.log())
 const join = (p: Page, room: string, extra: Record<string, number> = {}) =>
   p.evaluate(([url, r, x]) => (window as any).__t.join(url, r, { iceServers: [], peerTimeout: 2_000, heartbeatInterval: 250, reconnectDelay: 100, ...x }), [env.relay.url, room, extra] as const) as Promise<{ id: string }>
 
 describe('peerJsTransport in Chromium', () => {
-  it('meshes three pages; unreliable really is; tab close is a leave; relay restart is survived', async () => {
+  it('meshes three pages; unreliable really is; relay restart is survived; a hung, a crashed and a closed tab are gone', { timeout: 90_000 }, async () => {
     const [a, b, c] = await Promise.all([openPage(), openPage(), openPage()])
     const ida = (await join(a, 'r')).id
     const idb = (await join(b, 'r')).id
@@ -72,11 +72,31 @@ describe('peerJsTransport in Chromium', () => {
     await cdp.detach()
     await c.close()
 
-    // A tab closing: the other sees it leave (data channel close, well within the peer timeout).
+    // A tab that crashes says nothing (no pagehide, no BYE; its data channels go silent, with no close the others
+    // would see for ~30 s): the relay sees its socket drop and says PEER-LEFT; the link does not answer the probe
+    // within a heartbeat interval (250 ms here): gone, well within 1.5 s, long before the peer timeout (2 s here).
+    const d = await openPage()
+    const idd = (await join(d, 'r')).id
+    await until(async () => (await log(a)).joined.some((j) => j.id === idd) && (await log(b)).joined.some((j) => j.id === idd), 15_000, 'd linked')
+    const crashedAt = Date.now()
+    void (await d.context().newCDPSession(d)).send('Page.crash').catch(() => {}) // never answers: the page is gone
+    for (const p of [a, b]) {
+      await until(async () => (await log(p)).left.some((l) => l.id === idd), 10_000, 'crashed tab gone')
+      const left = (await log(p)).left.find((l) => l.id === idd)!
+      console.log(`[e2e] crashed tab gone after ${left.at - crashedAt} ms (${left.reason})`)
+      expect(left.reason).toBe('left the relay, no answer on the link')
+      expect(left.at - crashedAt).toBeLessThanOrEqual(1_500)
+    }
+    void d.close().catch(() => {})
+
+    // A tab closing says BYE (pagehide) and closes its relay socket: the other drops it at once.
     const closedAt = Date.now()
     await b.close()
-    await until(async () => (await log(a)).left.some((l) => l.id === idb), 6_000, 'leave')
-    console.log(`[e2e] tab close seen as a leave after ${Date.now() - closedAt} ms`)
+    await until(async () => (await log(a)).left.some((l) => l.id === idb), 10_000, 'leave')
+    const left = (await log(a)).left.find((l) => l.id === idb)!
+    console.log(`[e2e] tab close seen as a leave after ${left.at - closedAt} ms (${left.reason})`)
+    expect(left.reason).toBe('left: page closed') // its BYE
+    expect(left.at - closedAt).toBeLessThanOrEqual(1_500)
     await a.close()
   })
 
@@ -97,7 +117,7 @@ describe('peerJsTransport in Chromium', () => {
     await a.evaluate((id) => (window as any).__t.burst(id, 'reliable', 64, 64 * 1024), idb)
     await until(async () => (await log(a)).errors.length === 1, 5_000, 'SEND_QUEUE_FULL')
     expect((await log(a)).errors[0]).toMatch(/^SEND_QUEUE_FULL: /)
-    expect((await log(a)).left).toEqual([{ id: idb, reason: 'SEND_QUEUE_FULL' }])
+    expect((await log(a)).left.map(({ id, reason }) => ({ id, reason }))).toEqual([{ id: idb, reason: 'SEND_QUEUE_FULL' }])
     await until(async () => (await log(b)).left.length === 1, 5_000, 'the other side sees it too')
     await a.close()
     await b.close()

@@ -11,8 +11,8 @@ const HOUR = 3600_000
 
 function setup(mine: number) {
   const hub = createMemoryNetwork({ seed: 3 })
-  const b = roomPeer(hub, 'b', 7 * HOUR, { connectedAt: mine })
-  const a = readyPeer(b.ctx, 'a', 2 * HOUR) // connected longest, unless `mine` is earlier
+  const b = roomPeer(hub, 'b', 7 * HOUR, { admittedAt: mine })
+  const a = readyPeer(b.ctx, 'a', 2 * HOUR) // admitted first, unless `mine` is earlier
   const c = readyPeer(b.ctx, 'c', 9 * HOUR)
   takeOutbox(a)
   takeOutbox(c)

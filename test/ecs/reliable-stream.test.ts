@@ -26,7 +26,7 @@ function setup(limits: { a?: object; b?: object } = {}) {
   })
   hub.advance(0)
   const link = (from: RoomPeer, to: string): PeerState => {
-    from.ctx.peers.join({ id: to, did: null })
+    from.ctx.peers.join({ id: to, did: null, admittedAt: 0 })
     return from.ctx.peers.get(to)!
   }
   const aToB = link(a, 'b')
@@ -91,6 +91,32 @@ describe('reliable stream', () => {
     expect(ran).toEqual(['a:1', 'c:100', 'a:2', 'a:3'])
     expect(fromA.stream.processed).toBe(3)
     expect(fromA.stream.inbox).toEqual([]) // emptied once drained
+  })
+
+  it('a stall is bounded: after maxStallMs the message is handed over once more as overdue, then the stream goes on', () => {
+    const { hub, a, b, aToB, frames } = setup({ b: { maxStallMs: 2000 } })
+    const ran: string[] = []
+    const stream = new ReliableStream(b.ctx, (_p, m, overdue): Outcome => {
+      const n = numberOf(m)
+      ran.push(`${n}${overdue ? ' (overdue)' : ''}`)
+      if (n === 2) return STALL // waits for a change that never comes (its sender left), overdue or not
+    })
+    for (const n of [1, 2, 3]) a.ctx.stream.queue(aToB, event(n))
+    a.ctx.stream.flush()
+    hub.advance(1)
+    for (const f of frames.splice(0)) stream.receive(b.ctx.peers.get(f.from)!, f.data)
+    expect(ran).toEqual(['1', '2'])
+    hub.advance(1999)
+    stream.runAll()
+    expect(ran).toEqual(['1', '2', '2'])
+    hub.advance(1)
+    stream.runAll()
+    // Overdue and still waiting: dropped as stale (not struck), and the stream goes on.
+    expect(ran).toEqual(['1', '2', '2', '2 (overdue)', '3'])
+    const fromA = b.ctx.peers.get('a')!
+    expect(fromA.stream.processed).toBe(3)
+    expect(b.ctx.stats.dropped.stale).toBe(1)
+    expect(fromA.invalid).toBe(0)
   })
 
   it('bounds what may wait: a frame beyond maxQueuedMessages waiting messages is dropped and struck', () => {

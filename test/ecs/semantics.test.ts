@@ -124,16 +124,20 @@ describe('late join', () => {
 })
 
 describe('leave', () => {
-  it('non-persistent entities despawn everywhere; persistent ones pass to the longest-connected peer', () => {
+  it('non-persistent entities despawn everywhere; persistent ones pass to the peer admitted first, whatever the page clocks say', () => {
     const hub = createMemoryNetwork({ seed: 3, link: { latency: 10 } })
-    const mk = (id: string, connectedAt: number) => {
+    // Page clocks loaded hours apart, in the opposite order of arrival: c's clock reads the most, but c came first.
+    const origins: Record<string, number> = { a: 1e7, c: 9e7, b: 5e7, d: 2e7 }
+    const mk = (id: string) => {
       const s = createTestSchema(256)
       const world = createWorld()
       const transport = hub.join(id)
-      return { id, s, world, transport, net: createNetwork(world, { schema: s.schema, transport, maxEntities: 256, connectedAt }) }
+      hub.advance(1000)
+      return { id, s, world, transport, net: createNetwork(world, { schema: s.schema, transport, maxEntities: 256, now: () => hub.clock() + origins[id] }) }
     }
-    // c joined first (smallest connectedAt) → heir, although b < c by id.
-    const peers = [mk('a', 5), mk('b', 3), mk('c', 1), mk('d', 3)]
+    // Admitted in this order: c is the heir of a's persistent entity, although b < c by id.
+    const joined = [mk('a'), mk('c'), mk('b'), mk('d')]
+    const peers = [joined[0], joined[2], joined[1], joined[3]] // a, b, c, d
     const step = (n: number) => {
       for (let i = 0; i < n; i++) {
         for (const p of peers) p.net.receive()

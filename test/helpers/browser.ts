@@ -5,7 +5,10 @@ import { createServer, type ViteDevServer } from 'vite'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
 import { pino } from 'pino'
-import { createRelay, generateRelayKeyHex, type Relay, type RelayOptions } from '../../src/relay/index.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createRelay, rotateRelayKey, type Relay, type RelayOptions } from '../../src/relay/index.js'
 // @ts-expect-error plain .mjs helper shared with scripts/test.mjs
 import { chromiumPath } from '../../scripts/chromium-path.mjs'
 
@@ -51,24 +54,32 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000,
   }
 }
 
-/** A relay on a random loopback port that can be stopped and started again on the same port with the same key. */
+/**
+ * A relay on a random loopback port, with a data directory of its own, that can be stopped and started again on
+ * the same port: its signing key persists in the data directory (created on the first start), as a real one's does.
+ */
 export interface TestRelay {
   readonly url: string
   readonly relay: Relay
   /** Stops it (peers' relay sockets drop). */
   stop(): Promise<void>
-  /** Starts it again: same port, same signing key (tickets and resume tokens stay valid), empty state. */
-  start(): Promise<void>
+  /**
+   * Starts it again: same port, same data directory (so the same signing key: tickets and resume tokens stay
+   * valid), empty rooms. `rotateKey`: a new key first, as `relay rotate-key` makes (the old one kept for resumes).
+   */
+  start(opts?: { rotateKey?: boolean }): Promise<void>
+  /** Stops it for good and removes its data directory. */
+  close(): Promise<void>
 }
 
 export async function startTestRelay(options: RelayOptions = {}): Promise<TestRelay> {
-  const signingKey = await generateRelayKeyHex()
-  const make = (port: number) => createRelay({ auth: 'off', logger: pino({ level: 'silent' }), iceServers: [], signingKey, ...options, port })
+  const dataDir = await mkdtemp(join(tmpdir(), 'e2e-relay-'))
+  const make = (port: number) => createRelay({ auth: 'off', logger: pino({ level: 'silent' }), iceServers: [], dataDir, ...options, port })
   let relay = make(0)
   await relay.listen()
   const port = relay.address.port
   let running = true
-  return {
+  const test: TestRelay = {
     get url() {
       return relay.url
     },
@@ -79,11 +90,17 @@ export async function startTestRelay(options: RelayOptions = {}): Promise<TestRe
       if (running) await relay.close()
       running = false
     },
-    async start() {
+    async start(opts = {}) {
       if (running) return
+      if (opts.rotateKey) await rotateRelayKey(dataDir)
       relay = make(port)
       await relay.listen()
       running = true
     },
+    async close() {
+      await test.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    },
   }
+  return test
 }

@@ -106,7 +106,7 @@ function generateCheckBuild(dir: string): void {
 
 async function startRelay(dir: string): Promise<string> {
   // Its own process group: stopping npx alone would leave the relay it started running.
-  const child = spawn('npx', ['bitecs-multiuser', 'relay', '--port', '0', '--host', '127.0.0.1', '--auth', 'optional', '--log-level', 'silent'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true })
+  const child = spawn('npx', ['bitecs-multiuser', 'relay', '--port', '0', '--host', '127.0.0.1', '--auth', 'optional', '--log-level', 'silent', '--data-dir', join(dir, '.relay')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true })
   children.push(child)
   let err = ''
   const url = await new Promise<string>((resolve, reject) => {

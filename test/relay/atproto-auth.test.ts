@@ -77,7 +77,7 @@ describe('admitted', () => {
     // bob's token uses aud = bare relay DID: also accepted
     const b = asJoin(await postJoin(url, 'hall', { token: await pdsToken(bob, { aud: relay.did }) }))
     secrets.push(b.joinToken, b.ticket)
-    expect(b.roster).toEqual([{ peerId: a.peerId, did: alice.did, handle: 'alice.test', joinedAt: expect.any(Number) }])
+    expect(b.roster).toEqual([{ peerId: a.peerId, did: alice.did, handle: 'alice.test', joinedAt: expect.any(Number), admittedAt: a.admittedAt }])
     const pb = RawPeer.forJoin(b)
     await pb.next((m) => m.type === 'OPEN')
     const joined = await pa.next((m) => m.type === 'PEER-JOINED')

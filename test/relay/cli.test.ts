@@ -1,5 +1,8 @@
 /** The CLI: flags and environment map to options; `relay` runs until SIGTERM and exits 0. */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { optionsFromArgs } from '../../src/relay/cli.js'
@@ -22,22 +25,64 @@ describe('relay CLI', () => {
     await expect(optionsFromArgs(['--bogus'], {})).rejects.toThrow()
   })
 
-  it('runs a relay until SIGTERM', async () => {
-    const bin = fileURLToPath(new URL('../../bin/bitecs-multiuser.js', import.meta.url))
-    const child = spawn(process.execPath, [bin, 'relay', '--port', '0', '--auth', 'off', '--log-level', 'silent'], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let err = ''
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString()
-        const m = /relay: (http:\/\/\S+) \(did:web:/.exec(err)
-        if (m) resolve(m[1])
-      })
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)))
-    })
-    const res = await fetch(`${url}v1/rooms/cli/join`, { method: 'POST' })
-    expect(res.status).toBe(200)
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    child.kill('SIGTERM')
-    expect(await exit).toBe(0)
-  }, 20_000)
+  it('data directory: --data-dir (default under $XDG_DATA_HOME), --ephemeral-key; --signing-key-file wins', async () => {
+    const home = { XDG_DATA_HOME: '/xdg' }
+    expect((await optionsFromArgs([], home)).options.dataDir).toBe('/xdg/bitecs-multiuser/relay')
+    expect((await optionsFromArgs(['--data-dir', '/srv/relay'], home)).options.dataDir).toBe('/srv/relay')
+    expect((await optionsFromArgs([], { ...home, BITECS_RELAY_DATA_DIR: '/env/relay' })).options.dataDir).toBe('/env/relay')
+    expect((await optionsFromArgs(['--ephemeral-key'], home)).options.dataDir).toBeUndefined()
+    const dir = await mkdtemp(join(tmpdir(), 'relay-cli-'))
+    try {
+      await writeFile(join(dir, 'k'), `${'ab'.repeat(32)}\n`)
+      expect((await optionsFromArgs(['--signing-key-file', join(dir, 'k')], home)).options).toMatchObject({ signingKey: 'ab'.repeat(32), dataDir: '/xdg/bitecs-multiuser/relay' })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('runs a relay until SIGTERM; its key persists in the data directory across runs; rotate-key; --ephemeral-key warns', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'relay-cli-'))
+    try {
+      const first = await runRelay(['--data-dir', dataDir])
+      expect(first.stderr).toContain(`signing key ${join(dataDir, 'signing-key')} (created)`)
+      expect(first.stderr).not.toContain('WARNING')
+      const second = await runRelay(['--data-dir', dataDir])
+      expect(second.stderr).toContain(`signing key ${join(dataDir, 'signing-key')}`)
+      expect(second.stderr).not.toContain('(created)')
+      expect(second.key).toBe(first.key)
+      const rotated = spawnSync(process.execPath, [bin, 'relay', 'rotate-key', '--data-dir', dataDir], { encoding: 'utf8' })
+      expect(rotated.status).toBe(0)
+      expect(rotated.stdout.trim()).toMatch(/^did:key:z/)
+      expect(rotated.stderr).toContain('stays valid for resumes')
+      const third = await runRelay(['--data-dir', dataDir])
+      expect(`did:key:${third.key}`).toBe(rotated.stdout.trim())
+      const ephemeral = await runRelay(['--ephemeral-key'])
+      expect(ephemeral.stderr).toMatch(/WARNING: the relay's signing key lives in memory only/)
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }, 40_000)
 })
+
+const bin = fileURLToPath(new URL('../../bin/bitecs-multiuser.js', import.meta.url))
+
+/** Starts the CLI relay, joins once, reads its DID document's key, stops it with SIGTERM (exit 0). */
+async function runRelay(args: string[]): Promise<{ stderr: string; key: string }> {
+  const child = spawn(process.execPath, [bin, 'relay', '--port', '0', '--auth', 'off', '--log-level', 'silent', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString()
+      const m = /relay: (http:\/\/\S+) \(did:web:/.exec(err)
+      if (m && /signing key/.test(err)) resolve(m[1])
+    })
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)))
+  })
+  const res = await fetch(`${url}v1/rooms/cli/join`, { method: 'POST' })
+  expect(res.status).toBe(200)
+  const doc = (await (await fetch(`${url}.well-known/did.json`)).json()) as { verificationMethod: { publicKeyMultibase: string }[] }
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  child.kill('SIGTERM')
+  expect(await exit).toBe(0)
+  return { stderr: err, key: doc.verificationMethod[0].publicKeyMultibase }
+}

@@ -42,11 +42,17 @@ describe('join API (anonymous)', () => {
     expect(j.did).toBeNull()
     expect(j.peerId).toMatch(/^[0-9a-f]{32}$/)
     expect(j.joinToken).toMatch(/^[0-9a-f]{64}$/)
-    expect(j.peerjs).toEqual({ host: 'localhost', port: relay.address.port, path: '/', key: 'peerjs', secure: false })
+    // Bound to 127.0.0.1, it advertises 127.0.0.1 (not localhost, which may resolve to ::1); its did:web names a
+    // host (ATProto refuses an IP address as a token audience): localhost.
+    expect(relay.url).toBe(`http://127.0.0.1:${relay.address.port}/`)
+    expect(j.peerjs).toEqual({ host: '127.0.0.1', port: relay.address.port, path: '/', key: 'peerjs', secure: false })
     expect(j.relayDid).toBe(`did:web:localhost%3A${relay.address.port}`)
     expect(j.roster).toEqual([])
     const claims = await verifyTicket(j.ticket, relay.didDocument, { room: 'lobby-a', peerId: j.peerId })
     expect(claims.did).toBeUndefined()
+    // The admission time is the relay's clock, in the signed ticket and in the answer.
+    expect(claims.admittedAt).toBe(j.admittedAt)
+    expect(Math.abs(j.admittedAt - Date.now())).toBeLessThan(5_000)
     expect(relay.stats().pendingJoins).toBeGreaterThan(0)
   })
 

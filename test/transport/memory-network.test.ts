@@ -58,6 +58,19 @@ describe('MemoryTransport link simulator', () => {
     expect(reported.map((e) => (e as Error).message)).toEqual(['first listener fails'])
   })
 
+  it('admittedAt is the order of joins, the same in every peer\'s view (peers joining in one instant included)', () => {
+    const hub = createMemoryNetwork()
+    hub.advance(10_000_000)
+    const a = hub.join('zed')
+    const b = hub.join('amy') // same instant, smaller id: still after zed
+    hub.advance(5)
+    const c = hub.join('kim')
+    hub.advance(0)
+    expect(a.self.admittedAt).toBeLessThan(b.self.admittedAt)
+    expect(b.self.admittedAt).toBeLessThan(c.self.admittedAt)
+    for (const t of [a, b, c]) for (const p of t.peers.values()) expect(p.admittedAt).toBe([a, b, c].find((x) => x.self.id === p.id)!.self.admittedAt)
+  })
+
   it('reliable is ordered and lossless under loss (delayed instead); unreliable loses, reorders and duplicates', () => {
     const { got, hub } = collect(7, { latency: 20, jitter: 10, loss: 0.3, reorder: 0.1, duplicate: 0.05 })
     const rel = got.filter((g) => g.ch === 'reliable').map((g) => g.n)

@@ -6,6 +6,7 @@ import { pino } from 'pino'
 import { createRelay, generateRelayKeyHex, type Relay } from '../../src/relay/index.js'
 import { peerJsTransport, type PeerJsTransport } from '../../src/transport/peerjs/peerjs-transport.js'
 import { relayClient, type RelayClient } from '../../src/transport/peerjs/relay-client.js'
+import type { JoinAnswer } from '../../src/signaling/contract.js'
 import type { PeerIdentity } from '../../src/transport/transport.js'
 import { loadNodePeer } from '../helpers/node-webrtc.js'
 
@@ -19,19 +20,20 @@ beforeEach(() => {
 })
 const relays: Relay[] = []
 
-async function startRelay(port = 0): Promise<Relay> {
-  const relay = createRelay({ port, auth: 'off', signingKey: key, logger: quiet, iceServers: [] })
+async function startRelay(port = 0, keys: { signingKey?: string; previousKeys?: string[] } = { signingKey: key }): Promise<Relay> {
+  const relay = createRelay({ port, auth: 'off', logger: quiet, iceServers: [], ...keys })
   await relay.listen()
   relays.push(relay)
   return relay
 }
 
-function transport(relay: Relay | string, overrides: Partial<RelayClient> = {}, opts: { peerTimeout?: number } = {}) {
+function transport(relay: Relay | string, overrides: Partial<RelayClient> = {}, opts: { peerTimeout?: number; reconnectMaxDelay?: number } = {}) {
   const url = typeof relay === 'string' ? relay : relay.url
   // A short connect timeout: Node's WebRTC (libjuice) now and then fails ICE on a loaded machine, and the
   // transport re-dials failed links; tests wait for the healed mesh.
   const t = peerJsTransport({ relay: { ...relayClient(url), ...overrides }, Peer: loadNodePeer(), iceServers: [], reconnectDelay: 100, connectTimeout: 3_000, heartbeatInterval: 500, ...opts })
-  const log = { joined: [] as PeerIdentity[], left: [] as string[], unreachable: [] as string[], status: [] as string[], got: [] as string[] }
+  const log = { joined: [] as PeerIdentity[], left: [] as string[], unreachable: [] as string[], status: [] as string[], got: [] as string[], errors: [] as string[] }
+  t.on('error', (e) => log.errors.push(`${e.code}: ${e.message}`))
   t.on('peerJoined', (p) => log.joined.push(p))
   t.on('peerLeft', (id) => log.left.push(id))
   t.on('peerUnreachable', (id, reason) => log.unreachable.push(`${id}: ${reason}`))
@@ -134,6 +136,108 @@ describe('peerJsTransport with the relay', { timeout: 60_000 }, () => {
     await c.t.join('g')
     await until(() => c.log.joined.length === 2, 20_000, 'newcomer meets both')
     expect(a.log.joined.map((p) => p.id)).toEqual([ids[1], c.t.self!.id])
+  })
+
+  it('a relay that is down at start: join retries with the rejoin backoff, names the URL, and joins once it is up', async () => {
+    const probe = await startRelay()
+    const port = probe.address.port
+    await probe.close()
+    relays.splice(relays.indexOf(probe), 1)
+    const a = transport(`http://127.0.0.1:${port}/`, {}, { reconnectMaxDelay: 400 })
+    const joined = a.t.join('late')
+    await until(() => a.log.errors.length >= 2, 10_000, 'two failed attempts')
+    expect(a.log.errors[0]).toMatch(new RegExp(`^RELAY_UNREACHABLE: cannot reach the relay at http://127.0.0.1:${port}/v1/rooms/late/join`))
+    expect(a.t.status).toBe('joining')
+    const relay = await startRelay(port)
+    await joined
+    expect(a.t.status).toBe('joined')
+    expect(a.log.status.filter((s) => s !== 'joining')).toEqual(['joined'])
+    const b = transport(relay)
+    await b.t.join('late')
+    await until(() => a.log.joined.length === 1 && b.log.joined.length === 1, 20_000, 'a and b linked')
+    // A refusal is not retried: the join rejects and the transport is idle.
+    const strict = createRelay({ auth: 'required', logger: quiet, iceServers: [] })
+    await strict.listen()
+    relays.push(strict)
+    const c = transport(strict)
+    await expect(c.t.join('late')).rejects.toMatchObject({ code: 'AUTH_MISSING' })
+    expect(c.t.status).toBe('idle')
+  })
+
+  it('admission order: every peer sees the same admittedAt for each peer (the relay\'s clock, in the ticket), kept through a restart', async () => {
+    const relay = await startRelay()
+    const port = relay.address.port
+    const [a, b, c] = [transport(relay), transport(relay), transport(relay)]
+    for (const x of [a, b, c]) await x.t.join('order')
+    await until(() => [a, b, c].every((x) => x.t.peers.size === 2), 20_000, 'mesh of 3')
+    const selfs = [a, b, c].map((x) => x.t.self!)
+    expect(selfs[0].admittedAt).toBeLessThan(selfs[1].admittedAt)
+    expect(selfs[1].admittedAt).toBeLessThan(selfs[2].admittedAt)
+    for (const x of [a, b, c]) for (const p of x.t.peers.values()) expect(p.admittedAt).toBe(selfs.find((s) => s.id === p.id)!.admittedAt)
+    expect([...c.t.roster.values()].map((r) => r.admittedAt).sort()).toEqual([selfs[0].admittedAt, selfs[1].admittedAt].sort())
+    await relay.close()
+    relays.splice(relays.indexOf(relay), 1)
+    await startRelay(port)
+    await until(() => [a, b, c].every((x) => x.log.status.at(-1) === 'joined'), 15_000, 'rejoined')
+    expect([a, b, c].map((x) => x.t.self!)).toEqual(selfs)
+  })
+
+  it('the relay says a peer left while its link is alive (its relay socket dropped): the link is probed and kept', async () => {
+    const relay = await startRelay()
+    const answers: JoinAnswer[] = []
+    const a = transport(relay)
+    const b = transport(relay, { join: async (room, resume) => { const j = await relayClient(relay.url).join(room, resume); answers.push(j); return j } })
+    await a.t.join('blip')
+    await b.t.join('blip')
+    await until(() => a.t.peers.size === 1 && b.t.peers.size === 1, 20_000, 'linked')
+    // Someone holding b's resume token takes its id: the relay closes b's socket and tells a that b left.
+    const last = answers.at(-1)!
+    const res = await fetch(`${relay.url}v1/rooms/blip/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ resume: { peerId: last.peerId, token: last.resumeToken } }) })
+    expect(res.status).toBe(200)
+    await until(() => b.log.status.includes('reconnecting'), 5_000, 'b lost its relay socket')
+    await new Promise((r) => setTimeout(r, 1_500)) // more than the heartbeat interval (500 ms here)
+    expect(a.log.left).toEqual([])
+    expect(a.t.peers.has(b.t.self!.id)).toBe(true)
+  })
+
+  it('a relay restarted with a rotated key: ids kept (the old key honours resumes), the newcomer\'s ticket verified with the new key', async () => {
+    const relay = await startRelay(0, { signingKey: key })
+    const port = relay.address.port
+    const a = transport(relay)
+    const b = transport(relay)
+    await a.t.join('rot')
+    await b.t.join('rot')
+    await until(() => a.t.peers.size === 1 && b.t.peers.size === 1, 20_000, 'linked')
+    const ids = [a.t.self!.id, b.t.self!.id]
+    const oldKey = relay.signingKeyInfo.did
+    await relay.close()
+    relays.splice(relays.indexOf(relay), 1)
+    const restarted = await startRelay(port, { signingKey: await generateRelayKeyHex(), previousKeys: [oldKey] })
+    await until(() => a.log.status.at(-1) === 'joined' && b.log.status.at(-1) === 'joined', 15_000, 'rejoined')
+    expect([a.t.self!.id, b.t.self!.id]).toEqual(ids)
+    const c = transport(restarted)
+    await c.t.join('rot')
+    await until(() => c.t.peers.size === 2 && a.t.peers.size === 2 && b.t.peers.size === 2, 20_000, 'newcomer meets both')
+    expect(a.log.left).toEqual([])
+  })
+
+  it('a relay restarted with a key it never had: resumes are refused, each peer rejoins as a new one, old links end (no twin links)', async () => {
+    const relay = await startRelay()
+    const port = relay.address.port
+    const a = transport(relay)
+    const b = transport(relay)
+    await a.t.join('lost')
+    await b.t.join('lost')
+    await until(() => a.t.peers.size === 1 && b.t.peers.size === 1, 20_000, 'linked')
+    const old = [a.t.self!.id, b.t.self!.id]
+    await relay.close()
+    relays.splice(relays.indexOf(relay), 1)
+    await startRelay(port, { signingKey: await generateRelayKeyHex() })
+    await until(() => a.t.self!.id !== old[0] && b.t.self!.id !== old[1], 15_000, 'new ids')
+    await until(() => a.t.peers.size === 1 && a.t.peers.has(b.t.self!.id) && b.t.peers.has(a.t.self!.id), 20_000, 'relinked under the new ids')
+    expect(a.log.errors.some((e) => e.startsWith(`PEER_ID_CHANGED: the relay did not resume peer id ${old[0]}`))).toBe(true)
+    expect(a.log.left).toContain(old[1])
+    expect([...a.t.peers.keys()]).toEqual([b.t.self!.id])
   })
 
   it('switches rooms without being recreated, and reports leaves', async () => {

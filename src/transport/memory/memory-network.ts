@@ -24,7 +24,7 @@ export interface MemoryNetwork {
   /** The hub's own time (virtual, from 0): what `advance` moves. Each peer's clock is `transport.clock`. */
   readonly clock: () => number
   /** Connects a new peer to every peer already in the network. Joins and leaves are announced asynchronously (next `advance`). */
-  join(id: string, options?: { did?: string | null }): MemoryTransport
+  join(id: string, options?: { did?: string | null; handle?: string }): MemoryTransport
   /** Virtual time: delivers everything due in the next `ms` ms, in time order. */
   advance(ms: number): void
   /** Changes the default link options (existing links keep their own overrides). */
@@ -69,6 +69,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
   const overrides = new Map<string, LinkOptions>()
   let defaults: LinkOptions = { ...(options.link ?? {}) }
   let generationCounter = 0
+  let lastAdmission = -Infinity
 
   const linkOf = (from: string, to: string): Link => {
     const key = `${from}\u0000${to}`
@@ -140,7 +141,9 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     clock: () => sched.now,
     join(id, opts = {}) {
       if (members.has(id)) throw new Error(`memory network: peer id ${id} is taken`)
-      const identity: PeerIdentity = { id, did: opts.did ?? null }
+      // The order of arrival, as a relay's admission time gives it: the hub's own time (shared, not a peer's clock), strictly increasing.
+      lastAdmission = Math.max(sched.now, lastAdmission + 1)
+      const identity: PeerIdentity = { id, did: opts.did ?? null, ...(opts.handle !== undefined ? { handle: opts.handle } : {}), admittedAt: lastAdmission }
       const member: Member = {
         identity,
         peers: new Map(),

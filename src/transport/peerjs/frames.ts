@@ -4,7 +4,8 @@
  *   HELLO  utf-8 relay ticket (the first frame each side sends; also says "my unreliable channel exists")
  *   DATA   a whole application message
  *   FRAG   u32 total length (first fragment only, big endian) + part of a message larger than FRAGMENT_SIZE
- *   PING   empty; keeps the link alive and proves the peer is still there
+ *   PING   keeps the link alive and proves the peer is still there; empty, or one byte: PROBE (answer at once)
+ *          or PROBE_ANSWER (the answer)
  *   BYE    utf-8 reason; the sender is closing the link on purpose
  */
 export const enum FrameType {
@@ -35,6 +36,9 @@ export function readText(frame: Uint8Array): string {
 }
 
 export const PING_FRAME = new Uint8Array([FrameType.PING])
+/** "Are you there?": sent when the relay says the peer left; the peer answers with PROBE_ANSWER_FRAME at once. */
+export const PROBE_FRAME = new Uint8Array([FrameType.PING, 1])
+export const PROBE_ANSWER_FRAME = new Uint8Array([FrameType.PING, 2])
 
 /** Splits an application message into frames of at most FRAGMENT_SIZE + 5 bytes. */
 export function dataFrames(data: Uint8Array): Uint8Array[] {

@@ -1,7 +1,7 @@
 import type { DataConnection } from 'peerjs'
 import { ErrorCode } from '../../shared/errors.js'
 import type { Channel, PeerIdentity } from '../transport.js'
-import { dataFrames, FrameType, PING_FRAME, readText, Reassembler, textFrame, toBytes } from './frames.js'
+import { dataFrames, FrameType, PING_FRAME, PROBE_ANSWER_FRAME, PROBE_FRAME, readText, Reassembler, textFrame, toBytes } from './frames.js'
 
 /** Limits and timings of one peer-to-peer link; every one is a named option of `peerJsTransport`. */
 export interface LinkLimits {
@@ -9,7 +9,7 @@ export interface LinkLimits {
   unreliableChannelId: number
   /** A link that is not up (connected, ticket verified) within this many ms is dropped and reported. */
   connectTimeout: number
-  /** A PING goes out when nothing else was sent for this long. */
+  /** A PING goes out when nothing else was sent for this long; a peer the relay says left and that does not answer a probe within it is gone. */
   heartbeatInterval: number
   /** A peer silent for this long is declared gone (PeerJS may miss `close`). */
   peerTimeout: number
@@ -54,6 +54,8 @@ export class PeerLink {
   private helloSeen = false
   /** DATA received after the remote HELLO but before its ticket is verified. */
   private held: Uint8Array[] = []
+  /** Set while a probe (the relay said the peer left) waits for its answer. */
+  private probe: ReturnType<typeof setTimeout> | null = null
 
   constructor(
     readonly peerId: string,
@@ -145,6 +147,11 @@ export class PeerLink {
         return
       }
       case FrameType.PING:
+        if (frame[1] === 1) this.rawSend(PROBE_ANSWER_FRAME)
+        else if (frame[1] === 2 && this.probe) {
+          clearTimeout(this.probe)
+          this.probe = null
+        }
         return
       case FrameType.BYE:
         return this.close(`left: ${readText(frame)}`)
@@ -233,6 +240,20 @@ export class PeerLink {
     if (this.pendingUnreliable.length > 0) this.drainUnreliable()
   }
 
+  /**
+   * The relay says the peer's socket is gone. Its tab may be closed (PeerJS often misses the channel's close), or
+   * only its relay socket dropped while it plays on: it is asked to answer at once, and is gone if it does not
+   * within one heartbeat interval.
+   */
+  relayLeft(): void {
+    if (this.state !== 'up' || this.probe) return
+    this.rawSend(PROBE_FRAME)
+    this.probe = setTimeout(() => {
+      this.probe = null
+      this.close('left the relay, no answer on the link')
+    }, this.limits.heartbeatInterval)
+  }
+
   /** Closes the link; `bye` tells the remote side why (best effort). */
   close(reason: string, bye = false): void {
     if (this.state === 'closed') return
@@ -247,6 +268,8 @@ export class PeerLink {
     this.state = 'closed'
     if (this.timer) clearInterval(this.timer)
     this.timer = null
+    if (this.probe) clearTimeout(this.probe)
+    this.probe = null
     this.pendingUnreliable = []
     this.pendingUnreliableBytes = 0
     try {

@@ -36,7 +36,16 @@ export const PEERJS_TRANSPORT_DEFAULTS = {
   reconnectMaxDelay: 10_000,
 } as const
 
+/**
+ * `idle`: never joined, or the last join failed for good (refused); `joining`: a join is under way, retried with
+ * backoff while the relay is unreachable or busy; `joined`: admitted, the relay socket is open; `reconnecting`: the
+ * relay socket dropped, peer links stay up while the transport rejoins with backoff; `left`: after `leave()`,
+ * `close()` or the page being closed.
+ */
 export type TransportStatus = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left'
+
+/** Join failures worth retrying (the relay may come back, or have room again): all others end the join. */
+const RETRYABLE = new Set<string>(['RELAY_UNREACHABLE', 'RELAY_BAD_RESPONSE', 'RELAY_BUSY', 'RELAY_FULL', 'AUTH_TIMEOUT', 'INTERNAL', ErrorCode.TRANSPORT_CLOSED])
 
 export interface PeerJsTransportEvents extends TransportEvents {
   /** A roster peer could not be reached (timeout, ICE failure, bad ticket). */
@@ -49,7 +58,13 @@ export interface PeerJsTransportEvents extends TransportEvents {
 export interface PeerJsTransport extends Transport {
   readonly room: string | null
   readonly status: TransportStatus
-  /** Joins a room (leaving the current one first). Resolves once the relay accepted us; peers then connect. */
+  /** The peers the relay lists in our room, linked or not yet (with the time each was admitted). */
+  readonly roster: ReadonlyMap<string, RosterPeer>
+  /**
+   * Joins a room (leaving the current one first). Resolves once the relay accepted us (peers then connect); while
+   * the relay is unreachable or busy it retries with the rejoin backoff, reporting each failure as an `error` event.
+   * Rejects on a refusal (a token refused, a full room, ...). A `leave()`, `close()` or another `join()` ends it.
+   */
   join(room: string): Promise<void>
   /** Leaves the room: closes every peer link and the relay socket. The transport can join again. */
   leave(): Promise<void>
@@ -93,6 +108,10 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
   let generation = 0
   let reconnectTimer: ReturnType<typeof setTimeout> | null = null
   let redialTimer: ReturnType<typeof setInterval> | null = null
+  /** A ROSTER arrived on the current relay socket. */
+  let socketRoster = false
+  /** Ends the wait of a join retry (teardown). */
+  let wakeRetry: (() => void) | null = null
 
   const setStatus = (s: TransportStatus, detail?: string) => {
     status = s
@@ -165,6 +184,8 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       debug: 0,
     })
     peer = p
+    // Before 'open': the relay sends ROSTER right after OPEN, and in Node both may be handled in one go.
+    listenRelayControl(p, gen)
     await new Promise<void>((resolve, reject) => {
       p.once('open', () => resolve())
       p.once('error', (e) => reject(new MultiuserError(ErrorCode.TRANSPORT_CLOSED, `relay refused the PeerJS socket: ${e.message}`, { cause: e })))
@@ -181,7 +202,6 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
         if (id) links.get(id)?.close('peer unavailable')
       }
     })
-    listenRelayControl(p, gen)
   }
 
   function listenRelayControl(p: PeerType, gen: number): void {
@@ -191,15 +211,20 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       const update = relay.parseControl(m)
       if (!update) return
       if (update.kind === 'roster') {
+        socketRoster = true
         roster.clear()
         for (const e of update.entries) if (e.peerId !== self?.id) roster.set(e.peerId, e)
+        // Sent when our socket opens: these peers were connected before us, so we dial them (the join answer's
+        // roster may have missed a peer admitted just before us whose socket was not open yet).
+        for (const id of roster.keys()) dial(id)
       } else if (update.kind === 'joined') {
         if (update.entry.peerId !== self?.id) roster.set(update.entry.peerId, update.entry)
       } else {
-        // Its relay socket is gone, which a network blip or a relay restart also causes: stop re-dialling it, but
-        // a live peer-to-peer link ends only by its own signs (BYE, channel close, ICE failure, silence).
+        // Its relay socket is gone: a closed tab, or only a network blip or a relay restart. Stop re-dialling it;
+        // a live link is asked to answer at once and ends if it stays silent for a heartbeat interval.
         roster.delete(update.peerId)
         lost.delete(update.peerId)
+        links.get(update.peerId)?.relayLeft()
       }
     })
   }
@@ -208,9 +233,12 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
     const prev = resume && answer ? { peerId: answer.peerId, token: answer.resumeToken } : undefined
     const join = await relay.join(target, prev)
     if (gen !== generation) return
-    if (resume && peer && answer && join.peerId === answer.peerId && !peer.destroyed) {
+    const identity = { id: join.peerId, did: join.did ?? null, ...(join.handle ? { handle: join.handle } : {}), admittedAt: join.admittedAt }
+    socketRoster = false
+    if (prev && peer && join.peerId === prev.peerId && !peer.destroyed) {
       // Same id: reopen the relay socket with the fresh single-use token; peer links stay up.
       answer = join
+      self = identity
       ;(peer.options as { token?: string }).token = join.joinToken
       peer.reconnect()
       await new Promise<void>((resolve, reject) => {
@@ -218,18 +246,24 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
         peer!.once('error', (e) => reject(e))
       })
     } else {
-      if (peer && !peer.destroyed) {
-        // A new id: the old links stay up on the old Peer object until they end; new peers dial the new id.
-        const old = peer
-        if (links.size === 0) old.destroy()
+      if (prev && join.peerId !== prev.peerId) {
+        // The relay could not resume our id (it restarted with a key it never had): to everyone we are a new peer,
+        // so links made under the old id end now rather than linger beside new ones.
+        emitter.emit('error', new MultiuserError(ErrorCode.PEER_ID_CHANGED, `the relay did not resume peer id ${prev.peerId} (did it restart with a new signing key and not the old one in previousKeys?): rejoined as ${join.peerId}`))
+        for (const link of [...links.values()]) link.close('rejoined under a new peer id', true)
+        lost.clear()
       }
+      peer?.destroy()
       answer = join
-      self = { id: join.peerId, did: join.did ?? null, ...(join.handle ? { handle: join.handle } : {}) }
+      self = identity
       await connectPeer(join, gen)
     }
     if (gen !== generation) return
-    roster.clear()
-    for (const entry of join.roster) if (entry.peerId !== join.peerId) roster.set(entry.peerId, entry)
+    if (!socketRoster) {
+      // The socket's ROSTER (who is connected now) supersedes the join answer's (who was, a moment before).
+      roster.clear()
+      for (const entry of join.roster) if (entry.peerId !== join.peerId) roster.set(entry.peerId, entry)
+    }
     setStatus('joined')
     // The newcomer dials everyone already there (those already linked are kept); they learn of it by its call.
     for (const id of roster.keys()) dial(id)
@@ -250,10 +284,26 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
     }, delay)
   }
 
+  /** Waits `ms` before a join retry; false if a teardown came first. */
+  function retryPause(ms: number, gen: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        wakeRetry = null
+        resolve(gen === generation)
+      }, ms)
+      wakeRetry = () => {
+        clearTimeout(timer)
+        wakeRetry = null
+        resolve(false)
+      }
+    })
+  }
+
   function teardown(reason: string): void {
     generation++
     if (reconnectTimer) clearTimeout(reconnectTimer)
     reconnectTimer = null
+    wakeRetry?.()
     for (const link of [...links.values()]) link.close(reason, true)
     links.clear()
     peers.clear()
@@ -278,6 +328,9 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
     get status() {
       return status
     },
+    get roster() {
+      return roster
+    },
     send(to, channel, data) {
       if (to === BROADCAST) {
         for (const link of links.values()) link.send(channel, data)
@@ -295,6 +348,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       teardown('closed')
       if (redialTimer) clearInterval(redialTimer)
       redialTimer = null
+      removePageHide?.()
       emitter.clear()
       status = 'left'
     },
@@ -303,14 +357,23 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       const gen = generation
       room = target
       setStatus('joining')
-      try {
-        await doJoin(target, gen, false)
-      } catch (e) {
-        if (gen === generation) {
-          room = null
-          setStatus('idle', (e as Error).message)
+      for (let delay = reconnectDelay; ; delay = Math.min(delay * 2, reconnectMaxDelay)) {
+        try {
+          await doJoin(target, gen, false)
+          break
+        } catch (e) {
+          if (gen !== generation) return
+          const err = e instanceof MultiuserError ? e : new MultiuserError(ErrorCode.TRANSPORT_CLOSED, String((e as Error)?.message ?? e), { cause: e })
+          if (!RETRYABLE.has(err.code)) {
+            room = null
+            setStatus('idle', err.message)
+            throw err
+          }
+          // The relay is down or busy (e.g. not started yet): the same backoff as a rejoin.
+          emitter.emit('error', err)
+          setStatus('joining', `retrying in ${delay} ms: ${err.message}`)
+          if (!(await retryPause(delay, gen))) return
         }
-        throw e
       }
       redialTimer ??= setInterval(redialLost, limits.heartbeatInterval)
     },
@@ -333,6 +396,18 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       }
     },
   }
+  // A closing tab says goodbye: BYE on every link and the relay socket closed (the relay tells the room at once),
+  // instead of leaving a ghost until the peer timeout.
+  const onPageHide = () => {
+    if (status === 'left' || status === 'idle') return
+    teardown('page closed')
+    room = null
+    setStatus('left', 'page closed')
+  }
+  const g = globalThis as { addEventListener?: (t: string, f: () => void) => void; removeEventListener?: (t: string, f: () => void) => void }
+  g.addEventListener?.('pagehide', onPageHide)
+  const removePageHide = g.removeEventListener ? () => g.removeEventListener!('pagehide', onPageHide) : null
+
   if (options.room) void transport.join(options.room).catch((e: unknown) => emitter.emit('error', e as MultiuserError))
   return transport
 }

@@ -26,42 +26,56 @@ export interface RelayClientOptions {
   fetch?: typeof fetch
 }
 
+/** Forced re-fetches of the relay's DID document are at least this far apart (ms); the first one is immediate. */
+const DOC_REFRESH_INTERVAL = 2_000
+
 /**
  * The client of our signaling relay: joins through `POST /v1/rooms/:room/join` (token in the Authorization header
- * only) and verifies peers' tickets against the relay's `/.well-known/did.json`, fetched once and re-fetched once
- * when a ticket does not verify (the relay may have restarted with a new key).
+ * only) and verifies peers' tickets against the relay's `/.well-known/did.json`, fetched once (revalidated with the
+ * relay) and re-fetched past every HTTP cache when a ticket does not verify (the relay restarted with another key):
+ * at once the first time, then at most once per 2 s (a verification that needs it waits for it).
  */
 export function relayClient(relayUrl: string, options: RelayClientOptions = {}): RelayClient {
   const token = options.token ?? anonymous()
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init))
   const didUrl = new URL('.well-known/did.json', relayUrl.endsWith('/') ? relayUrl : relayUrl + '/').href
   let doc: Promise<DidDocumentLike> | null = null
-  let fetchedAt = 0
-  const loadDoc = (refresh: boolean): Promise<DidDocumentLike> => {
-    if (!doc || refresh) {
-      fetchedAt = Date.now()
-      doc = doFetch(didUrl, { redirect: 'error', credentials: 'omit' }).then(async (res) => {
-        if (!res.ok) throw new Error(`relay DID document: HTTP ${res.status}`)
-        return (await res.json()) as DidDocumentLike
-      })
-      doc.catch(() => (doc = null))
-    }
-    return doc
+  let refreshedAt = -Infinity
+  let refreshing: Promise<DidDocumentLike> | null = null
+  const fetchDoc = (cache: RequestCache): Promise<DidDocumentLike> => {
+    const d = doFetch(didUrl, { redirect: 'error', credentials: 'omit', cache }).then(async (res) => {
+      if (!res.ok) throw new Error(`relay DID document at ${didUrl}: HTTP ${res.status}`)
+      return (await res.json()) as DidDocumentLike
+    })
+    d.catch(() => doc === d && (doc = null))
+    return (doc = d)
+  }
+  // 'no-cache': a browser may keep the document but asks the relay each time (a 304 while the key is the same).
+  const loadDoc = (): Promise<DidDocumentLike> => doc ?? fetchDoc('no-cache')
+  /** A fresh copy past every cache ('no-store'); concurrent callers share one fetch. */
+  const refreshDoc = (): Promise<DidDocumentLike> => {
+    refreshing ??= (async () => {
+      const wait = refreshedAt + DOC_REFRESH_INTERVAL - Date.now()
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      refreshedAt = Date.now()
+      return fetchDoc('no-store')
+    })().finally(() => (refreshing = null))
+    return refreshing
   }
   return {
     join: (room, resume) => joinRoom(relayUrl, room, token, { fetch: doFetch, resume }),
     async verifyTicket(ticket, expect) {
       const check = async (d: DidDocumentLike) => {
         const claims = await verifyTicket(ticket, d, expect)
-        return { id: claims.peerId, did: claims.did ?? null, ...(claims.handle ? { handle: claims.handle } : {}) }
+        return { id: claims.peerId, did: claims.did ?? null, ...(claims.handle ? { handle: claims.handle } : {}), admittedAt: claims.admittedAt }
       }
+      const used = loadDoc()
       try {
-        return await check(await loadDoc(false))
+        return await check(await used)
       } catch (e) {
-        // Only a signature failure can be cured by a fresh key; refresh at most every few seconds.
+        // Only a signature failure can be cured by a fresh key.
         if ((e as { code?: string }).code !== 'TICKET_BAD_SIGNATURE' && (e as { code?: string }).code !== 'TICKET_ISSUER_MISMATCH') throw e
-        if (Date.now() - fetchedAt < 2_000) throw e
-        return check(await loadDoc(true))
+        return check(await (doc !== used && doc !== null ? doc : refreshDoc()))
       }
     },
     parseControl(m) {

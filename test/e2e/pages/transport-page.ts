@@ -6,7 +6,7 @@ import type { Channel } from '../../../src/transport/transport.js'
 
 const ECHO_REQ = 0xec
 const ECHO_RES = 0xed
-const log = { errors: [] as string[], joined: [] as { id: string; did: string | null }[], left: [] as { id: string; reason: string }[], unreachable: [] as string[], messages: [] as { from: string; channel: Channel; data: number[] }[], status: [] as string[] }
+const log = { errors: [] as string[], joined: [] as { id: string; did: string | null }[], left: [] as { id: string; reason: string; at: number }[], unreachable: [] as string[], messages: [] as { from: string; channel: Channel; data: number[] }[], status: [] as string[] }
 let t: PeerJsTransport | null = null
 const waiters = new Map<number, (at: number) => void>()
 
@@ -67,7 +67,7 @@ const api = {
     const { token, ...rest } = opts
     t = peerJsTransport({ relay: relayClient(relayUrl, token ? { token: staticTokenSource(token) } : {}), ...rest })
     t.on('peerJoined', (p) => log.joined.push({ id: p.id, did: p.did }))
-    t.on('peerLeft', (id, reason) => log.left.push({ id, reason }))
+    t.on('peerLeft', (id, reason) => log.left.push({ id, reason, at: Date.now() }))
     t.on('peerUnreachable', (id) => log.unreachable.push(id))
     t.on('status', (s) => log.status.push(s))
     t.on('error', (e) => log.errors.push(`${e.code}: ${e.message}`))

@@ -15,19 +15,25 @@ export interface RoomPeer {
   s: TestSchema
 }
 
-/** Peer `id` on `hub`, its clock `origin` ms ahead of the hub's (every peer its own, large origin). */
-export function roomPeer(hub: MemoryNetwork, id: string, origin: number, options: Partial<NetworkOptions> = {}): RoomPeer {
+/**
+ * Peer `id` on `hub`, its clock `origin` ms ahead of the hub's (every peer its own, large origin); `admittedAt`
+ * replaces the hub's admission time of this peer (its place in the room's order of arrival).
+ */
+export function roomPeer(hub: MemoryNetwork, id: string, origin: number, options: Partial<NetworkOptions> & { admittedAt?: number } = {}): RoomPeer {
   const s = createTestSchema(256)
   const world = createWorld()
-  const ctx = createContext(world, { schema: s.schema, transport: hub.join(id), maxEntities: 256, now: () => hub.clock() + origin, ...options })
+  const { admittedAt, ...rest } = options
+  const joined = hub.join(id)
+  const transport = admittedAt === undefined ? joined : Object.create(joined, { self: { value: { ...joined.self, admittedAt } } })
+  const ctx = createContext(world, { schema: s.schema, transport, maxEntities: 256, now: () => hub.clock() + origin, ...rest })
   return { ctx, world, s }
 }
 
-/** Makes `peerId` a ready peer of `ctx` (joined, and its hello with `connectedAt` accepted). */
-export function readyPeer(ctx: NetContext, peerId: string, connectedAt: number): PeerState {
-  ctx.peers.join({ id: peerId, did: null })
+/** Makes `peerId`, admitted to the room at `admittedAt`, a ready peer of `ctx` (joined, and its hello accepted). */
+export function readyPeer(ctx: NetContext, peerId: string, admittedAt: number): PeerState {
+  ctx.peers.join({ id: peerId, did: null, admittedAt })
   const p = ctx.peers.get(peerId)!
-  ctx.peers.onHello(p, { fingerprint: ctx.schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt })
+  ctx.peers.onHello(p, { fingerprint: ctx.schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt: admittedAt })
   return p
 }
 
