@@ -13,8 +13,10 @@ const MASK = SEQ_RING - 1
  * whenever the current value differs from it, so a lost packet's change is simply sent again in the next
  * delta (no retransmission of old packets), and an idle field costs nothing once acknowledged.
  *
- * Every field sent is logged with its packet; on ack the log updates `ackedVal`, and a packet that can no
- * longer be acknowledged makes its fields unknown (NaN) so they are sent again.
+ * Every field sent is logged with its packet; on ack the log updates `ackedVal`, and a packet found lost makes its
+ * fields unknown (NaN) so they are sent again. A field equal to `ackedVal` is still sent while a packet newer than
+ * the acknowledged one carried another value (`sentVal` / `otherSeq`): the receiver may hold that value (x goes
+ * 0 → 1 → 0: the final 0 goes at once, not after the 1 is acknowledged).
  */
 export class ReceiverBaseline {
   readonly ackedVal: Float64Array
@@ -26,7 +28,15 @@ export class ReceiverBaseline {
    * the packet's baseline flush (the receiver keeps the values it received per flush).
    */
   readonly ackedTick: Int32Array
-  /** The three arrays above are entity-major: index `eid * stride + f` (one entity's fields share cache lines). */
+  /** The value of the newest packet that carried the field, and that packet's sequence number. */
+  readonly sentVal: Float64Array
+  readonly sentSeq: Int32Array
+  /**
+   * The newest packet that carried a value other than `sentVal` (0 = none): the field is settled only when the
+   * acknowledged value is the current one and nothing newer than the acknowledged packet carried another value.
+   */
+  readonly otherSeq: Int32Array
+  /** The arrays above are entity-major: index `eid * stride + f` (one entity's fields share cache lines). */
   readonly stride: number
   /** Per sequence number (ring): the flush it belonged to, and that flush's counter (for the baseline age). */
   private readonly seqTag = new Int32Array(SEQ_RING).fill(-1)
@@ -74,6 +84,9 @@ export class ReceiverBaseline {
     this.ackedVal = new Float64Array(capacity * nf)
     this.ackedSeq = new Int32Array(capacity * nf)
     this.ackedTick = new Int32Array(capacity * nf).fill(-1)
+    this.sentVal = new Float64Array(capacity * nf)
+    this.sentSeq = new Int32Array(capacity * nf)
+    this.otherSeq = new Int32Array(capacity * nf)
     this.known = new Uint32Array(capacity)
     this.pendingFlag = new Uint8Array(capacity)
     this.unsettled = new Int32Array(capacity)
@@ -152,15 +165,25 @@ export class ReceiverBaseline {
     const logEid = this.logEid
     const logField = this.logField
     const logVal = this.logVal
+    const sentVal = this.sentVal
+    const sentSeq = this.sentSeq
     const wrap = logEid.length - 1
     const row = eid * this.stride + f0
+    const seq = this.currentSeq
     let at = this.logHead + this.logSize
     for (let j = 0, m = mask; m !== 0; j++, m >>>= 1) {
       if ((m & 1) === 0) continue
       const k = at++ & wrap
+      const x = row + j
+      const v = wire[x]
       logEid[k] = eid
       logField[k] = f0 + j
-      logVal[k] = wire[row + j]
+      logVal[k] = v
+      if (v !== sentVal[x]) {
+        this.otherSeq[x] = sentSeq[x]
+        sentVal[x] = v
+      }
+      sentSeq[x] = seq
     }
     this.logSize += n
     this.packetCount[this.currentSeq & MASK] += n
@@ -207,7 +230,7 @@ export class ReceiverBaseline {
     this.free(i)
   }
 
-  /** Packet `seq` can no longer be acknowledged: `lost` (never acknowledged) marks its not-newer-acked fields unknown. */
+  /** Packet `seq`'s fate is known: `lost` (found missing, never acknowledged) marks its not-newer-acked fields unknown. */
   release(seq: number, lost: boolean): void {
     const i = seq & MASK
     if (this.packetSeq[i] !== seq) return
@@ -250,9 +273,14 @@ export class ReceiverBaseline {
     for (let f = 0; f < L.deltaFields.length; f++) {
       if ((deltaBits & (1 << L.deltaFieldComponent[f])) === 0) continue
       const x = eid * this.stride + f
-      this.ackedVal[x] = wire(f)
+      const v = wire(f)
+      this.ackedVal[x] = v
       this.ackedSeq[x] = lastSeq
       this.ackedTick[x] = -1
+      // The receiver holds this value once it confirms; deltas it got before (seq ≤ lastSeq) never override it.
+      this.sentVal[x] = v
+      this.sentSeq[x] = lastSeq
+      this.otherSeq[x] = 0
     }
     this.confirmIndex.push(index)
     this.confirmEid.push(eid)

@@ -117,6 +117,7 @@ export class DeltaEncoder {
       baseline.beginPacket(seq, packets === 0)
       h.seq = seq
       h.index = seq - tickId
+      h.flush = baseline.flushes & 15
       w.reset()
       writeHeader(w, h)
       prevSlot = -1
@@ -140,6 +141,9 @@ export class DeltaEncoder {
     const wire = d.wire
     const ackedVal = baseline.ackedVal
     const ackedTick = baseline.ackedTick
+    const ackedSeq = baseline.ackedSeq
+    const sentVal = baseline.sentVal
+    const otherSeq = baseline.otherSeq
     const stride = d.stride
     const codable = L.deltaCodable
     const wireBits = L.wireBits
@@ -175,10 +179,12 @@ export class DeltaEncoder {
         let nm = 0
         for (let j = 0; j < count; j++) {
           const f = f0 + j
-          const v = wire[row + f]
-          const a = ackedVal[row + f]
-          // Differs from what the receiver is known to hold (NaN = unknown also differs).
-          if (a === v) continue
+          const x = row + f
+          const v = wire[x]
+          const a = ackedVal[x]
+          // Sent unless the receiver is known to hold v: acknowledged (NaN = unknown differs), and no packet newer than
+          // the acknowledged one carried another value it may have applied since.
+          if (a === v && sentVal[x] === v && otherSeq[x] <= ackedSeq[x]) continue
           m |= 1 << j
           if (!hasBase || codable[f] === 0) continue
           const at = nm++

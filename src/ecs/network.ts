@@ -16,7 +16,7 @@ export interface NetPeer {
   readonly rtt: number
   /**
    * Fraction of our unreliable packets sent in the last ~2 s that it never acknowledged: a packet counts as lost once
-   * an ack of a packet 8 newer proves it missing (or after max(1 s, 3 RTT) without any ack), so this tracks the link
+   * an ack of a packet sent 80 ms or more later proves it missing (or after max(1 s, 3 RTT) without any ack), so this tracks the link
    * within seconds.
    */
   readonly loss: number

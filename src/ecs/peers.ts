@@ -14,6 +14,7 @@ import { ReceiverBaseline } from './baselines.js'
 import { SenderClock } from './clock-sync.js'
 import { Invalid, type NetContext } from './context.js'
 import type { NetPeer } from './network.js'
+import { FlushSlots } from './receive-history.js'
 import type { NetEntity } from './registry.js'
 import { createPeerStream, type PeerStream } from './reliable-stream.js'
 
@@ -40,6 +41,8 @@ export interface PeerState {
   readonly clock: SenderClock
   /** Its delta slots → entities; null = an entity that moved on (late packets for it are stale, not invalid). */
   readonly slots: Map<number, NetEntity | null>
+  /** Which of its flushes each slot of our receive history holds (receive-history.ts). */
+  readonly flushSlots: FlushSlots
 }
 
 /** Refusal reasons on the wire (multiuser.v1.Refusal.Reason) and the codes `refused` reports for them. */
@@ -72,7 +75,7 @@ export class Peers {
     const p: PeerState = {
       id: peer.id, did: peer.did, handle: peer.handle, ready: false, gone: false, admittedAt: peer.admittedAt, invalid: 0,
       ack: new AckTracker(), baseline: new ReceiverBaseline(layout, settings.capacity),
-      stream: createPeerStream(), clock: new SenderClock(settings.tickMs), slots: new Map(),
+      stream: createPeerStream(), clock: new SenderClock(settings.tickMs), slots: new Map(), flushSlots: new FlushSlots(),
     }
     this.all.set(peer.id, p)
     p.ack.onPacketAcked = (seq) => p.baseline.onAcked(seq)
