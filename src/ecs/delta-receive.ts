@@ -26,6 +26,8 @@ export class DeltaReceiver {
   private readonly history: ReceiveHistory
   /** Per delta field and remote entity: the sequence number of the packet whose value the store holds. */
   private readonly lastSeq: Int32Array[]
+  /** One component's values from a packet overtaken by a newer one (by field index). */
+  private readonly lateValues = new Float64Array(32)
 
   constructor(private readonly ctx: NetContext) {
     const { layout, settings } = ctx
@@ -91,9 +93,11 @@ export class DeltaReceiver {
     const history = this.history
     const lastSeq = this.lastSeq
     const ofDelta = this.ctx.interpolation.ofDelta
+    const lateValues = this.lateValues
     const values = decoder.values
     const nd = layout.delta.length
     const interval = p.clock.interval
+    const heardBefore = p.clock.previousSenderTime
     let complete = true
     for (let i = 0; i < decoder.count; i++) {
       const eid = decoder.eids[i]
@@ -115,6 +119,7 @@ export class DeltaReceiver {
           continue
         }
         let changed = false
+        let late = 0
         for (let j = 0; j < fields.length; j++) {
           if (((m >>> j) & 1) === 0) continue
           const f = comp.firstField + j
@@ -131,9 +136,14 @@ export class DeltaReceiver {
             lastSeq[f][eid] = seq
             layout.column(f)[eid] = fields[j].fromWire(wire)
             changed = true
+          } else {
+            // Overtaken by a newer packet: not for the store, but a sample of the past for the interpolation buffer.
+            late |= 1 << j
+            lateValues[j] = fields[j].fromWire(wire)
           }
         }
-        if (changed) ofDelta[c]?.push(eid, sampleTime, interval)
+        if (changed) ofDelta[c]?.push(eid, sampleTime, interval, heardBefore)
+        else if (late !== 0) ofDelta[c]?.pushLate(eid, sampleTime, late, lateValues)
       }
     }
     return complete
