@@ -12,9 +12,10 @@ export type {
 export { ErrorCode, MultiuserError, DecodeError, AuthErrorCode, MultiuserAuthError, JoinError, TicketError } from './shared/errors.js'
 // Replication core (src/ecs).
 export {
-  createNetwork, DEFAULT_LIMITS,
+  createNetwork, DEFAULT_LIMITS, gridRelevance,
   type Network, type NetworkOptions, type NetworkLimits, type NetPeer, type NetworkEvents, type Refused,
-  type NetStats, type DropCounters, type ChannelCounters,
+  type NetStats, type DropCounters, type ChannelCounters, type CongestionStats,
+  type PriorityFn, type RelevanceFn, type GridRelevanceOptions,
 } from './ecs/index.js'
 // Transports: the seam, the in-memory hub with its link simulator, simulated conditions on any transport, and the
 // browser transport (PeerJS mesh, signalled by our relay).

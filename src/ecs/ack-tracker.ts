@@ -48,8 +48,10 @@ export class AckTracker {
   private readonly received = new Int32Array(SEQ_RING).fill(-1)
   private lastReportedAck = 0
 
-  /** Called once per packet of ours the peer acknowledged. */
-  onPacketAcked: ((seq: number) => void) | null = null
+  /** Called once per packet of ours the peer acknowledged, with the time the ack arrived. */
+  onPacketAcked: ((seq: number, now: number) => void) | null = null
+  /** Called with each round-trip sample (ms) and when it was taken. */
+  onRtt: ((sample: number, now: number) => void) | null = null
   /**
    * Called once per packet of ours, in order, when its fate is known (`lost` if it was found missing): its baseline
    * entries are settled then, within a round trip or two, not when the ack bitfields no longer reach it.
@@ -138,12 +140,13 @@ export class AckTracker {
       const sample = Math.max(0, now - this.sendTime[ack & MASK] - ackDelay * ACK_DELAY_UNIT_MS)
       this.rtt = this.rttSamples === 0 ? sample : this.rtt + (sample - this.rtt) * 0.125
       this.rttSamples++
+      this.onRtt?.(sample, now)
     }
-    this.markAcked(ack)
+    this.markAcked(ack, now)
     for (let j = 0; j < wordCount; j++) {
       const w = words[j]
       if (w === 0) continue
-      for (let i = 0; i < 32; i++) if ((w >>> i) & 1) this.markAcked(ack - 1 - 32 * j - i)
+      for (let i = 0; i < 32; i++) if ((w >>> i) & 1) this.markAcked(ack - 1 - 32 * j - i, now)
     }
     if (ack > this.highestAcked) this.highestAcked = ack
     this.lastNow = now
@@ -151,13 +154,13 @@ export class AckTracker {
     return true
   }
 
-  private markAcked(seq: number): void {
+  private markAcked(seq: number, now: number): void {
     if (seq < 1 || seq <= this.resolvedUpTo) return
     const i = seq & MASK
     if (this.acked[i] === seq) return
     this.acked[i] = seq
     if (this.sendTime[i] > this.newestAckedSent) this.newestAckedSent = this.sendTime[i]
-    this.onPacketAcked?.(seq)
+    this.onPacketAcked?.(seq, now)
   }
 
   /** Unwraps an incoming 16-bit sequence number; returns -1 for a duplicate or one too old to track. */

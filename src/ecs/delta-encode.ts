@@ -8,10 +8,30 @@ import { sortRuns } from './run-sort.js'
 
 /** Largest eid the slot sort key can hold (2^21). */
 export const MAX_EIDS = 1 << 21
+/** Bits of an idle header (one ack word, an ack delay of up to 500 ms), for the budget's estimate. */
+const HEADER_BITS = 130
+
+/** How one receiver's entities are weighed when they do not all fit its budget (priority.ts). */
+export interface PriorityInput {
+  /** Adds the weight of `eid` (its changed delta components: `components`) to its accumulated priority; returns it. */
+  accrue(eid: number, components: number): number
+  /** `eid` was sent: its priority starts over. */
+  sent(eid: number): void
+}
+
+/** What one encode did. */
+export interface EncodeResult {
+  packets: number
+  bytes: number
+  /** Entities that had changes but did not fit the budget (they go at a later flush, by priority). */
+  deferred: number
+}
 
 /**
  * Encodes one receiver's deltas into packets of at most `maxPacketBytes`, split by entity (each packet
- * decodable alone). Reuses its buffers: no per-entity allocation.
+ * decodable alone), within a byte budget: when the changed entities do not all fit, the ones with the highest
+ * accumulated priority go (Fiedler's priority accumulator: the others gain priority every flush they wait, so none
+ * waits for ever). Reuses its buffers: no per-entity allocation.
  */
 export class DeltaEncoder {
   private readonly writer: BitPacker
@@ -20,21 +40,29 @@ export class DeltaEncoder {
   private readonly sortScratch: Float64Array
   private readonly stamp: Uint32Array
   private stampValue = 0
-  private readonly masks: Int32Array
-  private readonly prevMasks: Int32Array
-  private readonly modes: Int32Array
-  private readonly prevModes: Int32Array
-  /** Per delta component: its mode bits as written (one per changed quantized field, in field order), and their count. */
-  private readonly modeBits: Int32Array
-  private readonly modeCount: Int32Array
-  /** Per global delta field: the zigzagged difference to the baseline of the entity being written. */
-  private readonly coded: Float64Array
-  /** Per delta component: presence bit, first global field, field count; per global field: its def. */
+  /** Per candidate (entities with something to send, in slot order): eid, slot, estimated bits, chosen, compared. */
+  private cEid = new Int32Array(0)
+  private cSlot = new Float64Array(0)
+  private cBits = new Int32Array(0)
+  private cPick = new Uint8Array(0)
+  private cScan = new Int32Array(0)
+  /** Per candidate × delta component: change mask, modes, mode bits as written, their count. */
+  private cMasks = new Int32Array(0)
+  private cModes = new Int32Array(0)
+  private cModeBits = new Int32Array(0)
+  private cModeCount = new Int32Array(0)
+  /** Per candidate × global delta field: the zigzagged difference to the baseline (relative fields). */
+  private cCoded = new Float64Array(0)
+  private prioKeys = new Float64Array(0)
+  private prioScratch = new Float64Array(0)
+  /** Per delta component: presence bit, first global field, field count. */
   private readonly comps: Int32Array
   private readonly firstField: Int32Array
   private readonly fieldCount: Int32Array
   /** Per global delta field: its fixed wire width, or -1 f32, -2 f64, -3 compact i32, -4 compact u32. */
   private readonly writeCode: Int32Array
+  /** Per global delta field: bits of an absolute value (compact integers: their worst case). */
+  private readonly absBits: Int32Array
   /** Per global delta field: 2^wireBits (angle wrap). */
   private readonly span: Float64Array
   private readonly maxBits: number
@@ -50,13 +78,6 @@ export class DeltaEncoder {
     this.keys = new Float64Array(capacity)
     this.sortScratch = new Float64Array(capacity)
     this.stamp = new Uint32Array(capacity)
-    this.masks = new Int32Array(Math.max(1, layout.delta.length))
-    this.prevMasks = new Int32Array(Math.max(1, layout.delta.length))
-    this.modes = new Int32Array(Math.max(1, layout.delta.length))
-    this.prevModes = new Int32Array(Math.max(1, layout.delta.length))
-    this.modeBits = new Int32Array(Math.max(1, layout.delta.length))
-    this.modeCount = new Int32Array(Math.max(1, layout.delta.length))
-    this.coded = new Float64Array(Math.max(1, layout.deltaFields.length))
     this.comps = Int32Array.from(layout.delta.map((c) => 1 << c.bit))
     this.firstField = Int32Array.from(layout.delta.map((c) => c.firstField))
     this.fieldCount = Int32Array.from(layout.delta.map((c) => c.def.numericFields.length))
@@ -66,16 +87,36 @@ export class DeltaEncoder {
         f.quantizer || f.kind === 'bool' || f.kind === 'enum' ? f.bits : f.kind === 'f32' ? -1 : f.kind === 'f64' ? -2 : f.kind === 'i32' ? -3 : -4,
       ),
     )
+    this.absBits = Int32Array.from(this.writeCode, (c) => (c > 0 ? c : c === -1 ? 32 : c === -2 ? 64 : 35))
     this.maxBits = maxPacketBytes * 8
+    this.reserve(256)
+  }
+
+  /** Room for `n` candidates. */
+  private reserve(n: number): void {
+    if (n <= this.cEid.length) return
+    const size = Math.max(n, 256, this.cEid.length * 2)
+    const nd = Math.max(1, this.layout.delta.length)
+    const nf = Math.max(1, this.layout.deltaFields.length)
+    this.cEid = new Int32Array(size)
+    this.cSlot = new Float64Array(size)
+    this.cBits = new Int32Array(size)
+    this.cPick = new Uint8Array(size)
+    this.cScan = new Int32Array(size)
+    this.cMasks = new Int32Array(size * nd)
+    this.cModes = new Int32Array(size * nd)
+    this.cModeBits = new Int32Array(size * nd)
+    this.cModeCount = new Int32Array(size * nd)
+    this.cCoded = new Float64Array(size * nf)
+    this.prioKeys = new Float64Array(size)
+    this.prioScratch = new Float64Array(size)
   }
 
   /**
-   * Sends this tick's packets to one receiver. `send` gets each packet (a fresh copy). Returns packets sent.
-   * At least one packet always goes (it carries the acks). The hot loop of flush() (longer than a function should
-   * be, on purpose): the per-entity compare stays inline here, the bit writing is `writeEntity`.
+   * Sends this tick's packets to one receiver, within `budget` bytes (Infinity: no limit). `send` gets each packet
+   * (a fresh copy). At least one packet always goes (it carries the acks).
    */
-  encode(baseline: ReceiverBaseline, ack: AckTracker, relAck: number, now: number, send: (bytes: Uint8Array) => void): number {
-    const L = this.layout
+  encode(baseline: ReceiverBaseline, ack: AckTracker, relAck: number, now: number, send: (bytes: Uint8Array) => void, budget = Number.POSITIVE_INFINITY, priority: PriorityInput | null = null): EncodeResult {
     const d = this.detector
     const keys = this.keys
     const stamp = this.stamp
@@ -94,51 +135,74 @@ export class DeltaEncoder {
       stamp[e] = s
       keys[n++] = this.slotOf[e] * MAX_EIDS + e
     }
-    const sorted = sortRuns(keys, n, this.sortScratch)
-
-    const h = this.header
-    h.ackWordCount = ack.ackWords(h.ackWords)
-    h.ack = ack.highestReceived
-    h.ackDelay = ack.ackDelay(now)
-    h.time = now
-    h.relAck = relAck
+    this.reserve(n)
     // Baseline flush: the one of the newest packet the receiver acknowledged, if young enough.
-    const tickId = ack.nextSeq
     const baseTick = baseline.baselineTick(ack.highestAcked, MAX_BASELINE_AGE)
-    const hasBase = baseTick >= 0
-    const baseAge = hasBase ? tickId - baseTick : 0
-    const w = this.writer
-    let packets = 0
-    let seq = 0
-    let prevSlot = -1
-    let entitiesInPacket = 0
-    const open = (): void => {
-      seq = ack.nextOutgoing(now)
-      baseline.beginPacket(seq, packets === 0)
-      h.seq = seq
-      h.index = seq - tickId
-      h.flush = baseline.flushes & 15
-      w.reset()
-      writeHeader(w, h)
-      prevSlot = -1
-      entitiesInPacket = 0
-    }
-    const close = (): void => {
-      w.writeExpGolomb(0)
-      send(w.finish())
-      packets++
-    }
-    open()
+    const count = this.compare(baseline, sortRuns(keys, n, this.sortScratch), n, baseTick)
+    let bits = HEADER_BITS
+    for (let k = 0; k < count; k++) bits += this.cBits[k]
+    const fits = bits + Math.floor(bits / this.maxBits) * HEADER_BITS <= budget * 8
+    const deferred = fits ? this.pickAll(count) : this.pickByPriority(count, budget * 8, priority!, baseline)
+    const out = this.write(baseline, ack, relAck, now, send, count, baseTick, priority)
+    baseline.compactPending()
+    return { packets: out.packets, bytes: out.bytes, deferred }
+  }
 
+  private pickAll(count: number): number {
+    this.cPick.fill(1, 0, count)
+    return 0
+  }
+
+  /**
+   * Over budget: every candidate's priority grows by its weight; the highest go first while they fit (the first one
+   * always, so a budget smaller than one entity still moves); the others wait, pending, for the next flush.
+   */
+  private pickByPriority(count: number, budgetBits: number, priority: PriorityInput, baseline: ReceiverBaseline): number {
+    const nd = this.layout.delta.length
+    const keys = this.prioKeys
+    for (let k = 0; k < count; k++) {
+      let changed = 0
+      for (let c = 0; c < nd; c++) if (this.cMasks[k * nd + c] !== 0) changed |= 1 << c
+      // Ascending keys: accumulated priority (1/64 steps, at most 2^31), then the candidate's index.
+      const acc = Math.min(2 ** 31 - 1, Math.floor(priority.accrue(this.cEid[k], changed) * 64))
+      keys[k] = acc * MAX_EIDS + k
+    }
+    const sorted = sortRuns(keys, count, this.prioScratch)
+    this.cPick.fill(0, 0, count)
+    let used = HEADER_BITS
+    let packetEnd = this.maxBits
+    let deferred = 0
+    for (let i = count - 1; i >= 0; i--) {
+      const k = sorted[i] % MAX_EIDS
+      if (used + this.cBits[k] <= budgetBits || (i === count - 1 && budgetBits > used)) {
+        this.cPick[k] = 1
+        used += this.cBits[k]
+        if (used > packetEnd) {
+          used += HEADER_BITS // the next packet's header
+          packetEnd += this.maxBits
+        }
+      } else {
+        deferred++
+        baseline.markPending(this.cEid[k], this.cScan[k])
+      }
+    }
+    return deferred
+  }
+
+  /**
+   * The compare pass, in slot order: per entity, the fields that differ from what the receiver is known to hold, how
+   * each is coded, and an estimate of its bits, into the candidate arrays; returns how many have something to send.
+   * The hot loop of flush() (longer than a function should be, on purpose: the per-field compare stays inline).
+   */
+  private compare(baseline: ReceiverBaseline, sorted: Float64Array, n: number, baseTick: number): number {
+    const L = this.layout
+    const d = this.detector
+    const hasBase = baseTick >= 0
     const nd = L.delta.length
-    const masks = this.masks
-    const modes = this.modes
-    const prevMasks = this.prevMasks
-    const prevModes = this.prevModes
-    const modeBits = this.modeBits
-    const modeCount = this.modeCount
-    const coded = this.coded
+    const nf = L.deltaFields.length
+    const { cEid, cSlot, cBits, cScan, cMasks, cModes, cModeBits, cModeCount, cCoded } = this
     const wire = d.wire
+    const known = baseline.known
     const ackedVal = baseline.ackedVal
     const ackedTick = baseline.ackedTick
     const ackedSeq = baseline.ackedSeq
@@ -151,10 +215,13 @@ export class DeltaEncoder {
     const comps = this.comps
     const firstField = this.firstField
     const fieldCount = this.fieldCount
+    const absBits = this.absBits
     const presence = d.presence
     const dirtyComponents = d.dirtyComponents
     const unsettled = baseline.unsettled
     const span = this.span
+    let count = 0
+    let prevSlot = -1
     for (let k = 0; k < n; k++) {
       const key = sorted[k]
       const slot = Math.floor(key / MAX_EIDS)
@@ -166,18 +233,22 @@ export class DeltaEncoder {
       const scan = dirtyComponents[e] | unsettled[e]
       let settled = 0
       let any = false
+      let bits = 2 + 2 * (32 - Math.clz32(slot - prevSlot))
+      const cb = count * nd
+      const fb = count * nf
       for (let c = 0; c < nd; c++) {
-        masks[c] = 0
-        modes[c] = 0
-        modeCount[c] = 0
+        cMasks[cb + c] = 0
+        cModes[cb + c] = 0
+        cModeCount[cb + c] = 0
+        bits++
         if ((scan & (1 << c)) === 0 || (kn & (1 << c)) === 0 || (pe & comps[c]) === 0) continue
         const f0 = firstField[c]
-        const count = fieldCount[c]
+        const fc = fieldCount[c]
         let m = 0
         let md = 0
         let mb = 0
         let nm = 0
-        for (let j = 0; j < count; j++) {
+        for (let j = 0; j < fc; j++) {
           const f = f0 + j
           const x = row + f
           const v = wire[x]
@@ -186,39 +257,107 @@ export class DeltaEncoder {
           // the acknowledged one carried another value it may have applied since.
           if (a === v && sentVal[x] === v && otherSeq[x] <= ackedSeq[x]) continue
           m |= 1 << j
-          if (!hasBase || codable[f] === 0) continue
-          const at = nm++
-          if (ackedTick[row + f] !== baseTick) continue
-          const bits = wireBits[f]
-          let dv = v - a
-          if (wireAngle[f] === 1) {
-            const sp = span[f]
-            if (dv >= sp / 2) dv -= sp
-            else if (dv < -sp / 2) dv += sp
+          let fieldBits = absBits[f]
+          if (hasBase && codable[f] === 1) {
+            const at = nm++
+            fieldBits++
+            if (ackedTick[x] === baseTick) {
+              let dv = v - a
+              if (wireAngle[f] === 1) {
+                const sp = span[f]
+                if (dv >= sp / 2) dv -= sp
+                else if (dv < -sp / 2) dv += sp
+              }
+              if (dv <= 32767 && dv >= -32767) {
+                const z = dv >= 0 ? 2 * dv : -2 * dv - 1
+                const zBits = 2 * (31 - Math.clz32(z + 1)) + 1
+                if (zBits < wireBits[f]) {
+                  md |= 1 << j
+                  mb |= 1 << at
+                  cCoded[fb + f] = z
+                  fieldBits = zBits + 1
+                }
+              }
+            }
           }
-          if (dv > 32767 || dv < -32767) continue
-          const z = dv >= 0 ? 2 * dv : -2 * dv - 1
-          if (2 * (31 - Math.clz32(z + 1)) + 1 < bits) {
-            md |= 1 << j
-            mb |= 1 << at
-            coded[f] = z
-          }
+          bits += fieldBits
         }
-        if (m !== 0) any = true
-        else settled |= 1 << c
-        masks[c] = m
-        modes[c] = md
-        modeBits[c] = mb
-        modeCount[c] = nm
+        if (m !== 0) {
+          any = true
+          bits += fc
+        } else settled |= 1 << c
+        cMasks[cb + c] = m
+        cModes[cb + c] = md
+        cModeBits[cb + c] = mb
+        cModeCount[cb + c] = nm
       }
       unsettled[e] &= ~settled
       if (!any) {
         baseline.unmarkPending(e)
         continue
       }
+      if (count > 0) {
+        // The same masks and modes as the entity before (the common case of many movers): one bit says so.
+        let same = true
+        for (let c = 0; c < nd && same; c++) same = cMasks[cb + c] === cMasks[cb - nd + c] && cModes[cb + c] === cModes[cb - nd + c]
+        if (same) for (let c = 0; c < nd; c++) bits -= cMasks[cb + c] === 0 ? 1 : 1 + fieldCount[c] + cModeCount[cb + c]
+      }
+      cEid[count] = e
+      cSlot[count] = slot
+      cBits[count] = bits
+      cScan[count] = scan
+      prevSlot = slot
+      count++
+    }
+    return count
+  }
+
+  /** Writes the picked candidates, in slot order, into packets; logs what each packet carries. */
+  private write(baseline: ReceiverBaseline, ack: AckTracker, relAck: number, now: number, send: (bytes: Uint8Array) => void, count: number, baseTick: number, priority: PriorityInput | null): { packets: number; bytes: number } {
+    const h = this.header
+    h.ackWordCount = ack.ackWords(h.ackWords)
+    h.ack = ack.highestReceived
+    h.ackDelay = ack.ackDelay(now)
+    h.time = now
+    h.relAck = relAck
+    const tickId = ack.nextSeq
+    const baseAge = baseTick >= 0 ? tickId - baseTick : 0
+    const w = this.writer
+    const nd = this.layout.delta.length
+    const firstField = this.firstField
+    const wire = this.detector.wire
+    let packets = 0
+    let bytes = 0
+    let prevSlot = -1
+    let prev = -1
+    let entitiesInPacket = 0
+    const open = (): void => {
+      const seq = ack.nextOutgoing(now)
+      baseline.beginPacket(seq, packets === 0)
+      h.seq = seq
+      h.index = seq - tickId
+      h.flush = baseline.flushes & 15
+      w.reset()
+      writeHeader(w, h)
+      prevSlot = -1
+      prev = -1
+      entitiesInPacket = 0
+    }
+    const close = (): void => {
+      w.writeExpGolomb(0)
+      const packet = w.finish()
+      bytes += packet.length
+      send(packet)
+      packets++
+    }
+    open()
+    for (let k = 0; k < count; k++) {
+      if (this.cPick[k] === 0) continue
+      const e = this.cEid[k]
+      const slot = this.cSlot[k]
       for (let attempt = 0; attempt < 2; attempt++) {
         const mark = w.bitLength
-        this.writeEntity(slot - prevSlot, entitiesInPacket === 0 ? baseAge : -1, row)
+        this.writeEntity(k, prev, slot - prevSlot, entitiesInPacket === 0 ? baseAge : -1, e * this.detector.stride)
         if (w.bitLength + 1 <= this.maxBits || entitiesInPacket === 0) break
         w.truncate(mark)
         close()
@@ -226,63 +365,55 @@ export class DeltaEncoder {
       }
       entitiesInPacket++
       prevSlot = slot
+      prev = k
       for (let c = 0; c < nd; c++) {
-        prevMasks[c] = masks[c]
-        prevModes[c] = modes[c]
-        const m = masks[c]
-        if (m === 0) continue
-        baseline.logSentMask(e, m, firstField[c], wire)
+        const m = this.cMasks[k * nd + c]
+        if (m !== 0) baseline.logSentMask(e, m, firstField[c], wire)
       }
       baseline.markPending(e)
+      priority?.sent(e)
     }
     close()
-    baseline.compactPending()
-    return packets
+    return { packets, bytes }
   }
 
   /**
-   * Writes one entity (slot gap, the packet's base age when `baseAge` ≥ 0 = first entity, then its components)
-   * from the masks, modes and coded values the compare pass left. A method of its own so V8 inlines the bit
-   * writer's calls here (encode alone is past its inlining budget).
+   * Writes candidate `k` (slot gap, the packet's base age when `baseAge` ≥ 0 = first entity, then its components),
+   * repeating no masks when they equal those of candidate `prev`. A method of its own so V8 inlines the bit
+   * writer's calls here.
    */
-  private writeEntity(slotGap: number, baseAge: number, row: number): void {
+  private writeEntity(k: number, prev: number, slotGap: number, baseAge: number, row: number): void {
     const w = this.writer
     const nd = this.layout.delta.length
-    const masks = this.masks
-    const modes = this.modes
-    const prevMasks = this.prevMasks
-    const prevModes = this.prevModes
-    const modeBits = this.modeBits
-    const modeCount = this.modeCount
-    const fieldCount = this.fieldCount
-    const firstField = this.firstField
-    const coded = this.coded
-    const writeCode = this.writeCode
+    const nf = this.layout.deltaFields.length
+    const { cMasks, cModes, cModeBits, cModeCount, cCoded, fieldCount, firstField, writeCode } = this
     const wire = this.detector.wire
+    const cb = k * nd
+    const pb = prev * nd
     w.writeExpGolomb(slotGap)
     if (baseAge >= 0) w.writeExpGolomb(baseAge)
-    let same = baseAge < 0
-    for (let c = 0; c < nd && same; c++) if (masks[c] !== prevMasks[c] || modes[c] !== prevModes[c]) same = false
+    let same = baseAge < 0 && prev >= 0
+    for (let c = 0; c < nd && same; c++) if (cMasks[cb + c] !== cMasks[pb + c] || cModes[cb + c] !== cModes[pb + c]) same = false
     w.writeBits(same ? 1 : 0, 1)
     for (let c = 0; c < nd; c++) {
-      const m = masks[c]
+      const m = cMasks[cb + c]
       const count = fieldCount[c]
       if (m === 0) {
         if (!same) w.writeBits(0, 1)
         continue
       }
       const f0 = firstField[c]
-      const md = modes[c]
+      const md = cModes[cb + c]
       if (!same) {
         // Present bit and change mask in one write (≤ 32 bits: at most 31 fields per component), then the
         // mode bits in one.
         w.writeBits(1 | (m << 1), count + 1)
-        if (modeCount[c] > 0) w.writeBits(modeBits[c], modeCount[c])
+        if (cModeCount[cb + c] > 0) w.writeBits(cModeBits[cb + c], cModeCount[cb + c])
       }
       for (let j = 0; j < count; j++) {
         if (((m >>> j) & 1) === 0) continue
         const f = f0 + j
-        if (((md >>> j) & 1) !== 0) w.writeExpGolomb(coded[f])
+        if (((md >>> j) & 1) !== 0) w.writeExpGolomb(cCoded[k * nf + f])
         else {
           const code = writeCode[f]
           const v = wire[row + f]

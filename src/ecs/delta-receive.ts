@@ -36,6 +36,11 @@ export class DeltaReceiver {
     this.history = new ReceiveHistory(layout, settings.capacity)
   }
 
+  /** Deltas for `eid` from packets up to `seq` predate its announcement: none of them may overwrite it. */
+  startAfter(eid: number, seq: number): void {
+    for (let f = 0; f < this.lastSeq.length; f++) this.lastSeq[f][eid] = seq
+  }
+
   /** Forgets what was received for `eid` (a new owner, a spawn), or for `count` of its delta fields from `first`. */
   forget(eid: number, first = 0, count = this.lastSeq.length): void {
     for (let f = first; f < first + count; f++) this.lastSeq[f][eid] = 0
@@ -67,6 +72,7 @@ export class DeltaReceiver {
     const relAck = unwrapSeq(h.relAck, p.stream.sent)
     if (relAck > p.stream.sent) return this.malformed(p, 'reliable ack beyond what was sent')
     p.baseline.confirmUpTo(relAck, registry.genOf)
+    p.budget.onProcessed(relAck, now)
     // Every entity must be one the sender announced, before anything is applied; live ones are still its own.
     for (let i = 0; i < decoder.count; i++) {
       const rec = p.slots.get(decoder.slots[i])

@@ -26,6 +26,15 @@ export interface NetPeer {
    * entities is the remaining peer admitted first.
    */
   readonly admittedAt: number
+  /**
+   * Bytes per second we allow ourselves to send it now, both channels: the congestion budget, which follows the
+   * path's queueing delay and never exceeds `maxSendRate` (see README "Congestion control").
+   */
+  readonly sendBudget: number
+  /** The capacity of the path to it (bytes per second), as last measured while its queue was filling; 0 = never full so far. */
+  readonly capacity: number
+  /** The queueing delay we measure on the path to it (ms): the recent minimum round trip above the base one. */
+  readonly queueDelay: number
 }
 
 export interface Refused {
@@ -40,6 +49,11 @@ export interface NetworkEvents {
   peerLeft: (peerId: string, reason: string) => void
   /** A peer was refused (by us or by it): schema mismatch and the like. */
   refused: (info: Refused) => void
+  /**
+   * A remote entity left our view (its owner's relevance function no longer includes us): it was removed from the
+   * world (`eid` is no longer valid); it comes back, with its full state, under a new eid when it is relevant again.
+   */
+  culled: (eid: number, id: { readonly origin: string; readonly n: number }, owner: string) => void
   /** A user handler or listener threw, or a value could not be sent (`VALUE_UNSENDABLE`); the network carried on. */
   error: (error: unknown) => void
 }

@@ -46,6 +46,19 @@ export interface NetStats {
   readonly entities: { readonly owned: number; readonly remote: number }
   /** Current inbound queue occupancy. */
   readonly queue: { readonly messages: number; readonly bytes: number }
+  /** What we send, against what the paths carry (congestion.ts; per peer in `net.peers`). */
+  readonly congestion: CongestionStats
+}
+
+export interface CongestionStats {
+  /** Sum of the ready peers' send budgets (bytes per second). */
+  readonly budget: number
+  /** Sum of the capacities measured so far (bytes per second; peers whose path was never full count 0). */
+  readonly capacity: number
+  /** Entities whose changes did not fit the last flush's budgets (summed over peers): they go later, by priority. */
+  readonly deferred: number
+  /** Reliable messages and announcements waiting for budget, over all peers. */
+  readonly waiting: number
 }
 
 const pair = (): Record<Channel, ChannelCounters> => ({ reliable: { bytes: 0, packets: 0 }, unreliable: { bytes: 0, packets: 0 } })
@@ -63,6 +76,8 @@ export class StatsCounters {
   invalid = 0
   disconnects = 0
   handlerErrors = 0
+  /** Entities left out of the last flush for lack of budget. */
+  deferred = 0
 
   countSent(channel: Channel, bytes: number): void {
     this.sent[channel].bytes += bytes
@@ -98,7 +113,7 @@ export class StatsCounters {
   }
 
   /** `net.stats`: these counters with the link loss of the `ready` peers, the entity counts and the inbound queue. */
-  snapshot(ready: readonly { readonly ack: { readonly loss: number } }[], entities: NetStats['entities'], queue: NetStats['queue']): NetStats {
+  snapshot(ready: readonly { readonly ack: { readonly loss: number } }[], entities: NetStats['entities'], queue: NetStats['queue'], congestion: CongestionStats): NetStats {
     return {
       sent: this.sent,
       received: this.received,
@@ -111,6 +126,7 @@ export class StatsCounters {
       handlerErrors: this.handlerErrors,
       entities,
       queue,
+      congestion,
     }
   }
 }

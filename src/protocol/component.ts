@@ -43,6 +43,11 @@ export interface ComponentSpec {
   name: string
   sync: Sync
   interpolate?: boolean
+  /**
+   * Weight of this component's changes when a receiver's send budget cannot carry every change (DELTA; default 1).
+   * Local to the sender: not part of the wire format nor of the schema fingerprint.
+   */
+  priority?: number
   fields: readonly FieldSpec[]
 }
 
@@ -72,6 +77,8 @@ export interface ComponentDef<S extends ComponentStore = ComponentStore> {
   readonly name: string
   readonly sync: Sync
   readonly interpolate: boolean
+  /** Weight of its changes when a send budget cannot carry every change (1 unless the spec says otherwise). */
+  readonly priority: number
   readonly fields: readonly FieldDef[]
   /** Bitmask with one bit per field. */
   readonly fullMask: number
@@ -169,6 +176,8 @@ function resolveField(component: string, f: FieldSpec, index: number): FieldDef 
 /** Builds a component: its store factory and its change-mask codec. Called by generated code. */
 export function defineComponent<S extends ComponentStore = ComponentStore>(spec: ComponentSpec): ComponentDef<S> {
   if (spec.fields.length === 0) invalid(`${spec.name}: a component needs at least one field`)
+  const priority = spec.priority ?? 1
+  if (!(Number.isFinite(priority) && priority > 0)) invalid(`${spec.name}: priority must be a positive number (got ${spec.priority})`)
   if (spec.fields.length > MAX_FIELDS) invalid(`${spec.name}: at most ${MAX_FIELDS} fields per component (has ${spec.fields.length})`)
   const names = new Set<string>()
   for (const f of spec.fields) {
@@ -227,6 +236,7 @@ export function defineComponent<S extends ComponentStore = ComponentStore>(spec:
     name: spec.name,
     sync: spec.sync,
     interpolate: spec.interpolate === true,
+    priority,
     fields,
     fullMask,
     numericFields: fields.filter((f) => f.kind !== 'object'),

@@ -8,6 +8,23 @@ import { createHarness, replicaOf } from './helpers/peers.js'
  */
 const IDLE = 16
 
+/**
+ * Spawned entities arrive paced by p0's send budget, which starts at 16 KiB/s and grows while it limits us (README
+ * "Congestion control"): every entity of `eids` moves for 2 s, so every one arrived and the budget carries them all,
+ * then they stand still for 1 s, acknowledged, as right after their spawn.
+ */
+function warmUp(h: ReturnType<typeof createHarness>, eids: number[]): void {
+  const [a] = h.peers
+  for (let t = 0; t < 60; t++) {
+    for (const e of eids) {
+      a.s.Transform.x[e] += 0.5
+      a.s.Transform.z[e] += 0.5
+    }
+    h.step()
+  }
+  h.step(30)
+}
+
 /** Unreliable bytes p0 → p1 during `ticks` ticks. */
 function measure(h: ReturnType<typeof createHarness>, ticks: number, each?: (t: number) => void): { bytes: number; packets: number } {
   const before = h.hub.counters('p0', 'p1').unreliable
@@ -72,6 +89,7 @@ describe('bytes on the wire', () => {
     const [a] = h.peers
     const eids = Array.from({ length: 1000 }, (_, i) => h.spawnMover(a, { x: (i % 100) - 50, velocity: true }))
     h.step(10)
+    warmUp(h, eids)
     const moving = eids.filter((_, i) => i % 10 === 3)
     // bitECS SoA diff over the same stores and the same changes, for comparison.
     const soa = createSoASerializer([a.s.Transform, a.s.Velocity], { diff: true, buffer: new ArrayBuffer(1 << 20) })
@@ -110,6 +128,7 @@ describe('bytes on the wire', () => {
     const [a, b] = h.peers
     const eids = Array.from({ length: 1000 }, (_, i) => h.spawnMover(a, { x: (i % 100) - 50 }))
     h.step(10)
+    warmUp(h, eids)
     const move = (): void => {
       for (const e of eids) {
         a.s.Transform.x[e] += 0.05
