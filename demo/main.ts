@@ -6,24 +6,27 @@
 import { anonymous } from 'bitecs-multiuser'
 import { startGame, type Game, type ProblemKind } from './game.js'
 import { startConditionsPanel, startHud } from './hud.js'
-import { mayHaveSession, restore, signIn, type AuthConfig } from './auth.js'
+import type { AuthConfig } from './auth.js'
+import type { AtprotoSignIn } from 'bitecs-multiuser/atproto'
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string) => document.querySelector<T>(sel)!
 
-// An OAuth redirect back lands on "/" with the answer in the fragment: the configuration waits in sessionStorage.
-const saved = JSON.parse(sessionStorage.getItem('demo.config') ?? 'null') as (AuthConfig & { room: string }) | null
-const returning = /[#&](state|code|error)=/.test(location.hash)
+// The query survives the OAuth redirect (it is part of the loopback client's redirect address); the fragment (the
+// room) is put back by the sign-in helper once it ran, so the room is read after it.
 const params = new URLSearchParams(location.search)
-const cfg: AuthConfig & { room: string } =
-  returning && saved
-    ? saved
-    : {
-        room: /(?:^#|&)room=([^&]+)/.exec(location.hash)?.[1] ? decodeURIComponent(/(?:^#|&)room=([^&]+)/.exec(location.hash)![1]) : 'lobby',
-        relayUrl: params.get('relay') ?? (import.meta.env.VITE_RELAY_URL as string | undefined) ?? `http://${location.hostname}:8787/`,
-        pds: params.get('pds') ?? undefined,
-        plc: params.get('plc') ?? undefined,
-      }
-sessionStorage.setItem('demo.config', JSON.stringify(cfg))
+const cfg: AuthConfig = {
+  relayUrl: params.get('relay') ?? (import.meta.env.VITE_RELAY_URL as string | undefined) ?? `http://${location.hostname}:8787/`,
+  pds: params.get('pds') ?? undefined,
+  plc: params.get('plc') ?? undefined,
+}
+const roomFromHash = (): string => {
+  const m = /(?:^#|&)room=([^&]+)/.exec(location.hash)
+  return m ? decodeURIComponent(m[1]) : 'lobby'
+}
+let room = roomFromHash()
+const loadAuth = () => import('./auth.js')
+/** This load comes back from the PDS, or a session may be stored: only then is the OAuth client loaded. */
+const mayHaveSession = (): boolean => /[#&](state|code|error)=/.test(location.hash) || localStorage.getItem('demo.signedIn') === '1'
 
 // ---- readable problems, each with a retry ----
 const problems = new Map<ProblemKind, { message: string; retry?: () => void }>()
@@ -44,14 +47,12 @@ function showProblem(kind: ProblemKind, message: string | null, retry?: () => vo
 $('#error-close').onclick = () => ($('#error').hidden = true)
 
 // ---- room and share link ----
-$('#room').textContent = cfg.room
 $('#share').onclick = async () => {
-  const link = `${location.origin}${location.pathname}${location.search}#room=${encodeURIComponent(cfg.room)}`
+  const link = `${location.origin}${location.pathname}${location.search}#room=${encodeURIComponent(room)}`
   await navigator.clipboard?.writeText(link).catch(() => prompt('Share this link', link))
   $('#share').textContent = 'Link copied'
   setTimeout(() => ($('#share').textContent = 'Share link'), 1500)
 }
-addEventListener('hashchange', () => location.reload())
 
 // ---- sign-in (optional: anonymous players start at once) ----
 $<HTMLFormElement>('#signin').onsubmit = async (e) => {
@@ -64,37 +65,41 @@ $<HTMLFormElement>('#signin').onsubmit = async (e) => {
     return
   }
   try {
-    await signIn(cfg, input)
+    await (await loadAuth()).signIn(cfg, input)
   } catch (err) {
     showProblem('token', `Sign-in failed: ${(err as Error).message}`)
   }
 }
 
 async function main(): Promise<void> {
-  let auth: Awaited<ReturnType<typeof restore>> = null
+  let auth: AtprotoSignIn | null = null
   if (mayHaveSession()) {
     try {
-      auth = await restore(cfg)
+      auth = await (await loadAuth()).setUpSignIn(cfg)
     } catch (err) {
       showProblem('token', `Sign-in did not complete: ${(err as Error).message}`, () => location.reload())
     }
   }
-  if (returning || location.hash === '') history.replaceState(null, '', `${location.pathname}${location.search}#room=${encodeURIComponent(cfg.room)}`)
-  $('#signin').hidden = auth !== null
-  $('#anon').hidden = auth === null
+  room = roomFromHash()
+  if (location.hash === '') history.replaceState(null, '', `${location.pathname}${location.search}#room=${encodeURIComponent(room)}`)
+  $('#room').textContent = room
+  addEventListener('hashchange', () => location.reload())
+  const signedIn = auth?.did ? auth : null
+  $('#signin').hidden = signedIn !== null
+  $('#anon').hidden = signedIn === null
   $('#anon').onclick = async () => {
-    await auth?.signOut()
+    if (signedIn) await (await loadAuth()).signOut(signedIn)
     location.reload()
   }
-  $('#who').textContent = auth ? 'signed in' : 'playing as a guest'
+  $('#who').textContent = signedIn ? 'signed in' : 'playing as a guest'
 
   let game: Game
   try {
     game = await startGame({
       canvas: $<HTMLCanvasElement>('#scene'),
       relayUrl: cfg.relayUrl,
-      room: cfg.room,
-      token: auth?.token ?? anonymous(),
+      room,
+      token: signedIn?.token ?? anonymous(),
       fallbackName: `guest-${Math.random().toString(36).slice(2, 6)}`,
       onProblem: showProblem,
       renderScale: Number(params.get('scale') ?? 1),
@@ -104,7 +109,7 @@ async function main(): Promise<void> {
     showProblem('webgl', `The game could not start: ${(err as Error).message}`)
     throw err
   }
-  $('#who').textContent = auth ? `signed in as ${game.myName()}` : `playing as ${game.myName()}`
+  $('#who').textContent = signedIn ? `signed in as ${game.myName()}` : `playing as ${game.myName()}`
   startHud($('#hud'), $('#hud-summary'), $<HTMLDetailsElement>('#hud-panel'), game)
   startConditionsPanel(game)
 

@@ -10,9 +10,10 @@ export async function serverRole(): Promise<void> {
   let port: number
   let did = ''
   if (kind === 'ours') {
-    const { createRelay } = await import('../../src/relay/index.js')
+    const { createRelay, generateRelayKeyHex } = await import('../../src/relay/index.js')
     const { pino } = await import('pino')
     const relay = createRelay({
+      signingKey: await generateRelayKeyHex(), // a bench run needs no key that outlives it
       auth: 'optional',
       host: '127.0.0.1',
       iceServers: [],

@@ -60,8 +60,10 @@ async function relayDidOf(relay: string, doFetch: typeof fetch): Promise<string>
 }
 
 /**
- * Sets up sign-in for a game: call it once at page load, before the page reads its own URL (it puts the URL back as
- * it was before the redirect to the PDS). Resolves with the restored session, if any.
+ * Sets up sign-in for a game: call it once at page load, before the page reads its fragment (`#room=…`: the redirect
+ * back from the PDS replaces it, and this puts it back as it was). With the loopback client the query survives the
+ * redirect too; a published client's redirect URI is fixed, so keep what must survive in the fragment. Resolves
+ * with the restored session, if any.
  */
 export async function atprotoSignIn(options: AtprotoSignInOptions): Promise<AtprotoSignIn> {
   const relayDid = await relayDidOf(options.relay, (input, init) => fetch(input, init))
@@ -77,7 +79,10 @@ export async function atprotoSignIn(options: AtprotoSignInOptions): Promise<Atpr
   try {
     client = loopback
       ? new BrowserOAuthClient({
-          clientMetadata: atprotoLoopbackClientMetadata(`http://localhost?redirect_uri=${encodeURIComponent(location.origin + location.pathname)}&scope=${encodeURIComponent(scope)}`),
+          // The page's own query is part of the redirect address, so the page comes back with it (options such as a
+          // development PDS live there); the answer comes in the fragment, and the fragment we had is in the state.
+          clientMetadata: atprotoLoopbackClientMetadata(`http://localhost?redirect_uri=${encodeURIComponent(location.origin + location.pathname + location.search)}&scope=${encodeURIComponent(scope)}`),
+          responseMode: 'fragment',
           ...common,
         })
       : await BrowserOAuthClient.load({ clientId: options.clientId!, ...common })

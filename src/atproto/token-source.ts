@@ -31,8 +31,10 @@ export interface AtprotoTokenSourceOptions {
 /**
  * Token source backed by an ATProto session. Calls `com.atproto.server.getServiceAuth({ aud, lxm, exp })` on the
  * user's PDS each time. The OAuth access token is DPoP-bound and never leaves the client; only the resulting
- * service-auth JWT is sent to the relay. OAuth scope needed: {@link atprotoRelayScope}. A refusal by the PDS throws
- * `MultiuserAuthError` with code `TOKEN_SOURCE_FAILED` and the PDS's own message (e.g. the missing scope).
+ * service-auth JWT is sent to the relay. OAuth scope needed: {@link atprotoRelayScope}. A refusal by the PDS (or a
+ * session that can no longer be used) throws `MultiuserAuthError` with code `TOKEN_SOURCE_FAILED` and the PDS's own
+ * message (e.g. the missing scope): final for the transport. A PDS that cannot be reached or answers 5xx/429 throws a
+ * plain error: the transport retries.
  */
 export function atprotoTokenSource(session: AtprotoSession, relayDid: string, opts: AtprotoTokenSourceOptions = {}): TokenSource {
   const lxm = opts.lxm ?? DEFAULT_LXM
@@ -42,10 +44,19 @@ export function atprotoTokenSource(session: AtprotoSession, relayDid: string, op
   return async () => {
     const exp = Math.floor(Date.now() / 1000) + lifetime
     const query = new URLSearchParams({ aud, lxm, exp: String(exp) })
-    const res = await session.fetchHandler(`/xrpc/com.atproto.server.getServiceAuth?${query}`, { method: 'GET', headers: { accept: 'application/json' } })
+    let res: Response
+    try {
+      res = await session.fetchHandler(`/xrpc/com.atproto.server.getServiceAuth?${query}`, { method: 'GET', headers: { accept: 'application/json' } })
+    } catch (e) {
+      // A network failure (fetch's TypeError) may pass; anything else is the session itself (revoked, signed out).
+      if (e instanceof TypeError) throw e
+      throw new MultiuserAuthError(AuthErrorCode.TOKEN_SOURCE_FAILED, `the ATProto session cannot mint tokens: ${(e as Error).message}`, { cause: e })
+    }
     const body = (await res.json().catch(() => ({}))) as { token?: unknown; error?: unknown; message?: unknown }
     if (res.ok && typeof body.token === 'string') return body.token
     const why = [body.error, body.message].filter((x) => typeof x === 'string').join(': ') || `HTTP ${res.status}`
+    // The PDS is down or busy: worth a retry later (the transport retries anything but a MultiuserAuthError here).
+    if (res.status >= 500 || res.status === 429) throw new Error(`the PDS could not mint a service-auth token now (${why})`)
     throw new MultiuserAuthError(AuthErrorCode.TOKEN_SOURCE_FAILED, `the PDS refused a service-auth token for ${aud} (${why})`)
   }
 }

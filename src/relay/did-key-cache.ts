@@ -9,6 +9,7 @@
 import { HandleResolver, IdResolver } from '@atproto/identity'
 import type { DidDocumentLike } from '../signaling/ticket.js'
 import { atprotoKeyFromDidDocument } from './did-document-key.js'
+import { Coalescer } from './coalesce.js'
 import { ErrorCode, RelayError } from './errors.js'
 import { isFetchBusyError, isTransientFetchError } from './fetch-limiter.js'
 
@@ -83,19 +84,15 @@ interface Entry {
   attemptedAt: number
 }
 
-interface Inflight {
-  promise: Promise<DidIdentity>
-  waiters: number
-}
-
 export class CachingDidKeyResolver implements DidKeyResolver {
   private readonly entries = new Map<string, Entry>()
-  private readonly inflight = new Map<string, Inflight>()
+  private readonly inflight: Coalescer<DidIdentity>
   private readonly counters = { hits: 0, misses: 0, negativeHits: 0, staleHits: 0, fetches: 0, coalesced: 0, waitersRefused: 0 }
   private readonly now: () => number
 
   constructor(private readonly opts: CachingDidKeyResolverOptions) {
     this.now = opts.now ?? Date.now
+    this.inflight = new Coalescer(opts.maxWaiters)
   }
 
   get stats(): DidKeyCacheStats {
@@ -120,28 +117,18 @@ export class CachingDidKeyResolver implements DidKeyResolver {
         return entry.value
       }
     }
-    let f = this.inflight.get(did)
-    if (f && f.waiters >= this.opts.maxWaiters) {
+    if (this.inflight.isFull(did)) {
       this.counters.waitersRefused++
       this.opts.onWaitersFull?.()
       throw new RelayError(ErrorCode.RELAY_BUSY, `too many joins waiting for the DID document of ${did}, retry shortly`)
     }
     beforeFetch?.()
-    if (f) {
-      this.counters.coalesced++
-    } else {
+    if (this.inflight.has(did)) this.counters.coalesced++
+    else {
       this.counters.misses++
       if (entry) entry.attemptedAt = now
-      const started: Inflight = { waiters: 0, promise: this.fetch(did).finally(() => this.inflight.delete(did)) }
-      this.inflight.set(did, started)
-      f = started
     }
-    f.waiters++
-    try {
-      return await f.promise
-    } finally {
-      f.waiters--
-    }
+    return this.inflight.wait(did, () => this.fetch(did))
   }
 
   private answer(did: string, entry: Entry): DidIdentity {

@@ -1,4 +1,5 @@
 import type { BeforeFetch } from './did-key-cache.js'
+import { Coalescer } from './coalesce.js'
 import { isTransientFetchError } from './fetch-limiter.js'
 
 /**
@@ -25,12 +26,14 @@ export interface CachingHandleVerifierOptions {
 
 export class CachingHandleVerifier implements HandleVerifier {
   private readonly cache = new Map<string, { handle: string | undefined; claimed: string | undefined; expiresAt: number }>()
-  private readonly inflight = new Map<string, { promise: Promise<string | undefined>; waiters: number }>()
+  private readonly inflight: Coalescer<string | undefined>
 
   constructor(
     private readonly resolveHandle: (handle: string) => Promise<string | undefined>,
     private readonly opts: CachingHandleVerifierOptions,
-  ) {}
+  ) {
+    this.inflight = new Coalescer(opts.maxWaiters ?? 8)
+  }
 
   async verify(did: string, claimedHandle: string | undefined, beforeFetch?: BeforeFetch): Promise<string | undefined> {
     if (!claimedHandle) return undefined
@@ -38,24 +41,13 @@ export class CachingHandleVerifier implements HandleVerifier {
     const hit = this.cache.get(did)
     if (hit && hit.expiresAt > now && hit.claimed === claimedHandle) return hit.handle
     const key = `${did} ${claimedHandle}`
-    let f = this.inflight.get(key)
-    if (f && f.waiters >= (this.opts.maxWaiters ?? 8)) return undefined
+    if (this.inflight.isFull(key)) return undefined
     try {
       beforeFetch?.()
     } catch {
       return undefined // no place to wait on the network: admitted without a handle, nothing cached
     }
-    if (!f) {
-      const started = { waiters: 0, promise: this.lookup(did, claimedHandle).finally(() => this.inflight.delete(key)) }
-      this.inflight.set(key, started)
-      f = started
-    }
-    f.waiters++
-    try {
-      return await f.promise
-    } finally {
-      f.waiters--
-    }
+    return this.inflight.wait(key, () => this.lookup(did, claimedHandle))
   }
 
   private async lookup(did: string, claimedHandle: string): Promise<string | undefined> {

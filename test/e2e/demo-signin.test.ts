@@ -4,7 +4,7 @@
 // OAuth session and joins. The other (anonymous) page shows the signed-in player's verified handle.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CachingHandleVerifier } from '../../src/relay/index.js'
-import { startTestPds, type TestAccount, type TestPds } from '../helpers/pds.js'
+import { signInThroughPds, startTestPds, type TestAccount, type TestPds } from '../helpers/pds.js'
 import { until } from '../helpers/browser.js'
 import { usePageFixture } from './page-fixture.js'
 import { openDemo, screenshot, startDemoServer, state } from './demo-harness.js'
@@ -23,6 +23,9 @@ afterAll(async () => {
 const env = usePageFixture({
   relay: () => ({
     auth: 'optional',
+    // A DID without a port (the packed-package test signs in to one with a port, did:web:localhost%3A<port>): the
+    // least-privilege scope must parse on the PDS for both.
+    serviceDid: 'did:web:relay.example',
     plcUrl: pds.plcUrl,
     allowPrivateDidHosts: true,
     // alice.test resolves through the local PDS only.
@@ -38,18 +41,10 @@ describe('demo sign-in', () => {
     const a = await openDemo(env.browser, env.pages.url, 'signin', q, 'A')
     await until(async () => (await state(b)).avatars.length === 2, 30_000, 'two guests')
 
-    // In the demo: type the handle, "Sign in with Bluesky" → the PDS's sign-in page.
-    await a.fill('#handle', alice.handle)
-    await a.click('#signin button[type=submit]')
-    await a.waitForURL((u) => u.origin === new URL(pds.pdsUrl).origin, { timeout: 30_000 })
-    const password = a.locator('input[autocomplete="current-password"]')
-    await password.waitFor({ timeout: 30_000 })
-    await password.fill(alice.password)
-    await a.locator('button[type="submit"]').click()
-    await a.getByRole('button', { name: 'Authorize' }).click({ timeout: 30_000 })
+    // In the demo: type the handle, "Sign in with Bluesky" → the PDS's sign-in and consent pages → back.
+    await signInThroughPds(a, alice, pds.pdsUrl, env.pages.url)
 
     // Back in the demo, signed in: same room, joined with a service-auth token, the relay verified DID and handle.
-    await a.waitForURL((u) => u.origin === new URL(env.pages.url).origin, { timeout: 30_000 })
     await a.waitForFunction(() => '__demo' in window, undefined, { timeout: 30_000 })
     await until(async () => (await state(a)).did === alice.did, 30_000, 'A joined as alice')
     const sa = await state(a)

@@ -130,3 +130,19 @@ export async function startTestPds(opts: StartTestPdsOptions = {}): Promise<Test
     },
   }
 }
+
+/**
+ * Signs `who` in from a page whose form is `#signin` (`#handle` and a submit button), through the PDS's own OAuth
+ * pages (password, then consent), and waits until the page is back on `appUrl`'s origin.
+ */
+export async function signInThroughPds(page: import('playwright-core').Page, who: TestAccount, pdsUrl: string, appUrl: string): Promise<void> {
+  await page.fill('#handle', who.handle)
+  await page.click('#signin button[type=submit]')
+  await page.waitForURL((u) => u.origin === new URL(pdsUrl).origin, { timeout: 30_000 })
+  const password = page.locator('input[autocomplete="current-password"]')
+  await password.waitFor({ timeout: 30_000 })
+  await password.fill(who.password)
+  await page.locator('button[type="submit"]').click()
+  await page.getByRole('button', { name: 'Authorize' }).click({ timeout: 30_000 })
+  await page.waitForURL((u) => u.origin === new URL(appUrl).origin, { timeout: 30_000 })
+}

@@ -16,7 +16,9 @@ import { tmpdir } from 'node:os'
 import { extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
 import { launchChromium, until } from '../helpers/browser.js'
+import { freePort, signInThroughPds, startTestPds, type TestAccount } from '../helpers/pds.js'
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 const fixture = join(repo, 'test', 'package', 'fixture-game')
@@ -42,6 +44,8 @@ function ok(r: Run, what: string): string {
 const versionOf = (pkg: string): string => (JSON.parse(readFileSync(join(repo, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version
 
 let tarballs: { runtime: string; codegen: string; relay: string }
+/** The hoisted project, built: the sign-in test plays in it too, and the broken-install test breaks it last. */
+let hoisted: string
 let packedFiles: Record<string, string[]>
 
 beforeAll(() => {
@@ -104,11 +108,19 @@ function generateCheckBuild(dir: string): void {
   ok(run('npx', ['tsc', '-p', '.'], dir), 'tsc --noEmit (strict)')
 }
 
-async function startRelay(dir: string): Promise<string> {
+interface CliRelay {
+  url: string
+  /** Stops the relay (SIGTERM to its process group) and waits for it to exit. */
+  stop(): Promise<void>
+}
+
+/** `npx bitecs-multiuser relay …` in the project, as README says; resolves once it listens and answers /healthz. */
+async function startRelay(dir: string, args: string[] = ['--port', '0', '--auth', 'optional'], dataDir = join(dir, '.relay')): Promise<CliRelay> {
   // Its own process group: stopping npx alone would leave the relay it started running.
-  const child = spawn('npx', ['bitecs-multiuser', 'relay', '--port', '0', '--host', '127.0.0.1', '--auth', 'optional', '--log-level', 'silent', '--data-dir', join(dir, '.relay')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true })
+  const child = spawn('npx', ['bitecs-multiuser', 'relay', '--host', '127.0.0.1', '--log-level', 'silent', '--data-dir', dataDir, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true })
   children.push(child)
   let err = ''
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString()
@@ -119,7 +131,17 @@ async function startRelay(dir: string): Promise<string> {
   })
   const health = await fetch(new URL('healthz', url))
   expect(health.status).toBe(200)
-  return url
+  return {
+    url,
+    async stop() {
+      try {
+        process.kill(-child.pid!, 'SIGTERM')
+      } catch {
+        /* already gone */
+      }
+      await exited
+    },
+  }
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' }
@@ -155,10 +177,10 @@ describe('the packed packages in a game project outside the repository', () => {
   })
 
   it('hoisted install: gen, strict tsc, vite build, relay, and two Chromium pages of the built game see each other', async () => {
-    const dir = createProject('hoisted')
+    const dir = (hoisted = createProject('hoisted'))
     generateCheckBuild(dir)
     ok(run('npx', ['vite', 'build'], dir), 'vite build')
-    const relay = await startRelay(dir)
+    const relay = (await startRelay(dir)).url
     const site = await serveStatic(join(dir, 'dist'))
     const browser = await launchChromium()
     try {
@@ -177,7 +199,93 @@ describe('the packed packages in a game project outside the repository', () => {
       await browser.close()
       site.server.close()
     }
-    // A broken install is a readable message saying what to reinstall, never a stack trace.
+  }, 300_000)
+
+  it('sign-in: two pages sign in through the PDS OAuth pages (least-privilege scope), see each other\'s DID and handle, survive a reload and a relay restart, sign out; a relay of another service DID is a final, readable refusal', async () => {
+    const dir = hoisted
+    const pds = await startTestPds()
+    const browser = await launchChromium()
+    const port = await freePort()
+    const relayArgs = ['--port', String(port), '--auth', 'required', '--plc-url', pds.plcUrl, '--allow-private-did-hosts', '--handle-resolver', pds.pdsUrl]
+    let relay = await startRelay(dir, relayArgs)
+    const site = await serveStatic(join(dir, 'dist'))
+    const errors: string[] = []
+    try {
+      const [alice, bob] = await Promise.all([pds.createAccount('alice'), pds.createAccount('bob')])
+      const page = async (who: TestAccount, relayUrl = relay.url) => {
+        const p = await (await browser.newContext()).newPage()
+        p.on('pageerror', (e) => errors.push(`${who.handle}: ${e.message}`))
+        await p.goto(`${site.url}signin.html?relay=${encodeURIComponent(relayUrl)}&pds=${encodeURIComponent(pds.pdsUrl)}&plc=${encodeURIComponent(pds.plcUrl)}#room=guild`)
+        return p
+      }
+      type G = { game?: { did(): string | null; status(): string; statuses(): string[]; peers(): { id: string; did: string | null; handle: string | null }[] } }
+      const game = <T>(p: Page, f: (g: NonNullable<G['game']>) => T): Promise<T> => p.evaluate(`(${f.toString()})(window.game)`) as Promise<T>
+      const signIn = async (p: Page, who: TestAccount) => {
+        await signInThroughPds(p, who, pds.pdsUrl, site.url)
+        await p.waitForFunction(() => 'game' in window, undefined, { timeout: 30_000 })
+      }
+      const sees = (p: Page, other: TestAccount) => until(async () => (await game(p, (g) => g.peers())).some((x) => x.did === other.did && x.handle === other.handle), 30_000, `${other.handle} seen with DID and handle`)
+
+      // A guest at a relay that requires sign-in: a final refusal, said plainly.
+      const a = await page(alice)
+      await until(async () => (await game(a, (g) => g.status())) === 'left', 20_000, 'a guest refused')
+      expect((await game(a, (g) => g.statuses())).at(-1)).toMatch(/^left AUTH_MISSING: /)
+      await signIn(a, alice)
+      const b = await page(bob)
+      await signIn(b, bob)
+      expect(await game(a, (g) => g.did())).toBe(alice.did)
+      // The page came back to the same room (its fragment restored after the OAuth redirect).
+      expect(new URL(a.url()).hash).toBe('#room=guild')
+      await sees(a, bob)
+      await sees(b, alice)
+
+      // A reload restores the session: no trip to the PDS.
+      await a.reload()
+      await a.waitForFunction(() => 'game' in window)
+      expect(new URL(a.url()).origin).toBe(new URL(site.url).origin)
+      expect(await game(a, (g) => g.did())).toBe(alice.did)
+      await sees(a, bob)
+      await sees(b, alice)
+
+      // The relay restarts (same data directory: same key): both rejoin with fresh tokens, nobody leaves.
+      await relay.stop()
+      relay = await startRelay(dir, relayArgs)
+      for (const p of [a, b]) {
+        await until(async () => (await game(p, (g) => g.statuses())).slice(-2).join() === 'reconnecting,joined', 30_000, 'rejoined after the restart')
+      }
+      await sees(a, bob)
+      await sees(b, alice)
+
+      // Sign-out: alice leaves the room (this relay takes no guests: left, AUTH_MISSING); bob sees her go.
+      await a.click('#signout')
+      await until(async () => (await game(a, (g) => g.status())) === 'left', 20_000, 'alice out')
+      expect((await game(a, (g) => g.statuses())).at(-1)).toMatch(/^left AUTH_MISSING: /)
+      await until(async () => !(await game(b, (g) => g.peers())).some((x) => x.did === alice.did), 20_000, 'bob sees alice leave')
+
+      // Bob's session was granted for this relay only: at a relay of another service DID the PDS mints nothing, and the
+      // page says so once, finally, instead of retrying.
+      const other = await startRelay(dir, ['--port', '0', '--auth', 'required', '--service-did', 'did:web:other.example', '--plc-url', pds.plcUrl, '--allow-private-did-hosts'], join(dir, '.relay-other'))
+      try {
+        await b.goto(`${site.url}signin.html?relay=${encodeURIComponent(other.url)}&pds=${encodeURIComponent(pds.pdsUrl)}&plc=${encodeURIComponent(pds.plcUrl)}#room=guild`)
+        await b.waitForFunction(() => 'game' in window, undefined, { timeout: 30_000 })
+        await until(async () => (await game(b, (g) => g.status())) === 'left', 20_000, 'refused at the other relay')
+        const last = (await game(b, (g) => g.statuses())).at(-1)!
+        console.log(`[signin] at a relay of another service DID: ${last}`)
+        expect(last).toMatch(/^left TOKEN_SOURCE_FAILED: .*Missing required scope/)
+      } finally {
+        await other.stop()
+      }
+      expect(errors).toEqual([])
+    } finally {
+      await browser.close()
+      site.server.close()
+      await relay.stop()
+      await pds.close()
+    }
+  }, 300_000)
+
+  it('a broken install is a readable message saying what to reinstall, never a stack trace', () => {
+    const dir = hoisted
     rmSync(join(dir, 'node_modules', '@bitecs-multiuser', 'codegen', 'proto'), { recursive: true })
     const noOptions = run('npx', ['bitecs-multiuser', 'gen', '--proto', 'proto', '--out', 'src/generated'], dir)
     expect(noOptions.status).toBe(1)

@@ -155,13 +155,36 @@ describe('peerJsTransport with the relay', { timeout: 60_000 }, () => {
     const b = transport(relay)
     await b.t.join('late')
     await until(() => a.log.joined.length === 1 && b.log.joined.length === 1, 20_000, 'a and b linked')
-    // A refusal is not retried: the join rejects and the transport is idle.
+    // A refusal is not retried: the join rejects and the transport has left, saying why.
     const strict = createRelay({ auth: 'required', logger: quiet, iceServers: [] })
     await strict.listen()
     relays.push(strict)
     const c = transport(strict)
     await expect(c.t.join('late')).rejects.toMatchObject({ code: 'AUTH_MISSING' })
-    expect(c.t.status).toBe('idle')
+    expect(c.t.status).toBe('left')
+  })
+
+  it('refusals are classed the same on a rejoin: a relay back with auth required ends it (left, with the code); a relay down is retried', async () => {
+    const relay = await startRelay()
+    const port = relay.address.port
+    const a = transport(relay, {}, { reconnectMaxDelay: 200 })
+    await a.t.join('strict')
+    const details: string[] = []
+    a.t.on('status', (st, detail) => details.push(`${st}${detail ? ` ${detail}` : ''}`))
+    await relay.close()
+    relays.splice(relays.indexOf(relay), 1)
+    // Down: transient, retried with backoff.
+    await until(() => a.log.errors.filter((e) => e.startsWith('RELAY_UNREACHABLE')).length >= 2, 10_000, 'retries while down')
+    expect(a.t.status).toBe('reconnecting')
+    // Back, but now it wants a token we do not have: final.
+    const strict = createRelay({ port, auth: 'required', logger: quiet, iceServers: [], signingKey: key })
+    await strict.listen()
+    relays.push(strict)
+    await until(() => a.t.status === 'left', 10_000, 'left after the refusal')
+    expect(details.at(-1)).toMatch(/^left AUTH_MISSING: /)
+    const errors = a.log.errors.length
+    await new Promise((r) => setTimeout(r, 1_000))
+    expect(a.log.errors.length).toBe(errors) // no more attempts, no token minted again
   })
 
   it('admission order: every peer sees the same admittedAt for each peer (the relay\'s clock, in the ticket), kept through a restart', async () => {
@@ -260,5 +283,18 @@ describe('peerJsTransport with the relay', { timeout: 60_000 }, () => {
     c.t.close()
     await until(() => a.log.left.length === leftBefore + 1, 8_000, 'leave seen')
     expect(a.log.left.at(-1)).toBe(cId)
+  })
+})
+
+describe('isTransientJoinError', () => {
+  it('classes each join failure as worth a retry or final', async () => {
+    const { isTransientJoinError } = await import('../../src/transport/peerjs/peerjs-transport.js')
+    const { JoinError, MultiuserAuthError } = await import('../../src/shared/errors.js')
+    const err = (code: string, cause?: unknown) => new JoinError(code as never, code, undefined, { cause })
+    for (const code of ['RELAY_UNREACHABLE', 'RELAY_BUSY', 'RELAY_FULL', 'AUTH_TIMEOUT', 'AUTH_EXPIRED', 'AUTH_REPLAYED', 'AUTH_DID_UNAVAILABLE']) expect(isTransientJoinError(err(code)), code).toBe(true)
+    for (const code of ['AUTH_MISSING', 'AUTH_AUD_MISMATCH', 'AUTH_BAD_SIGNATURE', 'AUTH_LXM_MISMATCH', 'ROOM_FULL', 'ROOM_INVALID']) expect(isTransientJoinError(err(code)), code).toBe(false)
+    // The token source: the PDS refused (a MultiuserAuthError of its own) is final; it could not be reached is not.
+    expect(isTransientJoinError(err('TOKEN_SOURCE_FAILED', new MultiuserAuthError('TOKEN_SOURCE_FAILED', 'Missing required scope')))).toBe(false)
+    expect(isTransientJoinError(err('TOKEN_SOURCE_FAILED', new TypeError('Failed to fetch')))).toBe(true)
   })
 })

@@ -45,7 +45,26 @@ export const PEERJS_TRANSPORT_DEFAULTS = {
 export type TransportStatus = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left'
 
 /** Join failures worth retrying (the relay may come back, or have room again): all others end the join. */
-const RETRYABLE = new Set<string>(['RELAY_UNREACHABLE', 'RELAY_BAD_RESPONSE', 'RELAY_BUSY', 'RELAY_FULL', 'AUTH_TIMEOUT', 'INTERNAL', ErrorCode.TRANSPORT_CLOSED])
+/**
+ * Join failures that a later attempt may get past, retried with backoff on the first join and on every rejoin alike:
+ * the relay or an upstream (PLC, a DID host) down or busy, a token that went stale (expired, already used). Any other
+ * refusal is final: the player's credentials or the game's settings are wrong (audience, signature, scope, method,
+ * a relay that needs a token and got none, a bad room name, a full room), and retrying would only repeat it.
+ */
+const TRANSIENT = new Set<string>([
+  'RELAY_UNREACHABLE', 'RELAY_BAD_RESPONSE', 'RELAY_BUSY', 'RELAY_FULL', 'AUTH_TIMEOUT', 'INTERNAL', 'AUTH_EXPIRED',
+  'AUTH_REPLAYED', 'AUTH_DID_UNAVAILABLE', ErrorCode.TRANSPORT_CLOSED,
+])
+
+/** Whether a join failure is worth another attempt (see TRANSIENT); a token source that could not reach the PDS is. */
+export function isTransientJoinError(err: MultiuserError): boolean {
+  if (err.code === 'TOKEN_SOURCE_FAILED') {
+    // The PDS answered and refused (a scope missing, the session revoked): final. It could not be reached: transient.
+    const cause = err.cause as { code?: unknown } | undefined
+    return !(cause instanceof MultiuserError && cause.code === 'TOKEN_SOURCE_FAILED')
+  }
+  return TRANSIENT.has(err.code)
+}
 
 export interface PeerJsTransportEvents extends TransportEvents {
   /** A roster peer could not be reached (timeout, ICE failure, bad ticket). */
@@ -278,8 +297,10 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       try {
         await doJoin(room, gen, true)
       } catch (e) {
-        emitter.emit('error', e instanceof MultiuserError ? e : new MultiuserError(ErrorCode.TRANSPORT_CLOSED, String((e as Error).message ?? e), { cause: e }))
-        scheduleRejoin(gen, Math.min(delay * 2, reconnectMaxDelay))
+        const err = asError(e)
+        emitter.emit('error', err)
+        if (isTransientJoinError(err)) scheduleRejoin(gen, Math.min(delay * 2, reconnectMaxDelay))
+        else refused(err)
       }
     }, delay)
   }
@@ -297,6 +318,17 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
         resolve(false)
       }
     })
+  }
+
+  function asError(e: unknown): MultiuserError {
+    return e instanceof MultiuserError ? e : new MultiuserError(ErrorCode.TRANSPORT_CLOSED, String((e as Error)?.message ?? e), { cause: e })
+  }
+
+  /** A final refusal (first join or rejoin): out of the room, status `left` with the code, no more attempts. */
+  function refused(err: MultiuserError): void {
+    teardown(`refused: ${err.code}`)
+    room = null
+    setStatus('left', `${err.code}: ${err.message}`)
   }
 
   function teardown(reason: string): void {
@@ -363,10 +395,9 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
           break
         } catch (e) {
           if (gen !== generation) return
-          const err = e instanceof MultiuserError ? e : new MultiuserError(ErrorCode.TRANSPORT_CLOSED, String((e as Error)?.message ?? e), { cause: e })
-          if (!RETRYABLE.has(err.code)) {
-            room = null
-            setStatus('idle', err.message)
+          const err = asError(e)
+          if (!isTransientJoinError(err)) {
+            refused(err)
             throw err
           }
           // The relay is down or busy (e.g. not started yet): the same backoff as a rejoin.

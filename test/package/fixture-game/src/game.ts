@@ -1,6 +1,6 @@
 // The game as a user writes it: its own world, generated stores, the network and the Babylon binding.
 import { addComponent, addEntity, createWorld } from 'bitecs'
-import { createNetwork, peerJsTransport, relayClient, type Network } from 'bitecs-multiuser'
+import { createNetwork, peerJsTransport, relayClient, type Network, type PeerJsTransport } from 'bitecs-multiuser'
 import { attachBabylon } from 'bitecs-multiuser/babylon'
 import { Engine } from '@babylonjs/core/Engines/engine.js'
 import { Scene } from '@babylonjs/core/scene.js'
@@ -13,6 +13,7 @@ import type { TokenSource } from 'bitecs-multiuser'
 
 export interface Game {
   net: Network
+  transport: PeerJsTransport
   me: number
   chats: string[]
   step(): void
@@ -52,5 +53,5 @@ export function startGame(canvas: HTMLCanvasElement, relayUrl: string, room: str
     net.flush()
   }
   engine.runRenderLoop(() => scene.render())
-  return { net, me, chats, step }
+  return { net, transport, me, chats, step }
 }
