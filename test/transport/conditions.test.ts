@@ -48,7 +48,27 @@ describe('withLinkConditions', () => {
     expect(t.self).toBe(a.self)
     expect(t.self).toMatchObject({ id: 'a', did: null })
     expect([...t.peers.keys()]).toEqual(['b'])
-    expect(t.conditions).toEqual({ loss: 0, latency: 0, jitter: 0, direction: 'both' })
+    expect(t.conditions).toEqual({ loss: 0, latency: 0, jitter: 0, bandwidth: 0, direction: 'both' })
+  })
+
+  it('bandwidth: both channels queue through one bottleneck; unreliable messages that would wait over 1 s are dropped', () => {
+    const t = withLinkConditions(a, { bandwidth: 8000 }) // 64 kbit/s
+    const sentAt = performance.now()
+    const big = new Uint8Array(4000)
+    new DataView(big.buffer).setUint32(0, 1)
+    t.send('b', 'reliable', big) // 500 ms of the link
+    t.send('b', 'unreliable', msg(2)) // behind it
+    for (let i = 3; i < 30; i++) t.send('b', 'unreliable', (() => { const d = new Uint8Array(400); new DataView(d.buffer).setUint32(0, i); return d })())
+    run(3000, 5)
+    const at = new Map(got.map((g) => [g.n, g.at - sentAt]))
+    expect(at.get(1)).toBeGreaterThanOrEqual(500)
+    expect(at.get(2)).toBeGreaterThanOrEqual(at.get(1)!) // it waited for the reliable message ahead of it
+    // 1 s of queue holds 8000 bytes: the 400-byte messages beyond it are dropped, the rest arrive spaced 50 ms apart.
+    const delivered = got.filter((g) => g.n >= 3).map((g) => g.n)
+    expect(t.conditionsCounters.droppedSent).toBe(27 - delivered.length)
+    expect(delivered.length).toBeGreaterThan(5)
+    expect(delivered.length).toBeLessThan(15)
+    expect(Math.max(...delivered.map((n) => at.get(n)!))).toBeLessThanOrEqual(1000 + 60)
   })
 
   it('delays both channels by the latency (one way) and never delivers early', () => {
