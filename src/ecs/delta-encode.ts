@@ -143,7 +143,8 @@ export class DeltaEncoder {
     for (let k = 0; k < count; k++) bits += this.cBits[k]
     const fits = bits + Math.floor(bits / this.maxBits) * HEADER_BITS <= budget * 8
     const deferred = fits ? this.pickAll(count) : this.pickByPriority(count, budget * 8, priority!, baseline)
-    const out = this.write(baseline, ack, relAck, now, send, count, baseTick, priority)
+    // Priorities start over for what is sent; while everything fits none accrued.
+    const out = this.write(baseline, ack, relAck, now, send, count, baseTick, fits ? null : priority)
     baseline.compactPending()
     return { packets: out.packets, bytes: out.bytes, deferred }
   }

@@ -101,6 +101,7 @@ export class Spawns {
    * entity); returns false when none is waiting.
    */
   refill(p: PeerState, bytes: number): boolean {
+    if (p.spawnHead >= p.spawnQueue.length) return false
     const { registry, presence, layout } = this.ctx
     const me = this.ctx.selfId()
     const w = this.writer
