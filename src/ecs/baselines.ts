@@ -14,9 +14,10 @@ const MASK = SEQ_RING - 1
  * delta (no retransmission of old packets), and an idle field costs nothing once acknowledged.
  *
  * Every field sent is logged with its packet; on ack the log updates `ackedVal`, and a packet found lost makes its
- * fields unknown (NaN) so they are sent again. A field equal to `ackedVal` is still sent while a packet newer than
- * the acknowledged one carried another value (`sentVal` / `otherSeq`): the receiver may hold that value (x goes
- * 0 → 1 → 0: the final 0 goes at once, not after the 1 is acknowledged).
+ * fields unknown (NaN) so they are sent again. A field is left out only when it equals `knownVal`, the value the
+ * receiver surely holds: the newest value sent, once a packet of its run (sent since it last changed) is
+ * acknowledged. While another value is in flight the receiver may hold that one, so a value back at the acknowledged
+ * one still goes (x goes 0 → 1 → 0: the final 0 goes at once, not after the 1 is acknowledged).
  */
 export class ReceiverBaseline {
   readonly ackedVal: Float64Array
@@ -28,14 +29,11 @@ export class ReceiverBaseline {
    * the packet's baseline flush (the receiver keeps the values it received per flush).
    */
   readonly ackedTick: Int32Array
-  /** The value of the newest packet that carried the field, and that packet's sequence number. */
+  /** The value the receiver surely holds (NaN: unsure); what the encoder compares with. */
+  readonly knownVal: Float64Array
+  /** The newest value sent, and the first packet that carried it (the start of its run). */
   readonly sentVal: Float64Array
-  readonly sentSeq: Int32Array
-  /**
-   * The newest packet that carried a value other than `sentVal` (0 = none): the field is settled only when the
-   * acknowledged value is the current one and nothing newer than the acknowledged packet carried another value.
-   */
-  readonly otherSeq: Int32Array
+  readonly runStart: Int32Array
   /** The arrays above are entity-major: index `eid * stride + f` (one entity's fields share cache lines). */
   readonly stride: number
   /** Per sequence number (ring): the flush it belonged to, and that flush's counter (for the baseline age). */
@@ -84,9 +82,9 @@ export class ReceiverBaseline {
     this.ackedVal = new Float64Array(capacity * nf)
     this.ackedSeq = new Int32Array(capacity * nf)
     this.ackedTick = new Int32Array(capacity * nf).fill(-1)
+    this.knownVal = new Float64Array(capacity * nf).fill(Number.NaN)
     this.sentVal = new Float64Array(capacity * nf)
-    this.sentSeq = new Int32Array(capacity * nf)
-    this.otherSeq = new Int32Array(capacity * nf)
+    this.runStart = new Int32Array(capacity * nf)
     this.known = new Uint32Array(capacity)
     this.pendingFlag = new Uint8Array(capacity)
     this.unsettled = new Int32Array(capacity)
@@ -166,7 +164,6 @@ export class ReceiverBaseline {
     const logField = this.logField
     const logVal = this.logVal
     const sentVal = this.sentVal
-    const sentSeq = this.sentSeq
     const wrap = logEid.length - 1
     const row = eid * this.stride + f0
     const seq = this.currentSeq
@@ -180,10 +177,11 @@ export class ReceiverBaseline {
       logField[k] = f0 + j
       logVal[k] = v
       if (v !== sentVal[x]) {
-        this.otherSeq[x] = sentSeq[x]
+        // A new run: until a packet of it is acknowledged the receiver may hold this value or an older one.
         sentVal[x] = v
+        this.runStart[x] = seq
+        this.knownVal[x] = Number.NaN
       }
-      sentSeq[x] = seq
     }
     this.logSize += n
     this.packetCount[this.currentSeq & MASK] += n
@@ -221,6 +219,11 @@ export class ReceiverBaseline {
       const e = this.logEid[at]
       const f = this.logField[at]
       const x = e * this.stride + f
+      // A packet of the newest value's run: the receiver holds it (newer packets carried the same).
+      if (seq >= this.runStart[x] && this.knownVal[x] !== this.sentVal[x]) {
+        this.knownVal[x] = this.sentVal[x]
+        this.markPending(e, 1 << this.layout.deltaFieldComponent[f])
+      }
       if (seq <= this.ackedSeq[x]) continue
       this.ackedSeq[x] = seq
       this.ackedVal[x] = this.logVal[at]
@@ -278,9 +281,9 @@ export class ReceiverBaseline {
       this.ackedSeq[x] = lastSeq
       this.ackedTick[x] = -1
       // The receiver holds this value once it confirms; deltas it got before (seq ≤ lastSeq) never override it.
+      this.knownVal[x] = v
       this.sentVal[x] = v
-      this.sentSeq[x] = lastSeq
-      this.otherSeq[x] = 0
+      this.runStart[x] = lastSeq
     }
     this.confirmIndex.push(index)
     this.confirmEid.push(eid)

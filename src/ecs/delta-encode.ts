@@ -206,9 +206,7 @@ export class DeltaEncoder {
     const known = baseline.known
     const ackedVal = baseline.ackedVal
     const ackedTick = baseline.ackedTick
-    const ackedSeq = baseline.ackedSeq
-    const sentVal = baseline.sentVal
-    const otherSeq = baseline.otherSeq
+    const knownVal = baseline.knownVal
     const stride = d.stride
     const codable = L.deltaCodable
     const wireBits = L.wireBits
@@ -253,17 +251,15 @@ export class DeltaEncoder {
           const f = f0 + j
           const x = row + f
           const v = wire[x]
-          const a = ackedVal[x]
-          // Sent unless the receiver is known to hold v: acknowledged (NaN = unknown differs), and no packet newer than
-          // the acknowledged one carried another value it may have applied since.
-          if (a === v && sentVal[x] === v && otherSeq[x] <= ackedSeq[x]) continue
+          // Sent unless the receiver surely holds v (NaN, unsure, differs from everything).
+          if (knownVal[x] === v) continue
           m |= 1 << j
           let fieldBits = absBits[f]
           if (hasBase && codable[f] === 1) {
             const at = nm++
             fieldBits++
             if (ackedTick[x] === baseTick) {
-              let dv = v - a
+              let dv = v - ackedVal[x]
               if (wireAngle[f] === 1) {
                 const sp = span[f]
                 if (dv >= sp / 2) dv -= sp
