@@ -10,20 +10,22 @@
  *
  * The estimator, per peer:
  * - round trip: `base` = the smallest sample of the last 10 s (two 5 s windows), `recent` = the smallest of the last
- *   200–300 ms (three 100 ms windows; a minimum, so jitter alone does not raise it), `jitter` = the mean of (sample −
- *   recent) while no queue stands, smoothed 1/16;
- * - delivery rate: bytes the peer confirmed (acked delta packets, and reliable frames it processed) over the last
- *   500 ms;
- * - overuse when `recent − base` > max(QUEUE_DELAY_MS, 2 × jitter): if the budget was what limited us lately, it
- *   drops to DECREASE × the delivery rate (what the path carried while its queue was filling: its capacity, which
- *   becomes `capacity`), and the estimated queue (queueing delay × delivery rate) is left out of the next sends so
- *   it drains; if we sent less than the budget anyway (someone else filled the path, or a burst of late packets
- *   looked like a queue), it drops to DECREASE × itself, never to a fraction of what little we send. Then it holds
- *   for a round trip (+100 ms) before it may drop again;
- * - otherwise, while the budget is what limits us (something waited): until the first overuse it doubles every
- *   round trip (at most every 50 ms), as TCP's slow start; after, it grows PROBE_FAR per second, and PROBE_NEAR per
- *   second within 10 % of `capacity`, so it stays just under what the path carries. Two seconds with nothing waiting
- *   return it to doubling (the path may have changed meanwhile).
+ *   100–150 ms (three 50 ms windows; a minimum, so jitter alone does not raise it), `jitter` = the mean of (sample −
+ *   recent) while no queue stands, smoothed 1/16; the queueing delay is `recent − base`;
+ * - delivery rate: bytes the peer confirmed (acked delta packets, and reliable frames it processed) since its first
+ *   confirmation of the last 500 ms, over the time since;
+ * - overuse when the queueing delay exceeds QUEUE_DELAY_MS + twice the jitter + one flush interval (a flush's
+ *   packets leave together: the last of them waits for the others, up to one interval at the path's rate). If the
+ *   budget was what limited us lately, it drops to DECREASE × the delivery rate (what the path carried while its queue
+ *   was filling: its capacity, which becomes `capacity`), and what stands in the queue (the delay beyond one interval
+ *   × the delivery rate, at most a quarter second's worth) is left out of the next sends so it drains; if we sent less
+ *   than the budget anyway (someone else filled the path, or late packets looked like a queue), it drops to DECREASE ×
+ *   itself, never to a fraction of what little we send. Then it holds for a round trip (+100 ms);
+ * - otherwise, while the budget is what limits us (something waited): until the path was ever full, slow start (at
+ *   most doubling per round trip, and never beyond SLOW_START_LEAD × the delivery rate, so a join's backlog does not go
+ *   into the queue at once); after, back up to TARGET × `capacity` (PROBE_FAR per second within 2 s of a decrease, as
+ *   fast as slow start later), and every PROBE_INTERVAL_MS at the target without an overuse `capacity` is assumed
+ *   PROBE_STEP larger, so a path that grows is found (overshooting the path by at most that step, until it says so);
  * - the budget never falls below MIN_RATE (acks and a trickle of state always flow) nor exceeds `maxSendRate`.
  *
  * Unused budget is kept for at most BURST_MS (or one and a half flush intervals), so a quiet spell does not turn
@@ -35,7 +37,7 @@ import { SEQ_RING } from './ack-tracker.js'
 export const INITIAL_RATE = 16 * 1024
 /** Never below 16 kbit/s. */
 export const MIN_RATE = 2 * 1024
-/** Queueing delay (ms) above which the path is overused (or twice the round-trip jitter, if larger). */
+/** Queueing delay (ms) beyond a flush's own burst and the jitter above which the path is overused. */
 export const QUEUE_DELAY_MS = 10
 /** On overuse, the budget drops to this times the delivery rate (GCC's β). */
 export const DECREASE = 0.85

@@ -19,7 +19,8 @@ export type BodyOf<K extends MessageKind> = Extract<MessageBody, { $case: K }>['
 
 /**
  * Current protocol version, sent in Hello. 2: the delta header carries the sender's flush counter (4 bits), spawns
- * travel as bit-packed batches (SpawnBatch), a despawn may say the entity only left the receiver's view.
+ * travel as bit-packed batches (SpawnBatch), a despawn may say the entity only left the receiver's view, and a
+ * transfer may name the peers that have the entity.
  */
 export const PROTOCOL_VERSION = 2
 

@@ -110,7 +110,6 @@ export function interestProbe(
     for (const v of viewers) held += v.net.stats.entities.remote - (viewersN - 1)
   }
   const bytes = sent() - b0
-  if (process.env.DBGI) console.log(JSON.stringify(owner.stats.congestion), JSON.stringify(owner.peers.map((p) => Math.round(p.sendBudget))))
   hub.dispose()
   return {
     entities,
