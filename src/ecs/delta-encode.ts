@@ -1,6 +1,6 @@
 import type { AckTracker } from './ack-tracker.js'
 import { BitPacker } from '../protocol/bit-packer.js'
-import { ENTITY_KNOWN, type ReceiverBaseline } from './baselines.js'
+import { ACKED, ENTITY_KNOWN, KNOWN, TICK, type ReceiverBaseline } from './baselines.js'
 import type { ChangeDetector } from './change-detect.js'
 import { MAX_BASELINE_AGE, createHeader, writeHeader, type DeltaHeader } from '../protocol/delta-format.js'
 import type { Layout } from './layout.js'
@@ -55,6 +55,23 @@ export class DeltaEncoder {
   private cCoded = new Float64Array(0)
   private prioKeys = new Float64Array(0)
   private prioScratch = new Float64Array(0)
+  /** Bits an entity took in the last flushes (smoothed): whether the next surely fits its budget. */
+  private bitsPerEntity: number
+  /** The flush being written: its receiver, packets and counts (begin … end). */
+  private wBaseline: ReceiverBaseline | null = null
+  private wAck: AckTracker | null = null
+  private wSend: ((bytes: Uint8Array) => void) | null = null
+  private wPriority: PriorityInput | null = null
+  private wNow = 0
+  private wTickId = 0
+  private wBaseAge = 0
+  private wPackets = 0
+  private wBytes = 0
+  private wEntities = 0
+  private wBits = 0
+  private wPrevSlot = -1
+  private wPrev = -1
+  private wInPacket = 0
   /** Per delta component: presence bit, first global field, field count. */
   private readonly comps: Int32Array
   private readonly firstField: Int32Array
@@ -89,6 +106,7 @@ export class DeltaEncoder {
     )
     this.absBits = Int32Array.from(this.writeCode, (c) => (c > 0 ? c : c === -1 ? 32 : c === -2 ? 64 : 35))
     this.maxBits = maxPacketBytes * 8
+    this.bitsPerEntity = layout.maxEntityBits
     this.reserve(256)
   }
 
@@ -138,20 +156,26 @@ export class DeltaEncoder {
     this.reserve(n)
     // Baseline flush: the one of the newest packet the receiver acknowledged, if young enough.
     const baseTick = baseline.baselineTick(ack.highestAcked, MAX_BASELINE_AGE)
-    const count = this.compare(baseline, sortRuns(keys, n, this.sortScratch), n, baseTick)
-    let bits = HEADER_BITS
-    for (let k = 0; k < count; k++) bits += this.cBits[k]
-    const fits = bits + Math.floor(bits / this.maxBits) * HEADER_BITS <= budget * 8
-    const deferred = fits ? this.pickAll(count) : this.pickByPriority(count, budget * 8, priority!, baseline)
-    // Priorities start over for what is sent; while everything fits none accrued.
-    const out = this.write(baseline, ack, relAck, now, send, count, baseTick, fits ? null : priority)
+    const sorted = sortRuns(keys, n, this.sortScratch)
+    let deferred = 0
+    if (n * this.bitsPerEntity * 1.5 + 2 * HEADER_BITS <= budget * 8) {
+      // It surely fits (the usual case): each entity is written as soon as it is compared, while it is in cache.
+      this.begin(baseline, ack, relAck, now, send, baseTick, null)
+      this.compare(baseline, sorted, n, baseTick, true)
+    } else {
+      const count = this.compare(baseline, sorted, n, baseTick, false)
+      let bits = HEADER_BITS
+      for (let k = 0; k < count; k++) bits += this.cBits[k]
+      const fits = bits + Math.floor(bits / this.maxBits) * HEADER_BITS <= budget * 8
+      if (!fits) deferred = this.pickByPriority(count, budget * 8, priority!, baseline)
+      // Priorities start over for what is sent; while everything fits none accrued.
+      this.begin(baseline, ack, relAck, now, send, baseTick, fits ? null : priority)
+      for (let k = 0; k < count; k++) if (fits || this.cPick[k] === 1) this.emit(k)
+    }
+    this.end()
+    if (this.wEntities > 0) this.bitsPerEntity += ((this.wBits / this.wEntities) - this.bitsPerEntity) / 4
     baseline.compactPending()
-    return { packets: out.packets, bytes: out.bytes, deferred }
-  }
-
-  private pickAll(count: number): number {
-    this.cPick.fill(1, 0, count)
-    return 0
+    return { packets: this.wPackets, bytes: this.wBytes, deferred }
   }
 
   /**
@@ -195,7 +219,7 @@ export class DeltaEncoder {
    * each is coded, and an estimate of its bits, into the candidate arrays; returns how many have something to send.
    * The hot loop of flush() (longer than a function should be, on purpose: the per-field compare stays inline).
    */
-  private compare(baseline: ReceiverBaseline, sorted: Float64Array, n: number, baseTick: number): number {
+  private compare(baseline: ReceiverBaseline, sorted: Float64Array, n: number, baseTick: number, emit: boolean): number {
     const L = this.layout
     const d = this.detector
     const hasBase = baseTick >= 0
@@ -204,9 +228,7 @@ export class DeltaEncoder {
     const { cEid, cSlot, cBits, cScan, cMasks, cModes, cModeBits, cModeCount, cCoded } = this
     const wire = d.wire
     const known = baseline.known
-    const ackedVal = baseline.ackedVal
-    const ackedTick = baseline.ackedTick
-    const knownVal = baseline.knownVal
+    const vals = baseline.vals
     const stride = d.stride
     const codable = L.deltaCodable
     const wireBits = L.wireBits
@@ -252,14 +274,14 @@ export class DeltaEncoder {
           const x = row + f
           const v = wire[x]
           // Sent unless the receiver surely holds v (NaN, unsure, differs from everything).
-          if (knownVal[x] === v) continue
+          if (vals[x * 4 + KNOWN] === v) continue
           m |= 1 << j
           let fieldBits = absBits[f]
           if (hasBase && codable[f] === 1) {
             const at = nm++
             fieldBits++
-            if (ackedTick[x] === baseTick) {
-              let dv = v - ackedVal[x]
+            if (vals[x * 4 + TICK] === baseTick) {
+              let dv = v - vals[x * 4 + ACKED]
               if (wireAngle[f] === 1) {
                 const sp = span[f]
                 if (dv >= sp / 2) dv -= sp
@@ -304,74 +326,93 @@ export class DeltaEncoder {
       cBits[count] = bits
       cScan[count] = scan
       prevSlot = slot
+      if (emit) this.emit(count)
       count++
     }
     return count
   }
 
-  /** Writes the picked candidates, in slot order, into packets; logs what each packet carries. */
-  private write(baseline: ReceiverBaseline, ack: AckTracker, relAck: number, now: number, send: (bytes: Uint8Array) => void, count: number, baseTick: number, priority: PriorityInput | null): { packets: number; bytes: number } {
+  /** Starts this flush's packets to one receiver (the first packet is opened at once: it carries the acks). */
+  private begin(baseline: ReceiverBaseline, ack: AckTracker, relAck: number, now: number, send: (bytes: Uint8Array) => void, baseTick: number, priority: PriorityInput | null): void {
     const h = this.header
     h.ackWordCount = ack.ackWords(h.ackWords)
     h.ack = ack.highestReceived
     h.ackDelay = ack.ackDelay(now)
     h.time = now
     h.relAck = relAck
-    const tickId = ack.nextSeq
-    const baseAge = baseTick >= 0 ? tickId - baseTick : 0
+    this.wBaseline = baseline
+    this.wAck = ack
+    this.wNow = now
+    this.wSend = send
+    this.wPriority = priority
+    this.wTickId = ack.nextSeq
+    this.wBaseAge = baseTick >= 0 ? this.wTickId - baseTick : 0
+    this.wPackets = 0
+    this.wBytes = 0
+    this.wEntities = 0
+    this.wBits = 0
+    this.open()
+  }
+
+  private open(): void {
+    const h = this.header
+    const seq = this.wAck!.nextOutgoing(this.wNow)
+    this.wBaseline!.beginPacket(seq, this.wPackets === 0)
+    h.seq = seq
+    h.index = seq - this.wTickId
+    h.flush = this.wBaseline!.flushes & 15
+    this.writer.reset()
+    writeHeader(this.writer, h)
+    this.wPrevSlot = -1
+    this.wPrev = -1
+    this.wInPacket = 0
+  }
+
+  private close(): void {
     const w = this.writer
+    w.writeExpGolomb(0)
+    const packet = w.finish()
+    this.wBytes += packet.length
+    this.wSend!(packet)
+    this.wPackets++
+  }
+
+  /** Writes candidate `k` into the current packet (or, when it is full, the next); logs what it carries. */
+  private emit(k: number): void {
+    const w = this.writer
+    const baseline = this.wBaseline!
     const nd = this.layout.delta.length
-    const firstField = this.firstField
+    const e = this.cEid[k]
+    const slot = this.cSlot[k]
+    let mark = w.bitLength
+    for (let attempt = 0; attempt < 2; attempt++) {
+      mark = w.bitLength
+      this.writeEntity(k, this.wPrev, slot - this.wPrevSlot, this.wInPacket === 0 ? this.wBaseAge : -1, e * this.detector.stride)
+      if (w.bitLength + 1 <= this.maxBits || this.wInPacket === 0) break
+      w.truncate(mark)
+      this.close()
+      this.open()
+    }
+    this.wBits += w.bitLength - mark
+    this.wEntities++
+    this.wInPacket++
+    this.wPrevSlot = slot
+    this.wPrev = k
     const wire = this.detector.wire
-    let packets = 0
-    let bytes = 0
-    let prevSlot = -1
-    let prev = -1
-    let entitiesInPacket = 0
-    const open = (): void => {
-      const seq = ack.nextOutgoing(now)
-      baseline.beginPacket(seq, packets === 0)
-      h.seq = seq
-      h.index = seq - tickId
-      h.flush = baseline.flushes & 15
-      w.reset()
-      writeHeader(w, h)
-      prevSlot = -1
-      prev = -1
-      entitiesInPacket = 0
+    for (let c = 0; c < nd; c++) {
+      const m = this.cMasks[k * nd + c]
+      if (m !== 0) baseline.logSentMask(e, m, this.firstField[c], wire)
     }
-    const close = (): void => {
-      w.writeExpGolomb(0)
-      const packet = w.finish()
-      bytes += packet.length
-      send(packet)
-      packets++
-    }
-    open()
-    for (let k = 0; k < count; k++) {
-      if (this.cPick[k] === 0) continue
-      const e = this.cEid[k]
-      const slot = this.cSlot[k]
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const mark = w.bitLength
-        this.writeEntity(k, prev, slot - prevSlot, entitiesInPacket === 0 ? baseAge : -1, e * this.detector.stride)
-        if (w.bitLength + 1 <= this.maxBits || entitiesInPacket === 0) break
-        w.truncate(mark)
-        close()
-        open()
-      }
-      entitiesInPacket++
-      prevSlot = slot
-      prev = k
-      for (let c = 0; c < nd; c++) {
-        const m = this.cMasks[k * nd + c]
-        if (m !== 0) baseline.logSentMask(e, m, firstField[c], wire)
-      }
-      baseline.markPending(e)
-      priority?.sent(e)
-    }
-    close()
-    return { packets, bytes }
+    baseline.markPending(e)
+    this.wPriority?.sent(e)
+  }
+
+  private end(): void {
+    this.close()
+    this.wBaseline = null
+    this.wAck = null
+    this.wSend = null
+    this.wPriority = null
   }
 
   /**
