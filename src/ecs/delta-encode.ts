@@ -4,20 +4,11 @@ import { ACKED, ENTITY_KNOWN, KNOWN, TICK, type ReceiverBaseline } from './basel
 import type { ChangeDetector } from './change-detect.js'
 import { MAX_BASELINE_AGE, createHeader, writeHeader, type DeltaHeader } from '../protocol/delta-format.js'
 import type { Layout } from './layout.js'
+import { DeltaCandidates, HEADER_BITS, MAX_EIDS, type PriorityInput } from './delta-candidates.js'
+
+export { MAX_EIDS }
 import { sortRuns } from './run-sort.js'
 
-/** Largest eid the slot sort key can hold (2^21). */
-export const MAX_EIDS = 1 << 21
-/** Bits of an idle header (one ack word, an ack delay of up to 500 ms), for the budget's estimate. */
-const HEADER_BITS = 130
-
-/** How one receiver's entities are weighed when they do not all fit its budget (priority.ts). */
-export interface PriorityInput {
-  /** Adds the weight of `eid` (its changed delta components: `components`) to its accumulated priority; returns it. */
-  accrue(eid: number, components: number): number
-  /** `eid` was sent: its priority starts over. */
-  sent(eid: number): void
-}
 
 /** What one encode did. */
 export interface EncodeResult {
@@ -40,21 +31,8 @@ export class DeltaEncoder {
   private readonly sortScratch: Float64Array
   private readonly stamp: Uint32Array
   private stampValue = 0
-  /** Per candidate (entities with something to send, in slot order): eid, slot, estimated bits, chosen, compared. */
-  private cEid = new Int32Array(0)
-  private cSlot = new Float64Array(0)
-  private cBits = new Int32Array(0)
-  private cPick = new Uint8Array(0)
-  private cScan = new Int32Array(0)
-  /** Per candidate × delta component: change mask, modes, mode bits as written, their count. */
-  private cMasks = new Int32Array(0)
-  private cModes = new Int32Array(0)
-  private cModeBits = new Int32Array(0)
-  private cModeCount = new Int32Array(0)
-  /** Per candidate × global delta field: the zigzagged difference to the baseline (relative fields). */
-  private cCoded = new Float64Array(0)
-  private prioKeys = new Float64Array(0)
-  private prioScratch = new Float64Array(0)
+  /** The entities with something to send this flush, in slot order, with what the compare found (delta-candidates.ts). */
+  private readonly c: DeltaCandidates
   /** Bits an entity took in the last flushes (smoothed): whether the next surely fits its budget. */
   private bitsPerEntity: number
   /** The flush being written: its receiver, packets and counts (begin … end). */
@@ -107,27 +85,7 @@ export class DeltaEncoder {
     this.absBits = Int32Array.from(this.writeCode, (c) => (c > 0 ? c : c === -1 ? 32 : c === -2 ? 64 : 35))
     this.maxBits = maxPacketBytes * 8
     this.bitsPerEntity = layout.maxEntityBits
-    this.reserve(256)
-  }
-
-  /** Room for `n` candidates. */
-  private reserve(n: number): void {
-    if (n <= this.cEid.length) return
-    const size = Math.max(n, 256, this.cEid.length * 2)
-    const nd = Math.max(1, this.layout.delta.length)
-    const nf = Math.max(1, this.layout.deltaFields.length)
-    this.cEid = new Int32Array(size)
-    this.cSlot = new Float64Array(size)
-    this.cBits = new Int32Array(size)
-    this.cPick = new Uint8Array(size)
-    this.cScan = new Int32Array(size)
-    this.cMasks = new Int32Array(size * nd)
-    this.cModes = new Int32Array(size * nd)
-    this.cModeBits = new Int32Array(size * nd)
-    this.cModeCount = new Int32Array(size * nd)
-    this.cCoded = new Float64Array(size * nf)
-    this.prioKeys = new Float64Array(size)
-    this.prioScratch = new Float64Array(size)
+    this.c = new DeltaCandidates(Math.max(1, layout.delta.length), Math.max(1, layout.deltaFields.length))
   }
 
   /**
@@ -153,7 +111,7 @@ export class DeltaEncoder {
       stamp[e] = s
       keys[n++] = this.slotOf[e] * MAX_EIDS + e
     }
-    this.reserve(n)
+    this.c.reserve(n)
     // Baseline flush: the one of the newest packet the receiver acknowledged, if young enough.
     const baseTick = baseline.baselineTick(ack.highestAcked, MAX_BASELINE_AGE)
     const sorted = sortRuns(keys, n, this.sortScratch)
@@ -165,53 +123,17 @@ export class DeltaEncoder {
     } else {
       const count = this.compare(baseline, sorted, n, baseTick, false)
       let bits = HEADER_BITS
-      for (let k = 0; k < count; k++) bits += this.cBits[k]
+      for (let k = 0; k < count; k++) bits += this.c.bits[k]
       const fits = bits + Math.floor(bits / this.maxBits) * HEADER_BITS <= budget * 8
-      if (!fits) deferred = this.pickByPriority(count, budget * 8, priority!, baseline)
+      if (!fits) deferred = this.c.pickByPriority(count, budget * 8, this.maxBits, priority!, baseline)
       // Priorities start over for what is sent; while everything fits none accrued.
       this.begin(baseline, ack, relAck, now, send, baseTick, fits ? null : priority)
-      for (let k = 0; k < count; k++) if (fits || this.cPick[k] === 1) this.emit(k)
+      for (let k = 0; k < count; k++) if (fits || this.c.pick[k] === 1) this.emit(k)
     }
     this.end()
     if (this.wEntities > 0) this.bitsPerEntity += ((this.wBits / this.wEntities) - this.bitsPerEntity) / 4
     baseline.compactPending()
     return { packets: this.wPackets, bytes: this.wBytes, deferred }
-  }
-
-  /**
-   * Over budget: every candidate's priority grows by its weight; the highest go first while they fit (the first one
-   * always, so a budget smaller than one entity still moves); the others wait, pending, for the next flush.
-   */
-  private pickByPriority(count: number, budgetBits: number, priority: PriorityInput, baseline: ReceiverBaseline): number {
-    const nd = this.layout.delta.length
-    const keys = this.prioKeys
-    for (let k = 0; k < count; k++) {
-      let changed = 0
-      for (let c = 0; c < nd; c++) if (this.cMasks[k * nd + c] !== 0) changed |= 1 << c
-      // Ascending keys: accumulated priority (1/64 steps, at most 2^31), then the candidate's index.
-      const acc = Math.min(2 ** 31 - 1, Math.floor(priority.accrue(this.cEid[k], changed) * 64))
-      keys[k] = acc * MAX_EIDS + k
-    }
-    const sorted = sortRuns(keys, count, this.prioScratch)
-    this.cPick.fill(0, 0, count)
-    let used = HEADER_BITS
-    let packetEnd = this.maxBits
-    let deferred = 0
-    for (let i = count - 1; i >= 0; i--) {
-      const k = sorted[i] % MAX_EIDS
-      if (used + this.cBits[k] <= budgetBits || (i === count - 1 && budgetBits > used)) {
-        this.cPick[k] = 1
-        used += this.cBits[k]
-        if (used > packetEnd) {
-          used += HEADER_BITS // the next packet's header
-          packetEnd += this.maxBits
-        }
-      } else {
-        deferred++
-        baseline.markPending(this.cEid[k], this.cScan[k])
-      }
-    }
-    return deferred
   }
 
   /**
@@ -225,7 +147,7 @@ export class DeltaEncoder {
     const hasBase = baseTick >= 0
     const nd = L.delta.length
     const nf = L.deltaFields.length
-    const { cEid, cSlot, cBits, cScan, cMasks, cModes, cModeBits, cModeCount, cCoded } = this
+    const { eid: cEid, slot: cSlot, bits: cBits, scan: cScan, masks: cMasks, modes: cModes, modeBits: cModeBits, modeCount: cModeCount, coded: cCoded } = this.c
     const wire = d.wire
     const known = baseline.known
     const vals = baseline.vals
@@ -382,8 +304,8 @@ export class DeltaEncoder {
     const w = this.writer
     const baseline = this.wBaseline!
     const nd = this.layout.delta.length
-    const e = this.cEid[k]
-    const slot = this.cSlot[k]
+    const e = this.c.eid[k]
+    const slot = this.c.slot[k]
     let mark = w.bitLength
     for (let attempt = 0; attempt < 2; attempt++) {
       mark = w.bitLength
@@ -400,7 +322,7 @@ export class DeltaEncoder {
     this.wPrev = k
     const wire = this.detector.wire
     for (let c = 0; c < nd; c++) {
-      const m = this.cMasks[k * nd + c]
+      const m = this.c.masks[k * nd + c]
       if (m !== 0) baseline.logSentMask(e, m, this.firstField[c], wire)
     }
     baseline.markPending(e)
@@ -424,7 +346,8 @@ export class DeltaEncoder {
     const w = this.writer
     const nd = this.layout.delta.length
     const nf = this.layout.deltaFields.length
-    const { cMasks, cModes, cModeBits, cModeCount, cCoded, fieldCount, firstField, writeCode } = this
+    const { masks: cMasks, modes: cModes, modeBits: cModeBits, modeCount: cModeCount, coded: cCoded } = this.c
+    const { fieldCount, firstField, writeCode } = this
     const wire = this.detector.wire
     const cb = k * nd
     const pb = prev * nd

@@ -11,7 +11,7 @@
  * Everything waiting keeps gaining, so nothing waits for ever: an entity of weight w overtakes one of weight W after
  * W / w flushes at most. Nothing is computed while everything fits (the common case).
  */
-import type { PriorityInput } from './delta-encode.js'
+import type { PriorityInput } from './delta-candidates.js'
 import type { Layout } from './layout.js'
 import type { NetPeer } from './network.js'
 
