@@ -23,7 +23,7 @@ export type { Transport, TransportEvents, Channel, PeerIdentity } from './transp
 export { createMemoryNetwork, type MemoryNetwork, type MemoryNetworkOptions, type MemoryTransport, type LinkOptions, type LinkCounters } from './transport/memory/index.js'
 export { withLinkConditions, type LinkConditions, type ConditionedTransport, type ConditionsCounters, type WithLinkConditionsOptions } from './transport/conditions.js'
 export { peerJsTransport, PEERJS_TRANSPORT_DEFAULTS, type PeerJsTransport, type PeerJsTransportOptions, type PeerJsTransportEvents, type TransportStatus } from './transport/peerjs/peerjs-transport.js'
-export { relayClient, type RelayClient, type RelayClientOptions } from './transport/peerjs/relay-client.js'
+export { relayClient, type RelayClient, type RelayClientOptions, type RelayJoinOptions } from './transport/peerjs/relay-client.js'
 // Joining through the relay (src/auth) and checking peers' tickets (the signaling contract, src/signaling).
 export { staticTokenSource, anonymous, type TokenSource } from './auth/token-source.js'
 export { joinRoom, type JoinRoomOptions } from './auth/join.js'

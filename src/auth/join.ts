@@ -17,6 +17,10 @@ export interface JoinRoomOptions {
    * the relay assigns a new id, so compare `result.peerId`.
    */
   resume?: { peerId: string; token: string }
+  /** The DTLS certificate fingerprint (`sha-256 AB:CD:…`) this peer's connections will use: the relay signs it into the ticket. */
+  fingerprint?: string
+  /** Create the room friends only: the relay then admits only your friends (needs a signed-in player). */
+  friendsOnly?: boolean
 }
 
 /** Builds `<relay>/v1/rooms/<room>/join`, keeping any path prefix of the relay URL. */
@@ -42,9 +46,14 @@ export async function joinRoom(relayUrl: string, room: string, tokenSource: Toke
     const headers: Record<string, string> = { accept: 'application/json' }
     if (token !== null) headers.authorization = `Bearer ${token}`
     let body: string | undefined
-    if (opts.resume) {
+    const fields = {
+      ...(opts.resume ? { resume: { peerId: opts.resume.peerId, token: opts.resume.token } } : {}),
+      ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
+      ...(opts.friendsOnly ? { friendsOnly: true } : {}),
+    }
+    if (Object.keys(fields).length > 0) {
       headers['content-type'] = 'application/json'
-      body = JSON.stringify({ resume: { peerId: opts.resume.peerId, token: opts.resume.token } })
+      body = JSON.stringify(fields)
     }
     let res: Response
     try {

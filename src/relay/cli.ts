@@ -4,6 +4,7 @@
  * `bitecs-multiuser relay rotate-key [--data-dir D]`: a new key in the data directory, the old one kept for resumes.
  * Every flag has an environment variable (flag name upper-cased, `BITECS_RELAY_` prefix); flags win.
  */
+import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { createRelay } from './relay.js'
 import { RELAY_DEFAULTS, type AuthMode, type RelayOptions } from './options.js'
@@ -44,11 +45,24 @@ const FLAGS = {
   'write-timeout': ['string', 'BITECS_RELAY_WRITE_TIMEOUT', 'cut a socket that stops reading after, ms', String(RELAY_DEFAULTS.writeTimeoutMs)],
   'rate-limit-burst': ['string', 'BITECS_RELAY_RATE_LIMIT_BURST', 'per-socket token bucket size, messages', String(RELAY_DEFAULTS.rateLimitBurst)],
   'rate-limit-per-sec': ['string', 'BITECS_RELAY_RATE_LIMIT_PER_SEC', 'per-socket token bucket refill, messages/s', String(RELAY_DEFAULTS.rateLimitPerSec)],
+  'social-lxm': ['string', 'BITECS_RELAY_SOCIAL_LXM', 'method name social stream tokens must be scoped to', RELAY_DEFAULTS.socialLxm],
+  'appview-url': ['string', 'BITECS_RELAY_APPVIEW_URL', 'read the social graph from this AppView (e.g. https://public.api.bsky.app)', 'each player\'s repo on their PDS'],
+  'social-graph-cache-ttl': ['string', 'BITECS_RELAY_SOCIAL_GRAPH_CACHE_TTL', 'how long a graph answer is used (and watches re-checked), ms', String(RELAY_DEFAULTS.socialGraphCacheTtlMs)],
+  'social-graph-cache-size': ['string', 'BITECS_RELAY_SOCIAL_GRAPH_CACHE_SIZE', 'graph answers cached at most', String(RELAY_DEFAULTS.socialGraphCacheMaxEntries)],
+  'social-graph-max-records': ['string', 'BITECS_RELAY_SOCIAL_GRAPH_MAX_RECORDS', 'follows (and blocks) read per repo at most', String(RELAY_DEFAULTS.socialGraphMaxRecords)],
+  'social-fetch-concurrency': ['string', 'BITECS_RELAY_SOCIAL_FETCH_CONCURRENCY', 'social graph fetches at once', String(RELAY_DEFAULTS.socialFetchConcurrency)],
+  'max-watched-per-socket': ['string', 'BITECS_RELAY_MAX_WATCHED_PER_SOCKET', 'accounts one social socket may watch', String(RELAY_DEFAULTS.maxWatchedPerSocket)],
+  'max-invites-per-minute': ['string', 'BITECS_RELAY_MAX_INVITES_PER_MINUTE', 'invites per account per minute', String(RELAY_DEFAULTS.maxInvitesPerMinute)],
+  'max-social-sockets': ['string', 'BITECS_RELAY_MAX_SOCIAL_SOCKETS', 'social sockets relay-wide', String(RELAY_DEFAULTS.maxSocialSockets)],
+  'max-social-sockets-per-did': ['string', 'BITECS_RELAY_MAX_SOCIAL_SOCKETS_PER_DID', 'social sockets per account', String(RELAY_DEFAULTS.maxSocialSocketsPerDid)],
   'handle-resolver': ['string', 'BITECS_RELAY_HANDLE_RESOLVER', 'resolve handles through this XRPC service (e.g. a development PDS)', 'DNS TXT + https well-known'],
   'no-verify-handles': ['boolean', 'BITECS_RELAY_NO_VERIFY_HANDLES', 'never resolve handles (rosters carry DIDs only)', 'false'],
   'peerjs-path': ['string', 'BITECS_RELAY_PEERJS_PATH', 'PeerJS path under the public URL path', RELAY_DEFAULTS.peerjsPath],
   'peerjs-key': ['string', 'BITECS_RELAY_PEERJS_KEY', 'PeerJS key', RELAY_DEFAULTS.peerjsKey],
   'ice-servers': ['string', 'BITECS_RELAY_ICE_SERVERS', 'JSON array of ICE servers for clients', JSON.stringify(RELAY_DEFAULTS.iceServers)],
+  'turn-urls': ['string', 'BITECS_RELAY_TURN_URLS', 'TURN URLs (comma-separated) handed out with credentials of their own', 'none'],
+  'turn-secret-file': ['string', 'BITECS_RELAY_TURN_SECRET_FILE', 'file holding the secret shared with the TURN server (coturn static-auth-secret)', 'none'],
+  'turn-ttl': ['string', 'BITECS_RELAY_TURN_TTL', 'TURN credential lifetime, seconds', String(RELAY_DEFAULTS.turnTtlSec)],
   'data-dir': ['string', 'BITECS_RELAY_DATA_DIR', 'state directory: the signing key (created on first start), previous keys, admission clock', '$XDG_DATA_HOME/bitecs-multiuser/relay'],
   'signing-key-file': ['string', 'BITECS_RELAY_SIGNING_KEY_FILE', 'file holding a hex P-256 key (relay gen-key); wins over the data directory\'s', 'the data directory\'s'],
   'ephemeral-key': ['boolean', 'BITECS_RELAY_EPHEMERAL_KEY', 'a key in memory only, no data directory (a restart splits rooms; warned)', 'false'],
@@ -67,6 +81,7 @@ export function usage(): string {
     '',
     ...lines,
     '  BITECS_RELAY_SIGNING_KEY                   hex P-256 key (instead of --signing-key-file)',
+    '  BITECS_RELAY_TURN_SECRET                   the TURN shared secret (instead of --turn-secret-file)',
   ].join('\n')
 }
 
@@ -101,6 +116,8 @@ export async function optionsFromArgs(args: string[], env: NodeJS.ProcessEnv = p
     if (!Array.isArray(parsed)) throw new TypeError('--ice-servers must be a JSON array')
     iceServers = parsed as IceServer[]
   }
+  const turnSecretFile = get('turn-secret-file')
+  if (get('turn-urls') && !turnSecretFile && !env.BITECS_RELAY_TURN_SECRET) throw new TypeError('--turn-urls needs the shared secret: --turn-secret-file or BITECS_RELAY_TURN_SECRET')
   const keyFile = get('signing-key-file')
   const signingKey = keyFile ? await readRelayKeyFile(keyFile) : env.BITECS_RELAY_SIGNING_KEY || undefined
   const dataDir = bool('ephemeral-key') ? undefined : (get('data-dir') ?? defaultDataDir(env))
@@ -135,11 +152,24 @@ export async function optionsFromArgs(args: string[], env: NodeJS.ProcessEnv = p
     writeTimeoutMs: int('write-timeout', get('write-timeout')),
     rateLimitBurst: int('rate-limit-burst', get('rate-limit-burst')),
     rateLimitPerSec: int('rate-limit-per-sec', get('rate-limit-per-sec')),
+    socialLxm: get('social-lxm'),
+    appViewUrl: get('appview-url'),
+    socialGraphCacheTtlMs: int('social-graph-cache-ttl', get('social-graph-cache-ttl')),
+    socialGraphCacheMaxEntries: int('social-graph-cache-size', get('social-graph-cache-size')),
+    socialGraphMaxRecords: int('social-graph-max-records', get('social-graph-max-records')),
+    socialFetchConcurrency: int('social-fetch-concurrency', get('social-fetch-concurrency')),
+    maxWatchedPerSocket: int('max-watched-per-socket', get('max-watched-per-socket')),
+    maxInvitesPerMinute: int('max-invites-per-minute', get('max-invites-per-minute')),
+    maxSocialSockets: int('max-social-sockets', get('max-social-sockets')),
+    maxSocialSocketsPerDid: int('max-social-sockets-per-did', get('max-social-sockets-per-did')),
     verifyHandles: !bool('no-verify-handles'),
     handleResolverUrl: get('handle-resolver'),
     peerjsPath: get('peerjs-path'),
     peerjsKey: get('peerjs-key'),
     iceServers,
+    turnUrls: get('turn-urls')?.split(',').map((u) => u.trim()).filter((u) => u !== ''),
+    turnSecret: turnSecretFile ? (await readFile(turnSecretFile, 'utf8')).trim() : env.BITECS_RELAY_TURN_SECRET || undefined,
+    turnTtlSec: int('turn-ttl', get('turn-ttl')),
     signingKey,
     dataDir,
     logger: createLogger({ level: get('log-level') ?? 'info' }),

@@ -4,7 +4,8 @@
  *
  * Order of checks: request shape (room name, credential in URL, one Authorization header) -> relay slot (before any
  * network work) -> token verification (claims first, then the issuer key and the handle check; all of it within
- * `handshakeTimeoutMs`) -> room slot. The handshake budget (relay-wide and per client address) is taken only when
+ * `handshakeTimeoutMs`) -> the room's policy (friends only: the social graph, within the same deadline) -> room slot.
+ * The handshake budget (relay-wide and per client address) is taken only when
  * verification has to wait on the network, so a join whose issuer key is cached needs no place in it. Every refusal
  * releases what it took.
  */
@@ -20,6 +21,10 @@ import { withDeadline } from './deadline.js'
 import { handshakeGate } from './handshake-budget.js'
 import { combine } from './slots.js'
 import { signTicket } from './ticket-sign.js'
+import { turnServerFor } from './turn-credentials.js'
+import { normalizeFingerprint } from '../signaling/fingerprint.js'
+import { admissionPolicy } from './social/room-policy.js'
+import type { Slot } from './slots.js'
 
 const ROOM_RE = /^[A-Za-z0-9._~-]{1,64}$/
 /** Query parameters that carry credentials by convention. */
@@ -114,18 +119,25 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
 
   // Resume first: replacing our own old socket frees its room slot.
   const resumed = body.resume ? await resumable(ctx, body.resume, room, did) : null
-  const roomSlot = ctx.roomSlots.tryAcquire(room)
-  if (!roomSlot) {
+  let entered: { friendsOf: string | undefined; roomSlot: Slot }
+  try {
+    entered = await enterRoom(ctx, room, did, body.friendsOnly, resumed?.friendsOf)
+  } catch (err) {
     slot.release()
-    return refuse(new RelayError(ErrorCode.ROOM_FULL, `room is full (${ctx.opts.maxPeersPerRoom} peers)`), { did })
+    return refuse(toRelayError(err), { did })
   }
-  const held = combine(slot, roomSlot)
+  const { friendsOf } = entered
+  const held = combine(slot, entered.roomSlot)
   try {
     const peerId = resumed?.peerId ?? newPeerId()
     const admittedAt = resumed?.admittedAt ?? ctx.admissions.next()
     const joinToken = newJoinToken()
     const iat = Math.floor(Date.now() / 1000)
-    const claims = { iss: ctx.did, ...(did ? { did } : {}), ...(handle ? { handle } : {}), room, peerId, admittedAt, iat, exp: iat + ctx.opts.ticketTtlSec }
+    const fingerprint = body.fingerprint
+    const claims = {
+      iss: ctx.did, ...(did ? { did } : {}), ...(handle ? { handle } : {}), room, peerId, admittedAt,
+      ...(fingerprint ? { fingerprint } : {}), ...(friendsOf ? { friendsOf } : {}), iat, exp: iat + ctx.opts.ticketTtlSec,
+    }
     const ticket = await signTicket(ctx.key, claims)
     const resumeToken = await signTicket(ctx.key, claims, RESUME_TYP)
     ctx.pending.add({ peerId, room, did, handle, admittedAt, ticket, slot: held }, joinToken)
@@ -140,8 +152,12 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
       relayDid: ctx.did,
       did,
       ...(handle ? { handle } : {}),
+      ...(fingerprint ? { fingerprint } : {}),
+      ...(friendsOf ? { friendsOf } : {}),
       roster: await ctx.router.roster(room),
-      iceServers: ctx.opts.iceServers,
+      iceServers: ctx.opts.turnUrls.length > 0 && ctx.opts.turnSecret
+        ? [...ctx.opts.iceServers, turnServerFor({ urls: ctx.opts.turnUrls, secret: ctx.opts.turnSecret, ttlSec: ctx.opts.turnTtlSec }, peerId, Date.now())]
+        : ctx.opts.iceServers,
       peerjs: peerJsOptions(ctx),
     }
     ctx.metrics.admissions.inc({ auth: did ? 'atproto' : 'anonymous' })
@@ -156,11 +172,37 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
 
 interface JoinBody {
   resume?: { peerId: string; token: string }
+  /** The DTLS certificate fingerprint the peer will use (canonical form), signed into the ticket. */
+  fingerprint?: string
+  /** Create the room friends only (or join it only if it is). */
+  friendsOnly: boolean
+}
+
+/**
+ * The room's policy, then its slot: the joiner must pass the policy (friends only: a friend of the creator), and the
+ * first one in sets it. The policy is read again once the slot is held: if the room changed meanwhile (it emptied and
+ * someone else created it), the joiner is checked against the new one.
+ */
+async function enterRoom(ctx: RelayContext, room: string, did: string | null, friendsOnly: boolean, restored: string | undefined): Promise<{ friendsOf: string | undefined; roomSlot: Slot }> {
+  const ms = ctx.opts.handshakeTimeoutMs
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const query = { room, did, friendsOnly, restored, exists: ctx.roomSlots.inUse(room) > 0 }
+    const friendsOf = await withDeadline(admissionPolicy(ctx.roomPolicies, ctx.graph, query), ms, () => new RelayError(ErrorCode.AUTH_TIMEOUT, `the room's policy took longer than ${ms} ms to check`))
+    const roomSlot = ctx.roomSlots.tryAcquire(room)
+    if (!roomSlot) throw new RelayError(ErrorCode.ROOM_FULL, `room is full (${ctx.opts.maxPeersPerRoom} peers)`)
+    if (ctx.roomSlots.inUse(room) === 1) {
+      if (friendsOf) ctx.roomPolicies.set(room, friendsOf)
+      return { friendsOf, roomSlot }
+    }
+    if (ctx.roomPolicies.friendsOf(room) === friendsOf && (query.exists || !friendsOnly)) return { friendsOf, roomSlot }
+    roomSlot.release()
+  }
+  throw new RelayError(ErrorCode.RELAY_BUSY, `room ${room} kept changing while joining, retry`)
 }
 
 const MAX_BODY_BYTES = 16 * 1024
 
-/** Reads the optional JSON body `{ resume?: { peerId, token } }` (at most 16 KiB). */
+/** Reads the optional JSON body `{ resume?: { peerId, token }, fingerprint?, friendsOnly? }` (at most 16 KiB). */
 async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
   const chunks: Buffer[] = []
   let size = 0
@@ -172,7 +214,7 @@ async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
     }
     chunks.push(chunk)
   }
-  if (size === 0) return {}
+  if (size === 0) return { friendsOnly: false }
   let parsed: unknown
   try {
     parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'))
@@ -180,12 +222,22 @@ async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
     throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'body is not JSON')
   }
   if (!isRecord(parsed)) throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'body must be a JSON object')
+  const body: JoinBody = { friendsOnly: false }
   const r = parsed.resume
-  if (r === undefined) return {}
-  if (!isRecord(r) || typeof r.peerId !== 'string' || typeof r.token !== 'string' || r.token.length > 8192) {
-    throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'resume must be { peerId, token }')
+  if (r !== undefined) {
+    if (!isRecord(r) || typeof r.peerId !== 'string' || typeof r.token !== 'string' || r.token.length > 8192) {
+      throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'resume must be { peerId, token }')
+    }
+    body.resume = { peerId: r.peerId, token: r.token }
   }
-  return { resume: { peerId: r.peerId, token: r.token } }
+  if (parsed.fingerprint !== undefined) {
+    const fingerprint = normalizeFingerprint(parsed.fingerprint)
+    if (!fingerprint) throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'fingerprint must be a DTLS certificate fingerprint: "sha-256 AB:CD:…"')
+    body.fingerprint = fingerprint
+  }
+  if (parsed.friendsOnly !== undefined && typeof parsed.friendsOnly !== 'boolean') throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'friendsOnly must be a boolean')
+  body.friendsOnly = parsed.friendsOnly === true
+  return body
 }
 
 /**
@@ -194,7 +246,7 @@ async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
  * (`previousKeys`: a restart after a key rotation), same room, same identity as this join (the same DID, or
  * anonymous again). Any admission or socket still holding that id is replaced. Else null: a fresh id.
  */
-async function resumable(ctx: RelayContext, resume: { peerId: string; token: string }, room: string, did: string | null): Promise<{ peerId: string; admittedAt: number } | null> {
+async function resumable(ctx: RelayContext, resume: { peerId: string; token: string }, room: string, did: string | null): Promise<{ peerId: string; admittedAt: number; friendsOf?: string } | null> {
   let claims
   for (const key of [ctx.key.did(), ...ctx.previousKeys]) {
     try {
@@ -207,5 +259,5 @@ async function resumable(ctx: RelayContext, resume: { peerId: string; token: str
   if (!claims || claims.iss !== ctx.did || (claims.did ?? null) !== did || !/^[0-9a-f]{32}$/.test(claims.peerId)) return null
   ctx.pending.drop(claims.peerId)
   ctx.evict(claims.peerId)
-  return { peerId: claims.peerId, admittedAt: claims.admittedAt }
+  return { peerId: claims.peerId, admittedAt: claims.admittedAt, ...(claims.friendsOf ? { friendsOf: claims.friendsOf } : {}) }
 }

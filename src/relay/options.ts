@@ -10,6 +10,11 @@ import type { DidKeyResolver } from './did-key-cache.js'
 import type { HandleVerifier } from './handle-verify.js'
 import type { ReplayCache } from './replay-cache.js'
 import type { SignalRouter } from './signal-router.js'
+import { DEFAULT_SOCIAL_LXM } from '../signaling/social-contract.js'
+import type { SocialGraph } from '../signaling/social-graph.js'
+import type { PresenceStore } from './social/presence-store.js'
+import type { InviteRouter } from './social/invite-router.js'
+import type { RoomPolicies } from './social/room-policy.js'
 
 export type AuthMode = 'required' | 'optional' | 'off'
 
@@ -96,6 +101,13 @@ export interface RelayOptions {
   peerjsKey?: string
   /** ICE servers handed to clients in the join result. */
   iceServers?: IceServer[]
+  /**
+   * TURN servers sharing `turnSecret` with the relay (coturn `use-auth-secret`): each join answer adds them to
+   * `iceServers` with credentials of its own, valid `turnTtlSec` (default 6 h). Without both, no TURN is handed out.
+   */
+  turnUrls?: string[]
+  turnSecret?: string
+  turnTtlSec?: number
   /** WebSocket frame cap, bytes. */
   maxPayloadBytes?: number
   /** Longest `dst` peer id accepted in a signal, bytes. */
@@ -138,6 +150,30 @@ export interface RelayOptions {
   dataDir?: string
   /** did:keys of retired signing keys: resume tokens they signed are still honoured (key rotation). */
   previousKeys?: string[]
+  // --- social: presence, invites, friends-only rooms (README "Friends, presence and invites") ---
+  /** Method name (`lxm`) of the tokens that open the social stream (`AUTH`). */
+  socialLxm?: string
+  /**
+   * Read the social graph from this AppView (`app.bsky.graph.getRelationships`, e.g. `https://public.api.bsky.app`;
+   * trusted like `plcUrl`) instead of every player's repo on their PDS.
+   */
+  appViewUrl?: string
+  /** How long a graph answer (a repo's follows and blocks, or a pair's relationship) is used, ms; also how often watched friendships are re-checked. */
+  socialGraphCacheTtlMs?: number
+  /** Graph answers cached at most (repos, or pairs for the AppView). */
+  socialGraphCacheMaxEntries?: number
+  /** Records read per repo and collection (follows, blocks) at most; accounts past it count as neither followed nor blocked. */
+  socialGraphMaxRecords?: number
+  /** Graph fetches (repos, DID documents go through the DID cache's budget) at once, relay-wide, apart from admission's budget. */
+  socialFetchConcurrency?: number
+  /** Accounts one social socket may watch, and newly watch per `signalWindowMs`. More -> SOCIAL_TOO_MANY_WATCHED. */
+  maxWatchedPerSocket?: number
+  /** Invites one account may send per minute (token bucket). More -> SOCIAL_RATE_LIMITED. */
+  maxInvitesPerMinute?: number
+  /** Social sockets relay-wide. More -> SOCIAL_FULL. */
+  maxSocialSockets?: number
+  /** Social sockets per account. More -> SOCIAL_FULL. */
+  maxSocialSocketsPerDid?: number
   /** pino logger (default: pino at level `info` to stdout). */
   logger?: Logger
   /** Pluggable subsystems (in-process defaults). */
@@ -145,10 +181,17 @@ export interface RelayOptions {
   didKeyResolver?: DidKeyResolver
   handleVerifier?: HandleVerifier
   signalRouter?: SignalRouter
+  /** The social graph (default: repos read from each PDS, or the AppView at `appViewUrl`). */
+  socialGraph?: SocialGraph
+  presenceStore?: PresenceStore
+  inviteRouter?: InviteRouter
+  roomPolicies?: RoomPolicies
 }
 
 /** Options that are objects or derived at listen time, not plain defaults. */
-type Pluggable = 'publicUrl' | 'serviceDid' | 'signingKey' | 'dataDir' | 'previousKeys' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier' | 'handleResolverUrl' | 'signalRouter'
+type Pluggable =
+  | 'publicUrl' | 'serviceDid' | 'signingKey' | 'dataDir' | 'previousKeys' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier'
+  | 'handleResolverUrl' | 'signalRouter' | 'appViewUrl' | 'socialGraph' | 'presenceStore' | 'inviteRouter' | 'roomPolicies'
 export type ResolvedRelayOptions = Required<Omit<RelayOptions, Pluggable>> & Pick<RelayOptions, Pluggable>
 
 export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'maxConcurrentHandshakes'>> = {
@@ -180,6 +223,9 @@ export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'ma
   peerjsPath: '/',
   peerjsKey: 'peerjs',
   iceServers: [{ urls: 'stun:stun.l.google.com:19302' }],
+  turnUrls: [],
+  turnSecret: '',
+  turnTtlSec: 6 * 3600,
   maxPayloadBytes: 64 * 1024,
   maxPeerIdBytes: 512,
   maxInvalidMessages: 10,
@@ -203,6 +249,15 @@ export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'ma
   rateLimitBurst: 500,
   rateLimitPerSec: 20,
   corsOrigin: '*',
+  socialLxm: DEFAULT_SOCIAL_LXM,
+  socialGraphCacheTtlMs: 60_000,
+  socialGraphCacheMaxEntries: 10_000,
+  socialGraphMaxRecords: 10_000,
+  socialFetchConcurrency: 32,
+  maxWatchedPerSocket: 500,
+  maxInvitesPerMinute: 10,
+  maxSocialSockets: 512,
+  maxSocialSocketsPerDid: 4,
 }
 
 export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
@@ -220,12 +275,17 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
   for (const k of ['maxPeers', 'maxPeersPerRoom', 'maxConcurrentHandshakes', 'joinTokenTtlSec', 'ticketTtlSec', 'maxPayloadBytes', 'maxInvalidMessages',
     'handshakeTimeoutMs', 'didFetchConcurrencyPerHost', 'didFetchConcurrency', 'plcFetchConcurrency', 'didFetchMaxWaiters',
     'maxHandshakesPerAddress', 'maxHeaderBytes', 'writeTimeoutMs', 'maxQueuedPerTarget', 'maxTargetStrikes',
-    'signalWindowMs', 'maxSignalsPerTargetPerWindow', 'maxDistinctTargetsPerWindow', 'rateLimitBurst'] as const) {
+    'signalWindowMs', 'maxSignalsPerTargetPerWindow', 'maxDistinctTargetsPerWindow', 'rateLimitBurst', 'socialGraphCacheTtlMs',
+    'socialGraphCacheMaxEntries', 'socialGraphMaxRecords', 'socialFetchConcurrency', 'maxWatchedPerSocket', 'maxInvitesPerMinute',
+    'maxSocialSockets', 'maxSocialSocketsPerDid'] as const) {
     const v = merged[k]
     if (!Number.isInteger(v) || v < 1) throw new TypeError(`${k} must be a positive integer, got ${String(v)}`)
   }
   if (!(merged.rateLimitPerSec > 0)) throw new TypeError(`rateLimitPerSec must be positive, got ${String(merged.rateLimitPerSec)}`)
-  if (!/^[a-z][a-z0-9.]*(\.[A-Za-z][A-Za-z0-9]*)+$/.test(merged.lxm)) throw new TypeError(`lxm must be an NSID, got ${merged.lxm}`)
+  for (const k of ['lxm', 'socialLxm'] as const) {
+    if (!/^[a-z][a-z0-9.]*(\.[A-Za-z][A-Za-z0-9]*)+$/.test(merged[k])) throw new TypeError(`${k} must be an NSID, got ${merged[k]}`)
+  }
+  if (merged.socialLxm === merged.lxm) throw new TypeError('socialLxm must differ from lxm: a join token must not open the social stream')
   return merged
 }
 

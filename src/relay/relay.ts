@@ -28,6 +28,9 @@ import { openRelayState, type RelayState, type SigningKeyInfo } from './data-dir
 import { MemoryReplayCache } from './replay-cache.js'
 import { LocalSignalRouter } from './signal-router.js'
 import { RoomSlots, SlotPool } from './slots.js'
+import { LocalRoomPolicies } from './social/room-policy.js'
+import { createSocialLayer } from './social/social-layer.js'
+import type { SocialServer } from './social/social-server.js'
 
 export interface RelayStats {
   /** Registered PeerJS sockets. */
@@ -71,7 +74,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const opts = resolveOptions(options)
   const log = opts.logger ?? createLogger()
   const slots = new SlotPool(opts.maxPeers)
-  const roomSlots = new RoomSlots(opts.maxPeersPerRoom)
+  const roomPolicies = opts.roomPolicies ?? new LocalRoomPolicies()
+  const roomSlots = new RoomSlots(opts.maxPeersPerRoom, (room) => roomPolicies.delete(room))
   const pending = new PendingJoins(opts.joinTokenTtlSec * 1000, (j) => log.info({ event: 'join_token_expired', room: j.room, peerId: j.peerId }, 'join token expired unused'))
   const router = opts.signalRouter ?? new LocalSignalRouter()
   const handshakes = new LocalHandshakeBudget({ relay: opts.maxConcurrentHandshakes, perAddress: opts.maxHandshakesPerAddress })
@@ -83,6 +87,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
     slotsInUse: () => slots.inUse,
     pendingJoins: () => pending.size,
     handshakesInFlight: () => handshakes.inFlight,
+    socialSockets: () => social?.size ?? 0,
+    presenceOnline: () => socialLayer.store.counts().online,
+    presenceWatches: () => socialLayer.store.counts().watches,
+    socialGraphCacheEntries: () => socialLayer.graph.cacheSize ?? 0,
   })
   const limiter = new FetchLimiter(
     { perHost: opts.didFetchConcurrencyPerHost, global: opts.didFetchConcurrency, trusted: opts.plcFetchConcurrency },
@@ -119,10 +127,12 @@ export function createRelay(options: RelayOptions = {}): Relay {
         })
       : noHandles)
   const replay = opts.replayCache ?? new MemoryReplayCache({ maxEntries: opts.replayCacheMaxEntries })
+  const socialLayer = createSocialLayer(opts, keys, metrics)
 
   let ctx: RelayContext | undefined
   let state: RelayState | undefined
   let peerjs: PeerJsServer | undefined
+  let social: SocialServer | undefined
   let server: Server | undefined
   let timers: NodeJS.Timeout[] = []
   let closing: Promise<void> | undefined
@@ -138,7 +148,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       const { key, keyInfo } = state
       if (keyInfo.warning) log.warn({ event: 'ephemeral_signing_key' }, keyInfo.warning)
       else log.info({ event: 'signing_key', source: keyInfo.source, path: keyInfo.path, created: keyInfo.created, did: keyInfo.did }, 'signing key loaded')
-      const srv = createHttpServer(opts, () => need(ctx, 'context'), () => need(peerjs, 'peerjs'))
+      const srv = createHttpServer(opts, () => need(ctx, 'context'), (req, socket, head) => need(peerjs, 'peerjs').handleUpgrade(req, socket, head) || need(social, 'social').handleUpgrade(req, socket, head))
       server = srv
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject)
@@ -150,6 +160,15 @@ export function createRelay(options: RelayOptions = {}): Relay {
       const address = srv.address() as AddressInfo
       const publicUrl = (opts.publicUrl ?? defaultPublicUrl(opts.host, address.port)).replace(/\/?$/, '/')
       const did = opts.serviceDid ?? didWebFromUrl(publicUrl)
+      const tokenOptions = {
+        serviceDid: did,
+        serviceId: opts.serviceId,
+        didMethods: opts.didMethods,
+        clockSkewSec: opts.clockSkewSec,
+        maxTokenLifetimeSec: opts.maxTokenLifetimeSec,
+        keys,
+        replay,
+      }
       ctx = {
         opts,
         publicUrl,
@@ -168,23 +187,22 @@ export function createRelay(options: RelayOptions = {}): Relay {
         handshakes,
         clientAddress,
         evict: () => false,
-        verifyToken: createTokenVerifier({
-          serviceDid: did,
-          serviceId: opts.serviceId,
-          lxm: opts.lxm,
-          allowMissingLxm: opts.allowMissingLxm,
-          didMethods: opts.didMethods,
-          clockSkewSec: opts.clockSkewSec,
-          maxTokenLifetimeSec: opts.maxTokenLifetimeSec,
-          keys,
-          replay,
-        }),
+        verifyToken: createTokenVerifier({ ...tokenOptions, lxm: opts.lxm, allowMissingLxm: opts.allowMissingLxm }),
+        graph: socialLayer.graph,
+        roomPolicies,
+        presence: socialLayer.tracker,
       }
       peerjs = createPeerJsServer(ctx)
       const ps = peerjs
       ctx.evict = (peerId) => ps.evict(peerId)
+      // A join token never opens the social stream, nor a social token a room: each has its own lxm (no lxm-less ones).
+      const ss = (social = socialLayer.listen(ctx, createTokenVerifier({ ...tokenOptions, lxm: opts.socialLxm, allowMissingLxm: false })))
       // The idle check runs at 1/20 of the timeout (a socket is closed at most 5 % late), pings on their own period.
-      timers = [setInterval(() => ps.sweepIdle(Date.now()), Math.max(10, opts.idleTimeoutMs / 20)), setInterval(() => ps.ping(), opts.pingIntervalMs)]
+      timers = [
+        setInterval(() => (ps.sweepIdle(Date.now()), ss.sweepIdle(Date.now())), Math.max(10, opts.idleTimeoutMs / 20)),
+        setInterval(() => (ps.ping(), ss.ping()), opts.pingIntervalMs),
+        setInterval(() => ss.revalidate(), opts.socialGraphCacheTtlMs),
+      ]
       for (const t of timers) t.unref()
       log.info({ event: 'listening', publicUrl, did, auth: opts.auth, host: opts.host, port: address.port }, 'relay listening')
       return { url: publicUrl, did }
@@ -192,7 +210,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     close() {
       closing ??= (async () => {
         for (const t of timers) clearInterval(t)
-        await peerjs?.closeAll()
+        await Promise.all([peerjs?.closeAll(), socialLayer.close()])
         pending.clear()
         await state?.admissions.flush()
         if (server) {

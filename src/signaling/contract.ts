@@ -42,7 +42,7 @@ export interface JoinResult {
   joinToken: string
   /** Seconds the join token stays valid. */
   joinTokenExpiresIn: number
-  /** Relay-signed JWT `{ did, handle?, room, peerId, admittedAt, exp }`: send it to each peer as the first reliable message. */
+  /** Relay-signed JWT `{ did, handle?, room, peerId, admittedAt, fingerprint?, friendsOf?, exp }`: send it to each peer as the first reliable message. */
   ticket: string
   /** When the relay first admitted this peer id (Unix ms; a resumed peer keeps its first admission's). */
   admittedAt: number
@@ -56,6 +56,10 @@ export interface JoinResult {
   /** The admitted identity (null when anonymous). */
   did: string | null
   handle?: string
+  /** The DTLS certificate fingerprint bound into the ticket (the one the join sent). */
+  fingerprint?: string
+  /** A friends-only room: it admits only friends of this DID (its creator). */
+  friendsOf?: string
   /** Peers currently connected to the room. */
   roster: RosterEntry[]
   iceServers: IceServer[]
@@ -70,7 +74,7 @@ export type RosterPeer = Pick<RosterEntry, 'peerId' | 'did' | 'handle' | 'admitt
  * `RelayClient` may answer just this).
  */
 export type JoinAnswer = Pick<JoinResult, 'peerId' | 'joinToken' | 'ticket' | 'admittedAt' | 'resumeToken' | 'peerjs'> &
-  Partial<Pick<JoinResult, 'iceServers' | 'did' | 'handle'>> & { roster: RosterPeer[] }
+  Partial<Pick<JoinResult, 'iceServers' | 'did' | 'handle' | 'fingerprint' | 'friendsOf'>> & { roster: RosterPeer[] }
 
 /** Body of every relay error response. */
 export interface RelayErrorBody {

@@ -20,26 +20,41 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
       'JoinAnswer', 'JoinResult', 'JoinRoomOptions', 'LinkConditions', 'LinkCounters', 'LinkOptions', 'MemoryNetwork', 'MemoryNetworkOptions',
       'MemoryTransport', 'MessageCodec', 'NetPeer', 'NetStats', 'Network', 'NetworkEvents', 'NetworkLimits', 'NetworkOptions', 'NumericArray',
       'ObjectCodec', 'PeerIdentity', 'PeerJsServerOptions', 'PeerJsTransport', 'PeerJsTransportEvents', 'PeerJsTransportOptions', 'PriorityFn',
-      'QuantizeOptions', 'Quantizer', 'Refused', 'RelayClient', 'RelayClientOptions', 'RelevanceFn', 'RosterEntry', 'Schema', 'SchemaSpec', 'Sync', 'TicketClaims', 'TokenSource',
+      'QuantizeOptions', 'Quantizer', 'Refused', 'RelayClient', 'RelayClientOptions', 'RelayJoinOptions', 'RelevanceFn', 'RosterEntry', 'Schema',
+      'SchemaSpec', 'Sync', 'TicketClaims', 'TokenSource',
       'Transport', 'TransportEvents', 'TransportStatus', 'TypedArrayName', 'VerifyTicketOptions', 'WithLinkConditionsOptions',
     ],
   },
   '@bitecs-multiuser/relay': {
     file: 'src/relay/index.ts',
     values: [
-      'AuthErrorCode', 'CachingDidKeyResolver', 'CachingHandleVerifier', 'LocalSignalRouter', 'MemoryReplayCache', 'RELAY_DEFAULTS', 'RelayError',
-      'createRelay', 'defaultDataDir', 'generateRelayKeyHex', 'noHandles', 'rotateRelayKey', 'verifyTicket',
+      'AuthErrorCode', 'CachingDidKeyResolver', 'CachingHandleVerifier', 'LocalInviteRouter', 'LocalPresenceStore', 'LocalRoomPolicies',
+      'LocalSignalRouter', 'MemoryReplayCache', 'RELAY_DEFAULTS', 'RelayError', 'createRelay', 'defaultDataDir', 'generateRelayKeyHex', 'noHandles',
+      'rotateRelayKey', 'verifyTicket',
     ],
     types: [
-      'AuthMode', 'ControlMessage', 'DeliveryResult', 'DidIdentity', 'DidKeyCacheStats', 'DidKeyResolver', 'HandleVerifier', 'IceServer', 'JoinResult',
-      'OutboundMessage', 'PeerEndpoint', 'PeerJsServerOptions', 'Relay', 'RelayDidDocument', 'RelayMetrics', 'RelayOptions', 'RelayStats',
-      'ReplayCache', 'ReplayCheck', 'ResolvedRelayOptions', 'RosterEntry', 'RouteOutcome', 'SignalRouter', 'SigningKeyInfo', 'TicketClaims',
+      'AuthMode', 'ControlMessage', 'DeliveryResult', 'DidIdentity', 'DidKeyCacheStats', 'DidKeyResolver', 'FriendPresence', 'HandleVerifier', 'IceServer',
+      'Invite', 'InviteRouter', 'JoinResult', 'OutboundMessage', 'PeerEndpoint', 'PeerJsServerOptions', 'PresenceState', 'PresenceStore', 'Relationship',
+      'Relay', 'RelayDidDocument', 'RelayMetrics', 'RelayOptions', 'RelayStats', 'ReplayCache', 'ReplayCheck', 'ResolvedRelayOptions', 'RoomPolicies',
+      'RosterEntry', 'RouteOutcome', 'SignalRouter', 'SigningKeyInfo', 'SocialGraph', 'TicketClaims',
     ],
   },
   'bitecs-multiuser/atproto': {
     file: 'src/atproto/index.ts',
     values: ['atprotoRelayScope', 'atprotoSignIn', 'atprotoTokenSource'],
     types: ['AtprotoRelayScopeOptions', 'AtprotoSession', 'AtprotoSignIn', 'AtprotoSignInOptions', 'AtprotoTokenSourceOptions'],
+  },
+  'bitecs-multiuser/social': {
+    file: 'src/social/index.ts',
+    values: [
+      'DEFAULT_SOCIAL_LXM', 'SESSION_COLLECTION', 'SOCIAL_CLIENT_DEFAULTS', 'SocialError', 'appViewSocialGraph', 'areFriends', 'friendsOf', 'listSessions',
+      'pdsResolver', 'pdsSocialGraph', 'sessionPublisher', 'socialClient', 'trackSession',
+    ],
+    types: [
+      'AppViewSocialGraphOptions', 'FriendPresence', 'GraphFetch', 'Invite', 'ListSessionsOptions', 'PdsResolver', 'PdsResolverOptions', 'PdsSocialGraphOptions',
+      'PublishedSession', 'Relationship', 'SessionPublisher', 'SessionPublisherOptions', 'SessionRecord', 'SessionTransport', 'SocialClient',
+      'SocialClientEvents', 'SocialClientOptions', 'SocialGraph', 'SocialStatus', 'SocialWebSocket',
+    ],
   },
   'bitecs-multiuser/wire': {
     file: 'src/protocol/protobuf-wire.ts',

@@ -1,6 +1,6 @@
 // The scope a game asks for, checked with the PDS's own scope parser (@atproto/oauth-scopes): it must parse and allow
 // exactly the relay's join method at the relay's service, for relay DIDs with and without a port.
-import { RpcPermission, ScopePermissions } from '@atproto/oauth-scopes'
+import { RepoPermission, RpcPermission, ScopePermissions } from '@atproto/oauth-scopes'
 import { describe, expect, it } from 'vitest'
 import { atprotoRelayScope } from '../../src/atproto/index.js'
 
@@ -27,4 +27,22 @@ describe('atprotoRelayScope', () => {
     const scope = atprotoRelayScope('did:web:relay.example', { lxm: 'com.example.join', serviceId: 'game' })
     expect(new ScopePermissions(scope).allowsRpc({ lxm: 'com.example.join', aud: 'did:web:relay.example#game' })).toBe(true)
   })
+
+  for (const did of ['did:web:localhost%3A8787', 'did:web:relay.example']) {
+    it(`${did}, social: the join and social methods at <did>#bitecs_relay, and session records (create, update, delete) of that collection only`, () => {
+      const scope = atprotoRelayScope(did, { social: true })
+      const aud = `${did}#bitecs_relay`
+      const [atproto, rpc, repo, ...rest] = scope.split(' ')
+      expect([atproto, rest]).toEqual(['atproto', []])
+      expect(RpcPermission.fromString(rpc)).toMatchObject({ aud, lxm: [LXM, 'dev.bitecs.multiuser.social'] })
+      expect(RepoPermission.fromString(repo)).toMatchObject({ collection: ['dev.bitecs.multiuser.session'], action: ['create', 'update', 'delete'] })
+      const perms = new ScopePermissions(scope)
+      expect(perms.allowsRpc({ lxm: LXM, aud })).toBe(true)
+      expect(perms.allowsRpc({ lxm: 'dev.bitecs.multiuser.social', aud })).toBe(true)
+      expect(perms.allowsRpc({ lxm: 'dev.bitecs.multiuser.social', aud: 'did:web:other.example#bitecs_relay' })).toBe(false)
+      for (const action of ['create', 'update', 'delete'] as const) expect(perms.allowsRepo({ action, collection: 'dev.bitecs.multiuser.session' })).toBe(true)
+      expect(perms.allowsRepo({ action: 'create', collection: 'app.bsky.feed.post' })).toBe(false)
+      expect(perms.allowsRepo({ action: 'create', collection: 'app.bsky.graph.follow' })).toBe(false)
+    })
+  }
 })

@@ -21,6 +21,14 @@ describe('relay CLI', () => {
       { BITECS_RELAY_PLC_FETCH_CONCURRENCY: '12' },
     )
     expect(gate.options).toMatchObject({ maxHandshakesPerAddress: 4, didFetchMaxWaiters: 3, trustedProxies: ['10.0.0.1', '192.168.0.0/16'], maxHeaderBytes: 8192, plcFetchConcurrency: 12 })
+    const social = await optionsFromArgs(
+      ['--appview-url', 'https://public.api.bsky.app', '--max-watched-per-socket', '50', '--max-invites-per-minute', '3', '--social-graph-cache-ttl', '5000'],
+      { BITECS_RELAY_SOCIAL_GRAPH_CACHE_SIZE: '99', BITECS_RELAY_MAX_SOCIAL_SOCKETS_PER_DID: '2', BITECS_RELAY_SOCIAL_LXM: 'com.example.social' },
+    )
+    expect(social.options).toMatchObject({ appViewUrl: 'https://public.api.bsky.app', maxWatchedPerSocket: 50, maxInvitesPerMinute: 3, socialGraphCacheTtlMs: 5000, socialGraphCacheMaxEntries: 99, maxSocialSocketsPerDid: 2, socialLxm: 'com.example.social' })
+    const turn = await optionsFromArgs(['--turn-urls', 'turn:t.example:3478?transport=udp, turns:t.example:5349', '--turn-ttl', '600'], { BITECS_RELAY_TURN_SECRET: 'shh' })
+    expect(turn.options).toMatchObject({ turnUrls: ['turn:t.example:3478?transport=udp', 'turns:t.example:5349'], turnSecret: 'shh', turnTtlSec: 600 })
+    await expect(optionsFromArgs(['--turn-urls', 'turn:t.example'], {})).rejects.toThrow(/turn-secret-file or BITECS_RELAY_TURN_SECRET/)
     await expect(optionsFromArgs(['--auth', 'maybe'], {})).rejects.toThrow(/auth/)
     await expect(optionsFromArgs(['--bogus'], {})).rejects.toThrow()
   })

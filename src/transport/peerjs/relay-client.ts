@@ -10,10 +10,20 @@ export type RosterUpdate =
   | { kind: 'joined'; entry: RosterPeer }
   | { kind: 'left'; peerId: string }
 
+/** How the transport asks to join (see `JoinRoomOptions`). */
+export interface RelayJoinOptions {
+  /** Keep the same peer id after a relay socket drop. */
+  resume?: { peerId: string; token: string }
+  /** The DTLS certificate fingerprint to bind into the ticket. */
+  fingerprint?: string
+  /** Create the room friends only. */
+  friendsOnly?: boolean
+}
+
 /** What the PeerJS transport needs from the signaling relay; `relayClient()` is the implementation for our relay. */
 export interface RelayClient {
-  /** Joins `room`; with `resume`, asks to keep the same peer id after a relay socket drop. */
-  join(room: string, resume?: { peerId: string; token: string }): Promise<JoinAnswer>
+  /** Joins `room` (with `resume`: keeping the same peer id after a relay socket drop). */
+  join(room: string, options?: RelayJoinOptions): Promise<JoinAnswer>
   /** Verifies a peer's ticket (relay signature, room, peer id) and returns who it is. Throws if invalid. */
   verifyTicket(ticket: string, expect: { room: string; peerId: string }): Promise<PeerIdentity>
   /** Recognises the relay's roster messages on the PeerJS socket (null for anything else). */
@@ -63,11 +73,11 @@ export function relayClient(relayUrl: string, options: RelayClientOptions = {}):
     return refreshing
   }
   return {
-    join: (room, resume) => joinRoom(relayUrl, room, token, { fetch: doFetch, resume }),
+    join: (room, joinOptions = {}) => joinRoom(relayUrl, room, token, { fetch: doFetch, ...joinOptions }),
     async verifyTicket(ticket, expect) {
       const check = async (d: DidDocumentLike) => {
         const claims = await verifyTicket(ticket, d, expect)
-        return { id: claims.peerId, did: claims.did ?? null, ...(claims.handle ? { handle: claims.handle } : {}), admittedAt: claims.admittedAt }
+        return { id: claims.peerId, did: claims.did ?? null, ...(claims.handle ? { handle: claims.handle } : {}), admittedAt: claims.admittedAt, ...(claims.fingerprint ? { fingerprint: claims.fingerprint } : {}) }
       }
       const used = loadDoc()
       try {
