@@ -22,7 +22,8 @@
  *   than the budget anyway (someone else filled the path, or late packets looked like a queue), it drops to DECREASE ×
  *   itself, never to a fraction of what little we send. Then it holds for a round trip (+100 ms);
  * - otherwise, while the budget is what limits us (something waited): until the path was ever full, slow start (at
- *   most doubling per round trip, and never beyond SLOW_START_LEAD × the delivery rate, so a join's backlog does not go
+ *   most doubling per round trip, and never beyond SLOW_START_LEAD × the delivery rate of the last two round trips
+ *   (at least 100 ms), so a join's backlog does not go
  *   into the queue at once); after, back up to TARGET × `capacity` (PROBE_FAR per second within 2 s of a decrease, as
  *   fast as slow start later), and every PROBE_INTERVAL_MS at the target without an overuse `capacity` is assumed
  *   PROBE_STEP larger, so a path that grows is found (overshooting the path by at most that step, until it says so);
@@ -169,21 +170,21 @@ export class SendBudget {
   }
 
   /**
-   * Bytes per second the peer confirmed over the last DELIVERY_WINDOW_MS: what was confirmed after the first
-   * confirmation of the window, over the time since it (0 when the window holds less than 100 ms of them).
+   * Bytes per second the peer confirmed over the last `window` ms: what was confirmed after the first confirmation of
+   * the window, over the time since it (0 when the window holds less than 50 ms of them).
    */
-  deliveryRate(now: number): number {
+  deliveryRate(now: number, window = DELIVERY_WINDOW_MS): number {
     const n = Math.min(this.confirmations, DELIVERY_SAMPLES)
     if (n < 2) return 0
     const newest = (this.confirmations - 1) % DELIVERY_SAMPLES
     let first = newest
     for (let i = 1; i < n; i++) {
       const k = (newest - i + DELIVERY_SAMPLES) % DELIVERY_SAMPLES
-      if (this.confirmedAt[k] < now - DELIVERY_WINDOW_MS) break
+      if (this.confirmedAt[k] < now - window) break
       first = k
     }
     const span = this.confirmedAt[newest] - this.confirmedAt[first]
-    return span >= 100 ? ((this.confirmedBytes[newest] - this.confirmedBytes[first]) * 1000) / span : 0
+    return span >= 50 ? ((this.confirmedBytes[newest] - this.confirmedBytes[first]) * 1000) / span : 0
   }
 
   /**
@@ -229,7 +230,11 @@ export class SendBudget {
     if (!this.limited || dt === 0) return
     const grow = 2 ** (dt / Math.max(this.srtt, 50))
     // Never full so far: slow start, at most twice what the path has confirmed (the first round trip: INITIAL_RATE).
-    if (this.capacity === 0) this.rate = Math.max(this.rate, Math.min(this.rate * grow, Math.max(INITIAL_RATE, SLOW_START_LEAD * this.deliveryRate(now))))
+    // (The delivery over the last two round trips, not half a second: an average that old would hold a ramp back.)
+    if (this.capacity === 0) {
+      const recent = this.deliveryRate(now, Math.max(100, 2 * this.srtt))
+      this.rate = Math.max(this.rate, Math.min(this.rate * grow, Math.max(INITIAL_RATE, SLOW_START_LEAD * recent)))
+    }
     else {
       const target = TARGET * this.capacity
       // Back to the target: gently after a decrease (the queue it left drains meanwhile), else fast.
