@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       recolor: (i: number) => game.recolor(game.crates()[i]),
       crateRects: () => game.crateRects(),
       emote: (kind: number) => game.emote(kind),
-      setConditions: (c: { loss?: number; latency?: number; jitter?: number }) => game.transport.setConditions(c),
+      setConditions: (c: { loss?: number; latency?: number; jitter?: number; bandwidth?: number }) => game.transport.setConditions(c),
       hud: () => $('#hud').textContent,
       error: () => ($('#error').hidden ? null : $('#error-text').textContent),
       retry: () => $('#error-retry').click(),

@@ -17,10 +17,11 @@ export type {
 export { ErrorCode, MultiuserError, DecodeError, AuthErrorCode, MultiuserAuthError, JoinError, TicketError } from './shared/errors.js'
 // Replication core (src/ecs).
 export {
-  createNetwork, DEFAULT_LIMITS,
+  createNetwork, DEFAULT_LIMITS, gridRelevance,
   type Network, type NetworkOptions, type NetworkLimits, type NetPeer, type NetworkEvents, type Refused,
   type NetId, type EntityEvent, type DespawnReason, type OwnershipChange, type NetInspection, type InspectedEntity,
-  type NetStats, type DropCounters, type ChannelCounters, type ComponentCounters,
+  type NetStats, type DropCounters, type ChannelCounters, type ComponentCounters, type CongestionStats,
+  type PriorityFn, type RelevanceFn, type GridRelevanceOptions,
 } from './ecs/index.js'
 // Transports: the seam, the in-memory hub with its link simulator, simulated conditions on any transport, and the
 // browser transport (PeerJS mesh, signalled by our relay).

@@ -89,6 +89,7 @@ function emitComponent(c: ComponentModel): string[] {
   lines.push(`  name: ${str(c.fullName)},`)
   lines.push(`  sync: ${str(c.sync)},`)
   lines.push(`  interpolate: ${c.interpolate},`)
+  if (c.priority !== 1) lines.push(`  priority: ${c.priority},`)
   lines.push('  fields: [')
   for (const f of c.fields) lines.push(fieldSpec(c, f))
   lines.push('  ],')

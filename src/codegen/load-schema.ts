@@ -9,6 +9,7 @@ export interface ComponentOption {
   sync?: string
   interpolate?: boolean
   id?: number
+  priority?: number
 }
 
 /** A message declared in one of the user's files. */

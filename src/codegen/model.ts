@@ -31,6 +31,8 @@ export interface ComponentModel {
   id: number
   sync: Sync
   interpolate: boolean
+  /** The `priority` option (1 when absent). */
+  priority: number
   fields: FieldModel[]
   loc?: SourceLoc
 }

@@ -103,11 +103,16 @@ function buildComponent(ctx: Context, m: ReflectedMessage): ComponentModel | und
   if (!Number.isInteger(id) || id < 0 || id > MAX_COMPONENT_ID) {
     report(ctx, m.file, ctx.locs.get(`${m.fullName}@options`) ?? loc, `${m.fullName}: component id must be 1..${MAX_COMPONENT_ID} (got ${id})`)
   }
+  const priority = opt.priority === undefined || opt.priority === 0 ? 1 : opt.priority
+  if (!(Number.isFinite(priority) && priority > 0)) {
+    report(ctx, m.file, ctx.locs.get(`${m.fullName}@options`) ?? loc, `${m.fullName}: priority must be a positive number (got ${opt.priority})`)
+  }
   const models = fields.map((f) => componentField(ctx, m, sync, f))
   if (ctx.diagnostics.length > before) return undefined
   return {
     fullName: m.fullName, name: m.name, file: m.file, id, sync,
     interpolate: opt.interpolate === true,
+    priority,
     fields: models as FieldModel[],
     loc,
   }

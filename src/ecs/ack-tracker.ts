@@ -4,11 +4,11 @@ import { unwrapSeq } from '../protocol/seq.js'
 /** Sequence numbers kept in the rings below; must exceed the packets sent to one peer within an RTT. */
 export const SEQ_RING = 4096
 const MASK = SEQ_RING - 1
-/** A packet not acknowledged within this many later packets is resolved as lost (its baseline entries freed). */
+/** A packet this many packets old can no longer be acknowledged (the ack bitfields reach no further back). */
 export const ACK_WINDOW = 32 * MAX_ACK_WORDS
-/** Loss estimate: a packet older than the newest acknowledged by more than this many packets and not acked is lost. */
-export const LOSS_REORDER_WINDOW = 8
-/** Loss estimate: a packet not acknowledged within this long (or 3 RTTs, if longer) is lost, acks or not. */
+/** A packet not acknowledged while one sent this much later was is lost (reordering by less is not loss). */
+export const LOSS_REORDER_MS = 80
+/** A packet not acknowledged within this long (or 3 RTTs, if longer) is lost, acks or not. */
 export const LOSS_TIMEOUT_MS = 1000
 /** Loss estimate window: packets sent in the last LOSS_BUCKETS × LOSS_BUCKET_MS (2 s). */
 export const LOSS_BUCKET_MS = 250
@@ -27,13 +27,15 @@ export class AckTracker {
   private readonly acked = new Int32Array(SEQ_RING).fill(-1)
   /** Highest of our sequence numbers the peer acknowledged (0 = none). */
   highestAcked = 0
+  /** The latest send time of a packet the peer acknowledged. */
+  private newestAckedSent = Number.NEGATIVE_INFINITY
   rtt = 0
   private rttSamples = 0
+  /** Packets up to here have a known fate (acknowledged or lost): counted in the loss estimate, told to the baselines. */
   private resolvedUpTo = 0
-  /** Packets resolved as lost for the baselines (ACK_WINDOW later). */
+  /** Packets found lost so far. */
   lostPackets = 0
-  /** Loss estimate: packets up to here are counted; per send-time bucket, packets counted and lost. */
-  private estimatedUpTo = 0
+  /** Loss estimate: per send-time bucket, packets counted and lost. */
   private readonly bucketIndex = new Float64Array(LOSS_BUCKETS).fill(-1)
   private readonly bucketSent = new Int32Array(LOSS_BUCKETS)
   private readonly bucketLost = new Int32Array(LOSS_BUCKETS)
@@ -46,63 +48,62 @@ export class AckTracker {
   private readonly received = new Int32Array(SEQ_RING).fill(-1)
   private lastReportedAck = 0
 
-  /** Called once per packet of ours the peer acknowledged. */
-  onPacketAcked: ((seq: number) => void) | null = null
-  /** Called once per packet of ours, in order, when it can no longer be acknowledged (`lost` if it never was). */
+  /** Called once per packet of ours the peer acknowledged, with the time the ack arrived. */
+  onPacketAcked: ((seq: number, now: number) => void) | null = null
+  /** Called with each round-trip sample (ms) and when it was taken. */
+  onRtt: ((sample: number, now: number) => void) | null = null
+  /**
+   * Called once per packet of ours, in order, when its fate is known (`lost` if it was found missing): its baseline
+   * entries are settled then, within a round trip or two, not when the ack bitfields no longer reach it.
+   */
   onPacketResolved: ((seq: number, lost: boolean) => void) | null = null
 
   /** Allocates the sequence number of a packet about to be sent at `now`. */
   nextOutgoing(now: number): number {
     const s = this.nextSeq++
     this.lastNow = now
-    this.resolveUpTo(s - 1 - ACK_WINDOW)
-    // Recorded before estimating: the estimate walks every packet sent so far, this one included, and must see its
-    // send time, not the one left in its ring slot by a packet SEQ_RING ago (0 at first: a page's clock is never 0).
+    // Recorded before resolving: the walk covers every packet sent so far, this one included, and must see its send
+    // time, not the one left in its ring slot by a packet SEQ_RING ago (0 at first: a page's clock is never 0).
     this.sendTime[s & MASK] = now
     this.acked[s & MASK] = -1
-    this.estimate(now)
+    this.resolve(now)
     return s
   }
 
-  private resolveUpTo(horizon: number): void {
-    while (this.resolvedUpTo < horizon) {
-      const s = ++this.resolvedUpTo
-      if (s < 1) continue
-      const lost = this.acked[s & MASK] !== s
-      if (lost) this.lostPackets++
-      this.onPacketResolved?.(s, lost)
+  /**
+   * Settles, in order, the packets whose fate is known: acknowledged, or lost: proven missing (a packet sent
+   * LOSS_REORDER_MS or more later was acknowledged, and the ack bitfields, which repeat 32+ packets back, never
+   * listed it), unacknowledged after max(LOSS_TIMEOUT_MS, 3 × RTT) (nothing comes back at all), or too old to be
+   * acknowledged any more. Each is counted in the loss window and told to the baselines (`onPacketResolved`).
+   */
+  private resolve(now: number): void {
+    const timeout = Math.max(LOSS_TIMEOUT_MS, 3 * this.rtt)
+    const last = this.nextSeq - 1
+    while (this.resolvedUpTo < last) {
+      const s = this.resolvedUpTo + 1
+      const i = s & MASK
+      const acked = this.acked[i] === s
+      const tooOld = s <= last - ACK_WINDOW
+      if (!acked && !tooOld && this.newestAckedSent - this.sendTime[i] < LOSS_REORDER_MS && now - this.sendTime[i] < timeout) break
+      this.resolvedUpTo = s
+      if (!acked) this.lostPackets++
+      this.onPacketResolved?.(s, !acked)
+      this.count(this.sendTime[i], acked)
     }
   }
 
-  /**
-   * Counts packets whose fate is known into the loss window: acknowledged, or proven missing (a packet more than
-   * LOSS_REORDER_WINDOW newer was acknowledged, and the ack bitfields, which repeat 32+ packets back, never
-   * listed it), or unacknowledged after max(LOSS_TIMEOUT_MS, 3 × RTT) (nothing comes back at all).
-   */
-  private estimate(now: number): void {
-    const timeout = Math.max(LOSS_TIMEOUT_MS, 3 * this.rtt)
-    const last = this.nextSeq - 1
-    while (this.estimatedUpTo < last) {
-      const s = this.estimatedUpTo + 1
-      if (s <= last - SEQ_RING + 1) {
-        this.estimatedUpTo = s // fell out of the ring unseen
-        continue
-      }
-      const i = s & MASK
-      const acked = this.acked[i] === s
-      if (!acked && s > this.highestAcked - LOSS_REORDER_WINDOW && now - this.sendTime[i] < timeout) break
-      this.estimatedUpTo = s
-      const b = Math.floor(this.sendTime[i] / LOSS_BUCKET_MS)
-      const k = ((b % LOSS_BUCKETS) + LOSS_BUCKETS) % LOSS_BUCKETS
-      if (this.bucketIndex[k] !== b) {
-        if (this.bucketIndex[k] > b) continue // older than the window
-        this.bucketIndex[k] = b
-        this.bucketSent[k] = 0
-        this.bucketLost[k] = 0
-      }
-      this.bucketSent[k]++
-      if (!acked) this.bucketLost[k]++
+  /** Counts a packet sent at `sentAt` into the loss window. */
+  private count(sentAt: number, acked: boolean): void {
+    const b = Math.floor(sentAt / LOSS_BUCKET_MS)
+    const k = ((b % LOSS_BUCKETS) + LOSS_BUCKETS) % LOSS_BUCKETS
+    if (this.bucketIndex[k] !== b) {
+      if (this.bucketIndex[k] > b) return // older than the window
+      this.bucketIndex[k] = b
+      this.bucketSent[k] = 0
+      this.bucketLost[k] = 0
     }
+    this.bucketSent[k]++
+    if (!acked) this.bucketLost[k]++
   }
 
   /** Fraction of our packets sent in the last ~2 s (whose fate is known) that the peer never acknowledged. */
@@ -139,25 +140,27 @@ export class AckTracker {
       const sample = Math.max(0, now - this.sendTime[ack & MASK] - ackDelay * ACK_DELAY_UNIT_MS)
       this.rtt = this.rttSamples === 0 ? sample : this.rtt + (sample - this.rtt) * 0.125
       this.rttSamples++
+      this.onRtt?.(sample, now)
     }
-    this.markAcked(ack)
+    this.markAcked(ack, now)
     for (let j = 0; j < wordCount; j++) {
       const w = words[j]
       if (w === 0) continue
-      for (let i = 0; i < 32; i++) if ((w >>> i) & 1) this.markAcked(ack - 1 - 32 * j - i)
+      for (let i = 0; i < 32; i++) if ((w >>> i) & 1) this.markAcked(ack - 1 - 32 * j - i, now)
     }
     if (ack > this.highestAcked) this.highestAcked = ack
     this.lastNow = now
-    this.estimate(now)
+    this.resolve(now)
     return true
   }
 
-  private markAcked(seq: number): void {
+  private markAcked(seq: number, now: number): void {
     if (seq < 1 || seq <= this.resolvedUpTo) return
     const i = seq & MASK
     if (this.acked[i] === seq) return
     this.acked[i] = seq
-    this.onPacketAcked?.(seq)
+    if (this.sendTime[i] > this.newestAckedSent) this.newestAckedSent = this.sendTime[i]
+    this.onPacketAcked?.(seq, now)
   }
 
   /** Unwraps an incoming 16-bit sequence number; returns -1 for a duplicate or one too old to track. */

@@ -4,29 +4,44 @@ import type { Layout } from './layout.js'
 /** Bit of `known` meaning the receiver has the entity at all (processed its spawn/claim). */
 export const ENTITY_KNOWN = 1 << 31
 const MASK = SEQ_RING - 1
+/** Slots of a field in `ReceiverBaseline.vals` (× 4) and `seqs` (× 2). */
+export const KNOWN = 0
+export const ACKED = 1
+export const SENT = 2
+export const TICK = 3
+const ACKED_SEQ = 0
+const RUN = 1
 
 /**
  * What one receiver has of our owned entities: the ack-based baseline, per field (Fiedler / Quake 3 model).
  *
- * `ackedVal[f][eid]` is the canonical value the receiver is known to hold: the value carried by the newest
+ * ACKED (in `vals`) is the canonical value the receiver acknowledged: the value carried by the newest
  * acknowledged packet (or confirmed reliable message) that carried the field. A field goes into a delta
  * whenever the current value differs from it, so a lost packet's change is simply sent again in the next
  * delta (no retransmission of old packets), and an idle field costs nothing once acknowledged.
  *
- * Every field sent is logged with its packet; on ack the log updates `ackedVal`, and a packet that can no
- * longer be acknowledged makes its fields unknown (NaN) so they are sent again.
+ * Every field sent is logged with its packet; on ack the log updates ACKED, and a packet found lost makes its
+ * fields unknown (NaN) so they are sent again. A field is left out only when it equals KNOWN, the value the
+ * receiver surely holds: the newest value sent, once a packet of its run (sent since it last changed) is
+ * acknowledged. While another value is in flight the receiver may hold that one, so a value back at the acknowledged
+ * one still goes (x goes 0 → 1 → 0: the final 0 goes at once, not after the 1 is acknowledged).
  */
 export class ReceiverBaseline {
-  readonly ackedVal: Float64Array
-  /** Sequence number behind ackedVal (an older ack never overwrites a newer one). */
-  readonly ackedSeq: Int32Array
   /**
-   * The flush (tickId: seq of its first packet) of the acknowledged packet behind ackedVal, or -1 when the value
-   * came from a reliable message or is unknown: a field may be coded relative to ackedVal only when its flush is
-   * the packet's baseline flush (the receiver keeps the values it received per flush).
+   * Per field of each entity (index `x = eid * stride + f`, entity-major so one entity's fields share cache lines),
+   * four numbers side by side at `vals[x * 4 + …]`, so the encoder's compare reads one place per field:
+   * - KNOWN: the value the receiver surely holds (NaN: unsure); what the encoder compares with;
+   * - ACKED: the value carried by the newest acknowledged packet (or confirmed reliable message) that carried the
+   *   field: what relative values are coded against;
+   * - SENT: the newest value sent;
+   * - TICK: the flush (tickId: seq of its first packet) of the acknowledged packet behind ACKED, or -1 when the value
+   *   came from a reliable message or is unknown: a field may be coded relative to ACKED only when its flush is the
+   *   packet's baseline flush (the receiver keeps the values it received per flush).
+   * And two sequence numbers at `seqs[x * 2 + …]`: ACKED_SEQ, behind ACKED (an older ack never overwrites a newer
+   * one); RUN, the first packet that carried SENT (once a packet of the run is acknowledged, the receiver holds it).
    */
-  readonly ackedTick: Int32Array
-  /** The three arrays above are entity-major: index `eid * stride + f` (one entity's fields share cache lines). */
+  readonly vals: Float64Array
+  readonly seqs: Int32Array
   readonly stride: number
   /** Per sequence number (ring): the flush it belonged to, and that flush's counter (for the baseline age). */
   private readonly seqTag = new Int32Array(SEQ_RING).fill(-1)
@@ -71,9 +86,12 @@ export class ReceiverBaseline {
   ) {
     const nf = layout.deltaFields.length
     this.stride = nf
-    this.ackedVal = new Float64Array(capacity * nf)
-    this.ackedSeq = new Int32Array(capacity * nf)
-    this.ackedTick = new Int32Array(capacity * nf).fill(-1)
+    this.vals = new Float64Array(capacity * nf * 4)
+    for (let x = 0; x < capacity * nf; x++) {
+      this.vals[x * 4 + KNOWN] = Number.NaN
+      this.vals[x * 4 + TICK] = -1
+    }
+    this.seqs = new Int32Array(capacity * nf * 2)
     this.known = new Uint32Array(capacity)
     this.pendingFlag = new Uint8Array(capacity)
     this.unsettled = new Int32Array(capacity)
@@ -152,15 +170,25 @@ export class ReceiverBaseline {
     const logEid = this.logEid
     const logField = this.logField
     const logVal = this.logVal
+    const vals = this.vals
     const wrap = logEid.length - 1
     const row = eid * this.stride + f0
+    const seq = this.currentSeq
     let at = this.logHead + this.logSize
     for (let j = 0, m = mask; m !== 0; j++, m >>>= 1) {
       if ((m & 1) === 0) continue
       const k = at++ & wrap
+      const x = row + j
+      const v = wire[x]
       logEid[k] = eid
       logField[k] = f0 + j
-      logVal[k] = wire[row + j]
+      logVal[k] = v
+      if (v !== vals[x * 4 + SENT]) {
+        // A new run: until a packet of it is acknowledged the receiver may hold this value or an older one.
+        vals[x * 4 + SENT] = v
+        vals[x * 4 + KNOWN] = Number.NaN
+        this.seqs[x * 2 + RUN] = seq
+      }
     }
     this.logSize += n
     this.packetCount[this.currentSeq & MASK] += n
@@ -198,16 +226,22 @@ export class ReceiverBaseline {
       const e = this.logEid[at]
       const f = this.logField[at]
       const x = e * this.stride + f
-      if (seq <= this.ackedSeq[x]) continue
-      this.ackedSeq[x] = seq
-      this.ackedVal[x] = this.logVal[at]
-      this.ackedTick[x] = this.seqTag[i] === seq ? this.seqTickId[i] : -1
+      const v = this.vals
+      // A packet of the newest value's run: the receiver holds it (newer packets carried the same).
+      if (seq >= this.seqs[x * 2 + RUN] && v[x * 4 + KNOWN] !== v[x * 4 + SENT]) {
+        v[x * 4 + KNOWN] = v[x * 4 + SENT]
+        this.markPending(e, 1 << this.layout.deltaFieldComponent[f])
+      }
+      if (seq <= this.seqs[x * 2 + ACKED_SEQ]) continue
+      this.seqs[x * 2 + ACKED_SEQ] = seq
+      v[x * 4 + ACKED] = this.logVal[at]
+      v[x * 4 + TICK] = this.seqTag[i] === seq ? this.seqTickId[i] : -1
       this.markPending(e, 1 << this.layout.deltaFieldComponent[f])
     }
     this.free(i)
   }
 
-  /** Packet `seq` can no longer be acknowledged: `lost` (never acknowledged) marks its not-newer-acked fields unknown. */
+  /** Packet `seq`'s fate is known: `lost` (found missing, never acknowledged) marks its not-newer-acked fields unknown. */
   release(seq: number, lost: boolean): void {
     const i = seq & MASK
     if (this.packetSeq[i] !== seq) return
@@ -219,10 +253,10 @@ export class ReceiverBaseline {
         const e = this.logEid[at]
         const f = this.logField[at]
         const x = e * this.stride + f
-        if (seq <= this.ackedSeq[x]) continue
-        this.ackedSeq[x] = seq
-        this.ackedVal[x] = Number.NaN
-        this.ackedTick[x] = -1
+        if (seq <= this.seqs[x * 2 + ACKED_SEQ]) continue
+        this.seqs[x * 2 + ACKED_SEQ] = seq
+        this.vals[x * 4 + ACKED] = Number.NaN
+        this.vals[x * 4 + TICK] = -1
         this.markPending(e, 1 << this.layout.deltaFieldComponent[f])
       }
     }
@@ -250,9 +284,14 @@ export class ReceiverBaseline {
     for (let f = 0; f < L.deltaFields.length; f++) {
       if ((deltaBits & (1 << L.deltaFieldComponent[f])) === 0) continue
       const x = eid * this.stride + f
-      this.ackedVal[x] = wire(f)
-      this.ackedSeq[x] = lastSeq
-      this.ackedTick[x] = -1
+      const v = wire(f)
+      this.vals[x * 4 + ACKED] = v
+      this.vals[x * 4 + TICK] = -1
+      this.seqs[x * 2 + ACKED_SEQ] = lastSeq
+      // The receiver holds this value once it confirms; deltas it got before (seq ≤ lastSeq) never override it.
+      this.vals[x * 4 + KNOWN] = v
+      this.vals[x * 4 + SENT] = v
+      this.seqs[x * 2 + RUN] = lastSeq
     }
     this.confirmIndex.push(index)
     this.confirmEid.push(eid)

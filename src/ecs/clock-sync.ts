@@ -20,8 +20,9 @@ const OFFSET_DRIFT = 0.01
 const INTERVALS_BEHIND = 1.5
 
 export class SenderClock {
-  /** The newest sender time seen (ms, unwrapped). */
+  /** The newest sender time seen (ms, unwrapped), and the newest before it (the sender's previous flush heard). */
   lastSenderTime = 0
+  previousSenderTime = Number.NEGATIVE_INFINITY
   /** Local time minus sender time (ms): the smoothed minimum. */
   offset = 0
   /** False until the first packet. */
@@ -41,7 +42,10 @@ export class SenderClock {
       const gap = sampleTime - this.lastSenderTime
       if (gap < MAX_INTERVAL_GAP_MS) this.interval += (gap - this.interval) * INTERVAL_SMOOTHING
     }
-    if (!this.synced || sampleTime > this.lastSenderTime) this.lastSenderTime = sampleTime
+    if (!this.synced || sampleTime > this.lastSenderTime) {
+      this.previousSenderTime = this.synced ? this.lastSenderTime : Number.NEGATIVE_INFINITY
+      this.lastSenderTime = sampleTime
+    }
     const offset = now - sampleTime
     if (!this.synced || offset < this.offset) {
       this.offset = offset

@@ -5,8 +5,9 @@
  * createNetwork then sets once each.
  *
  * Rooms: `peers` (peer state, join/leave, hello/refusal, strikes), `stream` (the reliable stream), `entities`
- * (spawn/despawn/components both ways), `ownership`, `deltas` (applying delta packets), `interpolation`,
- * `events`, `refs` (entity references). Messages from peers reach them through `dispatch.ts`.
+ * (despawn/components both ways), `spawns` (what each peer has of ours, paced announcements, theirs), `relevance`
+ * (interest management), `priorities` (what goes first within a send budget), `ownership`, `deltas` (applying delta
+ * packets), `interpolation`, `events`, `refs` (entity references). Messages from peers reach them through `dispatch.ts`.
  */
 import type { World } from 'bitecs'
 import type { ComponentStore } from '../protocol/component.js'
@@ -23,6 +24,9 @@ import { createLayout, type Layout } from './layout.js'
 import type { NetworkEvents } from './network.js'
 import type { Ownership } from './ownership.js'
 import type { Peers } from './peers.js'
+import type { Priorities } from './priority.js'
+import type { Relevance } from './relevance.js'
+import type { Spawns } from './spawns.js'
 import { EntityRegistry } from './registry.js'
 import type { ReliableStream } from './reliable-stream.js'
 import { StatsCounters, type DropCounters } from './stats.js'
@@ -41,6 +45,10 @@ export interface NetSettings {
   readonly tickMs: number
   readonly interpolationDelay: number
   readonly snapDistance: number
+  /** Bytes per second we send one peer at most (both channels). */
+  readonly maxSendRate: number
+  /** Flushes between two questions of `relevance` about the same entity. */
+  readonly relevanceInterval: number
 }
 
 export class NetContext {
@@ -52,6 +60,9 @@ export class NetContext {
   peers!: Peers
   stream!: ReliableStream
   entities!: EntitySync
+  spawns!: Spawns
+  relevance!: Relevance
+  priorities!: Priorities
   ownership!: Ownership
   deltas!: DeltaReceiver
   interpolation!: Interpolation

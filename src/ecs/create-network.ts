@@ -1,8 +1,8 @@
 /**
  * `createNetwork(world, options)`: options and limits, the wiring of one network's rooms over their shared context
  * (context.ts), the `net` facade, and the order of `flush()` and `receive()`. What each room does is said at the top
- * of its file: peers.ts, reliable-stream.ts, dispatch.ts, entity-sync.ts, ownership.ts, delta-receive.ts,
- * clock-sync.ts, interpolation.ts, events.ts, stats.ts.
+ * of its file: peers.ts, reliable-stream.ts, dispatch.ts, entity-sync.ts, spawns.ts, relevance.ts, ownership.ts,
+ * congestion.ts, priority.ts, pacer.ts, delta-receive.ts, clock-sync.ts, interpolation.ts, events.ts, stats.ts.
  */
 import type { World } from 'bitecs'
 import type { ComponentStore } from '../protocol/component.js'
@@ -23,6 +23,11 @@ import { Ownership } from './ownership.js'
 import { Peers } from './peers.js'
 import type { NetEntity } from './registry.js'
 import { ReliableStream } from './reliable-stream.js'
+import { MIN_RATE } from './congestion.js'
+import { sendAll } from './pacer.js'
+import { Priorities, type PriorityFn } from './priority.js'
+import { Relevance, type RelevanceFn } from './relevance.js'
+import { Spawns } from './spawns.js'
 
 /** Every limit of a network, with its default. */
 export interface NetworkLimits {
@@ -79,6 +84,24 @@ export interface NetworkOptions {
   limits?: Partial<NetworkLimits>
   /** Clock in ms. Default the transport's (`transport.clock`, the memory hub's per-peer clocks), else `performance.now()`. */
   now?: () => number
+  /**
+   * Bytes per second we send any one peer at most (both channels, headers included). The congestion budget follows
+   * each path below it (README "Congestion control"). Default 4 MiB/s; at least 2 KiB/s.
+   */
+  maxSendRate?: number
+  /**
+   * How much an entity matters to a peer when its budget cannot carry every change: 1 as usual, 10 ten times as
+   * urgent (multiplied with the components' `priority`). Asked only while a peer's changes do not fit. Default: 1.
+   */
+  priority?: PriorityFn
+  /**
+   * Interest management: whether a peer gets our entity (false/0: it is removed from that peer's world; true or a
+   * positive number, its priority weight: it arrives with its full state). `gridRelevance(...)` is a ready one.
+   * Default: every entity to every peer.
+   */
+  relevance?: RelevanceFn
+  /** How often every entity is asked `relevance` again, in flushes (a slice each flush). Default 6. */
+  relevanceInterval?: number
 }
 
 const attached = new WeakMap<object, Network>()
@@ -97,9 +120,12 @@ export function createContext(world: World, options: NetworkOptions): NetContext
     if (def.capacityOf(store) < settings.capacity) def.resize(store, settings.capacity)
   }
   const ctx = new NetContext(world, schema, transport, storeMap, settings)
+  ctx.priorities = new Priorities(ctx.layout, options.priority ?? null)
+  ctx.relevance = new Relevance(ctx, options.relevance ?? null, settings.relevanceInterval)
   ctx.peers = new Peers(ctx)
   ctx.stream = new ReliableStream(ctx, createDispatch(ctx))
   ctx.entities = new EntitySync(ctx)
+  ctx.spawns = new Spawns(ctx)
   ctx.ownership = new Ownership(ctx)
   ctx.deltas = new DeltaReceiver(ctx)
   ctx.interpolation = new Interpolation(ctx)
@@ -191,8 +217,9 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       net.interpolate()
       return world
     },
-    // One network tick: net ids for new entities, structural/RELIABLE changes and DELTA change detection, the
-    // reliable messages, then each ready peer's deltas (against what it acknowledged; they carry our acks).
+    // One network tick: net ids for new entities, structural/RELIABLE changes and DELTA change detection, who is to
+    // get which entity (relevance), then per peer within its budget its reliable messages and its deltas (against
+    // what it acknowledged; they carry our acks).
     flush() {
       if (closed) return world
       checkSelf()
@@ -200,14 +227,8 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       stats.tick(now)
       entities.assignIds()
       entities.detectChanges()
-      stream.flush()
-      for (const p of peers.all.values()) {
-        if (!p.ready || p.gone) continue
-        encoder.encode(p.baseline, p.ack, p.stream.processed, now, (bytes) => {
-          transport.send(p.id, 'unreliable', bytes)
-          stats.countSent('unreliable', bytes.length)
-        })
-      }
+      ctx.relevance.evaluate()
+      sendAll(ctx, encoder, now)
       tick++
       return world
     },
@@ -218,7 +239,16 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     },
     get stats() {
       const entityCounts = { owned: registry.ownedCount, remote: registry.allCount - registry.ownedCount }
-      return stats.snapshot(peers.ready(), entityCounts, { messages: queue.length, bytes: queue.bytes })
+      const ready = peers.ready()
+      let budget = 0
+      let capacity = 0
+      let waiting = 0
+      for (const p of ready) {
+        budget += p.budget.rate
+        capacity += p.budget.capacity
+        waiting += p.stream.outbox.length - p.stream.outHead + ctx.spawns.queuedFor(p)
+      }
+      return stats.snapshot(ready, entityCounts, { messages: queue.length, bytes: queue.bytes }, { budget, capacity, deferred: stats.deferred, waiting })
     },
     inspect() {
       const me = ctx.selfId() ?? ''
@@ -272,6 +302,10 @@ function resolveSettings(options: NetworkOptions): NetSettings {
   const capacity = options.maxEntities ?? 4096
   if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_EIDS) throw new MultiuserError(ErrorCode.CAPACITY_EXCEEDED, `maxEntities must be 1..${MAX_EIDS}`)
   const clock = options.now ?? options.transport.clock ?? (() => performance.now())
+  const maxSendRate = options.maxSendRate ?? 4 * 1024 * 1024
+  if (!(maxSendRate >= MIN_RATE)) throw new RangeError(`maxSendRate must be at least ${MIN_RATE} bytes/s (got ${options.maxSendRate})`)
+  const relevanceInterval = options.relevanceInterval ?? 6
+  if (!Number.isInteger(relevanceInterval) || relevanceInterval < 1) throw new RangeError(`relevanceInterval must be a whole number of flushes ≥ 1 (got ${options.relevanceInterval})`)
   return {
     tickRate,
     capacity,
@@ -280,5 +314,7 @@ function resolveSettings(options: NetworkOptions): NetSettings {
     tickMs: 1000 / tickRate,
     interpolationDelay: options.interpolationDelay ?? 100,
     snapDistance: options.snapDistance ?? 5,
+    maxSendRate,
+    relevanceInterval,
   }
 }

@@ -28,8 +28,6 @@ export class DeltaDecoder {
   private readonly modes: Int32Array
   /** Per entity: its local eid while the sender owns it here, else -1 (set by the caller before resolveRelative). */
   readonly eids: Int32Array
-  /** Relative fields of live entities that `resolveRelative` could not resolve (their baseline is not held). */
-  unresolved = 0
 
   constructor(
     private readonly layout: Layout,
@@ -113,25 +111,23 @@ export class DeltaDecoder {
   }
 
   /**
-   * Turns the fields coded relative to flush `baseTick` into wire values: the entity's value in that flush (from
-   * `history`) plus the decoded difference, angles the short way round. A field whose baseline is not held, or of
-   * an entity that is not live (`eids[i]` < 0), becomes NaN: not applied, and the packet is not acknowledged.
-   * Returns false when a resolved value falls outside its field's range (a forged packet).
+   * Turns the fields coded relative to flush `baseTick` (in history slot `baseSlot`, -1 when not held) into wire
+   * values: the entity's value in that flush (from `history`) plus the decoded difference, angles the short way
+   * round. A field whose baseline is not held, or of an entity that is not live (`eids[i]` < 0), becomes NaN: not
+   * applied. Returns false when a resolved value falls outside its field's range (a forged packet).
    */
-  resolveRelative(baseTick: number, history: ReceiveHistory): boolean {
+  resolveRelative(baseSlot: number, baseTick: number, history: ReceiveHistory): boolean {
     const L = this.layout
     const values = this.values
     const count = this.count
-    this.unresolved = 0
     for (let i = 0; i < count; i++) {
       const eid = this.eids[i]
       const end = i + 1 < count ? this.valueStart[i + 1] : this.valueCount
       for (let v = this.valueStart[i]; v < end; v++) {
         if (this.relative[v] === 0) continue
         const f = this.valueField[v]
-        const base = eid >= 0 ? history.lookup(f, eid, baseTick) : -1
+        const base = eid >= 0 && baseSlot >= 0 ? history.lookup(f, eid, baseSlot, baseTick) : -1
         if (base < 0) {
-          if (eid >= 0) this.unresolved++
           values[v] = Number.NaN
           continue
         }

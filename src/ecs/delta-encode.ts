@@ -1,17 +1,28 @@
 import type { AckTracker } from './ack-tracker.js'
 import { BitPacker } from '../protocol/bit-packer.js'
-import { ENTITY_KNOWN, type ReceiverBaseline } from './baselines.js'
+import { ACKED, ENTITY_KNOWN, KNOWN, TICK, type ReceiverBaseline } from './baselines.js'
 import type { ChangeDetector } from './change-detect.js'
 import { MAX_BASELINE_AGE, createHeader, writeHeader, type DeltaHeader } from '../protocol/delta-format.js'
 import type { Layout } from './layout.js'
+import { DeltaCandidates, HEADER_BITS, MAX_EIDS, type PriorityInput } from './delta-candidates.js'
+
+export { MAX_EIDS }
 import { sortRuns } from './run-sort.js'
 
-/** Largest eid the slot sort key can hold (2^21). */
-export const MAX_EIDS = 1 << 21
+
+/** What one encode did. */
+export interface EncodeResult {
+  packets: number
+  bytes: number
+  /** Entities that had changes but did not fit the budget (they go at a later flush, by priority). */
+  deferred: number
+}
 
 /**
  * Encodes one receiver's deltas into packets of at most `maxPacketBytes`, split by entity (each packet
- * decodable alone). Reuses its buffers: no per-entity allocation.
+ * decodable alone), within a byte budget: when the changed entities do not all fit, the ones with the highest
+ * accumulated priority go (Fiedler's priority accumulator: the others gain priority every flush they wait, so none
+ * waits for ever). Reuses its buffers: no per-entity allocation.
  */
 export class DeltaEncoder {
   private readonly writer: BitPacker
@@ -20,21 +31,33 @@ export class DeltaEncoder {
   private readonly sortScratch: Float64Array
   private readonly stamp: Uint32Array
   private stampValue = 0
-  private readonly masks: Int32Array
-  private readonly prevMasks: Int32Array
-  private readonly modes: Int32Array
-  private readonly prevModes: Int32Array
-  /** Per delta component: its mode bits as written (one per changed quantized field, in field order), and their count. */
-  private readonly modeBits: Int32Array
-  private readonly modeCount: Int32Array
-  /** Per global delta field: the zigzagged difference to the baseline of the entity being written. */
-  private readonly coded: Float64Array
-  /** Per delta component: presence bit, first global field, field count; per global field: its def. */
+  /** The entities with something to send this flush, in slot order, with what the compare found (delta-candidates.ts). */
+  private readonly c: DeltaCandidates
+  /** Bits an entity took in the last flushes (smoothed): whether the next surely fits its budget. */
+  private bitsPerEntity: number
+  /** The flush being written: its receiver, packets and counts (begin … end). */
+  private wBaseline: ReceiverBaseline | null = null
+  private wAck: AckTracker | null = null
+  private wSend: ((bytes: Uint8Array) => void) | null = null
+  private wPriority: PriorityInput | null = null
+  private wNow = 0
+  private wTickId = 0
+  private wBaseAge = 0
+  private wPackets = 0
+  private wBytes = 0
+  private wEntities = 0
+  private wBits = 0
+  private wPrevSlot = -1
+  private wPrev = -1
+  private wInPacket = 0
+  /** Per delta component: presence bit, first global field, field count. */
   private readonly comps: Int32Array
   private readonly firstField: Int32Array
   private readonly fieldCount: Int32Array
   /** Per global delta field: its fixed wire width, or -1 f32, -2 f64, -3 compact i32, -4 compact u32. */
   private readonly writeCode: Int32Array
+  /** Per global delta field: bits of an absolute value (compact integers: their worst case). */
+  private readonly absBits: Int32Array
   /** Per global delta field: 2^wireBits (angle wrap). */
   private readonly span: Float64Array
   private readonly maxBits: number
@@ -55,13 +78,6 @@ export class DeltaEncoder {
     this.keys = new Float64Array(capacity)
     this.sortScratch = new Float64Array(capacity)
     this.stamp = new Uint32Array(capacity)
-    this.masks = new Int32Array(Math.max(1, layout.delta.length))
-    this.prevMasks = new Int32Array(Math.max(1, layout.delta.length))
-    this.modes = new Int32Array(Math.max(1, layout.delta.length))
-    this.prevModes = new Int32Array(Math.max(1, layout.delta.length))
-    this.modeBits = new Int32Array(Math.max(1, layout.delta.length))
-    this.modeCount = new Int32Array(Math.max(1, layout.delta.length))
-    this.coded = new Float64Array(Math.max(1, layout.deltaFields.length))
     this.comps = Int32Array.from(layout.delta.map((c) => 1 << c.bit))
     this.firstField = Int32Array.from(layout.delta.map((c) => c.firstField))
     this.fieldCount = Int32Array.from(layout.delta.map((c) => c.def.numericFields.length))
@@ -71,16 +87,17 @@ export class DeltaEncoder {
         f.quantizer || f.kind === 'bool' || f.kind === 'enum' ? f.bits : f.kind === 'f32' ? -1 : f.kind === 'f64' ? -2 : f.kind === 'i32' ? -3 : -4,
       ),
     )
+    this.absBits = Int32Array.from(this.writeCode, (c) => (c > 0 ? c : c === -1 ? 32 : c === -2 ? 64 : 35))
     this.maxBits = maxPacketBytes * 8
+    this.bitsPerEntity = layout.maxEntityBits
+    this.c = new DeltaCandidates(Math.max(1, layout.delta.length), Math.max(1, layout.deltaFields.length))
   }
 
   /**
-   * Sends this tick's packets to one receiver. `send` gets each packet (a fresh copy). Returns packets sent.
-   * At least one packet always goes (it carries the acks). The hot loop of flush() (longer than a function should
-   * be, on purpose): the per-entity compare stays inline here, the bit writing is `writeEntity`.
+   * Sends this tick's packets to one receiver, within `budget` bytes (Infinity: no limit). `send` gets each packet
+   * (a fresh copy). At least one packet always goes (it carries the acks).
    */
-  encode(baseline: ReceiverBaseline, ack: AckTracker, relAck: number, now: number, send: (bytes: Uint8Array) => void): number {
-    const L = this.layout
+  encode(baseline: ReceiverBaseline, ack: AckTracker, relAck: number, now: number, send: (bytes: Uint8Array) => void, budget = Number.POSITIVE_INFINITY, priority: PriorityInput | null = null): EncodeResult {
     const d = this.detector
     const keys = this.keys
     const stamp = this.stamp
@@ -99,52 +116,46 @@ export class DeltaEncoder {
       stamp[e] = s
       keys[n++] = this.slotOf[e] * MAX_EIDS + e
     }
-    const sorted = sortRuns(keys, n, this.sortScratch)
-
-    const h = this.header
-    h.ackWordCount = ack.ackWords(h.ackWords)
-    h.ack = ack.highestReceived
-    h.ackDelay = ack.ackDelay(now)
-    h.time = now
-    h.relAck = relAck
+    this.c.reserve(n)
     // Baseline flush: the one of the newest packet the receiver acknowledged, if young enough.
-    const tickId = ack.nextSeq
     const baseTick = baseline.baselineTick(ack.highestAcked, MAX_BASELINE_AGE)
-    const hasBase = baseTick >= 0
-    const baseAge = hasBase ? tickId - baseTick : 0
-    const w = this.writer
-    let packets = 0
-    let seq = 0
-    let prevSlot = -1
-    let entitiesInPacket = 0
-    const open = (): void => {
-      seq = ack.nextOutgoing(now)
-      baseline.beginPacket(seq, packets === 0)
-      h.seq = seq
-      h.index = seq - tickId
-      w.reset()
-      writeHeader(w, h)
-      prevSlot = -1
-      entitiesInPacket = 0
+    const sorted = sortRuns(keys, n, this.sortScratch)
+    let deferred = 0
+    if (n * this.bitsPerEntity * 1.5 + 2 * HEADER_BITS <= budget * 8) {
+      // It surely fits (the usual case): each entity is written as soon as it is compared, while it is in cache.
+      this.begin(baseline, ack, relAck, now, send, baseTick, null)
+      this.compare(baseline, sorted, n, baseTick, true)
+    } else {
+      const count = this.compare(baseline, sorted, n, baseTick, false)
+      let bits = HEADER_BITS
+      for (let k = 0; k < count; k++) bits += this.c.bits[k]
+      const fits = bits + Math.floor(bits / this.maxBits) * HEADER_BITS <= budget * 8
+      if (!fits) deferred = this.c.pickByPriority(count, budget * 8, this.maxBits, priority!, baseline)
+      // Priorities start over for what is sent; while everything fits none accrued.
+      this.begin(baseline, ack, relAck, now, send, baseTick, fits ? null : priority)
+      for (let k = 0; k < count; k++) if (fits || this.c.pick[k] === 1) this.emit(k)
     }
-    const close = (): void => {
-      w.writeExpGolomb(0)
-      send(w.finish())
-      packets++
-    }
-    open()
+    this.end()
+    if (this.wEntities > 0) this.bitsPerEntity += ((this.wBits / this.wEntities) - this.bitsPerEntity) / 4
+    baseline.compactPending()
+    return { packets: this.wPackets, bytes: this.wBytes, deferred }
+  }
 
+  /**
+   * The compare pass, in slot order: per entity, the fields that differ from what the receiver is known to hold, how
+   * each is coded, and an estimate of its bits, into the candidate arrays; returns how many have something to send.
+   * The hot loop of flush() (longer than a function should be, on purpose: the per-field compare stays inline).
+   */
+  private compare(baseline: ReceiverBaseline, sorted: Float64Array, n: number, baseTick: number, emit: boolean): number {
+    const L = this.layout
+    const d = this.detector
+    const hasBase = baseTick >= 0
     const nd = L.delta.length
-    const masks = this.masks
-    const modes = this.modes
-    const prevMasks = this.prevMasks
-    const prevModes = this.prevModes
-    const modeBits = this.modeBits
-    const modeCount = this.modeCount
-    const coded = this.coded
+    const nf = L.deltaFields.length
+    const { eid: cEid, slot: cSlot, bits: cBits, scan: cScan, masks: cMasks, modes: cModes, modeBits: cModeBits, modeCount: cModeCount, coded: cCoded } = this.c
     const wire = d.wire
-    const ackedVal = baseline.ackedVal
-    const ackedTick = baseline.ackedTick
+    const known = baseline.known
+    const vals = baseline.vals
     const stride = d.stride
     const codable = L.deltaCodable
     const wireBits = L.wireBits
@@ -152,10 +163,13 @@ export class DeltaEncoder {
     const comps = this.comps
     const firstField = this.firstField
     const fieldCount = this.fieldCount
+    const absBits = this.absBits
     const presence = d.presence
     const dirtyComponents = d.dirtyComponents
     const unsettled = baseline.unsettled
     const span = this.span
+    let count = 0
+    let prevSlot = -1
     for (let k = 0; k < n; k++) {
       const key = sorted[k]
       const slot = Math.floor(key / MAX_EIDS)
@@ -167,106 +181,190 @@ export class DeltaEncoder {
       const scan = dirtyComponents[e] | unsettled[e]
       let settled = 0
       let any = false
+      let bits = 2 + 2 * (32 - Math.clz32(slot - prevSlot))
+      const cb = count * nd
+      const fb = count * nf
       for (let c = 0; c < nd; c++) {
-        masks[c] = 0
-        modes[c] = 0
-        modeCount[c] = 0
+        cMasks[cb + c] = 0
+        cModes[cb + c] = 0
+        cModeCount[cb + c] = 0
+        bits++
         if ((scan & (1 << c)) === 0 || (kn & (1 << c)) === 0 || (pe & comps[c]) === 0) continue
         const f0 = firstField[c]
-        const count = fieldCount[c]
+        const fc = fieldCount[c]
         let m = 0
         let md = 0
         let mb = 0
         let nm = 0
-        for (let j = 0; j < count; j++) {
+        for (let j = 0; j < fc; j++) {
           const f = f0 + j
-          const v = wire[row + f]
-          const a = ackedVal[row + f]
-          // Differs from what the receiver is known to hold (NaN = unknown also differs).
-          if (a === v) continue
+          const x = row + f
+          const v = wire[x]
+          // Sent unless the receiver surely holds v (NaN, unsure, differs from everything).
+          if (vals[x * 4 + KNOWN] === v) continue
           m |= 1 << j
-          if (!hasBase || codable[f] === 0) continue
-          const at = nm++
-          if (ackedTick[row + f] !== baseTick) continue
-          const bits = wireBits[f]
-          let dv = v - a
-          if (wireAngle[f] === 1) {
-            const sp = span[f]
-            if (dv >= sp / 2) dv -= sp
-            else if (dv < -sp / 2) dv += sp
+          let fieldBits = absBits[f]
+          if (hasBase && codable[f] === 1) {
+            const at = nm++
+            fieldBits++
+            if (vals[x * 4 + TICK] === baseTick) {
+              let dv = v - vals[x * 4 + ACKED]
+              if (wireAngle[f] === 1) {
+                const sp = span[f]
+                if (dv >= sp / 2) dv -= sp
+                else if (dv < -sp / 2) dv += sp
+              }
+              if (dv <= 32767 && dv >= -32767) {
+                const z = dv >= 0 ? 2 * dv : -2 * dv - 1
+                const zBits = 2 * (31 - Math.clz32(z + 1)) + 1
+                if (zBits < wireBits[f]) {
+                  md |= 1 << j
+                  mb |= 1 << at
+                  cCoded[fb + f] = z
+                  fieldBits = zBits + 1
+                }
+              }
+            }
           }
-          if (dv > 32767 || dv < -32767) continue
-          const z = dv >= 0 ? 2 * dv : -2 * dv - 1
-          if (2 * (31 - Math.clz32(z + 1)) + 1 < bits) {
-            md |= 1 << j
-            mb |= 1 << at
-            coded[f] = z
-          }
+          bits += fieldBits
         }
-        if (m !== 0) any = true
-        else settled |= 1 << c
-        masks[c] = m
-        modes[c] = md
-        modeBits[c] = mb
-        modeCount[c] = nm
+        if (m !== 0) {
+          any = true
+          bits += fc
+        } else settled |= 1 << c
+        cMasks[cb + c] = m
+        cModes[cb + c] = md
+        cModeBits[cb + c] = mb
+        cModeCount[cb + c] = nm
       }
       unsettled[e] &= ~settled
       if (!any) {
         baseline.unmarkPending(e)
         continue
       }
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const mark = w.bitLength
-        this.writeEntity(slot - prevSlot, entitiesInPacket === 0 ? baseAge : -1, row)
-        if (w.bitLength + 1 <= this.maxBits || entitiesInPacket === 0) break
-        w.truncate(mark)
-        close()
-        open()
+      if (count > 0) {
+        // The same masks and modes as the entity before (the common case of many movers): one bit says so.
+        let same = true
+        for (let c = 0; c < nd && same; c++) same = cMasks[cb + c] === cMasks[cb - nd + c] && cModes[cb + c] === cModes[cb - nd + c]
+        if (same) for (let c = 0; c < nd; c++) bits -= cMasks[cb + c] === 0 ? 1 : 1 + fieldCount[c] + cModeCount[cb + c]
       }
-      entitiesInPacket++
+      cEid[count] = e
+      cSlot[count] = slot
+      cBits[count] = bits
+      cScan[count] = scan
       prevSlot = slot
-      for (let c = 0; c < nd; c++) {
-        this.componentBits[c] += this.entityBits[c]
-        prevMasks[c] = masks[c]
-        prevModes[c] = modes[c]
-        const m = masks[c]
-        if (m === 0) continue
-        baseline.logSentMask(e, m, firstField[c], wire)
-      }
-      baseline.markPending(e)
+      if (emit) this.emit(count)
+      count++
     }
-    close()
-    baseline.compactPending()
-    return packets
+    return count
+  }
+
+  /** Starts this flush's packets to one receiver (the first packet is opened at once: it carries the acks). */
+  private begin(baseline: ReceiverBaseline, ack: AckTracker, relAck: number, now: number, send: (bytes: Uint8Array) => void, baseTick: number, priority: PriorityInput | null): void {
+    const h = this.header
+    h.ackWordCount = ack.ackWords(h.ackWords)
+    h.ack = ack.highestReceived
+    h.ackDelay = ack.ackDelay(now)
+    h.time = now
+    h.relAck = relAck
+    this.wBaseline = baseline
+    this.wAck = ack
+    this.wNow = now
+    this.wSend = send
+    this.wPriority = priority
+    this.wTickId = ack.nextSeq
+    this.wBaseAge = baseTick >= 0 ? this.wTickId - baseTick : 0
+    this.wPackets = 0
+    this.wBytes = 0
+    this.wEntities = 0
+    this.wBits = 0
+    this.open()
+  }
+
+  private open(): void {
+    const h = this.header
+    const seq = this.wAck!.nextOutgoing(this.wNow)
+    this.wBaseline!.beginPacket(seq, this.wPackets === 0)
+    h.seq = seq
+    h.index = seq - this.wTickId
+    h.flush = this.wBaseline!.flushes & 15
+    this.writer.reset()
+    writeHeader(this.writer, h)
+    this.wPrevSlot = -1
+    this.wPrev = -1
+    this.wInPacket = 0
+  }
+
+  private close(): void {
+    const w = this.writer
+    w.writeExpGolomb(0)
+    const packet = w.finish()
+    this.wBytes += packet.length
+    this.wSend!(packet)
+    this.wPackets++
+  }
+
+  /** Writes candidate `k` into the current packet (or, when it is full, the next); logs what it carries. */
+  private emit(k: number): void {
+    const w = this.writer
+    const baseline = this.wBaseline!
+    const nd = this.layout.delta.length
+    const e = this.c.eid[k]
+    const slot = this.c.slot[k]
+    let mark = w.bitLength
+    for (let attempt = 0; attempt < 2; attempt++) {
+      mark = w.bitLength
+      this.writeEntity(k, this.wPrev, slot - this.wPrevSlot, this.wInPacket === 0 ? this.wBaseAge : -1, e * this.detector.stride)
+      if (w.bitLength + 1 <= this.maxBits || this.wInPacket === 0) break
+      w.truncate(mark)
+      this.close()
+      this.open()
+    }
+    this.wBits += w.bitLength - mark
+    this.wEntities++
+    this.wInPacket++
+    this.wPrevSlot = slot
+    this.wPrev = k
+    const wire = this.detector.wire
+    for (let c = 0; c < nd; c++) {
+      this.componentBits[c] += this.entityBits[c]
+      const m = this.c.masks[k * nd + c]
+      if (m !== 0) baseline.logSentMask(e, m, this.firstField[c], wire)
+    }
+    baseline.markPending(e)
+    this.wPriority?.sent(e)
+  }
+
+  private end(): void {
+    this.close()
+    this.wBaseline = null
+    this.wAck = null
+    this.wSend = null
+    this.wPriority = null
   }
 
   /**
-   * Writes one entity (slot gap, the packet's base age when `baseAge` ≥ 0 = first entity, then its components)
-   * from the masks, modes and coded values the compare pass left. A method of its own so V8 inlines the bit
-   * writer's calls here (encode alone is past its inlining budget).
+   * Writes candidate `k` (slot gap, the packet's base age when `baseAge` ≥ 0 = first entity, then its components),
+   * repeating no masks when they equal those of candidate `prev`. A method of its own so V8 inlines the bit
+   * writer's calls here.
    */
-  private writeEntity(slotGap: number, baseAge: number, row: number): void {
+  private writeEntity(k: number, prev: number, slotGap: number, baseAge: number, row: number): void {
     const w = this.writer
     const nd = this.layout.delta.length
-    const masks = this.masks
-    const modes = this.modes
-    const prevMasks = this.prevMasks
-    const prevModes = this.prevModes
-    const modeBits = this.modeBits
-    const modeCount = this.modeCount
-    const fieldCount = this.fieldCount
-    const firstField = this.firstField
-    const coded = this.coded
-    const writeCode = this.writeCode
+    const nf = this.layout.deltaFields.length
+    const { masks: cMasks, modes: cModes, modeBits: cModeBits, modeCount: cModeCount, coded: cCoded } = this.c
+    const { fieldCount, firstField, writeCode } = this
     const wire = this.detector.wire
+    const cb = k * nd
+    const pb = prev * nd
     w.writeExpGolomb(slotGap)
     if (baseAge >= 0) w.writeExpGolomb(baseAge)
-    let same = baseAge < 0
-    for (let c = 0; c < nd && same; c++) if (masks[c] !== prevMasks[c] || modes[c] !== prevModes[c]) same = false
+    let same = baseAge < 0 && prev >= 0
+    for (let c = 0; c < nd && same; c++) if (cMasks[cb + c] !== cMasks[pb + c] || cModes[cb + c] !== cModes[pb + c]) same = false
     w.writeBits(same ? 1 : 0, 1)
     const entityBits = this.entityBits
     for (let c = 0; c < nd; c++) {
-      const m = masks[c]
+      const m = cMasks[cb + c]
       const count = fieldCount[c]
       entityBits[c] = 0
       if (m === 0) {
@@ -275,17 +373,17 @@ export class DeltaEncoder {
       }
       const start = w.bitLength
       const f0 = firstField[c]
-      const md = modes[c]
+      const md = cModes[cb + c]
       if (!same) {
         // Present bit and change mask in one write (≤ 32 bits: at most 31 fields per component), then the
         // mode bits in one.
         w.writeBits(1 | (m << 1), count + 1)
-        if (modeCount[c] > 0) w.writeBits(modeBits[c], modeCount[c])
+        if (cModeCount[cb + c] > 0) w.writeBits(cModeBits[cb + c], cModeCount[cb + c])
       }
       for (let j = 0; j < count; j++) {
         if (((m >>> j) & 1) === 0) continue
         const f = f0 + j
-        if (((md >>> j) & 1) !== 0) w.writeExpGolomb(coded[f])
+        if (((md >>> j) & 1) !== 0) w.writeExpGolomb(cCoded[k * nf + f])
         else {
           const code = writeCode[f]
           const v = wire[row + f]

@@ -10,7 +10,9 @@
  * 5. relative fields resolve against the values received in the baseline flush (ReceiveHistory);
  * 6. the sender's clock (clock-sync.ts) gives the packet's sample time;
  * 7. apply: each field is recorded for later baselines and written to the store unless a newer packet already
- *    wrote it; changed interpolated components get a sample. Only a packet applied whole is acknowledged.
+ *    wrote it; changed interpolated components get a sample. The packet is acknowledged unless a field it carries
+ *    is missing here: relative to a baseline no longer held, with no newer packet having written it. Values for a
+ *    component the receiver already removed, or already overwritten by a newer packet, are stale, not missing.
  */
 import { unwrapSeq } from '../protocol/seq.js'
 import type { NetContext } from './context.js'
@@ -24,12 +26,19 @@ export class DeltaReceiver {
   private readonly history: ReceiveHistory
   /** Per delta field and remote entity: the sequence number of the packet whose value the store holds. */
   private readonly lastSeq: Int32Array[]
+  /** One component's values from a packet overtaken by a newer one (by field index). */
+  private readonly lateValues = new Float64Array(32)
 
   constructor(private readonly ctx: NetContext) {
     const { layout, settings } = ctx
     this.decoder = new DeltaDecoder(layout, settings.limits.maxUnreliableBytes)
     this.lastSeq = layout.deltaFields.map(() => new Int32Array(settings.capacity))
     this.history = new ReceiveHistory(layout, settings.capacity)
+  }
+
+  /** Deltas for `eid` from packets up to `seq` predate its announcement: none of them may overwrite it. */
+  startAfter(eid: number, seq: number): void {
+    for (let f = 0; f < this.lastSeq.length; f++) this.lastSeq[f][eid] = seq
   }
 
   /** Forgets what was received for `eid` (a new owner, a spawn), or for `count` of its delta fields from `first`. */
@@ -63,6 +72,7 @@ export class DeltaReceiver {
     const relAck = unwrapSeq(h.relAck, p.stream.sent)
     if (relAck > p.stream.sent) return this.malformed(p, 'reliable ack beyond what was sent')
     p.baseline.confirmUpTo(relAck, registry.genOf)
+    p.budget.onProcessed(relAck, now)
     // Every entity must be one the sender announced, before anything is applied; live ones are still its own.
     for (let i = 0; i < decoder.count; i++) {
       const rec = p.slots.get(decoder.slots[i])
@@ -73,28 +83,27 @@ export class DeltaReceiver {
       }
       decoder.eids[i] = rec !== null && rec.owner === p.id && registry.get(rec.eid) === rec ? rec.eid : -1
     }
-    if (baseTick > 0) {
-      const ok = decoder.resolveRelative(baseTick, this.history)
-      stats.dropped.stale += decoder.unresolved
-      if (!ok) return this.malformed(p, 'relative value out of range')
-    }
+    if (baseTick > 0 && !decoder.resolveRelative(p.flushSlots.slotOf(baseTick), baseTick, this.history)) return this.malformed(p, 'relative value out of range')
+    p.flushSlots.saw(h.flush, tickId)
     const sampleTime = p.clock.observe(h.time, now)
-    if (this.apply(p, seq, tickId, sampleTime)) p.ack.markReceived(seq, now)
+    if (this.apply(p, seq, tickId, h.flush, sampleTime)) p.ack.markReceived(seq, now)
   }
 
   /**
-   * Hot loop: writes the decoded values into the stores. Returns true when every field was applied (false: a
-   * component whose ComponentAdd has not arrived, or a baseline no longer held; the sender then keeps sending).
+   * Hot loop: writes the decoded values into the stores. Returns false when a field is missing (its baseline is no
+   * longer held and no newer packet wrote it): the packet is then not acknowledged, so the sender sends it again.
    */
-  private apply(p: PeerState, seq: number, tickId: number, sampleTime: number): boolean {
+  private apply(p: PeerState, seq: number, tickId: number, slot: number, sampleTime: number): boolean {
     const { layout, presence, stats } = this.ctx
     const decoder = this.decoder
     const history = this.history
     const lastSeq = this.lastSeq
     const ofDelta = this.ctx.interpolation.ofDelta
+    const lateValues = this.lateValues
     const values = decoder.values
     const nd = layout.delta.length
     const interval = p.clock.interval
+    const heardBefore = p.clock.previousSenderTime
     let complete = true
     for (let i = 0; i < decoder.count; i++) {
       const eid = decoder.eids[i]
@@ -110,29 +119,37 @@ export class DeltaReceiver {
         const comp = layout.delta[c]
         const fields = comp.def.numericFields
         if ((has & (1 << comp.bit)) === 0) {
-          // Its ComponentAdd has not arrived yet: skip, and do not ack so the sender keeps sending.
-          complete = false
+          // Removed here since (the sender sent these values before its ComponentRemove): stale.
+          stats.dropped.stale++
           for (let j = 0; j < fields.length; j++) if ((m >>> j) & 1) v++
           continue
         }
         let changed = false
+        let late = 0
         for (let j = 0; j < fields.length; j++) {
           if (((m >>> j) & 1) === 0) continue
           const f = comp.firstField + j
           const wire = values[v++]
           if (wire !== wire) {
-            // Relative to a baseline we no longer hold (reordered far behind): not applied, not acknowledged.
-            complete = false
+            // Relative to a baseline we no longer hold (reordered far behind): not applied; missing unless a newer
+            // packet already gave the field its value.
+            stats.dropped.stale++
+            if (seq > lastSeq[f][eid]) complete = false
             continue
           }
-          history.record(f, eid, tickId, wire)
+          history.record(f, eid, slot, tickId, wire)
           if (seq > lastSeq[f][eid]) {
             lastSeq[f][eid] = seq
             layout.column(f)[eid] = fields[j].fromWire(wire)
             changed = true
+          } else {
+            // Overtaken by a newer packet: not for the store, but a sample of the past for the interpolation buffer.
+            late |= 1 << j
+            lateValues[j] = fields[j].fromWire(wire)
           }
         }
-        if (changed) ofDelta[c]?.push(eid, sampleTime, interval)
+        if (changed) ofDelta[c]?.push(eid, sampleTime, interval, heardBefore)
+        else if (late !== 0) ofDelta[c]?.pushLate(eid, sampleTime, late, lateValues)
       }
     }
     return complete

@@ -13,7 +13,7 @@ export function createDispatch(ctx: NetContext): (p: PeerState, m: Message, over
   const handlers: Handlers = {
     hello: (p, v) => ctx.peers.onHello(p, v),
     refusal: (p, v) => ctx.peers.onRefusal(p, v),
-    spawn: (p, v) => ctx.entities.onSpawn(p, v),
+    spawns: (p, v, overdue) => ctx.spawns.onBatch(p, v, overdue),
     despawn: (p, v) => ctx.entities.onDespawn(p, v),
     componentAdd: (p, v) => ctx.entities.onComponent(p, v, true),
     componentUpdate: (p, v) => ctx.entities.onComponent(p, v, false),

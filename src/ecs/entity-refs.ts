@@ -87,6 +87,20 @@ export class EntityRefs {
     for (const [key, w] of this.waiting) if (w.eid === gone) this.unwait(key)
   }
 
+  /**
+   * Our `eid` was announced with its full state (a SpawnBatch): its entity fields that named an entity without a net
+   * id went out as none, and go again once that entity has one.
+   */
+  announced(eid: number): void {
+    const mask = this.ctx.presence.mask(eid)
+    for (const c of this.ctx.layout.reliable) {
+      if ((mask & (1 << c.bit)) === 0) continue
+      let fields = 0
+      for (const f of c.def.fields) if (f.entity) fields |= 1 << f.index
+      if (fields !== 0 && !this.allNamed(c, eid, fields)) this.sentDangling(eid, c, fields)
+    }
+  }
+
   /** `c`'s fields in `mask` of our `eid` went out, one of them naming an entity without a net id. */
   sentDangling(eid: number, c: BoundComponent, mask: number): void {
     let entityMask = 0

@@ -2,15 +2,16 @@
  * The entity room: replicated entities and their components, both ways.
  *
  * Ours: `spawn` gives an entity a slot (its compact name in our deltas) and, once the transport knows our id, a net
- * id (`assignIds`), then announces it with its full state. Each flush, `detectChanges` turns structural changes
- * (component added or removed, entity removed) and RELIABLE component changes into reliable messages, then runs
- * DELTA change detection (change-detect.ts) for the delta encoder. A message carrying an entity's full state to a
- * peer becomes that peer's delta baseline once the peer confirms it (`sendWithBaseline`).
+ * id (`assignIds`), then announces it (spawns.ts) to every peer it is relevant to (relevance.ts). Each flush,
+ * `detectChanges` turns structural changes (component added or removed, entity removed) and RELIABLE component
+ * changes into reliable messages to the peers that have the entity, then runs DELTA change detection
+ * (change-detect.ts) for the delta encoder. A message carrying an entity's full state to a peer becomes that peer's
+ * delta baseline once the peer confirms it (`awaitBaseline`).
  *
- * Theirs: spawn, despawn and component messages from the owner, each checked against the entity's owner and
- * ownership epoch (ownership.ts) before anything is applied.
+ * Theirs: despawn and component messages from the owner, each checked against the entity's owner and ownership
+ * epoch (ownership.ts) before anything is applied (spawns: spawns.ts).
  */
-import { addComponent, addEntity, entityExists, removeComponent, removeEntity } from 'bitecs'
+import { addComponent, entityExists, removeComponent, removeEntity } from 'bitecs'
 import { applyComponentState, componentState, unsendableFields, type BodyOf, type ComponentState, type Message, encodeMessage } from '../protocol/reliable-codec.js'
 import { ErrorCode, MultiuserError } from '../shared/errors.js'
 import { ChangeDetector } from './change-detect.js'
@@ -18,7 +19,7 @@ import { Invalid, type NetContext, type Outcome } from './context.js'
 import type { BoundComponent } from './layout.js'
 import type { DespawnReason } from './network.js'
 import type { PeerState } from './peers.js'
-import { netKey, type NetEntity } from './registry.js'
+import type { NetEntity } from './registry.js'
 
 export class EntitySync {
   readonly detector: ChangeDetector
@@ -74,9 +75,10 @@ export class EntitySync {
     this.rawPresence[rec.eid] = -1
   }
 
-  /** `rec` is no longer ours (despawned, transferred away): what every peer acknowledged of it is forgotten. */
+  /** `rec` is no longer ours (despawned, transferred away): what every peer acknowledged or has of it is forgotten. */
   release(rec: NetEntity): void {
     this.ctx.registry.disown(rec)
+    this.ctx.spawns.forget(rec.eid)
     for (const p of this.ctx.peers.all.values()) {
       p.baseline.forget(rec.eid)
       p.baseline.unmarkPending(rec.eid)
@@ -90,16 +92,13 @@ export class EntitySync {
     if (!me) return
     const registry = this.ctx.registry
     const ready = this.ctx.peers.ready()
-    const fresh: NetEntity[] = []
     for (const rec of this.unassigned) {
       if (registry.get(rec.eid) !== rec || !registry.isOwned(rec.eid)) continue
       if (rec.owner === '') rec.owner = me
       if (rec.id) continue
       registry.setId(rec, { origin: me, n: rec.slot })
-      fresh.push(rec)
+      for (const p of ready) this.ctx.relevance.offer(p, rec)
     }
-    // Every id first: their spawns may refer to each other (entity fields).
-    for (const rec of fresh) this.sendWithBaseline(rec, this.spawnMessage(rec), ready)
     this.unassigned.length = 0
   }
 
@@ -129,12 +128,12 @@ export class EntitySync {
     }
   }
 
-  /** Late join: the full state of everything we own, to `p`. */
+  /** Late join: everything we own that is relevant to `p` is announced to it (paced: spawns.ts). */
   sendAllTo(p: PeerState): void {
     const registry = this.ctx.registry
     for (let i = 0; i < registry.ownedCount; i++) {
       const rec = registry.get(registry.owned[i])!
-      if (rec.id) this.sendWithBaseline(rec, this.spawnMessage(rec, 1), [p])
+      if (rec.id) this.ctx.relevance.offer(p, rec)
     }
   }
 
@@ -143,9 +142,9 @@ export class EntitySync {
    * each flush: an entity whose bitECS mask word did not move and that has no RELIABLE component costs one load.
    */
   detectChanges(): void {
-    const { registry, presence, layout, peers, stream } = this.ctx
+    const { registry, presence, layout, peers, stream, spawns } = this.ctx
     for (const { rec, c, fields } of this.ctx.refs.resolved()) {
-      stream.broadcast({ body: { $case: 'componentUpdate', value: { id: rec.id!, epoch: rec.epoch, component: this.stateOf(c, rec.eid, fields) } } })
+      stream.broadcast({ body: { $case: 'componentUpdate', value: { id: rec.id!, epoch: rec.epoch, component: this.stateOf(c, rec.eid, fields) } } }, rec.eid)
     }
     const detector = this.detector
     const owned = registry.owned
@@ -178,13 +177,14 @@ export class EntitySync {
         for (const c of layout.components) {
           if ((removed & (1 << c.bit)) === 0) continue
           for (const p of peers.all.values()) p.baseline.forget(eid, c.deltaIndex >= 0 ? 1 << c.deltaIndex : 0)
-          stream.broadcast({ body: { $case: 'componentRemove', value: { id: rec.id, epoch: rec.epoch, component: c.def.id } } })
+          stream.broadcast({ body: { $case: 'componentRemove', value: { id: rec.id, epoch: rec.epoch, component: c.def.id } } }, eid)
         }
         detector.capture(eid, added | removed)
         for (const c of layout.components) {
           if ((added & (1 << c.bit)) === 0) continue
           const bytes = encodeMessage({ body: { $case: 'componentAdd', value: { id: rec.id, epoch: rec.epoch, component: this.stateOf(c, eid) } } })
           for (const p of peers.ready()) {
+            if (!spawns.sees(p, eid)) continue // not announced to it yet: its announcement will carry the component
             const index = stream.queue(p, bytes)
             if (c.deltaIndex >= 0) p.baseline.awaitConfirmation(index, eid, rec.gen, 1 << c.deltaIndex, (f) => this.currentWire(f, eid), p.ack.nextSeq - 1)
           }
@@ -195,7 +195,7 @@ export class EntitySync {
         if ((now & (1 << c.bit)) === 0) continue
         const mask = detector.reliableChanges(eid, c.bit)
         const state = mask !== 0 ? this.stateOf(c, eid, mask) : null
-        if (state && state.mask !== 0) stream.broadcast({ body: { $case: 'componentUpdate', value: { id: rec.id, epoch: rec.epoch, component: state } } })
+        if (state && state.mask !== 0) stream.broadcast({ body: { $case: 'componentUpdate', value: { id: rec.id, epoch: rec.epoch, component: state } } }, eid)
       }
     }
     detector.detect(registry.owned, registry.ownedCount, registry.ownedPos, registry.ownedEnd)
@@ -226,6 +226,15 @@ export class EntitySync {
     return state
   }
 
+  /** The fields of `c` an announcement of `eid` carries: all of them, less RELIABLE values the peers could not decode. */
+  sendableMask(c: BoundComponent, eid: number): number {
+    if (c.def.sync !== 'RELIABLE') return c.def.fullMask
+    const bad = unsendableFields(c.def, c.store, eid, c.def.fullMask)
+    if (!bad) return c.def.fullMask
+    this.ctx.emitter.emit('error', bad.error)
+    return c.def.fullMask & ~bad.mask
+  }
+
   /** Throws the first field of `eid`'s RELIABLE components the peers could not decode (`net.spawn` refuses it). */
   private assertSendable(eid: number): void {
     const mask = this.ctx.presence.mask(eid)
@@ -247,48 +256,16 @@ export class EntitySync {
   /** Sends a message carrying the entity's full state to `targets`, each awaiting its confirmation as a baseline. */
   sendWithBaseline(rec: NetEntity, m: Message, targets: PeerState[]): void {
     const bytes = encodeMessage(m)
-    const bits = this.deltaBitsOf(this.ctx.presence.mask(rec.eid))
-    for (const p of targets) {
-      p.baseline.forget(rec.eid)
-      const index = this.ctx.stream.queue(p, bytes)
-      p.baseline.awaitConfirmation(index, rec.eid, rec.gen, bits, (f) => this.currentWire(f, rec.eid), p.ack.nextSeq - 1)
-    }
+    for (const p of targets) this.awaitBaseline(p, rec, this.ctx.stream.queue(p, bytes))
+  }
+
+  /** Message `index` of `p`'s stream carries `rec`'s current full state: once `p` confirms it, it is `p`'s baseline. */
+  awaitBaseline(p: PeerState, rec: NetEntity, index: number): void {
+    p.baseline.forget(rec.eid)
+    p.baseline.awaitConfirmation(index, rec.eid, rec.gen, this.deltaBitsOf(this.ctx.presence.mask(rec.eid)), (f) => this.currentWire(f, rec.eid), p.ack.nextSeq - 1)
   }
 
   // ---------- theirs ----------
-
-  onSpawn(p: PeerState, s: BodyOf<'spawn'>): void {
-    const { world, registry, settings } = this.ctx
-    if (!s.id) throw new Invalid('malformed', 'spawn without id')
-    const known = registry.lookup(s.id)
-    if (known && s.epoch < known.epoch) {
-      // An older owner's announcement, overtaken by the claim of a later one (adopted while it was on its way).
-      this.ctx.stats.dropped.stale++
-      return
-    }
-    if (known) throw new Invalid('malformed', `duplicate spawn of ${netKey(s.id)}`)
-    if (s.epoch === 0 && s.id.origin !== p.id) throw new Invalid('notOwner', `${p.id} spawned an entity of ${s.id.origin}`)
-    if (p.slots.get(s.slot)) throw new Invalid('malformed', `slot ${s.slot} reused`)
-    const eid = addEntity(world)
-    if (eid >= settings.capacity || registry.get(eid)) {
-      removeEntity(world, eid)
-      throw new Invalid('malformed', `no room for entity (maxEntities ${settings.capacity})`)
-    }
-    try {
-      this.applyStates(eid, s.components, true)
-    } catch (e) {
-      removeEntity(world, eid)
-      throw e
-    }
-    const rec: NetEntity = { eid, id: null, key: null, owner: p.id, epoch: s.epoch, slot: s.slot, persistent: s.persistent, gen: 0 }
-    registry.add(rec)
-    registry.setId(rec, s.id)
-    this.ctx.refs.arrived(rec)
-    p.slots.set(s.slot, rec)
-    this.resetRemote(eid)
-    this.ctx.interpolation.seed(eid)
-    this.ctx.emitter.emit('entitySpawned', { eid, id: { origin: s.id.origin, n: s.id.n }, owner: p.id })
-  }
 
   onDespawn(p: PeerState, v: BodyOf<'despawn'>): Outcome {
     const rec = this.ctx.registry.lookup(v.id)
@@ -296,7 +273,7 @@ export class EntitySync {
     if (o) return o
     p.slots.set(rec!.slot, null)
     this.ctx.ownership.settle(rec!.eid, false)
-    this.dropRemote(rec!, 'despawned')
+    this.dropRemote(rec!, v.culled ? 'culled' : 'despawned')
   }
 
   /** ComponentAdd (`added`) or ComponentUpdate (a RELIABLE component's changed fields). */
@@ -352,14 +329,9 @@ export class EntitySync {
   }
 
   private stopReplicating(rec: NetEntity): void {
-    if (rec.id) this.ctx.stream.broadcast({ body: { $case: 'despawn', value: { id: rec.id, epoch: rec.epoch } } })
+    if (rec.id) this.ctx.stream.broadcast({ body: { $case: 'despawn', value: { id: rec.id, epoch: rec.epoch, culled: false } } }, rec.eid)
     this.release(rec)
     this.ctx.registry.remove(rec)
-  }
-
-  /** A spawn with the full state, for `recipients` peers (counted in `stats.components`). */
-  private spawnMessage(rec: NetEntity, recipients?: number): Message {
-    return { body: { $case: 'spawn', value: { id: rec.id!, slot: rec.slot, persistent: rec.persistent, epoch: rec.epoch, components: this.fullState(rec.eid, recipients) } } }
   }
 
   private deltaBitsOf(presenceMask: number): number {

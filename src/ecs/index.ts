@@ -1,3 +1,6 @@
 export { createNetwork, DEFAULT_LIMITS, type NetworkOptions, type NetworkLimits } from './create-network.js'
 export type { Network, NetPeer, NetworkEvents, Refused, NetId, EntityEvent, DespawnReason, OwnershipChange, NetInspection, InspectedEntity } from './network.js'
-export type { NetStats, DropCounters, ChannelCounters, ComponentCounters } from './stats.js'
+export type { NetStats, DropCounters, ChannelCounters, ComponentCounters, CongestionStats } from './stats.js'
+export type { PriorityFn } from './priority.js'
+export type { RelevanceFn } from './relevance.js'
+export { gridRelevance, type GridRelevanceOptions } from './grid-relevance.js'

@@ -53,7 +53,8 @@ export class Interpolation {
       if (settled) continue
       const p = peers.get(registry.get(eid)!.owner)
       const t = p ? p.clock.renderTime(now, delay) : Number.POSITIVE_INFINITY
-      for (const it of list) it.render(eid, t)
+      const heardAt = p ? p.clock.lastSenderTime : Number.POSITIVE_INFINITY
+      for (const it of list) it.render(eid, t, heardAt)
     }
   }
 

@@ -18,7 +18,7 @@ export interface NetPeer {
   readonly rtt: number
   /**
    * Fraction of our unreliable packets sent in the last ~2 s that it never acknowledged: a packet counts as lost once
-   * an ack of a packet 8 newer proves it missing (or after max(1 s, 3 RTT) without any ack), so this tracks the link
+   * an ack of a packet sent 80 ms or more later proves it missing (or after max(1 s, 3 RTT) without any ack), so this tracks the link
    * within seconds.
    */
   readonly loss: number
@@ -28,6 +28,15 @@ export interface NetPeer {
    * entities is the remaining peer admitted first.
    */
   readonly admittedAt: number
+  /**
+   * Bytes per second we allow ourselves to send it now, both channels: the congestion budget, which follows the
+   * path's queueing delay and never exceeds `maxSendRate` (see README "Congestion control").
+   */
+  readonly sendBudget: number
+  /** The capacity of the path to it (bytes per second), as last measured while its queue was filling; 0 = never full so far. */
+  readonly capacity: number
+  /** The queueing delay we measure on the path to it (ms): the recent minimum round trip above the base one. */
+  readonly queueDelay: number
 }
 
 /** A peer that was refused, or that refused us (`refused` event). */
@@ -68,6 +77,11 @@ export type DespawnReason =
   | 'ownerLeft'
   /** Our own peer id changed (we rejoined as a new player): the others' entities come back from their owners. */
   | 'rejoined'
+  /**
+   * It left our view: its owner's relevance function no longer includes us. It comes back, with its full state and
+   * a new eid, when it is relevant again.
+   */
+  | 'culled'
 
 /** An entity changed hands (`ownershipChanged`). */
 export interface OwnershipChange {

@@ -105,21 +105,31 @@ export class Ownership {
     for (const rec of [...this.ctx.registry.byKey.values()]) if (rec.owner === peerId) this.orphan(rec)
   }
 
+  /**
+   * The first request wins: the transfer goes, with the entity's full state, to the peers that have it; when some
+   * ready peer does not (interest management), the transfer names those that do (`viewers`), for the new owner. A
+   * request from a peer that does not have the entity (it left its view meanwhile) is denied.
+   */
   onRequest(p: PeerState, v: BodyOf<'ownershipRequest'>): void {
-    const { registry, stream, entities } = this.ctx
+    const { registry, stream, entities, spawns } = this.ctx
     const rec = registry.lookup(v.id)
-    if (!rec || !registry.isOwned(rec.eid) || !rec.id) {
+    if (!rec || !registry.isOwned(rec.eid) || !rec.id || !spawns.sees(p, rec.eid)) {
       stream.queue(p, encodeMessage({ body: { $case: 'ownershipDeny', value: { id: v.id, requestId: v.requestId } } }))
       return
     }
-    // First request wins: from here on we no longer own it, later requests are denied.
+    const ready = this.ctx.peers.ready()
+    const viewers = ready.filter((q) => spawns.sees(q, rec.eid))
+    const scoped = viewers.length < ready.length
+    // From here on we no longer own it, later requests are denied.
     entities.release(rec)
     const previous = rec.owner
     rec.epoch++
     rec.owner = p.id
     rec.slot = -1
     entities.resetRemote(rec.eid)
-    stream.broadcast({ body: { $case: 'ownershipTransfer', value: { id: rec.id, newOwner: p.id, epoch: rec.epoch, requestId: v.requestId, components: entities.fullState(rec.eid) } } })
+    const transfer = { id: rec.id, newOwner: p.id, epoch: rec.epoch, requestId: v.requestId, components: entities.fullState(rec.eid), scoped, viewers: scoped ? viewers.map((q) => q.id) : [] }
+    const bytes = encodeMessage({ body: { $case: 'ownershipTransfer', value: transfer } })
+    for (const q of viewers) stream.queue(q, bytes)
     this.settle(rec.eid, false)
     this.changed(rec, previous, 'request')
   }
@@ -145,7 +155,7 @@ export class Ownership {
     this.ctx.entities.applyStates(r.eid, v.components, true)
     this.ctx.entities.resetRemote(r.eid)
     if (v.newOwner === this.ctx.selfId()) {
-      this.become(r)
+      this.become(r, v.scoped ? new Set(v.viewers) : null)
       this.settle(r.eid, true)
       this.changed(r, p.id, 'request')
     } else {
@@ -168,7 +178,7 @@ export class Ownership {
     const rec = registry.lookup(v.id)
     if (!rec && v.epoch > 0 && v.id) {
       const origin = peers.get(v.id.origin)
-      if (overdue || !origin || origin.gone) return entities.onSpawn(p, { id: v.id, slot: v.slot, persistent: true, epoch: v.epoch, components: v.components })
+      if (overdue || !origin || origin.gone) return this.ctx.spawns.onSpawn(p, { id: v.id, slot: v.slot, persistent: true, epoch: v.epoch, components: v.components })
     }
     if (rec && overdue && v.epoch > rec.epoch) return this.adopt(p, rec, v)
     const o = this.check(rec, p, v.epoch)
@@ -203,14 +213,21 @@ export class Ownership {
     this.requests.clear()
   }
 
-  /** We own `rec` now (a transfer to us, an inheritance): a fresh slot, and a claim with its full state to every peer. */
-  private become(rec: NetEntity): void {
-    const { entities, peers } = this.ctx
+  /**
+   * We own `rec` now (a transfer to us, an inheritance): a fresh slot, a claim with its full state to the peers that
+   * have it (`viewers`; null: every peer), and an announcement to the others it is relevant to.
+   */
+  private become(rec: NetEntity, viewers: ReadonlySet<string> | null): void {
+    const { entities, peers, spawns, relevance } = this.ctx
     rec.owner = this.ctx.selfId() ?? ''
     entities.own(rec)
     this.ctx.interpolation.clear(rec.eid)
+    const ready = peers.ready()
+    const claimTo = viewers === null ? ready : ready.filter((p) => viewers.has(p.id))
     const claim = { id: rec.id!, epoch: rec.epoch, slot: rec.slot, components: entities.fullState(rec.eid) }
-    entities.sendWithBaseline(rec, { body: { $case: 'ownershipClaim', value: claim } }, peers.ready())
+    entities.sendWithBaseline(rec, { body: { $case: 'ownershipClaim', value: claim } }, claimTo)
+    for (const p of claimTo) spawns.markSent(p, rec.eid)
+    if (viewers !== null) for (const p of ready) if (!viewers.has(p.id)) relevance.offer(p, rec)
   }
 
   /** The owner of `rec` is gone: a persistent entity passes to the heir, others are despawned. */
@@ -232,7 +249,7 @@ export class Ownership {
     rec.slot = -1
     entities.resetRemote(rec.eid)
     if (heir === null || heir === me) {
-      this.become(rec)
+      this.become(rec, null)
       this.settle(rec.eid, true)
     } else {
       rec.owner = heir

@@ -18,6 +18,9 @@ import { ReceiverBaseline } from './baselines.js'
 import { SenderClock } from './clock-sync.js'
 import { Invalid, type NetContext } from './context.js'
 import type { NetPeer } from './network.js'
+import { SendBudget } from './congestion.js'
+import type { PriorityInput } from './delta-candidates.js'
+import { FlushSlots } from './receive-history.js'
 import type { NetEntity } from './registry.js'
 import { createPeerStream, type PeerStream } from './reliable-stream.js'
 
@@ -46,6 +49,21 @@ export interface PeerState {
   readonly slots: Map<number, NetEntity | null>
   /** We refused it for SCHEMA_MISMATCH (its fingerprint) and wait for its schema; `reported` once `refused` was told. */
   mismatch?: { readonly fingerprint: string; reported: boolean }
+  /** Which of its flushes each slot of our receive history holds (receive-history.ts). */
+  readonly flushSlots: FlushSlots
+  /** What it has of our entities, by eid: NOT_SENT, QUEUED or SENT (spawns.ts); the entities queued for it. */
+  readonly inView: Uint8Array
+  spawnQueue: number[]
+  spawnHead: number
+  /** Its relevance weight of each of our entities (relevance.ts); null without a relevance function. */
+  readonly relevanceWeight: Float32Array | null
+  /** What we may send it (congestion.ts), and which of our changes go first when not everything fits (priority.ts). */
+  readonly budget: SendBudget
+  readonly priority: PriorityInput
+  /** Hands one of our delta packets to the transport (and counts it). */
+  readonly sendDelta: (bytes: Uint8Array) => void
+  /** This peer as the user's functions see it (live values). */
+  readonly netPeer: NetPeer
 }
 
 const utf8 = new TextEncoder()
@@ -70,23 +88,51 @@ export class Peers {
   }
 
   info(p: PeerState): NetPeer {
-    return { id: p.id, did: p.did, ...(p.handle !== undefined ? { handle: p.handle } : {}), rtt: p.ack.rtt, loss: p.ack.loss, admittedAt: p.admittedAt }
+    const v = p.netPeer
+    return {
+      id: v.id, did: v.did, ...(v.handle !== undefined ? { handle: v.handle } : {}), rtt: v.rtt, loss: v.loss, admittedAt: v.admittedAt,
+      sendBudget: v.sendBudget, capacity: v.capacity, queueDelay: v.queueDelay,
+    }
   }
 
   /** The transport connected `peer`: its state, and our hello. */
   join(peer: PeerIdentity): void {
     const old = this.all.get(peer.id)
     if (old && !old.gone) return
-    const { layout, settings } = this.ctx
+    const { layout, settings, transport, stats } = this.ctx
+    const ack = new AckTracker()
+    const budget = new SendBudget(settings.maxSendRate)
+    const netPeer: NetPeer = {
+      id: peer.id, did: peer.did, ...(peer.handle !== undefined ? { handle: peer.handle } : {}), admittedAt: peer.admittedAt,
+      get rtt() { return ack.rtt },
+      get loss() { return ack.loss },
+      get sendBudget() { return budget.rate },
+      get capacity() { return budget.capacity },
+      get queueDelay() { return budget.queueDelay },
+    }
+    const relevanceWeight = this.ctx.relevance.active ? new Float32Array(settings.capacity).fill(1) : null
     const p: PeerState = {
       id: peer.id, did: peer.did, handle: peer.handle, ready: false, gone: false, admittedAt: peer.admittedAt, invalid: 0,
-      ack: new AckTracker(), baseline: new ReceiverBaseline(layout, settings.capacity),
-      stream: createPeerStream(), clock: new SenderClock(settings.tickMs), slots: new Map(),
+      ack, baseline: new ReceiverBaseline(layout, settings.capacity),
+      stream: createPeerStream(), clock: new SenderClock(settings.tickMs), slots: new Map(), flushSlots: new FlushSlots(),
+      inView: new Uint8Array(settings.capacity), spawnQueue: [], spawnHead: 0, relevanceWeight, budget,
+      priority: this.ctx.priorities.forPeer(netPeer, settings.capacity, () => relevanceWeight),
+      sendDelta: (bytes) => {
+        transport.send(peer.id, 'unreliable', bytes)
+        stats.countSent('unreliable', bytes.length)
+        budget.onPacketSent(ack.nextSeq - 1, bytes.length)
+      },
+      netPeer,
     }
     this.all.set(peer.id, p)
-    p.ack.onPacketAcked = (seq) => p.baseline.onAcked(seq)
-    p.ack.onPacketResolved = (seq, lost) => p.baseline.release(seq, lost)
+    ack.onPacketAcked = (seq, now) => {
+      p.baseline.onAcked(seq)
+      budget.onPacketAcked(seq, now)
+    }
+    ack.onPacketResolved = (seq, lost) => p.baseline.release(seq, lost)
+    ack.onRtt = (sample, now) => budget.onRtt(sample, now)
     p.stream.sent = 1 // the hello is message 1 of our stream
+    p.stream.wired = 1
     // `connectedAt` is informational (our admission time): the order of arrival is taken from each peer's verified identity.
     const hello = { fingerprint: this.ctx.schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt: this.ctx.transport.self?.admittedAt ?? 0 }
     this.ctx.stream.sendNow(p, encodeMessage({ body: { $case: 'hello', value: hello } }))

@@ -5,8 +5,11 @@ const K = HISTORY_DEPTH
 
 /**
  * Receiver side of baseline coding: per remote entity and quantized DELTA field, the wire values received in the
- * last HISTORY_DEPTH flushes of its owner (keyed by the flush's tickId), whether or not they were applied (an
- * older packet arriving late is acknowledged, so the sender may use it as a baseline). Typed arrays only.
+ * last HISTORY_DEPTH flushes of its owner, whether or not they were applied (an older packet arriving late is
+ * acknowledged, so the sender may use it as a baseline). A flush's values sit in the slot its header names (the
+ * sender's flush counter mod HISTORY_DEPTH), tagged with the flush's tickId: every flush takes one slot however many
+ * packets it needs, so the receiver holds every flush a sender may use (baselines ≤ MAX_BASELINE_AGE flushes old).
+ * `FlushSlots` (one per sender) finds the slot of a baseline flush. Typed arrays only.
  */
 export class ReceiveHistory {
   /** Per codable field: K tickIds (-1 = empty) and K wire values per entity. */
@@ -35,26 +38,41 @@ export class ReceiveHistory {
     }
   }
 
-  /** The wire value of field `f` of `eid` received in flush `tickId`, or -1 if not held. */
-  lookup(f: number, eid: number, tickId: number): number {
+  /** The wire value of field `f` of `eid` received in flush `tickId` (history slot `slot`), or -1 if not held. */
+  lookup(f: number, eid: number, slot: number, tickId: number): number {
     const s = this.slotOfField[f]
     if (s < 0) return -1
-    const i = eid * K + (tickId % K)
+    const i = eid * K + slot
     return this.ticks[s][i] === tickId ? this.values[s][i] : -1
   }
 
   /**
-   * Records the value of field `f` of `eid` in flush `tickId`, in the slot `tickId mod K`: a flush K or more newer
-   * takes it over, by which time the sender no longer uses it (baselines are < MAX_BASELINE_AGE flushes old).
-   * One load to look up, one to record, instead of a scan of K slots.
+   * Records the value of field `f` of `eid` in flush `tickId`, in that flush's slot: a flush K newer takes it over, by
+   * which time the sender no longer uses it. One load to look up, one to record, instead of a scan of K slots.
    */
-  record(f: number, eid: number, tickId: number, wire: number): void {
+  record(f: number, eid: number, slot: number, tickId: number, wire: number): void {
     const s = this.slotOfField[f]
     if (s < 0) return
     const ticks = this.ticks[s]
-    const i = eid * K + (tickId % K)
+    const i = eid * K + slot
     if (ticks[i] >= tickId) return // held already, or a newer flush has the slot: never a baseline again
     ticks[i] = tickId
     this.values[s][i] = wire
+  }
+}
+
+/** One sender's history slots: the tickId of the newest flush seen in each (the slot of a baseline flush). */
+export class FlushSlots {
+  private readonly tickOf = new Int32Array(K).fill(-1)
+
+  /** A packet of flush `tickId` named slot `slot`. */
+  saw(slot: number, tickId: number): void {
+    if (tickId > this.tickOf[slot]) this.tickOf[slot] = tickId
+  }
+
+  /** The slot holding flush `tickId`, or -1 when no packet of it arrived or a newer flush took its slot. */
+  slotOf(tickId: number): number {
+    for (let s = 0; s < K; s++) if (this.tickOf[s] === tickId) return s
+    return -1
   }
 }

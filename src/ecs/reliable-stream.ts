@@ -1,10 +1,13 @@
 /**
  * The reliable stream of each peer, both directions; it knows no message kinds.
  *
- * Out: messages are encoded once (`broadcast` shares the bytes between peers), queued per peer, and go out at the
- * next flush batched into frames of at most MAX_FRAME_MESSAGES messages and `limits.maxReliableBytes`. Each message
- * has an index in its peer's stream (`queue` returns it): the peer's delta headers acknowledge how many it
- * processed, which is how a message carrying an entity's full state becomes a delta baseline (baselines.ts).
+ * Out: messages are encoded once (`broadcast` shares the bytes between peers), queued per peer, and go out in order
+ * as the peer's send budget allows (`flushPeer`, congestion.ts), in frames of at most PACED_FRAME_BYTES (a link
+ * carries a frame whole: small frames let deltas through between them). When nothing
+ * else waits, the stream asks the spawn room for SpawnBatch messages (spawns.ts), so announcements are paced
+ * behind events and ownership messages. Each message has an index in its peer's stream (`queue` returns it): the
+ * peer's delta headers acknowledge how many it processed, which is how a message carrying an entity's full state
+ * becomes a delta baseline (baselines.ts), and how the budget measures what the path delivered.
  *
  * In: a frame's messages join the peer's inbox and are handed to `handle` in order. A handler may answer STALL (the
  * message depends on an ownership change another peer has not delivered yet): the inbox then waits, and is retried
@@ -18,10 +21,10 @@ import { buildFrame, decodeFrame, encodeMessage, type Message } from '../protoco
 import { Invalid, STALL, type NetContext, type Outcome } from './context.js'
 import type { PeerState } from './peers.js'
 
-/** Messages per reliable frame (frames also stay under maxReliableBytes). */
-export const MAX_FRAME_MESSAGES = 1024
-/** Bytes a message adds to a frame besides itself, at most (field tag and length). */
-const FRAME_OVERHEAD = 8
+/** A frame holds messages up to this many bytes, and maxReliableBytes at most (a larger message goes alone). */
+export const PACED_FRAME_BYTES = 1200
+/** Bytes a message of `n` bytes takes in a frame: its field tag, its length (varint) and itself. */
+const frameCost = (n: number): number => n + 1 + (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : 4)
 
 /** One peer's reliable stream. */
 export interface PeerStream {
@@ -29,8 +32,11 @@ export interface PeerStream {
   sent: number
   /** Its messages processed so far (what our delta headers acknowledge). */
   processed: number
-  /** Encoded messages waiting for the next flush. */
+  /** Encoded messages waiting to go, from `outHead` on. */
   outbox: Uint8Array[]
+  outHead: number
+  /** The index of the last message put on the wire. */
+  wired: number
   /** Decoded messages not yet processed, from `head` on. */
   inbox: Message[]
   head: number
@@ -39,7 +45,7 @@ export interface PeerStream {
 }
 
 export function createPeerStream(): PeerStream {
-  return { sent: 0, processed: 0, outbox: [], inbox: [], head: 0, stalledSince: -1 }
+  return { sent: 0, processed: 0, outbox: [], outHead: 0, wired: 0, inbox: [], head: 0, stalledSince: -1 }
 }
 
 export class ReliableStream {
@@ -54,38 +60,52 @@ export class ReliableStream {
     return ++p.stream.sent
   }
 
-  /** Encodes `m` once and queues it to every ready peer. */
-  broadcast(m: Message): void {
+  /** Encodes `m` once and queues it to every ready peer, or, `about` an entity of ours, to those that have it. */
+  broadcast(m: Message, about = -1): void {
     const bytes = encodeMessage(m)
-    for (const p of this.ctx.peers.ready()) this.queue(p, bytes)
+    for (const p of this.ctx.peers.ready()) if (about < 0 || this.ctx.spawns.sees(p, about)) this.queue(p, bytes)
   }
 
   /** Sends one encoded message to `p` now, in a frame of its own (the hello, a refusal). */
   sendNow(p: PeerState, bytes: Uint8Array): void {
-    this.sendFrame(p, [bytes])
+    this.sendFrame(p, [bytes], false)
   }
 
-  /** Sends every peer's queued messages, batched into frames. */
+  /** Sends every peer's queued messages and announcements now, whatever the budgets (tests of the stream alone). */
   flush(): void {
-    const max = this.ctx.settings.limits.maxReliableBytes
-    for (const p of this.ctx.peers.all.values()) {
-      const s = p.stream
-      if (s.outbox.length === 0 || p.gone) continue
-      let batch: Uint8Array[] = []
-      let size = 0
-      for (const m of s.outbox) {
-        if (m.length + FRAME_OVERHEAD > max) continue // never happens: checked at send()
-        if ((size + m.length + FRAME_OVERHEAD > max || batch.length >= MAX_FRAME_MESSAGES) && batch.length > 0) {
-          this.sendFrame(p, batch)
-          batch = []
-          size = 0
-        }
-        batch.push(m)
-        size += m.length + FRAME_OVERHEAD
+    for (const p of this.ctx.peers.all.values()) this.flushPeer(p, Number.POSITIVE_INFINITY)
+  }
+
+  /** Whether anything waits to go to `p` (messages, or announcements). */
+  waiting(p: PeerState): boolean {
+    return p.stream.outHead < p.stream.outbox.length || p.spawnHead < p.spawnQueue.length
+  }
+
+  /**
+   * Sends `p`'s queued messages in order while they fit `allowance` bytes (the first one always, when the allowance
+   * is positive), then SpawnBatch messages of the entities waiting for it; returns the bytes sent.
+   */
+  flushPeer(p: PeerState, allowance: number): number {
+    const s = p.stream
+    const max = Math.min(this.ctx.settings.limits.maxReliableBytes, PACED_FRAME_BYTES)
+    let spent = 0
+    while (spent < allowance && !p.gone) {
+      if (s.outHead === s.outbox.length) {
+        s.outbox = []
+        s.outHead = 0
+        if (!this.ctx.spawns.refill(p, Math.min(allowance - spent, max))) break
       }
-      if (batch.length > 0) this.sendFrame(p, batch)
-      s.outbox = []
+      const frame: Uint8Array[] = []
+      let size = 0
+      while (s.outHead < s.outbox.length) {
+        const cost = frameCost(s.outbox[s.outHead].length)
+        if (frame.length > 0 && (spent + size + cost > allowance || size + cost > max)) break
+        frame.push(s.outbox[s.outHead++])
+        size += cost
+      }
+      spent += this.sendFrame(p, frame, true)
     }
+    return spent
   }
 
   /** A reliable frame from `p`: its messages join p's inbox, and the inbox runs. */
@@ -148,9 +168,15 @@ export class ReliableStream {
     this.ctx.peers.strike(p.id, (e as Error).message)
   }
 
-  private sendFrame(p: PeerState, messages: Uint8Array[]): void {
+  /** Sends one frame of `messages`; `counted`: they are the next messages of p's stream. Returns its bytes. */
+  private sendFrame(p: PeerState, messages: Uint8Array[], counted: boolean): number {
     const frame = buildFrame(messages)
     this.ctx.transport.send(p.id, 'reliable', frame)
     this.ctx.stats.countSent('reliable', frame.length)
+    if (counted) {
+      p.stream.wired += messages.length
+      p.budget.onFrameSent(p.stream.wired, frame.length)
+    }
+    return frame.length
   }
 }

@@ -69,6 +69,19 @@ export interface NetStats {
   readonly components: Readonly<Record<string, ComponentCounters>>
   /** Current inbound queue occupancy. */
   readonly queue: { readonly messages: number; readonly bytes: number }
+  /** What we send, against what the paths carry (congestion.ts; per peer in `net.peers`). */
+  readonly congestion: CongestionStats
+}
+
+export interface CongestionStats {
+  /** Sum of the ready peers' send budgets (bytes per second). */
+  readonly budget: number
+  /** Sum of the capacities measured so far (bytes per second; peers whose path was never full count 0). */
+  readonly capacity: number
+  /** Entities whose changes did not fit the last flush's budgets (summed over peers): they go later, by priority. */
+  readonly deferred: number
+  /** Reliable messages and announcements waiting for budget, over all peers. */
+  readonly waiting: number
 }
 
 const pair = (): Record<Channel, ChannelCounters> => ({ reliable: { bytes: 0, packets: 0 }, unreliable: { bytes: 0, packets: 0 } })
@@ -92,6 +105,8 @@ export class StatsCounters {
   invalid = 0
   disconnects = 0
   handlerErrors = 0
+  /** Entities left out of the last flush for lack of budget. */
+  deferred = 0
 
   /** `components`: the schema's components by presence bit, `deltaBit`: each one's index among DELTA components (-1: none). */
   constructor(private readonly components: readonly { readonly name: string; readonly deltaIndex: number }[] = []) {
@@ -146,7 +161,7 @@ export class StatsCounters {
   }
 
   /** `net.stats`: these counters with the link loss of the `ready` peers, the entity counts and the inbound queue. */
-  snapshot(ready: readonly { readonly ack: { readonly loss: number } }[], entities: NetStats['entities'], queue: NetStats['queue']): NetStats {
+  snapshot(ready: readonly { readonly ack: { readonly loss: number } }[], entities: NetStats['entities'], queue: NetStats['queue'], congestion: CongestionStats): NetStats {
     return {
       sent: this.sent,
       received: this.received,
@@ -160,6 +175,7 @@ export class StatsCounters {
       entities,
       queue,
       components: Object.fromEntries(this.components.map((c, b) => [c.name, { bytes: this.componentBytes(b), bytesPerSecond: this.componentsPerSecond[b] }])),
+      congestion,
     }
   }
 }

@@ -60,6 +60,11 @@ export interface ComponentSpec {
   sync: Sync
   /** Receivers render it interpolated (DELTA components). */
   interpolate?: boolean
+  /**
+   * Weight of this component's changes when a receiver's send budget cannot carry every change (DELTA; default 1).
+   * Local to the sender: not part of the wire format nor of the schema fingerprint.
+   */
+  priority?: number
   /** Its fields, in .proto field order. */
   fields: readonly FieldSpec[]
 }
@@ -118,6 +123,8 @@ export interface ComponentDef<S extends ComponentStore = ComponentStore> {
   readonly sync: Sync
   /** Whether receivers render it interpolated. */
   readonly interpolate: boolean
+  /** Weight of its changes when a send budget cannot carry every change (1 unless the spec says otherwise). */
+  readonly priority: number
   /** Its fields, in order. */
   readonly fields: readonly FieldDef[]
   /** Bitmask with one bit per field. */
@@ -218,6 +225,8 @@ function resolveField(component: string, f: FieldSpec, index: number): FieldDef 
 /** Builds a component: its store factory and its change-mask codec. Called by generated code. */
 export function defineComponent<S extends ComponentStore = ComponentStore>(spec: ComponentSpec): ComponentDef<S> {
   if (spec.fields.length === 0) invalid(`${spec.name}: a component needs at least one field`)
+  const priority = spec.priority ?? 1
+  if (!(Number.isFinite(priority) && priority > 0)) invalid(`${spec.name}: priority must be a positive number (got ${spec.priority})`)
   if (spec.fields.length > MAX_FIELDS) invalid(`${spec.name}: at most ${MAX_FIELDS} fields per component (has ${spec.fields.length})`)
   const names = new Set<string>()
   for (const f of spec.fields) {
@@ -280,6 +289,7 @@ export function defineComponent<S extends ComponentStore = ComponentStore>(spec:
     name: spec.name,
     sync: spec.sync,
     interpolate: spec.interpolate === true,
+    priority,
     fields,
     fullMask,
     numericFields: fields.filter((f) => f.kind !== 'object'),

@@ -10,10 +10,13 @@ export const ACK_DELAY_CAP = 255
 /** Up to 31 × 32 ack bits per header (5-bit word count). */
 export const MAX_ACK_WORDS = 31
 
-/** Flushes of field values a receiver keeps per entity for baselines; a sender uses younger baselines only. */
-export const HISTORY_DEPTH = 12
-/** Oldest baseline a sender uses, in flushes: leaves the receiver room for packets reordered ahead. */
-export const MAX_BASELINE_AGE = HISTORY_DEPTH - 2
+/**
+ * Flushes of field values a receiver keeps per entity for baselines, one slot per sender flush (the header's 4-bit
+ * `flush`, the sender's flush counter mod 16), so a flush of many packets takes one slot, not one per packet.
+ */
+export const HISTORY_DEPTH = 16
+/** Oldest baseline a sender uses, in flushes: leaves the receiver room for packets reordered 3 flushes behind. */
+export const MAX_BASELINE_AGE = HISTORY_DEPTH - 4
 
 /**
  * Unreliable packet layout (bit-packed, LSB first; see README "Replication"):
@@ -31,6 +34,9 @@ export const MAX_BASELINE_AGE = HISTORY_DEPTH - 2
  *          16  relAck       reliable messages from the receiver processed so far (mod 2^16)
  *          eg  index        this packet's index among the packets of one flush; the flush's id is
  *                           `tickId = seq - index` (the sequence number of its first packet)
+ *           4  flush        the sender's flush counter (to this receiver) mod 16: the receiver keeps the values of
+ *                           each flush in the history slot `flush` (tagged with its tickId), so it holds the last
+ *                           16 flushes whatever their packet count (protocol 2; protocol 1 keyed by tickId mod 12)
  *   entities, ascending slot:
  *          eg  slot gap     exp-Golomb of (slot - previous slot), previous = -1; 0 ends the packet
  *          eg  baseAge      first entity only: 0 = no baseline; else the flush `baseTickId = tickId - baseAge`
@@ -45,13 +51,14 @@ export const MAX_BASELINE_AGE = HISTORY_DEPTH - 2
  *              exp-Golomb (zigzag) of (wire - baseline wire), angles the short way round modulo 2^bits
  *
  * Baselines: the sender codes a field relative to its value in flush `baseTickId` only when the receiver
- * acknowledged the packet of that flush which carried the field, and that flush is < HISTORY_DEPTH flushes
- * old. The receiver keeps, per entity and quantized field, the values of the last HISTORY_DEPTH flushes it
- * received (by tickId), so it holds that value; if not (a packet reordered far behind), the field is not
- * applied and the packet not acknowledged (as if lost). Every packet stays decodable alone.
+ * acknowledged the packet of that flush which carried the field, and that flush is at most MAX_BASELINE_AGE
+ * flushes old. The receiver keeps, per entity and quantized field, the values of the last HISTORY_DEPTH flushes
+ * it received (slot `flush`, tag tickId), so it holds that value; if not (a packet reordered far behind), the
+ * field is not applied, and the packet is acknowledged only if a newer packet already gave the field its value
+ * (else it counts as lost and the sender sends the field again). Every packet stays decodable alone.
  *
- * An idle header with one ack word is 109 + 1 (index) + 1 (end) + 1..17 (ackDelay) bits: 14 bytes when the ack
- * goes out within 2 ms, 15 for a delay under 122 ms (any tick rate ≥ 8 Hz), 16 at most (the budget).
+ * An idle header with one ack word is 109 + 1 (index) + 4 (flush) + 1 (end) + 1..17 (ackDelay) bits: 15 bytes
+ * when the ack waited under 28 ms, 16 under 500 ms (any tick rate ≥ 2 Hz), 17 at most.
  */
 export const DELTA_PACKET = 0xd1
 
@@ -67,12 +74,14 @@ export interface DeltaHeader {
   relAck: number
   /** Index of the packet within its flush. */
   index: number
+  /** The sender's flush counter mod 16 (the receiver's history slot of this flush). */
+  flush: number
   /** 0 = no baseline, else tickId - baseTickId (written after the first entity's slot gap). */
   baseAge: number
 }
 
 export function createHeader(): DeltaHeader {
-  return { seq: 0, ack: 0, ackWordCount: 0, ackWords: new Uint32Array(MAX_ACK_WORDS), ackDelay: 0, time: 0, relAck: 0, index: 0, baseAge: 0 }
+  return { seq: 0, ack: 0, ackWordCount: 0, ackWords: new Uint32Array(MAX_ACK_WORDS), ackDelay: 0, time: 0, relAck: 0, index: 0, flush: 0, baseAge: 0 }
 }
 
 export function writeHeader(w: BitSink, h: DeltaHeader): void {
@@ -85,6 +94,7 @@ export function writeHeader(w: BitSink, h: DeltaHeader): void {
   w.writeBits(Math.floor(h.time) & 0xffff, 16)
   w.writeBits(h.relAck & 0xffff, 16)
   writeExpGolomb(w, h.index)
+  w.writeBits(h.flush & 15, 4)
 }
 
 export function readHeader(r: BitReader, h: DeltaHeader): void {
@@ -99,5 +109,6 @@ export function readHeader(r: BitReader, h: DeltaHeader): void {
   h.time = r.readBits(16)
   h.relAck = r.readBits(16)
   h.index = readExpGolomb(r)
+  h.flush = r.readBits(4)
   h.baseAge = 0 // read with the first entity
 }

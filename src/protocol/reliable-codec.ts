@@ -17,8 +17,12 @@ export type MessageKind = MessageBody['$case']
 /** The value of a message of kind `K` (e.g. `BodyOf<'spawn'>` is a Spawn). */
 export type BodyOf<K extends MessageKind> = Extract<MessageBody, { $case: K }>['value']
 
-/** Current protocol version, sent in Hello. */
-export const PROTOCOL_VERSION = 1
+/**
+ * Current protocol version, sent in Hello. 2: the delta header carries the sender's flush counter (4 bits), spawns
+ * travel as bit-packed batches (SpawnBatch), a despawn may say the entity only left the receiver's view, and a
+ * transfer may name the peers that have the entity.
+ */
+export const PROTOCOL_VERSION = 2
 
 /** Encodes one Message once; the bytes can go to many peers' frames. */
 export function encodeMessage(m: Message): Uint8Array {

@@ -1,13 +1,14 @@
 /**
- * `withLinkConditions(transport, conditions)`: a Transport decorator that adds simulated loss, latency and jitter
- * to a real transport (the demo's "network conditions" panel), using the in-memory link simulator's `Link`.
+ * `withLinkConditions(transport, conditions)`: a Transport decorator that adds simulated loss, latency, jitter and a
+ * bandwidth limit to a real transport (the demo's "network conditions" panel), using the in-memory link simulator's
+ * `Link`.
  *
  * - Loss applies to the unreliable channel only; the reliable channel never loses (and is not slowed by
  *   simulated retransmissions).
  * - Latency and jitter apply to both channels; reliable messages stay in order (a message is never delivered
  *   before the one sent before it), unreliable ones may be reordered by jitter, as on a real network.
- * - Bandwidth (bytes/s, per peer and direction, both channels sharing it) queues messages behind each other; an
- *   unreliable message that would wait over a second is dropped (a router's tail drop), a reliable one waits.
+ * - Bandwidth (bytes per second, per peer and direction): both channels share one bottleneck queue, as they share
+ *   one path; an unreliable message that would wait more than a second in it is dropped (the queue is full).
  * - By default both directions are affected: each message sent and each message received waits `latency` +
  *   [0, jitter) ms, so the round trip grows by about 2 × latency.
  * - All zero: messages pass through synchronously, exactly as without the decorator.
@@ -29,7 +30,7 @@ export interface LinkConditions {
   latency?: number
   /** Uniform random extra delay in [0, jitter) ms. Default 0. */
   jitter?: number
-  /** Bytes per second to and from each peer (each way); 0 = unlimited. Default 0. */
+  /** Bytes per second each way to each peer (a bottleneck with a 1 s queue); 0 = unlimited. Default 0. */
   bandwidth?: number
   /** Which way the conditions apply. Default `'both'`. */
   direction?: 'both' | 'send' | 'receive'
@@ -55,28 +56,20 @@ export interface ConditionedTransport {
   readonly conditionsCounters: Readonly<ConditionsCounters>
 }
 
-/** Longest an unreliable message waits behind a simulated bandwidth limit before it is dropped, ms. */
-const MAX_QUEUE_MS = 1000
-
 /** Options of {@link withLinkConditions}. */
 export interface WithLinkConditionsOptions {
   /** Seed of the simulator's random numbers (loss and jitter). Default: random. */
   seed?: number
 }
 
-interface PeerLinks {
-  reliable: Link
-  unreliable: Link
-}
-
 function validate(c: LinkConditions): LinkConditions {
   const loss = c.loss ?? 0
   const latency = c.latency ?? 0
   const jitter = c.jitter ?? 0
+  const bandwidth = c.bandwidth ?? 0
   if (!(loss >= 0 && loss <= 1)) throw new RangeError(`loss must be in 0..1 (got ${c.loss})`)
   if (!(latency >= 0 && Number.isFinite(latency))) throw new RangeError(`latency must be >= 0 ms (got ${c.latency})`)
   if (!(jitter >= 0 && Number.isFinite(jitter))) throw new RangeError(`jitter must be >= 0 ms (got ${c.jitter})`)
-  const bandwidth = c.bandwidth ?? 0
   if (!(bandwidth >= 0 && Number.isFinite(bandwidth))) throw new RangeError(`bandwidth must be >= 0 bytes/s (got ${c.bandwidth})`)
   return { loss, latency, jitter, bandwidth, direction: c.direction ?? 'both' }
 }
@@ -87,36 +80,29 @@ export function withLinkConditions<T extends Transport>(transport: T, conditions
   const rng: Rng = createRng(options.seed ?? Math.floor(Math.random() * 2 ** 32))
   const scheduler = createScheduler(true)
   const counters: ConditionsCounters = { droppedSent: 0, droppedReceived: 0, inFlight: 0 }
-  /** One pair of links (reliable without loss, unreliable with) per peer and direction. */
-  const links = new Map<string, PeerLinks>()
-  /** Per peer and direction: when the simulated bandwidth is free again. */
-  const busyUntil = new Map<string, number>()
+  /** One link per peer and direction, both channels through it (one bottleneck queue). */
+  const links = new Map<string, Link>()
   const messageListeners = new Set<TransportEvents['message']>()
   let unsubscribeMessages: (() => void) | null = null
   let closed = false
 
-  const linkOptions = (channel: Channel) => ({ latency: current.latency, jitter: current.jitter, loss: channel === 'unreliable' ? current.loss : 0 })
-  const linksOf = (key: string): PeerLinks => {
+  // rto 0: a reliable message is never held back by simulated retransmissions (its loss draws cost nothing).
+  const linkOptions = () => ({ latency: current.latency, jitter: current.jitter, loss: current.loss, bandwidth: current.bandwidth, rto: 0 })
+  const linkOf = (key: string): Link => {
     let l = links.get(key)
-    if (!l) links.set(key, (l = { reliable: new Link(linkOptions('reliable'), rng), unreliable: new Link(linkOptions('unreliable'), rng) }))
+    if (!l) links.set(key, (l = new Link(linkOptions(), rng)))
     return l
   }
   // While anything is still delayed, keep routing through the simulator, so that switching the conditions off
   // never lets a new reliable message overtake an older one.
   const active = (way: 'send' | 'receive'): boolean =>
-    (current.direction === 'both' || current.direction === way) && (current.loss! > 0 || current.latency! > 0 || current.jitter! > 0 || current.bandwidth! > 0 || counters.inFlight > 0)
+    (current.direction === 'both' || current.direction === way) &&
+    (current.loss! > 0 || current.latency! > 0 || current.jitter! > 0 || current.bandwidth! > 0 || counters.inFlight > 0)
 
   /** Runs `deliver` zero or one time, after the simulated delay. Returns false when the message was lost. */
   const simulate = (key: string, channel: Channel, bytes: number, deliver: () => void): boolean => {
     const now = scheduler.now
-    let start = now
-    if (current.bandwidth! > 0) {
-      start = Math.max(now, busyUntil.get(key) ?? 0)
-      if (channel === 'unreliable' && start - now > MAX_QUEUE_MS) return false
-      start += (bytes * 1000) / current.bandwidth!
-      busyUntil.set(key, start)
-    }
-    const times = linksOf(key)[channel].schedule(start, channel, bytes)
+    const times = linkOf(key).schedule(now, channel, bytes)
     if (times.length === 0) return false
     const at = times[0]
     if (at <= now && (channel === 'unreliable' || counters.inFlight === 0)) {
@@ -183,10 +169,7 @@ export function withLinkConditions<T extends Transport>(transport: T, conditions
     },
     setConditions(c: LinkConditions): void {
       current = validate(c)
-      for (const l of links.values()) {
-        l.reliable.options = linkOptions('reliable')
-        l.unreliable.options = linkOptions('unreliable')
-      }
+      for (const l of links.values()) l.options = linkOptions()
     },
     get conditionsCounters(): Readonly<ConditionsCounters> {
       return { ...counters }

@@ -78,13 +78,15 @@ describe('demo in Chromium', () => {
     expect(hud).toMatch(/entities \d+ own \/ \d+ remote/)
     console.log(`[demo] HUD of B:\n${hud}`)
 
-    // Network conditions panel: 150 ms each way on A's traffic shows in B's RTT, and B's view of A still settles.
+    // Network conditions panel: 150 ms each way on A's traffic shows in B's RTT, and B's view of A still settles, through
+    // a 128 kbit/s bottleneck too (A's send budget to B follows it: the HUD shows it).
     const rttBefore = (await state(b)).peers[0].rtt
     console.log(`[demo] RTT B→A on loopback: ${rttBefore.toFixed(1)} ms`)
-    await demo(a, 'setConditions', { latency: 150, jitter: 20, loss: 0.2 })
+    await demo(a, 'setConditions', { latency: 150, jitter: 20, loss: 0.2, bandwidth: 16_000 })
     // The panel's sliders show conditions set from code, not only their own.
-    const sliders = (p: Page) => p.evaluate(() => ['loss', 'latency', 'jitter'].map((k) => [(document.querySelector(`#c-${k}`) as HTMLInputElement).value, document.querySelector(`#c-${k}`)!.nextElementSibling!.textContent]))
-    await until(async () => JSON.stringify(await sliders(a)) === JSON.stringify([['20', '20 %'], ['150', '150 ms'], ['20', '20 ms']]), 5_000, 'sliders show setConditions')
+    const sliders = (p: Page) => p.evaluate(() => ['loss', 'latency', 'jitter', 'bandwidth'].map((k) => [(document.querySelector(`#c-${k}`) as HTMLInputElement).value, document.querySelector(`#c-${k}`)!.nextElementSibling!.textContent]))
+    await until(async () => JSON.stringify(await sliders(a)) === JSON.stringify([['20', '20 %'], ['150', '150 ms'], ['20', '20 ms'], ['128', '128 kbit/s']]), 5_000, 'sliders show setConditions')
+    expect(await demo<string>(a, 'hud')).toMatch(/budget +[\d.]+ kbit\/s/)
     await until(async () => (await state(b)).peers[0].rtt > rttBefore + 200, 15_000, 'RTT grows by ~2 × latency')
     await walk(a, 'KeyS', 1.5)
     await until(async () => {
@@ -94,7 +96,7 @@ describe('demo in Chromium', () => {
     }, 15_000, "B's view of A settles under 20 % loss and 150 ms latency")
     console.log(`[demo] HUD of B with 150 ms ± 20 ms latency and 20 % loss on A:\n${await demo<string>(b, 'hud')}`)
     await demo(a, 'setConditions', {})
-    await until(async () => JSON.stringify(await sliders(a)) === JSON.stringify([['0', '0 %'], ['0', '0 ms'], ['0', '0 ms']]), 5_000, 'sliders back at 0')
+    await until(async () => JSON.stringify(await sliders(a)) === JSON.stringify([['0', '0 %'], ['0', '0 ms'], ['0', '0 ms'], ['0', '∞']]), 5_000, 'sliders back at 0')
 
     // Enter opens the chat; what is typed there never drives the game (w a s d walk, e grabs, 1 emotes); Enter sends.
     const crate = (await state(a)).crates[0]

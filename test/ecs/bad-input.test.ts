@@ -3,11 +3,18 @@ import { BitWriter } from '../../src/protocol/index.js'
 import { createHeader, writeHeader } from '../../src/protocol/delta-format.js'
 import { writeExpGolomb } from '../../src/protocol/exp-golomb.js'
 import { buildFrame, encodeMessage, PROTOCOL_VERSION, type Message } from '../../src/protocol/reliable-codec.js'
+import { SpawnBatchWriter } from '../../src/protocol/spawn-codec.js'
 import type { MemoryTransport } from '../../src/transport/memory/index.js'
 import { createHarness, replicaOf, type Harness } from './helpers/peers.js'
 import { FINGERPRINT } from '../helpers/test-schema.js'
 
 const frame = (...m: Message[]): Uint8Array => buildFrame(m.map(encodeMessage))
+/** A SpawnBatch of entities without components, `origin` an index into `origins` (0: the sender). */
+const spawns = (origins: string[], entries: { origin: number; n: number }[]): Message => {
+  const w = new SpawnBatchWriter([])
+  for (const e of entries) w.add(e.origin, e.n, e.n, false, 0, 0, null, [], 0)
+  return { body: { $case: 'spawns', value: { deltaSeq: 0, origins, body: w.finish(), refs: [] } } }
+}
 const hello = (): Message => ({ body: { $case: 'hello', value: { fingerprint: FINGERPRINT, protocolVersion: PROTOCOL_VERSION, connectedAt: 0 } } })
 
 /** A delta packet from scratch: `entities` = [slot, x wire value]. */
@@ -67,15 +74,15 @@ describe('bad input is dropped, counted, and 10 invalid messages disconnect the 
     deliver(h, () => evil.send('p0', 'unreliable', new Uint8Array(1201))) // oversized unreliable
     deliver(h, () => evil.send('p0', 'reliable', new Uint8Array(1024 * 1024 + 1))) // oversized reliable
     expect(d().oversized).toBe(2)
-    deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'spawn', value: { id: { origin: 'evil', n: 1 }, slot: 1, persistent: false, epoch: 0, components: [{ component: 77, mask: 1, state: new Uint8Array(4), refs: [] }] } } })))
-    expect(d().malformed).toBe(3) // unknown component id
+    deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'spawns', value: { deltaSeq: 0, origins: [], body: new Uint8Array([0xff, 0xff]), refs: [] } } })))
+    expect(d().malformed).toBe(3) // a truncated spawn batch
     expect(v.net.stats.entities.remote).toBe(1)
     deliver(h, () => evil.send('p0', 'unreliable', delta(2, [[5, 1000]]))) // unknown entity (slot never announced)
     expect(d().unknownEntity).toBe(1)
     // Forged ownership: updating, transferring, despawning p1's entity, spawning in p1's name.
     deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'componentUpdate', value: { id: honestId, epoch: 0, component: { component: 3, mask: 1, state: new Uint8Array([0]), refs: [] } } } })))
-    deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'ownershipTransfer', value: { id: honestId, newOwner: 'evil', epoch: 1, requestId: 1, components: [] } } })))
-    deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'despawn', value: { id: honestId, epoch: 0 } } })))
+    deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'ownershipTransfer', value: { id: honestId, newOwner: 'evil', epoch: 1, requestId: 1, components: [], scoped: false, viewers: [] } } })))
+    deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'despawn', value: { id: honestId, epoch: 0, culled: false } } })))
     expect(d().notOwner).toBe(3)
     expect(v.net.stats.invalid).toBe(9)
     expect(v.net.ownerOf(r)).toBe('p1')
@@ -84,7 +91,7 @@ describe('bad input is dropped, counted, and 10 invalid messages disconnect the 
     // The tenth (a spawn in p1's name): disconnected.
     let evilLeft = ''
     evil.on('peerLeft', (id, reason) => (evilLeft = `${id}: ${reason}`))
-    deliver(h, () => evil.send('p0', 'reliable', frame({ body: { $case: 'spawn', value: { id: { origin: 'p1', n: 9 }, slot: 9, persistent: false, epoch: 0, components: [] } } })))
+    deliver(h, () => evil.send('p0', 'reliable', frame(spawns(['p1'], [{ origin: 1, n: 9 }]))))
     expect(d().notOwner).toBe(4)
     expect(v.net.stats.invalid).toBe(10)
     expect(v.net.stats.disconnects).toBe(1)

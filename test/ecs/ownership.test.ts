@@ -16,10 +16,10 @@ function setup(mine: number) {
   const c = readyPeer(b.ctx, 'c', 9 * HOUR)
   takeOutbox(a)
   takeOutbox(c)
-  const { ownership, entities, registry } = b.ctx
+  const { ownership, registry } = b.ctx
   /** An entity spawned by `a` (slot `slot`), as b sees it. */
   const spawnOfA = (n: number, persistent: boolean) => {
-    entities.onSpawn(a, { id: { origin: 'a', n }, slot: n, persistent, epoch: 0, components: [] })
+    b.ctx.spawns.onSpawn(a, { id: { origin: 'a', n }, slot: n, persistent, epoch: 0, components: [] })
     return registry.lookup({ origin: 'a', n })!
   }
   return { hub, b, a, c, ownership, registry, spawnOfA }
@@ -54,7 +54,7 @@ describe('ownership room', () => {
     expect(ownership.request(rec.eid)).toBe(won) // one request per entity
     const [req] = takeOutbox(a)
     expect(req.body).toMatchObject({ $case: 'ownershipRequest', value: { id: { origin: 'a', n: 0 } } })
-    expect(ownership.onTransfer(a, { id: rec.id!, newOwner: 'b', epoch: 1, requestId: 1, components: [] })).toBeUndefined()
+    expect(ownership.onTransfer(a, { id: rec.id!, newOwner: 'b', epoch: 1, requestId: 1, components: [], scoped: false, viewers: [] })).toBeUndefined()
     expect(await won).toBe(true)
     expect(registry.isOwned(rec.eid)).toBe(true)
     expect(rec).toMatchObject({ owner: 'b', epoch: 1 })
@@ -68,7 +68,7 @@ describe('ownership room', () => {
   it('the first request wins: the owner broadcasts the transfer with the full state, a later request is denied', async () => {
     const { a, c, ownership, registry, spawnOfA } = setup(8 * HOUR)
     const rec = spawnOfA(0, false)
-    ownership.onTransfer(a, { id: rec.id!, newOwner: 'b', epoch: 1, requestId: 0, components: [] })
+    ownership.onTransfer(a, { id: rec.id!, newOwner: 'b', epoch: 1, requestId: 0, components: [], scoped: false, viewers: [] })
     takeOutbox(a)
     takeOutbox(c)
     ownership.onRequest(c, { id: rec.id!, requestId: 7 })
@@ -90,7 +90,7 @@ describe('ownership room', () => {
     const gone = spawnOfA(1, false)
     const asked = ownership.request(gone.eid)
     // c becomes the owner of both (transfers from a), then leaves.
-    for (const rec of [kept, gone]) ownership.onTransfer(a, { id: rec.id!, newOwner: 'c', epoch: 1, requestId: 0, components: [] })
+    for (const rec of [kept, gone]) ownership.onTransfer(a, { id: rec.id!, newOwner: 'c', epoch: 1, requestId: 0, components: [], scoped: false, viewers: [] })
     expect(await asked).toBe(false) // it went to c
     b.ctx.peers.leave('c', 'closed')
     expect(registry.get(gone.eid)).toBeUndefined()

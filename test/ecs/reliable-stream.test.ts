@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { Invalid, STALL, type Outcome } from '../../src/ecs/context.js'
 import type { PeerState } from '../../src/ecs/peers.js'
-import { MAX_FRAME_MESSAGES, ReliableStream } from '../../src/ecs/reliable-stream.js'
+import { PACED_FRAME_BYTES, ReliableStream } from '../../src/ecs/reliable-stream.js'
 import { decodeFrame, encodeMessage, type Message } from '../../src/protocol/reliable-codec.js'
 import { createMemoryNetwork } from '../../src/transport/memory/index.js'
 import { roomPeer, type RoomPeer } from './helpers/rooms.js'
@@ -39,7 +39,7 @@ function setup(limits: { a?: object; b?: object } = {}) {
 }
 
 describe('reliable stream', () => {
-  it(`batches a peer's queued messages into frames of at most ${MAX_FRAME_MESSAGES} messages, in order`, () => {
+  it(`batches a peer's queued messages into frames of at most ${PACED_FRAME_BYTES} bytes, in order`, () => {
     const { hub, a, aToB, frames } = setup()
     const indices = []
     for (let n = 1; n <= 2500; n++) indices.push(a.ctx.stream.queue(aToB, event(n)))
@@ -48,20 +48,25 @@ describe('reliable stream', () => {
     a.ctx.stream.flush()
     hub.advance(1)
     const batches = frames.map((f) => decodeFrame(f.data).map(numberOf))
-    expect(batches.map((x) => x.length)).toEqual([1024, 1024, 452])
+    expect(frames.every((f) => f.data.length <= PACED_FRAME_BYTES)).toBe(true)
+    expect(frames.slice(0, -1).every((f) => f.data.length > PACED_FRAME_BYTES - 8)).toBe(true) // full but the last
     expect(batches.flat()).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1))
-    expect(aToB.stream.outbox).toEqual([])
+    expect(aToB.stream.outHead).toBe(aToB.stream.outbox.length)
   })
 
-  it('keeps every frame within maxReliableBytes', () => {
-    const { hub, a, aToB, frames } = setup({ a: { maxReliableBytes: 4096 } })
+  it('keeps every frame within maxReliableBytes; a larger message goes in a frame of its own', () => {
+    const { hub, a, aToB, frames } = setup({ a: { maxReliableBytes: 1000 } })
     for (let n = 1; n <= 100; n++) a.ctx.stream.queue(aToB, event(n, 100))
+    a.ctx.stream.queue(aToB, event(101, 2000))
+    a.ctx.stream.queue(aToB, event(102, 100))
     a.ctx.stream.flush()
     hub.advance(1)
-    const per = Math.floor(4096 / (event(1, 100).length + 8)) // a message costs its bytes and ≤ 8 of framing
-    expect(frames.map((f) => decodeFrame(f.data).length)).toEqual([per, per, 100 - 2 * per])
-    expect(frames.every((f) => f.data.length <= 4096)).toBe(true)
-    expect(frames.flatMap((f) => decodeFrame(f.data).map(numberOf))).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
+    const per = Math.floor(1000 / (event(1, 100).length + 2)) // a message costs its bytes, its tag and its length
+    const counts = frames.map((f) => decodeFrame(f.data).length)
+    expect(counts.slice(0, -3)).toEqual(Array(counts.length - 3).fill(per))
+    expect(counts.slice(-2)).toEqual([1, 1])
+    expect(frames.slice(0, -2).every((f) => f.data.length <= 1000)).toBe(true)
+    expect(frames.flatMap((f) => decodeFrame(f.data).map(numberOf))).toEqual(Array.from({ length: 102 }, (_, i) => i + 1))
   })
 
   it("processes each peer's messages in order; a stalled one waits until another peer's message it depends on ran", () => {

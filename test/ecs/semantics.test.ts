@@ -20,7 +20,7 @@ describe('change detection', () => {
     const before = h.hub.counters('p0', 'p1').unreliable.sentBytes
     a.s.Transform.x[e] = 3.0002 // < 0.0005: same quantized value
     h.step(5)
-    expect(h.hub.counters('p0', 'p1').unreliable.sentBytes - before).toBe(5 * 15) // idle headers (see bytes.test.ts)
+    expect(h.hub.counters('p0', 'p1').unreliable.sentBytes - before).toBe(5 * 16) // idle headers (see bytes.test.ts)
   })
 })
 
@@ -45,7 +45,7 @@ describe('ack-based baselines', () => {
     h.step(3)
     const before = h.hub.counters('p0', 'p1').unreliable.sentBytes
     h.step(5)
-    expect(h.hub.counters('p0', 'p1').unreliable.sentBytes - before).toBe(5 * 15) // idle headers (see bytes.test.ts)
+    expect(h.hub.counters('p0', 'p1').unreliable.sentBytes - before).toBe(5 * 15) // idle headers: acks wait 23 ms here, 15 bytes (see bytes.test.ts)
   })
 })
 

@@ -51,20 +51,24 @@ describe('withLinkConditions', () => {
     expect(t.conditions).toEqual({ loss: 0, latency: 0, jitter: 0, bandwidth: 0, direction: 'both' })
   })
 
-  it('a bandwidth limit queues both channels behind each other, and drops unreliable messages that would wait over a second', () => {
-    const t = withLinkConditions(a, { bandwidth: 8000 }) // 8 bytes per ms: one 8-byte message per ms
+  it('bandwidth: both channels queue through one bottleneck; unreliable messages that would wait over 1 s are dropped', () => {
+    const t = withLinkConditions(a, { bandwidth: 8000 }) // 64 kbit/s
     const sentAt = performance.now()
-    for (let i = 0; i < 10; i++) t.send('b', i % 2 ? 'reliable' : 'unreliable', msg(i))
-    run(20)
-    expect(got.map((g) => g.n)).toEqual([...Array(10).keys()])
-    expect(got.map((g) => Math.round(g.at - sentAt))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
-    // 2 000 unreliable messages at once: each waits 1 ms longer than the one before; those past 1 s are dropped.
-    got = []
-    for (let i = 0; i < 2000; i++) t.send('b', 'unreliable', msg(i))
-    run(1100, 10)
-    expect(got.length).toBeGreaterThan(990)
-    expect(got.length).toBeLessThan(1010)
-    expect(t.conditionsCounters.droppedSent).toBe(2000 - got.length)
+    const big = new Uint8Array(4000)
+    new DataView(big.buffer).setUint32(0, 1)
+    t.send('b', 'reliable', big) // 500 ms of the link
+    t.send('b', 'unreliable', msg(2)) // behind it
+    for (let i = 3; i < 30; i++) t.send('b', 'unreliable', (() => { const d = new Uint8Array(400); new DataView(d.buffer).setUint32(0, i); return d })())
+    run(3000, 5)
+    const at = new Map(got.map((g) => [g.n, g.at - sentAt]))
+    expect(at.get(1)).toBeGreaterThanOrEqual(500)
+    expect(at.get(2)).toBeGreaterThanOrEqual(at.get(1)!) // it waited for the reliable message ahead of it
+    // 1 s of queue holds 8000 bytes: the 400-byte messages beyond it are dropped, the rest arrive spaced 50 ms apart.
+    const delivered = got.filter((g) => g.n >= 3).map((g) => g.n)
+    expect(t.conditionsCounters.droppedSent).toBe(27 - delivered.length)
+    expect(delivered.length).toBeGreaterThan(5)
+    expect(delivered.length).toBeLessThan(15)
+    expect(Math.max(...delivered.map((n) => at.get(n)!))).toBeLessThanOrEqual(1000 + 60)
   })
 
   it('delays both channels by the latency (one way) and never delivers early', () => {

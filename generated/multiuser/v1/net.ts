@@ -63,19 +63,39 @@ export interface ComponentState {
   refs: NetId[];
 }
 
-/** The sender owns `id` and will send its deltas under `slot` (a compact per-sender index). */
-export interface Spawn {
-  id?: NetId | undefined;
-  slot: number;
-  persistent: boolean;
-  /** Ownership generation: 0 at spawn, +1 at every transfer or inheritance. */
-  epoch: number;
-  components: ComponentState[];
+/**
+ * Entities the sender owns, each with its full state: its spawns, a newcomer's late join, entities entering the
+ * receiver's view. The receiver creates each one it does not have (and takes a newer owner's announcement of one it
+ * has); the sender then sends its deltas under each entity's `slot`.
+ */
+export interface SpawnBatch {
+  /**
+   * The sender's newest unreliable sequence number to this receiver (16 bits) when the batch was written: its deltas
+   * up to that one predate these states and never overwrite them.
+   */
+  deltaSeq: number;
+  /**
+   * Origins other than the sender's own id (entities it owns after a transfer or an inheritance), referred to in
+   * `body` by index + 1.
+   */
+  origins: string[];
+  /**
+   * The entities, bit-packed with the schema's component codecs (src/protocol/spawn-codec.ts): net id counter, slot,
+   * persistent, epoch, and each component's fields.
+   */
+  body: Uint8Array;
+  /** The entities that entity fields (`(multiuser.entity)`) in `body` name, referred to there by index + 1 (0: none). */
+  refs: NetId[];
 }
 
 export interface Despawn {
   id?: NetId | undefined;
   epoch: number;
+  /**
+   * The entity only left the receiver's view (interest management): the receiver removes it and says so; it comes
+   * back with a SpawnBatch when it is relevant again.
+   */
+  culled: boolean;
 }
 
 export interface ComponentAdd {
@@ -119,6 +139,12 @@ export interface OwnershipTransfer {
   epoch: number;
   requestId: number;
   components: ComponentState[];
+  /**
+   * When `scoped`: the peers that have the entity (it was sent only to them); the new owner claims it to them and
+   * decides for the others. Not scoped: every peer has it.
+   */
+  scoped: boolean;
+  viewers: string[];
 }
 
 /** From a new owner (after a transfer or an inheritance) to everyone: my deltas for `id` use `slot`. */
@@ -143,7 +169,7 @@ export interface Message {
   body?:
     | { $case: "hello"; value: Hello }
     | { $case: "refusal"; value: Refusal }
-    | { $case: "spawn"; value: Spawn }
+    | { $case: "spawns"; value: SpawnBatch }
     | { $case: "despawn"; value: Despawn }
     | { $case: "componentAdd"; value: ComponentAdd }
     | { $case: "componentRemove"; value: ComponentRemove }
@@ -443,31 +469,28 @@ export const ComponentState: MessageFns<ComponentState> = {
   },
 };
 
-function createBaseSpawn(): Spawn {
-  return { id: undefined, slot: 0, persistent: false, epoch: 0, components: [] };
+function createBaseSpawnBatch(): SpawnBatch {
+  return { deltaSeq: 0, origins: [], body: new Uint8Array(0), refs: [] };
 }
 
-export const Spawn: MessageFns<Spawn> = {
-  encode(message: Spawn, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.id !== undefined) {
-      NetId.encode(message.id, writer.uint32(10).fork()).join();
+export const SpawnBatch: MessageFns<SpawnBatch> = {
+  encode(message: SpawnBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deltaSeq !== 0) {
+      writer.uint32(8).uint32(message.deltaSeq);
     }
-    if (message.slot !== 0) {
-      writer.uint32(16).uint32(message.slot);
+    for (const v of message.origins) {
+      writer.uint32(18).string(v!);
     }
-    if (message.persistent !== false) {
-      writer.uint32(24).bool(message.persistent);
+    if (message.body.length !== 0) {
+      writer.uint32(26).bytes(message.body);
     }
-    if (message.epoch !== 0) {
-      writer.uint32(32).uint32(message.epoch);
-    }
-    for (const v of message.components) {
-      ComponentState.encode(v!, writer.uint32(42).fork()).join();
+    for (const v of message.refs) {
+      NetId.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): Spawn {
+  decode(input: BinaryReader | Uint8Array, length?: number): SpawnBatch {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -476,48 +499,40 @@ export const Spawn: MessageFns<Spawn> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSpawn();
+      const message = createBaseSpawnBatch();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 10) {
+            if (tag !== 8) {
               break;
             }
 
-            message.id = NetId.decode(reader, reader.uint32());
+            message.deltaSeq = reader.uint32();
             continue;
           }
           case 2: {
-            if (tag !== 16) {
+            if (tag !== 18) {
               break;
             }
 
-            message.slot = reader.uint32();
+            message.origins.push(reader.string());
             continue;
           }
           case 3: {
-            if (tag !== 24) {
+            if (tag !== 26) {
               break;
             }
 
-            message.persistent = reader.bool();
+            message.body = reader.bytes();
             continue;
           }
           case 4: {
-            if (tag !== 32) {
+            if (tag !== 34) {
               break;
             }
 
-            message.epoch = reader.uint32();
-            continue;
-          }
-          case 5: {
-            if (tag !== 42) {
-              break;
-            }
-
-            message.components.push(ComponentState.decode(reader, reader.uint32()));
+            message.refs.push(NetId.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -534,7 +549,7 @@ export const Spawn: MessageFns<Spawn> = {
 };
 
 function createBaseDespawn(): Despawn {
-  return { id: undefined, epoch: 0 };
+  return { id: undefined, epoch: 0, culled: false };
 }
 
 export const Despawn: MessageFns<Despawn> = {
@@ -544,6 +559,9 @@ export const Despawn: MessageFns<Despawn> = {
     }
     if (message.epoch !== 0) {
       writer.uint32(16).uint32(message.epoch);
+    }
+    if (message.culled !== false) {
+      writer.uint32(24).bool(message.culled);
     }
     return writer;
   },
@@ -575,6 +593,14 @@ export const Despawn: MessageFns<Despawn> = {
             }
 
             message.epoch = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.culled = reader.bool();
             continue;
           }
         }
@@ -909,7 +935,7 @@ export const OwnershipDeny: MessageFns<OwnershipDeny> = {
 };
 
 function createBaseOwnershipTransfer(): OwnershipTransfer {
-  return { id: undefined, newOwner: "", epoch: 0, requestId: 0, components: [] };
+  return { id: undefined, newOwner: "", epoch: 0, requestId: 0, components: [], scoped: false, viewers: [] };
 }
 
 export const OwnershipTransfer: MessageFns<OwnershipTransfer> = {
@@ -928,6 +954,12 @@ export const OwnershipTransfer: MessageFns<OwnershipTransfer> = {
     }
     for (const v of message.components) {
       ComponentState.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.scoped !== false) {
+      writer.uint32(48).bool(message.scoped);
+    }
+    for (const v of message.viewers) {
+      writer.uint32(58).string(v!);
     }
     return writer;
   },
@@ -983,6 +1015,22 @@ export const OwnershipTransfer: MessageFns<OwnershipTransfer> = {
             }
 
             message.components.push(ComponentState.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.scoped = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.viewers.push(reader.string());
             continue;
           }
         }
@@ -1158,8 +1206,8 @@ export const Message: MessageFns<Message> = {
       case "refusal":
         Refusal.encode(message.body.value, writer.uint32(18).fork()).join();
         break;
-      case "spawn":
-        Spawn.encode(message.body.value, writer.uint32(26).fork()).join();
+      case "spawns":
+        SpawnBatch.encode(message.body.value, writer.uint32(106).fork()).join();
         break;
       case "despawn":
         Despawn.encode(message.body.value, writer.uint32(34).fork()).join();
@@ -1221,12 +1269,12 @@ export const Message: MessageFns<Message> = {
             message.body = { $case: "refusal", value: Refusal.decode(reader, reader.uint32()) };
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
+          case 13: {
+            if (tag !== 106) {
               break;
             }
 
-            message.body = { $case: "spawn", value: Spawn.decode(reader, reader.uint32()) };
+            message.body = { $case: "spawns", value: SpawnBatch.decode(reader, reader.uint32()) };
             continue;
           }
           case 4: {
