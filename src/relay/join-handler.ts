@@ -4,24 +4,25 @@
  *
  * Order of checks: request shape (room name, credential in URL, one Authorization header) -> relay slot (before any
  * network work) -> token verification (claims first, then the issuer key and the handle check; all of it within
- * `handshakeTimeoutMs`) -> room slot. The handshake budget (relay-wide and per client address) is taken only when
+ * `handshakeTimeoutMs`) -> the room's options if it is one of the lobby's (password, invite, session ticket; see
+ * lobby/room-access.ts) -> room slot (its `maxPlayers`). The handshake budget (relay-wide and per client address) is taken only when
  * verification has to wait on the network, so a join whose issuer key is cached needs no place in it. Every refusal
  * releases what it took.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isRecord, looksLikeJwt } from '../signaling/jwt-parts.js'
+import { decodeJwt, isRecord, looksLikeJwt } from '../signaling/jwt-parts.js'
 import { RESUME_TYP, verifyRelayToken } from '../signaling/ticket.js'
-import type { JoinResult, PeerJsServerOptions } from '../signaling/contract.js'
+import type { JoinRequestBody, JoinResult, PeerJsServerOptions } from '../signaling/contract.js'
+import { bearerToken, verifyCaller } from './caller-auth.js'
 import type { RelayContext } from './context.js'
 import { ErrorCode, RelayError } from './errors.js'
-import { corsHeaders, sendError, sendJson, toRelayError } from './http-util.js'
+import { corsHeaders, readJsonBody, sendError, sendJson, toRelayError } from './http-util.js'
 import { newJoinToken, newPeerId } from './join-tokens.js'
-import { withDeadline } from './deadline.js'
-import { handshakeGate } from './handshake-budget.js'
+import { admitToRoom, roomClaim, type RoomGrant } from './lobby/room-access.js'
 import { combine } from './slots.js'
 import { signTicket } from './ticket-sign.js'
 
-const ROOM_RE = /^[A-Za-z0-9._~-]{1,64}$/
+export const ROOM_RE = /^[A-Za-z0-9._~-]{1,64}$/
 /** Query parameters that carry credentials by convention. */
 const CREDENTIAL_PARAMS = ['token', 'access_token', 'jwt', 'auth', 'authorization', 'id_token']
 
@@ -60,7 +61,7 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
     sendError(res, err, cors)
   }
 
-  let body: JoinBody
+  let body: JoinRequestBody
   try {
     body = await readJoinBody(req)
   } catch (err) {
@@ -74,50 +75,41 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
     }
   }
 
-  // Node keeps the first of repeated Authorization headers; a proxy may read another: refuse the ambiguity.
-  const authorization = req.headersDistinct.authorization ?? []
-  if (authorization.length > 1) return refuse(new RelayError(ErrorCode.AUTH_MALFORMED, 'more than one Authorization header'))
-  const header = authorization[0]
-  const mode = ctx.opts.auth
-  let jwt: string | null = null
-  if (header !== undefined && mode !== 'off') {
-    const m = /^Bearer ([^\s]+)$/i.exec(header.trim())
-    if (!m) return refuse(new RelayError(ErrorCode.AUTH_MALFORMED, 'Authorization must be "Bearer <jwt>"'))
-    if (m[1].length > ctx.opts.maxTokenBytes) return refuse(new RelayError(ErrorCode.AUTH_MALFORMED, `token longer than ${ctx.opts.maxTokenBytes} bytes`))
-    jwt = m[1]
+  let jwt: string | null
+  try {
+    jwt = bearerToken(ctx, req)
+  } catch (err) {
+    return refuse(toRelayError(err))
   }
-  if (jwt === null && mode === 'required') return refuse(new RelayError(ErrorCode.AUTH_MISSING, 'this relay requires an ATProto service-auth token (Authorization: Bearer)'))
 
   const slot = ctx.slots.tryAcquire()
   if (!slot) return refuse(new RelayError(ErrorCode.RELAY_FULL, 'relay is full'))
   let did: string | null = null
   let handle: string | undefined
   if (jwt !== null) {
-    const gate = handshakeGate(ctx.handshakes, ctx.clientAddress(req), (scope) => ctx.metrics.handshakesLimited.inc({ scope }))
     try {
-      const token = jwt
-      const verification = (async () => {
-        const verified = await ctx.verifyToken(token, gate.enter)
-        return { did: verified.did, handle: await ctx.handles.verify(verified.did, verified.claimedHandle, gate.enter) }
-      })()
-      const ms = ctx.opts.handshakeTimeoutMs
-      ;({ did, handle } = await withDeadline(verification, ms, () => new RelayError(ErrorCode.AUTH_TIMEOUT, `verification took longer than ${ms} ms`)))
+      ;({ did, handle } = await verifyCaller(ctx, req, jwt, ctx.verifyToken, true))
     } catch (err) {
       slot.release()
       const e = toRelayError(err)
       if (e.code === ErrorCode.INTERNAL) ctx.log.error({ err: (err as Error)?.message }, 'token verification crashed')
       return refuse(e)
-    } finally {
-      gate.release()
     }
   }
 
   // Resume first: replacing our own old socket frees its room slot.
   const resumed = body.resume ? await resumable(ctx, body.resume, room, did) : null
-  const roomSlot = ctx.roomSlots.tryAcquire(room)
+  let grant: RoomGrant
+  try {
+    grant = await admitToRoom(ctx, req, room, did, body, resumed?.lobby)
+  } catch (err) {
+    slot.release()
+    return refuse(toRelayError(err), { did })
+  }
+  const roomSlot = ctx.roomSlots.tryAcquire(room, grant.maxPlayers)
   if (!roomSlot) {
     slot.release()
-    return refuse(new RelayError(ErrorCode.ROOM_FULL, `room is full (${ctx.opts.maxPeersPerRoom} peers)`), { did })
+    return refuse(new RelayError(ErrorCode.ROOM_FULL, `room is full (${grant.maxPlayers} peers)`), { did })
   }
   const held = combine(slot, roomSlot)
   try {
@@ -127,7 +119,7 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
     const iat = Math.floor(Date.now() / 1000)
     const claims = { iss: ctx.did, ...(did ? { did } : {}), ...(handle ? { handle } : {}), room, peerId, admittedAt, iat, exp: iat + ctx.opts.ticketTtlSec }
     const ticket = await signTicket(ctx.key, claims)
-    const resumeToken = await signTicket(ctx.key, claims, RESUME_TYP)
+    const resumeToken = await signTicket(ctx.key, claims, RESUME_TYP, grant.record ? { lobby: roomClaim(ctx, grant.record) } : {})
     ctx.pending.add({ peerId, room, did, handle, admittedAt, ticket, slot: held }, joinToken)
     const result: JoinResult = {
       room,
@@ -154,38 +146,26 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
   }
 }
 
-interface JoinBody {
-  resume?: { peerId: string; token: string }
-}
-
 const MAX_BODY_BYTES = 16 * 1024
 
-/** Reads the optional JSON body `{ resume?: { peerId, token } }` (at most 16 KiB). */
-async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MAX_BODY_BYTES) {
-      req.destroy()
-      throw new RelayError(ErrorCode.JOIN_BODY_INVALID, `body larger than ${MAX_BODY_BYTES} bytes`)
-    }
-    chunks.push(chunk)
-  }
-  if (size === 0) return {}
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-  } catch {
-    throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'body is not JSON')
-  }
-  if (!isRecord(parsed)) throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'body must be a JSON object')
+/** Reads the optional JSON body `{ resume?: { peerId, token }, password?, invite?, session? }` (at most 16 KiB). */
+async function readJoinBody(req: IncomingMessage): Promise<JoinRequestBody> {
+  const parsed = await readJsonBody(req, MAX_BODY_BYTES, ErrorCode.JOIN_BODY_INVALID)
+  const body: JoinRequestBody = {}
   const r = parsed.resume
-  if (r === undefined) return {}
-  if (!isRecord(r) || typeof r.peerId !== 'string' || typeof r.token !== 'string' || r.token.length > 8192) {
-    throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'resume must be { peerId, token }')
+  if (r !== undefined) {
+    if (!isRecord(r) || typeof r.peerId !== 'string' || typeof r.token !== 'string' || r.token.length > 8192) {
+      throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'resume must be { peerId, token }')
+    }
+    body.resume = { peerId: r.peerId, token: r.token }
   }
-  return { resume: { peerId: r.peerId, token: r.token } }
+  for (const k of ['password', 'invite', 'session'] as const) {
+    const v = parsed[k]
+    if (v === undefined) continue
+    if (typeof v !== 'string' || v.length === 0 || v.length > 8192) throw new RelayError(ErrorCode.JOIN_BODY_INVALID, `${k} must be a non-empty string`)
+    body[k] = v
+  }
+  return body
 }
 
 /**
@@ -194,7 +174,7 @@ async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
  * (`previousKeys`: a restart after a key rotation), same room, same identity as this join (the same DID, or
  * anonymous again). Any admission or socket still holding that id is replaced. Else null: a fresh id.
  */
-async function resumable(ctx: RelayContext, resume: { peerId: string; token: string }, room: string, did: string | null): Promise<{ peerId: string; admittedAt: number } | null> {
+async function resumable(ctx: RelayContext, resume: { peerId: string; token: string }, room: string, did: string | null): Promise<{ peerId: string; admittedAt: number; lobby: unknown } | null> {
   let claims
   for (const key of [ctx.key.did(), ...ctx.previousKeys]) {
     try {
@@ -207,5 +187,6 @@ async function resumable(ctx: RelayContext, resume: { peerId: string; token: str
   if (!claims || claims.iss !== ctx.did || (claims.did ?? null) !== did || !/^[0-9a-f]{32}$/.test(claims.peerId)) return null
   ctx.pending.drop(claims.peerId)
   ctx.evict(claims.peerId)
-  return { peerId: claims.peerId, admittedAt: claims.admittedAt }
+  // The room's record, when the room was one of the directory's (see lobby/room-access.ts).
+  return { peerId: claims.peerId, admittedAt: claims.admittedAt, lobby: decodeJwt(resume.token).payload.lobby }
 }

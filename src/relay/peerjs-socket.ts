@@ -74,6 +74,7 @@ class PeerSocket {
       this.closed = true
       this.queue.stop()
       ctx.router.detach(this.endpoint)
+      void ctx.lobby.occupancy(join.room)
       join.slot.release()
       onGone(this)
       void ctx.router.broadcast(join.room, { type: ControlMessageType.PEER_LEFT, payload: { peerId: join.peerId } })
@@ -117,6 +118,7 @@ class PeerSocket {
   async open(): Promise<void> {
     const { ctx, endpoint } = this
     ctx.router.attach(endpoint)
+    void ctx.lobby.occupancy(endpoint.room)
     endpoint.deliver({ type: 'OPEN' })
     const roster = (await ctx.router.roster(endpoint.room)).filter((p) => p.peerId !== endpoint.peerId)
     endpoint.deliver({ type: ControlMessageType.ROSTER, payload: { room: endpoint.room, peers: roster } })

@@ -28,6 +28,7 @@ import { openRelayState, type RelayState, type SigningKeyInfo } from './data-dir
 import { MemoryReplayCache } from './replay-cache.js'
 import { LocalSignalRouter } from './signal-router.js'
 import { RoomSlots, SlotPool } from './slots.js'
+import { createLobby, type Lobby } from './lobby/lobby.js'
 
 export interface RelayStats {
   /** Registered PeerJS sockets. */
@@ -83,6 +84,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
     slotsInUse: () => slots.inUse,
     pendingJoins: () => pending.size,
     handshakesInFlight: () => handshakes.inFlight,
+    lobbyRooms: () => lobby?.rooms.size ?? 0,
+    matchWaiting: () => lobby?.queue.waiting() ?? 0,
   })
   const limiter = new FetchLimiter(
     { perHost: opts.didFetchConcurrencyPerHost, global: opts.didFetchConcurrency, trusted: opts.plcFetchConcurrency },
@@ -121,6 +124,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const replay = opts.replayCache ?? new MemoryReplayCache({ maxEntries: opts.replayCacheMaxEntries })
 
   let ctx: RelayContext | undefined
+  let lobby: Lobby | undefined
   let state: RelayState | undefined
   let peerjs: PeerJsServer | undefined
   let server: Server | undefined
@@ -150,6 +154,17 @@ export function createRelay(options: RelayOptions = {}): Relay {
       const address = srv.address() as AddressInfo
       const publicUrl = (opts.publicUrl ?? defaultPublicUrl(opts.host, address.port)).replace(/\/?$/, '/')
       const did = opts.serviceDid ?? didWebFromUrl(publicUrl)
+      lobby = createLobby({ opts, did, key, log, metrics, router })
+      const verifierOptions = {
+        serviceDid: did,
+        serviceId: opts.serviceId,
+        allowMissingLxm: opts.allowMissingLxm,
+        didMethods: opts.didMethods,
+        clockSkewSec: opts.clockSkewSec,
+        maxTokenLifetimeSec: opts.maxTokenLifetimeSec,
+        keys,
+        replay,
+      }
       ctx = {
         opts,
         publicUrl,
@@ -168,23 +183,22 @@ export function createRelay(options: RelayOptions = {}): Relay {
         handshakes,
         clientAddress,
         evict: () => false,
-        verifyToken: createTokenVerifier({
-          serviceDid: did,
-          serviceId: opts.serviceId,
-          lxm: opts.lxm,
-          allowMissingLxm: opts.allowMissingLxm,
-          didMethods: opts.didMethods,
-          clockSkewSec: opts.clockSkewSec,
-          maxTokenLifetimeSec: opts.maxTokenLifetimeSec,
-          keys,
-          replay,
-        }),
+        // Lobby calls have a method of their own: a token minted to join a room cannot create rooms or queue, nor
+        // the reverse, and the OAuth scope names each capability (README "Lobbies and matchmaking").
+        verifyToken: createTokenVerifier({ ...verifierOptions, lxm: opts.lxm }),
+        verifyLobbyToken: createTokenVerifier({ ...verifierOptions, lxm: opts.lobbyLxm }),
+        lobby,
       }
       peerjs = createPeerJsServer(ctx)
       const ps = peerjs
       ctx.evict = (peerId) => ps.evict(peerId)
       // The idle check runs at 1/20 of the timeout (a socket is closed at most 5 % late), pings on their own period.
-      timers = [setInterval(() => ps.sweepIdle(Date.now()), Math.max(10, opts.idleTimeoutMs / 20)), setInterval(() => ps.ping(), opts.pingIntervalMs)]
+      const lb = lobby
+      timers = [
+        setInterval(() => ps.sweepIdle(Date.now()), Math.max(10, opts.idleTimeoutMs / 20)),
+        setInterval(() => ps.ping(), opts.pingIntervalMs),
+        setInterval(() => lb.soon(), opts.matchTickMs),
+      ]
       for (const t of timers) t.unref()
       log.info({ event: 'listening', publicUrl, did, auth: opts.auth, host: opts.host, port: address.port }, 'relay listening')
       return { url: publicUrl, did }
@@ -192,6 +206,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     close() {
       closing ??= (async () => {
         for (const t of timers) clearInterval(t)
+        lobby?.close()
         await peerjs?.closeAll()
         pending.clear()
         await state?.admissions.flush()
