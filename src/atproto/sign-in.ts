@@ -106,7 +106,7 @@ export async function atprotoSignIn(options: AtprotoSignInOptions): Promise<Atpr
     },
     relayDid,
     scope,
-    token: () => (tokens ? tokens() : Promise.resolve(null)),
+    token: (request) => (tokens ? tokens(request) : Promise.resolve(null)),
     async signIn(handleOrPds) {
       const state = JSON.stringify({ v: STATE_VERSION, href: location.href })
       try {

@@ -41,9 +41,9 @@ export function atprotoTokenSource(session: AtprotoSession, relayDid: string, op
   const serviceId = opts.serviceId === undefined ? DEFAULT_SERVICE_ID : opts.serviceId
   const aud = serviceId === null ? relayDid : `${relayDid}#${serviceId}`
   const lifetime = opts.expiresInSec ?? 60
-  return async () => {
+  return async (request) => {
     const exp = Math.floor(Date.now() / 1000) + lifetime
-    const query = new URLSearchParams({ aud, lxm, exp: String(exp) })
+    const query = new URLSearchParams({ aud, lxm: request?.lxm ?? lxm, exp: String(exp) })
     let res: Response
     try {
       res = await session.fetchHandler(`/xrpc/com.atproto.server.getServiceAuth?${query}`, { method: 'GET', headers: { accept: 'application/json' } })

@@ -5,7 +5,7 @@
 import { AuthErrorCode as ErrorCode, JoinError, isAuthErrorCode } from '../shared/errors.js'
 import { isRecord } from '../signaling/jwt-parts.js'
 import type { TokenSource } from './token-source.js'
-import type { JoinResult } from '../signaling/contract.js'
+import type { JoinRequestBody, JoinResult, RoomCredentials } from '../signaling/contract.js'
 
 export interface JoinRoomOptions {
   /** fetch implementation (default: global fetch). */
@@ -17,6 +17,8 @@ export interface JoinRoomOptions {
    * the relay assigns a new id, so compare `result.peerId`.
    */
   resume?: { peerId: string; token: string }
+  /** What a room of the lobby may need: its `password`, an `invite` token, or a match's `session` ticket. */
+  credentials?: RoomCredentials
 }
 
 /** Builds `<relay>/v1/rooms/<room>/join`, keeping any path prefix of the relay URL. */
@@ -42,9 +44,15 @@ export async function joinRoom(relayUrl: string, room: string, tokenSource: Toke
     const headers: Record<string, string> = { accept: 'application/json' }
     if (token !== null) headers.authorization = `Bearer ${token}`
     let body: string | undefined
-    if (opts.resume) {
+    const request: JoinRequestBody = {
+      ...(opts.resume ? { resume: { peerId: opts.resume.peerId, token: opts.resume.token } } : {}),
+      ...(opts.credentials?.password !== undefined ? { password: opts.credentials.password } : {}),
+      ...(opts.credentials?.invite !== undefined ? { invite: opts.credentials.invite } : {}),
+      ...(opts.credentials?.session !== undefined ? { session: opts.credentials.session } : {}),
+    }
+    if (Object.keys(request).length > 0) {
       headers['content-type'] = 'application/json'
-      body = JSON.stringify({ resume: { peerId: opts.resume.peerId, token: opts.resume.token } })
+      body = JSON.stringify(request)
     }
     let res: Response
     try {

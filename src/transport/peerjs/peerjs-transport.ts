@@ -4,7 +4,7 @@ import type { Channel, PeerIdentity, Transport, TransportEvents } from '../trans
 import { BROADCAST } from '../transport.js'
 import { Emitter } from '../../shared/emitter.js'
 import { PeerLink, type LinkLimits } from './peer-link.js'
-import type { JoinAnswer, RosterPeer } from '../../signaling/contract.js'
+import type { JoinAnswer, RoomCredentials, RosterPeer } from '../../signaling/contract.js'
 import type { RelayClient } from './relay-client.js'
 
 type PeerConstructor = new (id: string, options: PeerOptions) => PeerType
@@ -47,13 +47,14 @@ export type TransportStatus = 'idle' | 'joining' | 'joined' | 'reconnecting' | '
 /** Join failures worth retrying (the relay may come back, or have room again): all others end the join. */
 /**
  * Join failures that a later attempt may get past, retried with backoff on the first join and on every rejoin alike:
- * the relay or an upstream (PLC, a DID host) down or busy, a token that went stale (expired, already used). Any other
+ * the relay or an upstream (PLC, a DID host) down or busy, a token that went stale (expired, already used), the
+ * lobby full or rate-limited (a room of the lobby rebuilt after a restart, password attempts). Any other
  * refusal is final: the player's credentials or the game's settings are wrong (audience, signature, scope, method,
  * a relay that needs a token and got none, a bad room name, a full room), and retrying would only repeat it.
  */
 const TRANSIENT = new Set<string>([
   'RELAY_UNREACHABLE', 'RELAY_BAD_RESPONSE', 'RELAY_BUSY', 'RELAY_FULL', 'AUTH_TIMEOUT', 'INTERNAL', 'AUTH_EXPIRED',
-  'AUTH_REPLAYED', 'AUTH_DID_UNAVAILABLE', ErrorCode.TRANSPORT_CLOSED,
+  'AUTH_REPLAYED', 'AUTH_DID_UNAVAILABLE', 'LOBBY_FULL', 'RATE_LIMITED', ErrorCode.TRANSPORT_CLOSED,
 ])
 
 /** Whether a join failure is worth another attempt (see TRANSIENT); a token source that could not reach the PDS is. */
@@ -84,7 +85,7 @@ export interface PeerJsTransport extends Transport {
    * the relay is unreachable or busy it retries with the rejoin backoff, reporting each failure as an `error` event.
    * Rejects on a refusal (a token refused, a full room, ...). A `leave()`, `close()` or another `join()` ends it.
    */
-  join(room: string): Promise<void>
+  join(room: string, credentials?: RoomCredentials): Promise<void>
   /** Leaves the room: closes every peer link and the relay socket. The transport can join again. */
   leave(): Promise<void>
   on<E extends keyof PeerJsTransportEvents>(event: E, listener: PeerJsTransportEvents[E]): () => void
@@ -122,6 +123,8 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
   let peer: PeerType | null = null
   let answer: JoinAnswer | null = null
   let room: string | null = null
+  /** What the room needs (lobby rooms), shown again on every rejoin. */
+  let credentials: RoomCredentials | undefined
   let status: TransportStatus = 'idle'
   let self: PeerIdentity | null = null
   let generation = 0
@@ -250,7 +253,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
 
   async function doJoin(target: string, gen: number, resume: boolean): Promise<void> {
     const prev = resume && answer ? { peerId: answer.peerId, token: answer.resumeToken } : undefined
-    const join = await relay.join(target, prev)
+    const join = await relay.join(target, prev, credentials)
     if (gen !== generation) return
     const identity = { id: join.peerId, did: join.did ?? null, ...(join.handle ? { handle: join.handle } : {}), admittedAt: join.admittedAt }
     socketRoster = false
@@ -384,10 +387,11 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       emitter.clear()
       status = 'left'
     },
-    async join(target) {
+    async join(target, access) {
       teardown('switching rooms')
       const gen = generation
       room = target
+      credentials = access
       setStatus('joining')
       for (let delay = reconnectDelay; ; delay = Math.min(delay * 2, reconnectMaxDelay)) {
         try {
