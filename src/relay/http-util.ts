@@ -29,15 +29,16 @@ export function corsHeaders(origin: string): Record<string, string> {
 
 /**
  * Reads a JSON object body of at most `maxBytes` (an empty body is `{}`); anything else throws `RelayError(code)`.
- * An oversized body ends the request at once.
+ * Past `maxBytes` the rest is never read: the refusal is answered with `connection: close`, which ends the connection.
  */
-export async function readJsonBody(req: IncomingMessage, maxBytes: number, code: ErrorCode): Promise<Record<string, unknown>> {
+export async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, code: ErrorCode): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length
     if (size > maxBytes) {
-      req.destroy()
+      res.shouldKeepAlive = false
+      res.setHeader('connection', 'close')
       throw new RelayError(code, `body larger than ${maxBytes} bytes`)
     }
     chunks.push(chunk)

@@ -63,7 +63,7 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
 
   let body: JoinRequestBody
   try {
-    body = await readJoinBody(req)
+    body = await readJoinBody(req, res)
   } catch (err) {
     return refuse(err instanceof RelayError ? err : new RelayError(ErrorCode.JOIN_BODY_INVALID, 'invalid body'))
   }
@@ -149,8 +149,8 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
 const MAX_BODY_BYTES = 16 * 1024
 
 /** Reads the optional JSON body `{ resume?: { peerId, token }, password?, invite?, session? }` (at most 16 KiB). */
-async function readJoinBody(req: IncomingMessage): Promise<JoinRequestBody> {
-  const parsed = await readJsonBody(req, MAX_BODY_BYTES, ErrorCode.JOIN_BODY_INVALID)
+async function readJoinBody(req: IncomingMessage, res: ServerResponse): Promise<JoinRequestBody> {
+  const parsed = await readJsonBody(req, res, MAX_BODY_BYTES, ErrorCode.JOIN_BODY_INVALID)
   const body: JoinRequestBody = {}
   const r = parsed.resume
   if (r !== undefined) {

@@ -28,7 +28,7 @@ const ATTRIBUTE_RE = /^[A-Za-z0-9_.-]{1,32}$/
 const invalid = (message: string) => new RelayError(ErrorCode.MATCH_REQUEST_INVALID, message)
 
 export async function handleMatchmaking(ctx: RelayContext, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
-  const request = parseMatchRequest(await readJsonBody(req, MAX_BODY_BYTES, ErrorCode.MATCH_REQUEST_INVALID))
+  const request = parseMatchRequest(await readJsonBody(req, res, MAX_BODY_BYTES, ErrorCode.MATCH_REQUEST_INVALID))
   const jwt = bearerToken(ctx, req)
   const did = jwt === null ? null : (await verifyCaller(ctx, req, jwt, ctx.verifyLobbyToken, false)).did
   const { lobby, opts } = ctx

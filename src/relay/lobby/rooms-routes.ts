@@ -44,7 +44,7 @@ export async function handleListRooms(ctx: RelayContext, url: URL, res: ServerRe
 }
 
 export async function handleCreateRoom(ctx: RelayContext, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
-  const request = parseCreate(ctx, await readJsonBody(req, MAX_CREATE_BODY_BYTES, ErrorCode.ROOM_OPTIONS_INVALID))
+  const request = parseCreate(ctx, await readJsonBody(req, res, MAX_CREATE_BODY_BYTES, ErrorCode.ROOM_OPTIONS_INVALID))
   const jwt = bearerToken(ctx, req)
   const did = jwt === null ? null : (await verifyCaller(ctx, req, jwt, ctx.verifyLobbyToken, false)).did
   const name = request.name ?? `r-${randomBytes(8).toString('hex')}`
