@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `npm test`: every test, including the browser tests in real Chromium. Never skips them silently:
-// where no Chromium is found it installs Debian's `chromium` with apt (as Playwright's --with-deps does)
-// when running as root, or stops with a message saying how to get one.
+// `npm test`: every test, including the browser tests in real Chromium and the TURN test against a real coturn. Never
+// skips them silently: where one is missing it installs Debian's package with apt (as Playwright's --with-deps does)
+// when running as root, or stops with a message saying how to get it.
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { chromiumPath } from './chromium-path.mjs'
+import { turnserverPath } from './turnserver-path.mjs'
 
 const major = Number(process.versions.node.split('.')[0])
 if (major < 22) {
@@ -17,22 +18,27 @@ function run(cmd, args, opts = {}) {
   return r.status ?? 1
 }
 
-if (!chromiumPath()) {
+// What the tests need from the system, found or installed the way Playwright's --with-deps would (Debian packages,
+// with apt when root), never skipped: the browser tests run Chromium, the TURN test a real coturn.
+const NEEDS = [
+  { what: 'Chromium (browser tests)', apt: 'chromium', find: chromiumPath, hint: 'or set CHROMIUM_PATH=/path/to/chrome' },
+  { what: 'coturn (the TURN test)', apt: 'coturn', find: turnserverPath, hint: 'or set TURNSERVER_PATH=/path/to/turnserver' },
+]
+const missing = NEEDS.filter((n) => !n.find())
+if (missing.length > 0) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   if (isRoot && existsSync('/usr/bin/apt-get')) {
-    console.error('npm test: no Chromium found for the browser tests; installing Debian\'s chromium with apt-get')
+    console.error(`npm test: installing Debian's ${missing.map((n) => n.apt).join(', ')} with apt-get (for ${missing.map((n) => n.what).join(', ')})`)
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-    if (run('apt-get', ['update', '-q'], { env }) !== 0 || run('apt-get', ['install', '-y', '-q', 'chromium'], { env }) !== 0) {
-      console.error('npm test: apt-get could not install chromium')
+    if (run('apt-get', ['update', '-q'], { env }) !== 0 || run('apt-get', ['install', '-y', '-q', ...missing.map((n) => n.apt)], { env }) !== 0) {
+      console.error('npm test: apt-get could not install them')
       process.exit(1)
     }
   }
-  if (!chromiumPath()) {
-    console.error('npm test: the browser tests need Chromium and none was found.\n' +
-      '  Debian/Ubuntu: sudo apt-get install -y chromium   (or set CHROMIUM_PATH=/path/to/chrome)\n' +
-      'The browser tests are part of the suite and are not skipped.')
-    process.exit(1)
+  for (const n of NEEDS.filter((x) => !x.find())) {
+    console.error(`npm test: the tests need ${n.what} and none was found.\n  Debian/Ubuntu: sudo apt-get install -y ${n.apt}   (${n.hint})\nThose tests are part of the suite and are not skipped.`)
   }
+  if (NEEDS.some((x) => !x.find())) process.exit(1)
 }
 
 process.exit(run(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...process.argv.slice(2)]))

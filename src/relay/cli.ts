@@ -4,6 +4,7 @@
  * `bitecs-multiuser relay rotate-key [--data-dir D]`: a new key in the data directory, the old one kept for resumes.
  * Every flag has an environment variable (flag name upper-cased, `BITECS_RELAY_` prefix); flags win.
  */
+import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { createRelay } from './relay.js'
 import { RELAY_DEFAULTS, type AuthMode, type RelayOptions } from './options.js'
@@ -60,6 +61,9 @@ const FLAGS = {
   'max-queued-per-address': ['string', 'BITECS_RELAY_MAX_QUEUED_PER_ADDRESS', 'anonymous players waiting from one address', String(RELAY_DEFAULTS.maxQueuedPerAddress)],
   'max-match-queues': ['string', 'BITECS_RELAY_MAX_MATCH_QUEUES', 'queue names with players waiting', String(RELAY_DEFAULTS.maxMatchQueues)],
   'match-queues': ['string', 'BITECS_RELAY_MATCH_QUEUES', 'JSON object: queue name (or *) -> rules { size, timeoutMs, skillRange, ... }', JSON.stringify(RELAY_DEFAULTS.matchQueues)],
+  'turn-urls': ['string', 'BITECS_RELAY_TURN_URLS', 'TURN URLs (comma-separated) handed out with credentials of their own', 'none'],
+  'turn-secret-file': ['string', 'BITECS_RELAY_TURN_SECRET_FILE', 'file holding the secret shared with the TURN server (coturn static-auth-secret)', 'none'],
+  'turn-ttl': ['string', 'BITECS_RELAY_TURN_TTL', 'TURN credential lifetime, seconds', String(RELAY_DEFAULTS.turnTtlSec)],
   'data-dir': ['string', 'BITECS_RELAY_DATA_DIR', 'state directory: the signing key (created on first start), previous keys, admission clock', '$XDG_DATA_HOME/bitecs-multiuser/relay'],
   'signing-key-file': ['string', 'BITECS_RELAY_SIGNING_KEY_FILE', 'file holding a hex P-256 key (relay gen-key); wins over the data directory\'s', 'the data directory\'s'],
   'ephemeral-key': ['boolean', 'BITECS_RELAY_EPHEMERAL_KEY', 'a key in memory only, no data directory (a restart splits rooms; warned)', 'false'],
@@ -78,6 +82,7 @@ export function usage(): string {
     '',
     ...lines,
     '  BITECS_RELAY_SIGNING_KEY                   hex P-256 key (instead of --signing-key-file)',
+    '  BITECS_RELAY_TURN_SECRET                   the TURN shared secret (instead of --turn-secret-file)',
   ].join('\n')
 }
 
@@ -126,6 +131,8 @@ export async function optionsFromArgs(args: string[], env: NodeJS.ProcessEnv = p
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError('--match-queues must be a JSON object')
     matchQueues = parsed as RelayOptions['matchQueues']
   }
+  const turnSecretFile = get('turn-secret-file')
+  if (get('turn-urls') && !turnSecretFile && !env.BITECS_RELAY_TURN_SECRET) throw new TypeError('--turn-urls needs the shared secret: --turn-secret-file or BITECS_RELAY_TURN_SECRET')
   const keyFile = get('signing-key-file')
   const signingKey = keyFile ? await readRelayKeyFile(keyFile) : env.BITECS_RELAY_SIGNING_KEY || undefined
   const dataDir = bool('ephemeral-key') ? undefined : (get('data-dir') ?? defaultDataDir(env))
@@ -176,6 +183,9 @@ export async function optionsFromArgs(args: string[], env: NodeJS.ProcessEnv = p
     maxQueuedPerAddress: int('max-queued-per-address', get('max-queued-per-address')),
     maxMatchQueues: int('max-match-queues', get('max-match-queues')),
     matchQueues,
+    turnUrls: get('turn-urls')?.split(',').map((u) => u.trim()).filter((u) => u !== ''),
+    turnSecret: turnSecretFile ? (await readFile(turnSecretFile, 'utf8')).trim() : env.BITECS_RELAY_TURN_SECRET || undefined,
+    turnTtlSec: int('turn-ttl', get('turn-ttl')),
     signingKey,
     dataDir,
     logger: createLogger({ level: get('log-level') ?? 'info' }),

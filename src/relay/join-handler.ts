@@ -21,6 +21,7 @@ import { newJoinToken, newPeerId } from './join-tokens.js'
 import { admitToRoom, roomClaim, type RoomGrant } from './lobby/room-access.js'
 import { combine } from './slots.js'
 import { signTicket } from './ticket-sign.js'
+import { turnServerFor } from './turn-credentials.js'
 
 export const ROOM_RE = /^[A-Za-z0-9._~-]{1,64}$/
 /** Query parameters that carry credentials by convention. */
@@ -133,7 +134,9 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
       did,
       ...(handle ? { handle } : {}),
       roster: await ctx.router.roster(room),
-      iceServers: ctx.opts.iceServers,
+      iceServers: ctx.opts.turnUrls.length > 0 && ctx.opts.turnSecret
+        ? [...ctx.opts.iceServers, turnServerFor({ urls: ctx.opts.turnUrls, secret: ctx.opts.turnSecret, ttlSec: ctx.opts.turnTtlSec }, peerId, Date.now())]
+        : ctx.opts.iceServers,
       peerjs: peerJsOptions(ctx),
     }
     ctx.metrics.admissions.inc({ auth: did ? 'atproto' : 'anonymous' })

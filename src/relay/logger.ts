@@ -7,6 +7,7 @@ import { pino, type Logger, type DestinationStream } from 'pino'
 export const REDACT_PATHS = [
   'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization',
   'token', '*.token', 'joinToken', '*.joinToken', 'ticket', '*.ticket', 'jwt', '*.jwt', 'url', '*.url',
+  'credential', '*.credential', 'turnSecret', '*.turnSecret', 'resumeToken', '*.resumeToken',
 ]
 
 export function createLogger(opts: { level?: string; destination?: DestinationStream } = {}): Logger {

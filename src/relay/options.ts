@@ -99,6 +99,13 @@ export interface RelayOptions {
   peerjsKey?: string
   /** ICE servers handed to clients in the join result. */
   iceServers?: IceServer[]
+  /**
+   * TURN servers sharing `turnSecret` with the relay (coturn `use-auth-secret`): each join answer adds them to
+   * `iceServers` with credentials of its own, valid `turnTtlSec` (default 6 h). Without both, no TURN is handed out.
+   */
+  turnUrls?: string[]
+  turnSecret?: string
+  turnTtlSec?: number
   /** WebSocket frame cap, bytes. */
   maxPayloadBytes?: number
   /** Longest `dst` peer id accepted in a signal, bytes. */
@@ -220,6 +227,9 @@ export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'ma
   peerjsPath: '/',
   peerjsKey: 'peerjs',
   iceServers: [{ urls: 'stun:stun.l.google.com:19302' }],
+  turnUrls: [],
+  turnSecret: '',
+  turnTtlSec: 6 * 3600,
   maxPayloadBytes: 64 * 1024,
   maxPeerIdBytes: 512,
   maxInvalidMessages: 10,

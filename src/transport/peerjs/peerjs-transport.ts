@@ -16,6 +16,11 @@ export interface PeerJsTransportOptions extends Partial<LinkLimits> {
   room?: string
   /** STUN/TURN servers; default: what the relay's join answer supplies (none on a LAN). */
   iceServers?: RTCIceServer[]
+  /**
+   * `'relay'`: connect only through TURN (the relay's `--turn-urls`, handed out with each join), so players never
+   * learn each other's addresses; default `'all'` (direct where possible, TURN where not).
+   */
+  iceTransportPolicy?: RTCIceTransportPolicy
   /** Relay reconnect backoff: first delay and cap, in ms. */
   reconnectDelay?: number
   reconnectMaxDelay?: number
@@ -202,7 +207,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
     const p = new Peer(join.peerId, {
       ...join.peerjs,
       token: join.joinToken,
-      config: { iceServers: options.iceServers ?? join.iceServers ?? [] },
+      config: { iceServers: options.iceServers ?? join.iceServers ?? [], iceTransportPolicy: options.iceTransportPolicy ?? 'all' },
       debug: 0,
     })
     peer = p

@@ -62,7 +62,32 @@ async function gathered(p: RTCPeerConnection): Promise<RTCSessionDescriptionInit
   return p.localDescription!.toJSON()
 }
 
+// Every RTCPeerConnection the page makes (PeerJS's included), to read which candidates its links use.
+const connections: RTCPeerConnection[] = []
+const NativePeerConnection = window.RTCPeerConnection
+window.RTCPeerConnection = class extends NativePeerConnection {
+  constructor(config?: RTCConfiguration) {
+    super(config)
+    connections.push(this)
+  }
+} as typeof RTCPeerConnection
+
+/** The local and remote candidate types of each connected link's selected pair, e.g. ['relay', 'relay']. */
+async function selectedCandidates(): Promise<string[][]> {
+  const out: string[][] = []
+  for (const pc of connections) {
+    if (pc.connectionState !== 'connected') continue
+    const stats = await pc.getStats()
+    for (const r of stats.values()) {
+      if (r.type !== 'candidate-pair' || r.state !== 'succeeded' || !r.nominated) continue
+      out.push([stats.get(r.localCandidateId)?.candidateType, stats.get(r.remoteCandidateId)?.candidateType])
+    }
+  }
+  return out
+}
+
 const api = {
+  selectedCandidates,
   async join(relayUrl: string, room: string, opts: Partial<Omit<PeerJsTransportOptions, 'relay'>> & { token?: string } = {}) {
     const { token, ...rest } = opts
     t = peerJsTransport({ relay: relayClient(relayUrl, token ? { token: staticTokenSource(token) } : {}), ...rest })
