@@ -17,7 +17,10 @@ export interface AtprotoSession {
 }
 
 export interface AtprotoTokenSourceOptions {
-  /** Method name the token is scoped to; must match the relay's `--lxm` (default `dev.bitecs.multiuser.join`). */
+  /**
+   * Method name the token is scoped to when the caller asks for none (joins); must match the relay's `--lxm` (default
+   * `dev.bitecs.multiuser.join`). A request's `lxm` (the relay client's lobby calls) wins.
+   */
   lxm?: string
   /**
    * Service id of the relay's DID document entry; the token's `aud` is `<relayDid>#<serviceId>` (default
