@@ -28,7 +28,7 @@ async function openLobby(browser: Browser, name: string): Promise<Page> {
 const roomsOf = (p: Page) => p.evaluate(() => (window as unknown as { __lobby: { rooms(): { name: string; players: number; maxPlayers: number; access: string }[] } }).__lobby.rooms())
 const inGame = (p: Page) => p.waitForFunction(() => '__demo' in window, undefined, { timeout: 30_000 })
 
-describe('the demo\'s lobby', () => {
+describe('the demo\'s lobby', { timeout: 120_000 }, () => {
   it('lists rooms with their counts; Create room enters it; another player joins it from the list with its password', async () => {
     const a = await openLobby(env.browser, 'A')
     expect(await a.isVisible('#lobby')).toBe(true)
