@@ -12,7 +12,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^bitecs-multiuser$/, replacement: src('index.ts') },
-      { find: /^bitecs-multiuser\/(babylon|atproto)$/, replacement: src('$1/index.ts') },
+      { find: /^bitecs-multiuser\/(babylon|atproto|social)$/, replacement: src('$1/index.ts') },
       { find: /^bitecs-multiuser\/wire$/, replacement: src('protocol/protobuf-wire.ts') },
       { find: /^@bitecs-multiuser\/(relay|codegen)$/, replacement: src('$1/index.ts') },
     ],

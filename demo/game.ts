@@ -28,7 +28,7 @@ export interface GameOptions {
   /** A readable problem and, when it makes sense, how to retry. `null` clears the message of that kind. */
   onProblem(kind: ProblemKind, message: string | null, retry?: () => void): void
 }
-export type ProblemKind = 'relay' | 'token' | 'peer' | 'schema' | 'webgl'
+export type ProblemKind = 'relay' | 'token' | 'peer' | 'schema' | 'webgl' | 'friends'
 
 const TICK_RATE = 30
 const SPEED = 5 // m/s

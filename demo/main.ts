@@ -130,6 +130,15 @@ async function main(): Promise<void> {
   startHud($('#hud'), $('#hud-summary'), $<HTMLDetailsElement>('#hud-panel'), game)
   startConditionsPanel(game)
 
+  // Friends (signed-in players only): who is online and where, invites, joining a friend.
+  const friends = signedIn
+    ? (await import('./friends.js')).startFriends({
+        auth: signedIn, relayUrl: cfg.relayUrl, plc: cfg.plc, transport: game.transport, room,
+        go: (to) => (location.hash = `#room=${encodeURIComponent(to)}`),
+        onProblem: (message) => showProblem('friends', message),
+      })
+    : null
+
   // Chat box and log.
   const lines = $<HTMLOListElement>('#chat-lines')
   game.onChat = () => {
@@ -180,7 +189,7 @@ async function main(): Promise<void> {
   // The debug handle: state() and a few actions, for tests and for poking around in the console.
   Object.assign(window, {
     __demo: {
-      state: () => game.state(),
+      state: () => ({ ...game.state(), friends: friends?.state() ?? null }),
       move: (dx: number, dz: number) => game.move(dx, dz, Math.atan2(dx, dz)),
       chat: (text: string) => game.say(text),
       grab: (i: number) => game.grab(game.crates()[i]),

@@ -22,7 +22,7 @@ export type { Transport, TransportEvents, Channel, PeerIdentity } from './transp
 export { createMemoryNetwork, type MemoryNetwork, type MemoryNetworkOptions, type MemoryTransport, type LinkOptions, type LinkCounters } from './transport/memory/index.js'
 export { withLinkConditions, type LinkConditions, type ConditionedTransport, type ConditionsCounters, type WithLinkConditionsOptions } from './transport/conditions.js'
 export { peerJsTransport, PEERJS_TRANSPORT_DEFAULTS, type PeerJsTransport, type PeerJsTransportOptions, type PeerJsTransportEvents, type TransportStatus } from './transport/peerjs/peerjs-transport.js'
-export { relayClient, type RelayClient, type RelayClientOptions, type LobbyClient } from './transport/peerjs/relay-client.js'
+export { relayClient, type RelayClient, type RelayClientOptions, type RelayJoinOptions, type LobbyClient } from './transport/peerjs/relay-client.js'
 export type { MatchmakeOptions } from './auth/lobby.js'
 // Joining through the relay (src/auth) and checking peers' tickets (the signaling contract, src/signaling).
 export { staticTokenSource, anonymous, type TokenSource, type TokenRequest } from './auth/token-source.js'

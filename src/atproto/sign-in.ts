@@ -7,7 +7,8 @@ import { BrowserOAuthClient, atprotoLoopbackClientMetadata, type OAuthSession } 
 import { AuthErrorCode, MultiuserAuthError } from '../shared/errors.js'
 import type { TokenSource } from '../auth/token-source.js'
 import { atprotoRelayScope, type AtprotoRelayScopeOptions } from './scope.js'
-import { atprotoTokenSource } from './token-source.js'
+import { atprotoTokenSource, type AtprotoSession } from './token-source.js'
+import { DEFAULT_SOCIAL_LXM } from '../signaling/social-contract.js'
 
 export interface AtprotoSignInOptions extends AtprotoRelayScopeOptions {
   /** The relay's URL; its DID is read from `<relay>/.well-known/did.json`. */
@@ -35,6 +36,10 @@ export interface AtprotoSignIn {
   readonly scope: string
   /** For `relayClient(url, { token })`: a service-auth token while signed in, null (a guest) otherwise. */
   readonly token: TokenSource
+  /** For `socialClient({ token })` (needs `social: true`): tokens for the relay's social method while signed in. */
+  readonly socialToken: TokenSource
+  /** The OAuth session while signed in (for `sessionPublisher`), else null. */
+  readonly session: AtprotoSession | null
   /**
    * Goes to the player's PDS to sign in (a handle such as `alice.bsky.social`, or a PDS URL) and comes back to this
    * page with its URL as it was (query and hash included). Never resolves: the page navigates away.
@@ -100,6 +105,7 @@ export async function atprotoSignIn(options: AtprotoSignInOptions): Promise<Atpr
   }
 
   let tokens = session ? atprotoTokenSource(session, relayDid, options) : null
+  let socialTokens = session ? atprotoTokenSource(session, relayDid, { ...options, lxm: options.socialLxm ?? DEFAULT_SOCIAL_LXM }) : null
   return {
     get did() {
       return session?.did ?? null
@@ -107,6 +113,10 @@ export async function atprotoSignIn(options: AtprotoSignInOptions): Promise<Atpr
     relayDid,
     scope,
     token: (request) => (tokens ? tokens(request) : Promise.resolve(null)),
+    socialToken: () => (socialTokens ? socialTokens() : Promise.resolve(null)),
+    get session() {
+      return session
+    },
     async signIn(handleOrPds) {
       const state = JSON.stringify({ v: STATE_VERSION, href: location.href })
       try {
@@ -119,6 +129,7 @@ export async function atprotoSignIn(options: AtprotoSignInOptions): Promise<Atpr
       const s = session
       session = null
       tokens = null
+      socialTokens = null
       await s?.signOut().catch(() => undefined)
     },
   }

@@ -19,6 +19,10 @@ export interface JoinRoomOptions {
   resume?: { peerId: string; token: string }
   /** What a room of the lobby may need: its `password`, an `invite` token, or a match's `session` ticket. */
   credentials?: RoomCredentials
+  /** The DTLS certificate fingerprint (`sha-256 AB:CD:…`) this peer's connections will use: the relay signs it into the ticket. */
+  fingerprint?: string
+  /** Create the room friends only: the relay then admits only your friends (needs a signed-in player). */
+  friendsOnly?: boolean
 }
 
 /** Builds `<relay>/v1/rooms/<room>/join`, keeping any path prefix of the relay URL. */
@@ -46,6 +50,8 @@ export async function joinRoom(relayUrl: string, room: string, tokenSource: Toke
     let body: string | undefined
     const request: JoinRequestBody = {
       ...(opts.resume ? { resume: { peerId: opts.resume.peerId, token: opts.resume.token } } : {}),
+      ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
+      ...(opts.friendsOnly ? { friendsOnly: true } : {}),
       ...(opts.credentials?.password !== undefined ? { password: opts.credentials.password } : {}),
       ...(opts.credentials?.invite !== undefined ? { invite: opts.credentials.invite } : {}),
       ...(opts.credentials?.session !== undefined ? { session: opts.credentials.session } : {}),

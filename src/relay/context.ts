@@ -13,6 +13,9 @@ import type { RoomSlots, SlotPool } from './slots.js'
 import type { RelayDidDocument } from './did-document.js'
 import type { AdmissionClock } from './data-dir.js'
 import type { Lobby } from './lobby/lobby.js'
+import type { SocialGraph } from '../signaling/social-graph.js'
+import type { PresenceTracker } from './social/presence-tracker.js'
+import type { RoomPolicies } from './social/room-policy.js'
 
 export interface RelayContext {
   opts: ResolvedRelayOptions
@@ -43,4 +46,10 @@ export interface RelayContext {
   clientAddress: ClientAddressOf
   /** Closes the socket of `peerId` now (resume); set once the PeerJS server exists. */
   evict: (peerId: string) => boolean
+  /** Who is whose friend (friends-only rooms, presence, invites). */
+  graph: SocialGraph
+  /** Friends-only rooms. */
+  roomPolicies: RoomPolicies
+  /** Signed-in players' presence: told when their peer sockets open and close (the room they are in). */
+  presence: PresenceTracker
 }

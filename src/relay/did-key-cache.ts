@@ -6,7 +6,7 @@
  * `negativeTtlMs`, forced refreshes (signature mismatch) rate-limited per DID, and a good key never replaced by a
  * failed fetch.
  */
-import { HandleResolver, IdResolver } from '@atproto/identity'
+import { HandleResolver, IdResolver, getPds } from '@atproto/identity'
 import type { DidDocumentLike } from '../signaling/ticket.js'
 import { atprotoKeyFromDidDocument } from './did-document-key.js'
 import { Coalescer } from './coalesce.js'
@@ -19,6 +19,8 @@ export interface DidIdentity {
   signingKey: string
   /** Handle claimed by the DID document (`alsoKnownAs: at://...`), not verified. */
   claimedHandle?: string
+  /** The account's PDS (the `#atproto_pds` endpoint), where its repo is read (the social graph). */
+  pds?: string
 }
 
 /**
@@ -195,6 +197,8 @@ export function identityFetcher(opts: { plcUrl: string; timeoutMs: number; fetch
     const aka = (doc.alsoKnownAs ?? []).find((a) => a.startsWith('at://'))
     const identity: DidIdentity = { did, signingKey }
     if (aka) identity.claimedHandle = aka.slice('at://'.length).toLowerCase()
+    const pds = getPds(doc)
+    if (pds) identity.pds = pds
     return identity
   }
 }

@@ -7,6 +7,7 @@
  *   GET  /metrics                    Prometheus text
  *   GET  <peerjs path><key>/id       PeerJS id endpoint (ids are assigned by the join API; this one is never admitted)
  *   WS   <peerjs path>peerjs         PeerJS signaling socket (see peerjs-socket.ts)
+ *   WS   /v1/social                  the social stream: presence, invites (see social/social-socket.ts)
  * Paths are under the public URL's path prefix, if any.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -16,9 +17,12 @@ import { corsHeaders, pathOf, sendError, sendJson } from './http-util.js'
 import { handleJoin, peerJsBasePath } from './join-handler.js'
 import { handleLobby, LOBBY_PATHS } from './lobby/routes.js'
 import { newPeerId } from './join-tokens.js'
-import type { PeerJsServer } from './peerjs-socket.js'
+import type { Duplex } from 'node:stream'
 
-export function createHttpServer(limits: { headersTimeoutMs: number; maxHeaderBytes: number; corsOrigin: string }, ctx: () => RelayContext, peerjs: () => PeerJsServer): Server {
+/** Takes a WebSocket upgrade (the PeerJS socket, the social socket); false if the path is none of theirs. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean
+
+export function createHttpServer(limits: { headersTimeoutMs: number; maxHeaderBytes: number; corsOrigin: string }, ctx: () => RelayContext, upgrade: UpgradeHandler): Server {
   const server = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
     headersTimeout: limits.headersTimeoutMs,
@@ -34,7 +38,7 @@ export function createHttpServer(limits: { headersTimeoutMs: number; maxHeaderBy
   })
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy())
-    if (!peerjs().handleUpgrade(req, socket, head)) {
+    if (!upgrade(req, socket, head)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     }
   })

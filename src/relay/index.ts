@@ -32,6 +32,15 @@ export type { HostRegistry, HostAnnouncement, HostRecord } from './lobby/host-re
 export { verifySessionTicket } from '../signaling/session-ticket.js'
 export type { SessionTicketClaims } from '../signaling/session-ticket.js'
 export type { MatchEvent, Match, SessionMember, RoomInfo, RoomList, CreateRoomRequest, CreatedRoom, JoinRequestBody } from '../signaling/contract.js'
+// The social layer's subsystems (presence, invites, friends-only rooms) and the graph they ask.
+export { LocalPresenceStore } from './social/presence-store.js'
+export type { PresenceStore, PresenceState } from './social/presence-store.js'
+export { LocalInviteRouter } from './social/invite-router.js'
+export type { InviteRouter } from './social/invite-router.js'
+export { LocalRoomPolicies } from './social/room-policy.js'
+export type { RoomPolicies } from './social/room-policy.js'
+export type { SocialGraph, Relationship } from '../signaling/social-graph.js'
+export type { Invite, FriendPresence } from '../signaling/social-contract.js'
 // The signaling contract, server side: tickets and the wire types of the join answer and control messages.
 export { verifyTicket } from '../signaling/ticket.js'
 export type { TicketClaims } from '../signaling/ticket.js'

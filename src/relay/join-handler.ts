@@ -5,7 +5,8 @@
  * Order of checks: request shape (room name, credential in URL, one Authorization header) -> relay slot (before any
  * network work) -> token verification (claims first, then the issuer key and the handle check; all of it within
  * `handshakeTimeoutMs`) -> the room's options if it is one of the lobby's (password, invite, session ticket; see
- * lobby/room-access.ts) -> room slot (its `maxPlayers`). The handshake budget (relay-wide and per client address) is taken only when
+ * lobby/room-access.ts) -> the room's policy (friends only: the social graph, within the same deadline) -> room slot
+ * (the lobby room's `maxPlayers`). The handshake budget (relay-wide and per client address) is taken only when
  * verification has to wait on the network, so a join whose issuer key is cached needs no place in it. Every refusal
  * releases what it took.
  */
@@ -19,9 +20,13 @@ import { ErrorCode, RelayError } from './errors.js'
 import { corsHeaders, readJsonBody, sendError, sendJson, toRelayError } from './http-util.js'
 import { newJoinToken, newPeerId } from './join-tokens.js'
 import { admitToRoom, roomClaim, type RoomGrant } from './lobby/room-access.js'
+import { withDeadline } from './deadline.js'
 import { combine } from './slots.js'
 import { signTicket } from './ticket-sign.js'
 import { turnServerFor } from './turn-credentials.js'
+import { normalizeFingerprint } from '../signaling/fingerprint.js'
+import { admissionPolicy } from './social/room-policy.js'
+import type { Slot } from './slots.js'
 
 export const ROOM_RE = /^[A-Za-z0-9._~-]{1,64}$/
 /** Query parameters that carry credentials by convention. */
@@ -62,7 +67,7 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
     sendError(res, err, cors)
   }
 
-  let body: JoinRequestBody
+  let body: JoinBody
   try {
     body = await readJoinBody(req, res)
   } catch (err) {
@@ -101,24 +106,26 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
   // Resume first: replacing our own old socket frees its room slot.
   const resumed = body.resume ? await resumable(ctx, body.resume, room, did) : null
   let grant: RoomGrant
+  let entered: { friendsOf: string | undefined; roomSlot: Slot }
   try {
     grant = await admitToRoom(ctx, req, room, did, body, resumed?.lobby)
+    entered = await enterRoom(ctx, room, did, body.friendsOnly, resumed?.friendsOf, grant.maxPlayers)
   } catch (err) {
     slot.release()
     return refuse(toRelayError(err), { did })
   }
-  const roomSlot = ctx.roomSlots.tryAcquire(room, grant.maxPlayers)
-  if (!roomSlot) {
-    slot.release()
-    return refuse(new RelayError(ErrorCode.ROOM_FULL, `room is full (${grant.maxPlayers} peers)`), { did })
-  }
-  const held = combine(slot, roomSlot)
+  const { friendsOf } = entered
+  const held = combine(slot, entered.roomSlot)
   try {
     const peerId = resumed?.peerId ?? newPeerId()
     const admittedAt = resumed?.admittedAt ?? ctx.admissions.next()
     const joinToken = newJoinToken()
     const iat = Math.floor(Date.now() / 1000)
-    const claims = { iss: ctx.did, ...(did ? { did } : {}), ...(handle ? { handle } : {}), room, peerId, admittedAt, iat, exp: iat + ctx.opts.ticketTtlSec }
+    const fingerprint = body.fingerprint
+    const claims = {
+      iss: ctx.did, ...(did ? { did } : {}), ...(handle ? { handle } : {}), room, peerId, admittedAt,
+      ...(fingerprint ? { fingerprint } : {}), ...(friendsOf ? { friendsOf } : {}), iat, exp: iat + ctx.opts.ticketTtlSec,
+    }
     const ticket = await signTicket(ctx.key, claims)
     const resumeToken = await signTicket(ctx.key, claims, RESUME_TYP, grant.record ? { lobby: roomClaim(ctx, grant.record) } : {})
     ctx.pending.add({ peerId, room, did, handle, admittedAt, ticket, slot: held }, joinToken)
@@ -133,6 +140,8 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
       relayDid: ctx.did,
       did,
       ...(handle ? { handle } : {}),
+      ...(fingerprint ? { fingerprint } : {}),
+      ...(friendsOf ? { friendsOf } : {}),
       roster: await ctx.router.roster(room),
       iceServers: ctx.opts.turnUrls.length > 0 && ctx.opts.turnSecret
         ? [...ctx.opts.iceServers, turnServerFor({ urls: ctx.opts.turnUrls, secret: ctx.opts.turnSecret, ttlSec: ctx.opts.turnTtlSec }, peerId, Date.now())]
@@ -149,12 +158,37 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
   }
 }
 
+/** The join body as read: `fingerprint` in its canonical form, `friendsOnly` always set. */
+type JoinBody = JoinRequestBody & { friendsOnly: boolean }
+
+/**
+ * The room's policy, then its slot: the joiner must pass the policy (friends only: a friend of the creator), and the
+ * first one in sets it. The policy is read again once the slot is held: if the room changed meanwhile (it emptied and
+ * someone else created it), the joiner is checked against the new one.
+ */
+async function enterRoom(ctx: RelayContext, room: string, did: string | null, friendsOnly: boolean, restored: string | undefined, maxPlayers: number): Promise<{ friendsOf: string | undefined; roomSlot: Slot }> {
+  const ms = ctx.opts.handshakeTimeoutMs
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const query = { room, did, friendsOnly, restored, exists: ctx.roomSlots.inUse(room) > 0 }
+    const friendsOf = await withDeadline(admissionPolicy(ctx.roomPolicies, ctx.graph, query), ms, () => new RelayError(ErrorCode.AUTH_TIMEOUT, `the room's policy took longer than ${ms} ms to check`))
+    const roomSlot = ctx.roomSlots.tryAcquire(room, maxPlayers)
+    if (!roomSlot) throw new RelayError(ErrorCode.ROOM_FULL, `room is full (${maxPlayers} peers)`)
+    if (ctx.roomSlots.inUse(room) === 1) {
+      if (friendsOf) ctx.roomPolicies.set(room, friendsOf)
+      return { friendsOf, roomSlot }
+    }
+    if (ctx.roomPolicies.friendsOf(room) === friendsOf && (query.exists || !friendsOnly)) return { friendsOf, roomSlot }
+    roomSlot.release()
+  }
+  throw new RelayError(ErrorCode.RELAY_BUSY, `room ${room} kept changing while joining, retry`)
+}
+
 const MAX_BODY_BYTES = 16 * 1024
 
-/** Reads the optional JSON body `{ resume?: { peerId, token }, password?, invite?, session? }` (at most 16 KiB). */
-async function readJoinBody(req: IncomingMessage, res: ServerResponse): Promise<JoinRequestBody> {
+/** Reads the optional JSON body `{ resume?, fingerprint?, friendsOnly?, password?, invite?, session? }` (at most 16 KiB). */
+async function readJoinBody(req: IncomingMessage, res: ServerResponse): Promise<JoinBody> {
   const parsed = await readJsonBody(req, res, MAX_BODY_BYTES, ErrorCode.JOIN_BODY_INVALID)
-  const body: JoinRequestBody = {}
+  const body: JoinBody = { friendsOnly: false }
   const r = parsed.resume
   if (r !== undefined) {
     if (!isRecord(r) || typeof r.peerId !== 'string' || typeof r.token !== 'string' || r.token.length > 8192) {
@@ -168,6 +202,13 @@ async function readJoinBody(req: IncomingMessage, res: ServerResponse): Promise<
     if (typeof v !== 'string' || v.length === 0 || v.length > 8192) throw new RelayError(ErrorCode.JOIN_BODY_INVALID, `${k} must be a non-empty string`)
     body[k] = v
   }
+  if (parsed.fingerprint !== undefined) {
+    const fingerprint = normalizeFingerprint(parsed.fingerprint)
+    if (!fingerprint) throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'fingerprint must be a DTLS certificate fingerprint: "sha-256 AB:CD:…"')
+    body.fingerprint = fingerprint
+  }
+  if (parsed.friendsOnly !== undefined && typeof parsed.friendsOnly !== 'boolean') throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'friendsOnly must be a boolean')
+  body.friendsOnly = parsed.friendsOnly === true
   return body
 }
 
@@ -177,7 +218,7 @@ async function readJoinBody(req: IncomingMessage, res: ServerResponse): Promise<
  * (`previousKeys`: a restart after a key rotation), same room, same identity as this join (the same DID, or
  * anonymous again). Any admission or socket still holding that id is replaced. Else null: a fresh id.
  */
-async function resumable(ctx: RelayContext, resume: { peerId: string; token: string }, room: string, did: string | null): Promise<{ peerId: string; admittedAt: number; lobby: unknown } | null> {
+async function resumable(ctx: RelayContext, resume: { peerId: string; token: string }, room: string, did: string | null): Promise<{ peerId: string; admittedAt: number; friendsOf?: string; lobby: unknown } | null> {
   let claims
   for (const key of [ctx.key.did(), ...ctx.previousKeys]) {
     try {
@@ -190,6 +231,7 @@ async function resumable(ctx: RelayContext, resume: { peerId: string; token: str
   if (!claims || claims.iss !== ctx.did || (claims.did ?? null) !== did || !/^[0-9a-f]{32}$/.test(claims.peerId)) return null
   ctx.pending.drop(claims.peerId)
   ctx.evict(claims.peerId)
-  // The room's record, when the room was one of the directory's (see lobby/room-access.ts).
-  return { peerId: claims.peerId, admittedAt: claims.admittedAt, lobby: decodeJwt(resume.token).payload.lobby }
+  // The room's record, when the room was one of the lobby's directory (see lobby/room-access.ts).
+  const lobby = decodeJwt(resume.token).payload.lobby
+  return { peerId: claims.peerId, admittedAt: claims.admittedAt, ...(claims.friendsOf ? { friendsOf: claims.friendsOf } : {}), lobby }
 }

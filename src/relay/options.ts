@@ -13,6 +13,11 @@ import type { SignalRouter } from './signal-router.js'
 import { DEFAULT_LOBBY_LXM } from '../signaling/contract.js'
 import { MATCH_QUEUE_DEFAULTS, type MatchQueue, type MatchQueueRules } from './lobby/match-queue.js'
 import type { RoomDirectory } from './lobby/room-directory.js'
+import { DEFAULT_SOCIAL_LXM } from '../signaling/social-contract.js'
+import type { SocialGraph } from '../signaling/social-graph.js'
+import type { PresenceStore } from './social/presence-store.js'
+import type { InviteRouter } from './social/invite-router.js'
+import type { RoomPolicies } from './social/room-policy.js'
 
 export type AuthMode = 'required' | 'optional' | 'off'
 
@@ -182,6 +187,30 @@ export interface RelayOptions {
   matchTickMs?: number
   /** A `: keep-alive` comment on every matchmaking stream this often, ms (keeps proxies from closing it). */
   matchKeepaliveMs?: number
+  // --- social: presence, invites, friends-only rooms (README "Friends, presence and invites") ---
+  /** Method name (`lxm`) of the tokens that open the social stream (`AUTH`). */
+  socialLxm?: string
+  /**
+   * Read the social graph from this AppView (`app.bsky.graph.getRelationships`, e.g. `https://public.api.bsky.app`;
+   * trusted like `plcUrl`) instead of every player's repo on their PDS.
+   */
+  appViewUrl?: string
+  /** How long a graph answer (a repo's follows and blocks, or a pair's relationship) is used, ms; also how often watched friendships are re-checked. */
+  socialGraphCacheTtlMs?: number
+  /** Graph answers cached at most (repos, or pairs for the AppView). */
+  socialGraphCacheMaxEntries?: number
+  /** Records read per repo and collection (follows, blocks) at most; accounts past it count as neither followed nor blocked. */
+  socialGraphMaxRecords?: number
+  /** Graph fetches (repos, DID documents go through the DID cache's budget) at once, relay-wide, apart from admission's budget. */
+  socialFetchConcurrency?: number
+  /** Accounts one social socket may watch, and newly watch per `signalWindowMs`. More -> SOCIAL_TOO_MANY_WATCHED. */
+  maxWatchedPerSocket?: number
+  /** Invites one account may send per minute (token bucket). More -> SOCIAL_RATE_LIMITED. */
+  maxInvitesPerMinute?: number
+  /** Social sockets relay-wide. More -> SOCIAL_FULL. */
+  maxSocialSockets?: number
+  /** Social sockets per account. More -> SOCIAL_FULL. */
+  maxSocialSocketsPerDid?: number
   /** pino logger (default: pino at level `info` to stdout). */
   logger?: Logger
   /** Pluggable subsystems (in-process defaults). */
@@ -191,10 +220,17 @@ export interface RelayOptions {
   signalRouter?: SignalRouter
   roomDirectory?: RoomDirectory
   matchQueue?: MatchQueue
+  /** The social graph (default: repos read from each PDS, or the AppView at `appViewUrl`). */
+  socialGraph?: SocialGraph
+  presenceStore?: PresenceStore
+  inviteRouter?: InviteRouter
+  roomPolicies?: RoomPolicies
 }
 
 /** Options that are objects or derived at listen time, not plain defaults. */
-type Pluggable = 'publicUrl' | 'serviceDid' | 'signingKey' | 'dataDir' | 'previousKeys' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier' | 'handleResolverUrl' | 'signalRouter'
+type Pluggable =
+  | 'publicUrl' | 'serviceDid' | 'signingKey' | 'dataDir' | 'previousKeys' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier'
+  | 'handleResolverUrl' | 'signalRouter' | 'appViewUrl' | 'socialGraph' | 'presenceStore' | 'inviteRouter' | 'roomPolicies'
   | 'roomDirectory' | 'matchQueue'
 export type ResolvedRelayOptions = Required<Omit<RelayOptions, Pluggable>> & Pick<RelayOptions, Pluggable>
 
@@ -268,6 +304,15 @@ export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'ma
   matchQueues: { '*': {} },
   matchTickMs: 250,
   matchKeepaliveMs: 15_000,
+  socialLxm: DEFAULT_SOCIAL_LXM,
+  socialGraphCacheTtlMs: 60_000,
+  socialGraphCacheMaxEntries: 10_000,
+  socialGraphMaxRecords: 10_000,
+  socialFetchConcurrency: 32,
+  maxWatchedPerSocket: 500,
+  maxInvitesPerMinute: 10,
+  maxSocialSockets: 512,
+  maxSocialSocketsPerDid: 4,
 }
 
 export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
@@ -286,7 +331,9 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
   for (const k of ['maxPeers', 'maxPeersPerRoom', 'maxConcurrentHandshakes', 'joinTokenTtlSec', 'ticketTtlSec', 'maxPayloadBytes', 'maxInvalidMessages',
     'handshakeTimeoutMs', 'didFetchConcurrencyPerHost', 'didFetchConcurrency', 'plcFetchConcurrency', 'didFetchMaxWaiters',
     'maxHandshakesPerAddress', 'maxHeaderBytes', 'writeTimeoutMs', 'maxQueuedPerTarget', 'maxTargetStrikes',
-    'signalWindowMs', 'maxSignalsPerTargetPerWindow', 'maxDistinctTargetsPerWindow', 'rateLimitBurst',
+    'signalWindowMs', 'maxSignalsPerTargetPerWindow', 'maxDistinctTargetsPerWindow', 'rateLimitBurst', 'socialGraphCacheTtlMs',
+    'socialGraphCacheMaxEntries', 'socialGraphMaxRecords', 'socialFetchConcurrency', 'maxWatchedPerSocket', 'maxInvitesPerMinute',
+    'maxSocialSockets', 'maxSocialSocketsPerDid',
     'maxRooms', 'maxRoomsPerCreator', 'maxRoomMetadataBytes', 'emptyRoomTtlMs', 'inviteTtlSec', 'lobbyRateBurst', 'lobbyRateMaxAddresses',
     'maxQueuedPlayers', 'maxQueuedPerAddress', 'maxMatchQueues', 'matchTickMs', 'matchKeepaliveMs'] as const) {
     const v = merged[k]
@@ -294,9 +341,10 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
   }
   if (!(merged.rateLimitPerSec > 0)) throw new TypeError(`rateLimitPerSec must be positive, got ${String(merged.rateLimitPerSec)}`)
   if (!(merged.lobbyRatePerSec > 0)) throw new TypeError(`lobbyRatePerSec must be positive, got ${String(merged.lobbyRatePerSec)}`)
-  for (const k of ['lxm', 'lobbyLxm'] as const) {
+  for (const k of ['lxm', 'socialLxm', 'lobbyLxm'] as const) {
     if (!/^[a-z][a-z0-9.]*(\.[A-Za-z][A-Za-z0-9]*)+$/.test(merged[k])) throw new TypeError(`${k} must be an NSID, got ${merged[k]}`)
   }
+  if (merged.socialLxm === merged.lxm) throw new TypeError('socialLxm must differ from lxm: a join token must not open the social stream')
   if (merged.lobbyLxm === merged.lxm) throw new TypeError('lobbyLxm must differ from lxm (a join token must not open lobby calls, nor the reverse)')
   if (merged.maxRoomMetadataBytes > 2048) throw new TypeError(`maxRoomMetadataBytes must be at most 2048, got ${merged.maxRoomMetadataBytes}`)
   for (const [name, rules] of Object.entries(merged.matchQueues)) checkQueueRules(name, rules, merged.maxPeersPerRoom)

@@ -75,6 +75,7 @@ class PeerSocket {
       this.queue.stop()
       ctx.router.detach(this.endpoint)
       void ctx.lobby.occupancy(join.room)
+      if (join.did) ctx.presence.peerClosed(join.did, join.peerId)
       join.slot.release()
       onGone(this)
       void ctx.router.broadcast(join.room, { type: ControlMessageType.PEER_LEFT, payload: { peerId: join.peerId } })
@@ -119,6 +120,7 @@ class PeerSocket {
     const { ctx, endpoint } = this
     ctx.router.attach(endpoint)
     void ctx.lobby.occupancy(endpoint.room)
+    if (endpoint.did) ctx.presence.peerOpened(endpoint.did, endpoint.peerId, endpoint.room)
     endpoint.deliver({ type: 'OPEN' })
     const roster = (await ctx.router.roster(endpoint.room)).filter((p) => p.peerId !== endpoint.peerId)
     endpoint.deliver({ type: ControlMessageType.ROSTER, payload: { room: endpoint.room, peers: roster } })

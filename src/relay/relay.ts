@@ -29,6 +29,9 @@ import { MemoryReplayCache } from './replay-cache.js'
 import { LocalSignalRouter } from './signal-router.js'
 import { RoomSlots, SlotPool } from './slots.js'
 import { createLobby, type Lobby } from './lobby/lobby.js'
+import { LocalRoomPolicies } from './social/room-policy.js'
+import { createSocialLayer } from './social/social-layer.js'
+import type { SocialServer } from './social/social-server.js'
 
 export interface RelayStats {
   /** Registered PeerJS sockets. */
@@ -72,7 +75,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const opts = resolveOptions(options)
   const log = opts.logger ?? createLogger()
   const slots = new SlotPool(opts.maxPeers)
-  const roomSlots = new RoomSlots(opts.maxPeersPerRoom)
+  const roomPolicies = opts.roomPolicies ?? new LocalRoomPolicies()
+  const roomSlots = new RoomSlots(opts.maxPeersPerRoom, (room) => roomPolicies.delete(room))
   const pending = new PendingJoins(opts.joinTokenTtlSec * 1000, (j) => log.info({ event: 'join_token_expired', room: j.room, peerId: j.peerId }, 'join token expired unused'))
   const router = opts.signalRouter ?? new LocalSignalRouter()
   const handshakes = new LocalHandshakeBudget({ relay: opts.maxConcurrentHandshakes, perAddress: opts.maxHandshakesPerAddress })
@@ -86,6 +90,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
     handshakesInFlight: () => handshakes.inFlight,
     lobbyRooms: () => lobby?.rooms.size ?? 0,
     matchWaiting: () => lobby?.queue.waiting() ?? 0,
+    socialSockets: () => social?.size ?? 0,
+    presenceOnline: () => socialLayer.store.counts().online,
+    presenceWatches: () => socialLayer.store.counts().watches,
+    socialGraphCacheEntries: () => socialLayer.graph.cacheSize ?? 0,
   })
   const limiter = new FetchLimiter(
     { perHost: opts.didFetchConcurrencyPerHost, global: opts.didFetchConcurrency, trusted: opts.plcFetchConcurrency },
@@ -122,11 +130,13 @@ export function createRelay(options: RelayOptions = {}): Relay {
         })
       : noHandles)
   const replay = opts.replayCache ?? new MemoryReplayCache({ maxEntries: opts.replayCacheMaxEntries })
+  const socialLayer = createSocialLayer(opts, keys, metrics)
 
   let ctx: RelayContext | undefined
   let lobby: Lobby | undefined
   let state: RelayState | undefined
   let peerjs: PeerJsServer | undefined
+  let social: SocialServer | undefined
   let server: Server | undefined
   let timers: NodeJS.Timeout[] = []
   let closing: Promise<void> | undefined
@@ -142,7 +152,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       const { key, keyInfo } = state
       if (keyInfo.warning) log.warn({ event: 'ephemeral_signing_key' }, keyInfo.warning)
       else log.info({ event: 'signing_key', source: keyInfo.source, path: keyInfo.path, created: keyInfo.created, did: keyInfo.did }, 'signing key loaded')
-      const srv = createHttpServer(opts, () => need(ctx, 'context'), () => need(peerjs, 'peerjs'))
+      const srv = createHttpServer(opts, () => need(ctx, 'context'), (req, socket, head) => need(peerjs, 'peerjs').handleUpgrade(req, socket, head) || need(social, 'social').handleUpgrade(req, socket, head))
       server = srv
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject)
@@ -155,10 +165,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
       const publicUrl = (opts.publicUrl ?? defaultPublicUrl(opts.host, address.port)).replace(/\/?$/, '/')
       const did = opts.serviceDid ?? didWebFromUrl(publicUrl)
       lobby = createLobby({ opts, did, key, log, metrics, router })
-      const verifierOptions = {
+      const tokenOptions = {
         serviceDid: did,
         serviceId: opts.serviceId,
-        allowMissingLxm: opts.allowMissingLxm,
         didMethods: opts.didMethods,
         clockSkewSec: opts.clockSkewSec,
         maxTokenLifetimeSec: opts.maxTokenLifetimeSec,
@@ -183,20 +192,26 @@ export function createRelay(options: RelayOptions = {}): Relay {
         handshakes,
         clientAddress,
         evict: () => false,
+        verifyToken: createTokenVerifier({ ...tokenOptions, lxm: opts.lxm, allowMissingLxm: opts.allowMissingLxm }),
         // Lobby calls have a method of their own: a token minted to join a room cannot create rooms or queue, nor
         // the reverse, and the OAuth scope names each capability (README "Lobbies and matchmaking").
-        verifyToken: createTokenVerifier({ ...verifierOptions, lxm: opts.lxm }),
-        verifyLobbyToken: createTokenVerifier({ ...verifierOptions, lxm: opts.lobbyLxm }),
+        verifyLobbyToken: createTokenVerifier({ ...tokenOptions, lxm: opts.lobbyLxm, allowMissingLxm: false }),
         lobby,
+        graph: socialLayer.graph,
+        roomPolicies,
+        presence: socialLayer.tracker,
       }
       peerjs = createPeerJsServer(ctx)
       const ps = peerjs
       ctx.evict = (peerId) => ps.evict(peerId)
+      // A join token never opens the social stream, nor a social token a room: each has its own lxm (no lxm-less ones).
+      const ss = (social = socialLayer.listen(ctx, createTokenVerifier({ ...tokenOptions, lxm: opts.socialLxm, allowMissingLxm: false })))
       // The idle check runs at 1/20 of the timeout (a socket is closed at most 5 % late), pings on their own period.
       const lb = lobby
       timers = [
-        setInterval(() => ps.sweepIdle(Date.now()), Math.max(10, opts.idleTimeoutMs / 20)),
-        setInterval(() => ps.ping(), opts.pingIntervalMs),
+        setInterval(() => (ps.sweepIdle(Date.now()), ss.sweepIdle(Date.now())), Math.max(10, opts.idleTimeoutMs / 20)),
+        setInterval(() => (ps.ping(), ss.ping()), opts.pingIntervalMs),
+        setInterval(() => ss.revalidate(), opts.socialGraphCacheTtlMs),
         setInterval(() => lb.soon(), opts.matchTickMs),
       ]
       for (const t of timers) t.unref()
@@ -207,7 +222,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       closing ??= (async () => {
         for (const t of timers) clearInterval(t)
         lobby?.close()
-        await peerjs?.closeAll()
+        await Promise.all([peerjs?.closeAll(), socialLayer.close()])
         pending.clear()
         await state?.admissions.flush()
         if (server) {

@@ -29,10 +29,10 @@ export class SlotPool {
   }
 }
 
-/** One pool per room, created on demand and dropped when empty. */
+/** One pool per room, created on demand and dropped when empty (`onEmpty` is then told). */
 export class RoomSlots {
   private readonly used = new Map<string, number>()
-  constructor(readonly perRoom: number) {}
+  constructor(readonly perRoom: number, private readonly onEmpty: (room: string) => void = () => {}) {}
 
   inUse(room: string): number {
     return this.used.get(room) ?? 0
@@ -55,8 +55,9 @@ export class RoomSlots {
         if (!held) return
         held = false
         const m = (this.used.get(room) ?? 1) - 1
-        if (m <= 0) this.used.delete(room)
-        else this.used.set(room, m)
+        if (m > 0) return void this.used.set(room, m)
+        this.used.delete(room)
+        this.onEmpty(room)
       },
     }
   }

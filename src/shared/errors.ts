@@ -105,8 +105,12 @@ export const AuthErrorCode = {
   ROOM_INVALID: 'ROOM_INVALID',
   /** Verifying the join (token, DID document, handle) took longer than the relay's `handshakeTimeoutMs`. */
   AUTH_TIMEOUT: 'AUTH_TIMEOUT',
-  /** The join request body is not the expected JSON (`{ resume?, password?, invite?, session? }`) or is too large. */
+  /** The join request body is not the expected JSON (`{ resume?, fingerprint?, friendsOnly?, password?, invite?, session? }`) or is too large. */
   JOIN_BODY_INVALID: 'JOIN_BODY_INVALID',
+  /** The room is friends only: the joiner is anonymous, or not a friend (mutual follow, no block) of the room's creator. */
+  ROOM_FRIENDS_ONLY: 'ROOM_FRIENDS_ONLY',
+  /** The join asked for a friends-only room, and a room of that name is open to everyone. */
+  ROOM_POLICY_MISMATCH: 'ROOM_POLICY_MISMATCH',
 
   // --- rooms of the lobby (`POST /v1/rooms`, and a join honouring a room's options) ---
   /** `POST /v1/rooms`: a room of that name exists (created, or in use) already. */
@@ -166,6 +170,20 @@ export const AuthErrorCode = {
   /** The same identity resumed this peer id on a new socket; the old socket is closed. */
   PEER_RESUMED_ELSEWHERE: 'PEER_RESUMED_ELSEWHERE',
 
+  // --- social: friends, the presence stream, invites ---
+  /** The social graph (a player's PDS, or the AppView) cannot be read now: retry later. */
+  SOCIAL_GRAPH_UNAVAILABLE: 'SOCIAL_GRAPH_UNAVAILABLE',
+  /** An invite to an account that is not a friend: no mutual follow, or a block either way (one answer for both). */
+  SOCIAL_NOT_FRIENDS: 'SOCIAL_NOT_FRIENDS',
+  /** An invite to a friend who has no presence on this relay now (offline, or appearing offline: one answer for both). */
+  SOCIAL_FRIEND_OFFLINE: 'SOCIAL_FRIEND_OFFLINE',
+  /** More invites from this account than the relay's `maxInvitesPerMinute`. */
+  SOCIAL_RATE_LIMITED: 'SOCIAL_RATE_LIMITED',
+  /** A WATCH listing more accounts than the relay's `maxWatchedPerSocket`. */
+  SOCIAL_TOO_MANY_WATCHED: 'SOCIAL_TOO_MANY_WATCHED',
+  /** The relay holds `maxSocialSockets` social sockets, or this account `maxSocialSocketsPerDid`. */
+  SOCIAL_FULL: 'SOCIAL_FULL',
+
   // --- tickets (peer-to-peer identity proof) ---
   TICKET_MALFORMED: 'TICKET_MALFORMED',
   TICKET_BAD_SIGNATURE: 'TICKET_BAD_SIGNATURE',
@@ -175,6 +193,8 @@ export const AuthErrorCode = {
   TICKET_PEER_MISMATCH: 'TICKET_PEER_MISMATCH',
   /** A session ticket for another session, or whose holder is not one of its members. */
   TICKET_SESSION_MISMATCH: 'TICKET_SESSION_MISMATCH',
+  /** The ticket binds a DTLS certificate, and the link's remote description (`a=fingerprint`) names another one. */
+  TICKET_FINGERPRINT_MISMATCH: 'TICKET_FINGERPRINT_MISMATCH',
 
   // --- HTTP ---
   /** The request headers are larger than the relay's `maxHeaderBytes`. */
@@ -200,6 +220,10 @@ export const AuthErrorCode = {
   RELAY_DID_UNAVAILABLE: 'RELAY_DID_UNAVAILABLE',
   /** Sign-in: the OAuth flow failed (unknown handle, the player refused consent, the PDS unreachable, ...). */
   SIGNIN_FAILED: 'SIGNIN_FAILED',
+  /** The social stream is not connected (never connected, closed, or refused for good). */
+  SOCIAL_NOT_CONNECTED: 'SOCIAL_NOT_CONNECTED',
+  /** The player's PDS refused a session record write or delete (e.g. the `repo:` scope was not granted). */
+  SESSION_RECORD_FAILED: 'SESSION_RECORD_FAILED',
 } as const
 
 export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode]
@@ -238,6 +262,14 @@ export class TicketError extends MultiuserAuthError {
   constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options)
     this.name = 'TicketError'
+  }
+}
+
+/** A social call failed (an invite refused, the stream not connected, a session record not written): `code` says why. */
+export class SocialError extends MultiuserAuthError {
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+    this.name = 'SocialError'
   }
 }
 

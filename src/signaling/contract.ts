@@ -42,7 +42,7 @@ export interface JoinResult {
   joinToken: string
   /** Seconds the join token stays valid. */
   joinTokenExpiresIn: number
-  /** Relay-signed JWT `{ did, handle?, room, peerId, admittedAt, exp }`: send it to each peer as the first reliable message. */
+  /** Relay-signed JWT `{ did, handle?, room, peerId, admittedAt, fingerprint?, friendsOf?, exp }`: send it to each peer as the first reliable message. */
   ticket: string
   /** When the relay first admitted this peer id (Unix ms; a resumed peer keeps its first admission's). */
   admittedAt: number
@@ -56,6 +56,10 @@ export interface JoinResult {
   /** The admitted identity (null when anonymous). */
   did: string | null
   handle?: string
+  /** The DTLS certificate fingerprint bound into the ticket (the one the join sent). */
+  fingerprint?: string
+  /** A friends-only room: it admits only friends of this DID (its creator). */
+  friendsOf?: string
   /** Peers currently connected to the room. */
   roster: RosterEntry[]
   iceServers: IceServer[]
@@ -70,15 +74,20 @@ export type RosterPeer = Pick<RosterEntry, 'peerId' | 'did' | 'handle' | 'admitt
  * `RelayClient` may answer just this).
  */
 export type JoinAnswer = Pick<JoinResult, 'peerId' | 'joinToken' | 'ticket' | 'admittedAt' | 'resumeToken' | 'peerjs'> &
-  Partial<Pick<JoinResult, 'iceServers' | 'did' | 'handle'>> & { roster: RosterPeer[] }
+  Partial<Pick<JoinResult, 'iceServers' | 'did' | 'handle' | 'fingerprint' | 'friendsOf'>> & { roster: RosterPeer[] }
 
 /**
- * Optional body of `POST /v1/rooms/:room/join`. `resume` keeps a peer id (see {@link JoinResult.resumeToken}); the
- * others open a room created with options (README "Lobbies and matchmaking"): its `password`, an `invite` token from
+ * Optional body of `POST /v1/rooms/:room/join`. `resume` keeps a peer id (see {@link JoinResult.resumeToken});
+ * `fingerprint` and `friendsOnly` are the social layer's (README "Friends, presence and invites"); the others open a
+ * room created with options (README "Lobbies and matchmaking"): its `password`, an `invite` token from
  * {@link CreatedRoom.invite}, or the `session` ticket of a match ({@link Match.ticket}).
  */
 export interface JoinRequestBody {
   resume?: { peerId: string; token: string }
+  /** The DTLS certificate fingerprint (`sha-256 AB:CD:…`) this peer's connections will use, signed into the ticket. */
+  fingerprint?: string
+  /** Create the room friends only (or join it only if it is). */
+  friendsOnly?: boolean
   password?: string
   invite?: string
   session?: string

@@ -1,5 +1,5 @@
 /**
- * Relay tickets: a relay-signed JWT `{ iss: relayDid, did, handle?, room, peerId, admittedAt, iat, exp }` that a peer sends as its
+ * Relay tickets: a relay-signed JWT `{ iss: relayDid, did, handle?, room, peerId, admittedAt, fingerprint?, friendsOf?, iat, exp }` that a peer sends as its
  * first reliable message. The receiver checks it with `verifyTicket` against the relay's DID document (or key) and
  * learns the remote peer's verified DID. Browser-safe and free of ATProto libraries: the relay signs with P-256,
  * checked with WebCrypto (`relay-signature.ts`).
@@ -7,6 +7,7 @@
 import { p256KeyOf, verifyEs256 } from './relay-signature.js'
 import { AuthErrorCode as ErrorCode, TicketError } from '../shared/errors.js'
 import { decodeJwt, isRecord } from './jwt-parts.js'
+import { normalizeFingerprint } from './fingerprint.js'
 
 /** JOSE `typ` of a ticket: never confusable with a service-auth token (which another service would accept). */
 export const TICKET_TYP = 'bitecs-ticket+jwt'
@@ -31,6 +32,13 @@ export interface TicketClaims {
    * ties (two relays of one deployment in the same millisecond) by the smaller peer id.
    */
   admittedAt: number
+  /**
+   * The DTLS certificate fingerprint the peer joined with (`sha-256 AB:CD:…`): a receiver accepts the ticket only on
+   * a link whose remote description names this certificate. Absent when the peer sent none (no binding).
+   */
+  fingerprint?: string
+  /** The room admits only friends of this DID (its creator): a friends-only room. */
+  friendsOf?: string
   /** Unix seconds. */
   iat: number
   /** Unix seconds. */
@@ -128,8 +136,11 @@ function parseClaims(p: Record<string, unknown>): TicketClaims {
   if (!isRecord(p) || !str(p.iss) || !str(p.room) || !str(p.peerId) || typeof p.iat !== 'number' || typeof p.exp !== 'number') {
     throw new TicketError(ErrorCode.TICKET_MALFORMED, 'ticket claims are incomplete')
   }
-  if ((p.did !== undefined && !str(p.did)) || (p.handle !== undefined && !str(p.handle))) {
-    throw new TicketError(ErrorCode.TICKET_MALFORMED, 'ticket did/handle have the wrong type')
+  if ((p.did !== undefined && !str(p.did)) || (p.handle !== undefined && !str(p.handle)) || (p.friendsOf !== undefined && !str(p.friendsOf))) {
+    throw new TicketError(ErrorCode.TICKET_MALFORMED, 'ticket did/handle/friendsOf have the wrong type')
+  }
+  if (p.fingerprint !== undefined && normalizeFingerprint(p.fingerprint) !== p.fingerprint) {
+    throw new TicketError(ErrorCode.TICKET_MALFORMED, 'ticket fingerprint is not a canonical DTLS fingerprint')
   }
   if (p.admittedAt !== undefined && !(typeof p.admittedAt === 'number' && Number.isSafeInteger(p.admittedAt) && p.admittedAt >= 0)) {
     throw new TicketError(ErrorCode.TICKET_MALFORMED, 'ticket admittedAt must be a non-negative integer (ms)')
@@ -139,5 +150,7 @@ function parseClaims(p: Record<string, unknown>): TicketClaims {
   const claims: TicketClaims = { iss: p.iss, room: p.room, peerId: p.peerId, admittedAt, iat: p.iat, exp: p.exp }
   if (p.did !== undefined) claims.did = p.did as string
   if (p.handle !== undefined) claims.handle = p.handle as string
+  if (p.fingerprint !== undefined) claims.fingerprint = p.fingerprint as string
+  if (p.friendsOf !== undefined) claims.friendsOf = p.friendsOf as string
   return claims
 }

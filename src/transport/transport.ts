@@ -16,6 +16,11 @@ export interface PeerIdentity {
    * signed ticket; the memory hub's join order): smaller arrived first, ties by the smaller id. Never a page clock.
    */
   readonly admittedAt: number
+  /**
+   * The DTLS certificate fingerprint the relay bound into the peer's ticket, when it joined with one: the link was
+   * checked to run over exactly that certificate (PeerJS transport).
+   */
+  readonly fingerprint?: string
 }
 
 export interface TransportEvents {

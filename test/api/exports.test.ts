@@ -20,7 +20,7 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
       'MatchRequest', 'MatchmakeOptions', 'MemoryNetwork', 'MemoryNetworkOptions',
       'MemoryTransport', 'MessageCodec', 'NetPeer', 'NetStats', 'Network', 'NetworkEvents', 'NetworkLimits', 'NetworkOptions', 'NumericArray',
       'ObjectCodec', 'PeerIdentity', 'PeerJsServerOptions', 'PeerJsTransport', 'PeerJsTransportEvents', 'PeerJsTransportOptions', 'QuantizeOptions',
-      'Quantizer', 'Refused', 'RelayClient', 'RelayClientOptions', 'RoomAccessMode', 'RoomCredentials', 'RoomInfo', 'RoomList', 'RoomVisibility',
+      'Quantizer', 'Refused', 'RelayClient', 'RelayClientOptions', 'RelayJoinOptions', 'RoomAccessMode', 'RoomCredentials', 'RoomInfo', 'RoomList', 'RoomVisibility',
       'RosterEntry', 'Schema', 'SchemaSpec', 'SessionMember', 'SessionTicketClaims', 'Sync', 'TicketClaims', 'TokenRequest', 'TokenSource',
       'Transport', 'TransportEvents', 'TransportStatus', 'TypedArrayName', 'VerifySessionTicketOptions', 'VerifyTicketOptions', 'WithLinkConditionsOptions',
     ],
@@ -28,22 +28,35 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
   '@bitecs-multiuser/relay': {
     file: 'src/relay/index.ts',
     values: [
-      'AuthErrorCode', 'CachingDidKeyResolver', 'CachingHandleVerifier', 'LocalHostRegistry', 'LocalMatchQueue', 'LocalRoomDirectory', 'LocalSignalRouter',
-      'MATCH_QUEUE_DEFAULTS', 'MemoryReplayCache', 'RELAY_DEFAULTS', 'RelayError',
+      'AuthErrorCode', 'CachingDidKeyResolver', 'CachingHandleVerifier', 'LocalHostRegistry', 'LocalInviteRouter', 'LocalMatchQueue', 'LocalPresenceStore',
+      'LocalRoomDirectory', 'LocalRoomPolicies', 'LocalSignalRouter', 'MATCH_QUEUE_DEFAULTS', 'MemoryReplayCache', 'RELAY_DEFAULTS', 'RelayError',
       'createRelay', 'defaultDataDir', 'generateRelayKeyHex', 'noHandles', 'rotateRelayKey', 'verifySessionTicket', 'verifyTicket',
     ],
     types: [
       'AuthMode', 'ControlMessage', 'CreateResult', 'CreateRoomRequest', 'CreatedRoom', 'DeliveryResult', 'DidIdentity', 'DidKeyCacheStats', 'DidKeyResolver',
-      'EnqueueResult', 'HandleVerifier', 'HostAnnouncement', 'HostRecord', 'HostRegistry', 'IceServer', 'JoinRequestBody', 'JoinResult', 'Match', 'MatchEvent',
-      'MatchQueue', 'MatchQueueRules', 'OutboundMessage', 'PeerEndpoint', 'PeerJsServerOptions', 'QueueEntry', 'QueueOutcome', 'Relay', 'RelayDidDocument',
-      'RelayMetrics', 'RelayOptions', 'RelayStats', 'ReplayCache', 'ReplayCheck', 'ResolvedRelayOptions', 'RoomDirectory', 'RoomEntry', 'RoomFilter',
-      'RoomInfo', 'RoomList', 'RoomRecord', 'RosterEntry', 'RouteOutcome', 'SessionMember', 'SessionTicketClaims', 'SignalRouter', 'SigningKeyInfo', 'TicketClaims',
+      'EnqueueResult', 'FriendPresence', 'HandleVerifier', 'HostAnnouncement', 'HostRecord', 'HostRegistry', 'IceServer', 'Invite', 'InviteRouter',
+      'JoinRequestBody', 'JoinResult', 'Match', 'MatchEvent', 'MatchQueue', 'MatchQueueRules', 'OutboundMessage', 'PeerEndpoint', 'PeerJsServerOptions',
+      'PresenceState', 'PresenceStore', 'QueueEntry', 'QueueOutcome', 'Relationship', 'Relay', 'RelayDidDocument', 'RelayMetrics', 'RelayOptions',
+      'RelayStats', 'ReplayCache', 'ReplayCheck', 'ResolvedRelayOptions', 'RoomDirectory', 'RoomEntry', 'RoomFilter', 'RoomInfo', 'RoomList', 'RoomPolicies',
+      'RoomRecord', 'RosterEntry', 'RouteOutcome', 'SessionMember', 'SessionTicketClaims', 'SignalRouter', 'SigningKeyInfo', 'SocialGraph', 'TicketClaims',
     ],
   },
   'bitecs-multiuser/atproto': {
     file: 'src/atproto/index.ts',
     values: ['atprotoRelayScope', 'atprotoSignIn', 'atprotoTokenSource'],
     types: ['AtprotoRelayScopeOptions', 'AtprotoSession', 'AtprotoSignIn', 'AtprotoSignInOptions', 'AtprotoTokenSourceOptions'],
+  },
+  'bitecs-multiuser/social': {
+    file: 'src/social/index.ts',
+    values: [
+      'DEFAULT_SOCIAL_LXM', 'SESSION_COLLECTION', 'SOCIAL_CLIENT_DEFAULTS', 'SocialError', 'appViewSocialGraph', 'areFriends', 'friendsOf', 'listSessions',
+      'pdsResolver', 'pdsSocialGraph', 'sessionPublisher', 'socialClient', 'trackSession',
+    ],
+    types: [
+      'AppViewSocialGraphOptions', 'FriendPresence', 'GraphFetch', 'Invite', 'ListSessionsOptions', 'PdsResolver', 'PdsResolverOptions', 'PdsSocialGraphOptions',
+      'PublishedSession', 'Relationship', 'SessionPublisher', 'SessionPublisherOptions', 'SessionRecord', 'SessionTransport', 'SocialClient',
+      'SocialClientEvents', 'SocialClientOptions', 'SocialGraph', 'SocialStatus', 'SocialWebSocket',
+    ],
   },
   'bitecs-multiuser/wire': {
     file: 'src/protocol/protobuf-wire.ts',

@@ -12,6 +12,8 @@ const ALLOWED: Record<string, string[]> = {
   auth: ['shared', 'signaling'],
   atproto: ['shared', 'signaling', 'auth'],
   transport: ['shared', 'signaling', 'auth'],
+  // The social client (friends, presence, invites, session records): the token source and session type of sign-in.
+  social: ['shared', 'signaling', 'auth', 'atproto/token-source.ts'],
   ecs: ['shared', 'protocol', 'transport/transport.ts'],
   babylon: ['shared', 'protocol', 'ecs'],
   codegen: ['shared', 'protocol'],
@@ -37,10 +39,15 @@ describe('layers', () => {
   }
 
   it('the browser entries never reach the relay or the generator', () => {
-    for (const entry of ['src/index.ts', 'src/babylon/index.ts']) {
+    for (const entry of ['src/index.ts', 'src/babylon/index.ts', 'src/atproto/index.ts', 'src/social/index.ts']) {
       const nodeOnly = [...reachable(entry)].filter((f) => f.startsWith('src/relay/') || f.startsWith('src/codegen/'))
       expect(nodeOnly, entry).toEqual([])
     }
+  })
+
+  it('the social entry reaches no ATProto library of its own (it talks to PDSes with fetch; sign-in brings the OAuth client)', () => {
+    const atproto = [...reachable('src/social/index.ts')].filter((f) => /from '@atproto\//.test(readFileSync(`${repo}/${f}`, 'utf8')))
+    expect(atproto).toEqual([])
   })
 
   it('the guest entries reach no ATProto library (sign-in is bitecs-multiuser/atproto)', () => {

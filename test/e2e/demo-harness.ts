@@ -39,6 +39,13 @@ export interface DemoState {
   chat: { from: string; text: string }[]
   peers: { id: string; name: string; did: string | null; rtt: number; loss: number; admittedAt: number | null }[]
   departures: { id: string; at: number }[]
+  /** Signed-in pages: the friends panel's view (null for guests). */
+  friends: {
+    status: string
+    online: { did: string; handle: string | null; room: string | null; joinable: boolean }[]
+    invites: { from: string; handle: string | null; room: string }[]
+    sessions: { did: string; room: string; relay: string }[]
+  } | null
 }
 
 /** Responses with an error status each page got (a missing favicon.ico included). */

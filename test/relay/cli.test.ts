@@ -27,6 +27,11 @@ describe('relay CLI', () => {
     )
     expect(lobby.options).toMatchObject({ maxRoomsPerCreator: 2, lobbyRatePerSec: 0.5, matchQueues: { duel: { size: 2, timeoutMs: 30000 } }, maxQueuedPlayers: 100, lobbyLxm: 'com.example.lobby' })
     await expect(optionsFromArgs(['--match-queues', '[]'], {})).rejects.toThrow(/JSON object/)
+    const social = await optionsFromArgs(
+      ['--appview-url', 'https://public.api.bsky.app', '--max-watched-per-socket', '50', '--max-invites-per-minute', '3', '--social-graph-cache-ttl', '5000'],
+      { BITECS_RELAY_SOCIAL_GRAPH_CACHE_SIZE: '99', BITECS_RELAY_MAX_SOCIAL_SOCKETS_PER_DID: '2', BITECS_RELAY_SOCIAL_LXM: 'com.example.social' },
+    )
+    expect(social.options).toMatchObject({ appViewUrl: 'https://public.api.bsky.app', maxWatchedPerSocket: 50, maxInvitesPerMinute: 3, socialGraphCacheTtlMs: 5000, socialGraphCacheMaxEntries: 99, maxSocialSocketsPerDid: 2, socialLxm: 'com.example.social' })
     const turn = await optionsFromArgs(['--turn-urls', 'turn:t.example:3478?transport=udp, turns:t.example:5349', '--turn-ttl', '600'], { BITECS_RELAY_TURN_SECRET: 'shh' })
     expect(turn.options).toMatchObject({ turnUrls: ['turn:t.example:3478?transport=udp', 'turns:t.example:5349'], turnSecret: 'shh', turnTtlSec: 600 })
     await expect(optionsFromArgs(['--turn-urls', 'turn:t.example'], {})).rejects.toThrow(/turn-secret-file or BITECS_RELAY_TURN_SECRET/)

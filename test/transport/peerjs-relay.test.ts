@@ -288,7 +288,7 @@ describe('peerJsTransport with the relay', { timeout: 60_000 }, () => {
 
 describe('isTransientJoinError', () => {
   it('classes each join failure as worth a retry or final', async () => {
-    const { isTransientJoinError } = await import('../../src/transport/peerjs/peerjs-transport.js')
+    const { isTransientJoinError } = await import('../../src/auth/transient.js')
     const { JoinError, MultiuserAuthError } = await import('../../src/shared/errors.js')
     const err = (code: string, cause?: unknown) => new JoinError(code as never, code, undefined, { cause })
     for (const code of ['RELAY_UNREACHABLE', 'RELAY_BUSY', 'RELAY_FULL', 'AUTH_TIMEOUT', 'AUTH_EXPIRED', 'AUTH_REPLAYED', 'AUTH_DID_UNAVAILABLE']) expect(isTransientJoinError(err(code)), code).toBe(true)

@@ -1,6 +1,7 @@
 import type { DataConnection } from 'peerjs'
-import { ErrorCode } from '../../shared/errors.js'
+import { AuthErrorCode, ErrorCode } from '../../shared/errors.js'
 import type { Channel, PeerIdentity } from '../transport.js'
+import { remoteCertificateIs } from './dtls-certificate.js'
 import { dataFrames, FrameType, PING_FRAME, PROBE_ANSWER_FRAME, PROBE_FRAME, readText, Reassembler, textFrame, toBytes } from './frames.js'
 
 /** Limits and timings of one peer-to-peer link; every one is a named option of `peerJsTransport`. */
@@ -118,6 +119,10 @@ export class PeerLink {
           (identity) => {
             if (this.state === 'closed') return
             if (identity.id !== this.peerId) return this.close('ticket is for another peer')
+            // A ticket bound to a certificate is good on a link to that certificate only (not copied onto another).
+            if (identity.fingerprint && !remoteCertificateIs(this.conn.peerConnection, identity.fingerprint)) {
+              return this.close(`ticket refused: ${AuthErrorCode.TICKET_FINGERPRINT_MISMATCH}: the ticket is bound to another DTLS certificate than this link's`)
+            }
             this.identity = identity
             this.state = 'up'
             this.events.up(this)

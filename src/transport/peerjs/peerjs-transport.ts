@@ -6,6 +6,8 @@ import { Emitter } from '../../shared/emitter.js'
 import { PeerLink, type LinkLimits } from './peer-link.js'
 import type { JoinAnswer, RoomCredentials, RosterPeer } from '../../signaling/contract.js'
 import type { RelayClient } from './relay-client.js'
+import { isTransientJoinError } from '../../auth/transient.js'
+import { generateDtlsCertificate, type DtlsCertificate } from './dtls-certificate.js'
 
 type PeerConstructor = new (id: string, options: PeerOptions) => PeerType
 
@@ -49,29 +51,6 @@ export const PEERJS_TRANSPORT_DEFAULTS = {
  */
 export type TransportStatus = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left'
 
-/** Join failures worth retrying (the relay may come back, or have room again): all others end the join. */
-/**
- * Join failures that a later attempt may get past, retried with backoff on the first join and on every rejoin alike:
- * the relay or an upstream (PLC, a DID host) down or busy, a token that went stale (expired, already used), the
- * lobby full or rate-limited (a room of the lobby rebuilt after a restart, password attempts). Any other
- * refusal is final: the player's credentials or the game's settings are wrong (audience, signature, scope, method,
- * a relay that needs a token and got none, a bad room name, a full room), and retrying would only repeat it.
- */
-const TRANSIENT = new Set<string>([
-  'RELAY_UNREACHABLE', 'RELAY_BAD_RESPONSE', 'RELAY_BUSY', 'RELAY_FULL', 'AUTH_TIMEOUT', 'INTERNAL', 'AUTH_EXPIRED',
-  'AUTH_REPLAYED', 'AUTH_DID_UNAVAILABLE', 'LOBBY_FULL', 'RATE_LIMITED', ErrorCode.TRANSPORT_CLOSED,
-])
-
-/** Whether a join failure is worth another attempt (see TRANSIENT); a token source that could not reach the PDS is. */
-export function isTransientJoinError(err: MultiuserError): boolean {
-  if (err.code === 'TOKEN_SOURCE_FAILED') {
-    // The PDS answered and refused (a scope missing, the session revoked): final. It could not be reached: transient.
-    const cause = err.cause as { code?: unknown } | undefined
-    return !(cause instanceof MultiuserError && cause.code === 'TOKEN_SOURCE_FAILED')
-  }
-  return TRANSIENT.has(err.code)
-}
-
 export interface PeerJsTransportEvents extends TransportEvents {
   /** A roster peer could not be reached (timeout, ICE failure, bad ticket). */
   peerUnreachable: (peerId: string, reason: string) => void
@@ -89,8 +68,11 @@ export interface PeerJsTransport extends Transport {
    * Joins a room (leaving the current one first). Resolves once the relay accepted us (peers then connect); while
    * the relay is unreachable or busy it retries with the rejoin backoff, reporting each failure as an `error` event.
    * Rejects on a refusal (a token refused, a full room, ...). A `leave()`, `close()` or another `join()` ends it.
+   * `friendsOnly`: create the room friends only (the relay then admits only the player's friends; needs sign-in).
+   * `password`, `invite`, `session`: what a room of the lobby needs (README "Lobbies and matchmaking"), shown again on
+   * every rejoin.
    */
-  join(room: string, credentials?: RoomCredentials): Promise<void>
+  join(room: string, options?: { friendsOnly?: boolean } & RoomCredentials): Promise<void>
   /** Leaves the room: closes every peer link and the relay socket. The transport can join again. */
   leave(): Promise<void>
   on<E extends keyof PeerJsTransportEvents>(event: E, listener: PeerJsTransportEvents[E]): () => void
@@ -139,6 +121,10 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
   let socketRoster = false
   /** Ends the wait of a join retry (teardown). */
   let wakeRetry: (() => void) | null = null
+  /** The room is to be created friends only (kept for rejoins). */
+  let friendsOnly = false
+  /** The certificate of every connection of this transport, made before the first join (null: the platform makes none). */
+  let dtls: Promise<DtlsCertificate | null> | null = null
 
   const setStatus = (s: TransportStatus, detail?: string) => {
     status = s
@@ -204,10 +190,17 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
   async function connectPeer(join: JoinAnswer, gen: number): Promise<void> {
     const Peer = options.Peer ?? ((await import('peerjs')).Peer as unknown as PeerConstructor)
     if (gen !== generation) return
+    const cert = await dtls
+    if (gen !== generation) return
     const p = new Peer(join.peerId, {
       ...join.peerjs,
       token: join.joinToken,
-      config: { iceServers: options.iceServers ?? join.iceServers ?? [], iceTransportPolicy: options.iceTransportPolicy ?? 'all' },
+      // The certificate whose fingerprint the join sent (and the relay signed into our ticket).
+      config: {
+        iceServers: options.iceServers ?? join.iceServers ?? [],
+        iceTransportPolicy: options.iceTransportPolicy ?? 'all',
+        ...(cert ? { certificates: [cert.certificate] } : {}),
+      },
       debug: 0,
     })
     peer = p
@@ -258,7 +251,12 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
 
   async function doJoin(target: string, gen: number, resume: boolean): Promise<void> {
     const prev = resume && answer ? { peerId: answer.peerId, token: answer.resumeToken } : undefined
-    const join = await relay.join(target, prev, credentials)
+    const cert = await (dtls ??= generateDtlsCertificate())
+    if (gen !== generation) return
+    const join = await relay.join(target, {
+      ...(prev ? { resume: prev } : {}), ...(cert ? { fingerprint: cert.fingerprint } : {}), ...(friendsOnly ? { friendsOnly } : {}),
+      ...(credentials ? { credentials } : {}),
+    })
     if (gen !== generation) return
     const identity = { id: join.peerId, did: join.did ?? null, ...(join.handle ? { handle: join.handle } : {}), admittedAt: join.admittedAt }
     socketRoster = false
@@ -392,11 +390,13 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       emitter.clear()
       status = 'left'
     },
-    async join(target, access) {
+    async join(target, joinOptions = {}) {
       teardown('switching rooms')
       const gen = generation
       room = target
-      credentials = access
+      friendsOnly = joinOptions.friendsOnly === true
+      const { friendsOnly: _f, ...given } = joinOptions
+      credentials = Object.keys(given).length > 0 ? given : undefined
       setStatus('joining')
       for (let delay = reconnectDelay; ; delay = Math.min(delay * 2, reconnectMaxDelay)) {
         try {

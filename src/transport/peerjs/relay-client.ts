@@ -14,13 +14,25 @@ export type RosterUpdate =
   | { kind: 'joined'; entry: RosterPeer }
   | { kind: 'left'; peerId: string }
 
+/** How the transport asks to join (see `JoinRoomOptions`). */
+export interface RelayJoinOptions {
+  /** Keep the same peer id after a relay socket drop. */
+  resume?: { peerId: string; token: string }
+  /** The DTLS certificate fingerprint to bind into the ticket. */
+  fingerprint?: string
+  /** Create the room friends only. */
+  friendsOnly?: boolean
+  /** What a room of the lobby needs: its password, an invite token or a session ticket. */
+  credentials?: RoomCredentials
+}
+
 /** What the PeerJS transport needs from the signaling relay; `relayClient()` is the implementation for our relay. */
 export interface RelayClient {
   /**
-   * Joins `room`; with `resume`, asks to keep the same peer id after a relay socket drop; with `credentials`, opens a
-   * room of the lobby that needs them (password, invite, session ticket).
+   * Joins `room` (with `resume`: keeping the same peer id after a relay socket drop; with `credentials`: a room of the
+   * lobby that needs them, its password, an invite or a session ticket).
    */
-  join(room: string, resume?: { peerId: string; token: string }, credentials?: RoomCredentials): Promise<JoinAnswer>
+  join(room: string, options?: RelayJoinOptions): Promise<JoinAnswer>
   /** Verifies a peer's ticket (relay signature, room, peer id) and returns who it is. Throws if invalid. */
   verifyTicket(ticket: string, expect: { room: string; peerId: string }): Promise<PeerIdentity>
   /** Recognises the relay's roster messages on the PeerJS socket (null for anything else). */
@@ -88,14 +100,14 @@ export function relayClient(relayUrl: string, options: RelayClientOptions = {}):
   }
   const lobby = { fetch: doFetch, token, lxm: options.lobbyLxm ?? DEFAULT_LOBBY_LXM }
   return {
-    join: (room, resume, credentials) => joinRoom(relayUrl, room, token, { fetch: doFetch, resume, credentials }),
+    join: (room, joinOptions = {}) => joinRoom(relayUrl, room, token, { fetch: doFetch, ...joinOptions }),
     listRooms: (query = {}) => listRooms(relayUrl, query, lobby),
     createRoom: (request = {}) => createRoom(relayUrl, request, lobby),
     matchmake: (request, opts) => matchmake(relayUrl, request, lobby, opts),
     async verifyTicket(ticket, expect) {
       const check = async (d: DidDocumentLike) => {
         const claims = await verifyTicket(ticket, d, expect)
-        return { id: claims.peerId, did: claims.did ?? null, ...(claims.handle ? { handle: claims.handle } : {}), admittedAt: claims.admittedAt }
+        return { id: claims.peerId, did: claims.did ?? null, ...(claims.handle ? { handle: claims.handle } : {}), admittedAt: claims.admittedAt, ...(claims.fingerprint ? { fingerprint: claims.fingerprint } : {}) }
       }
       const used = loadDoc()
       try {

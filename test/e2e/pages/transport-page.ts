@@ -3,10 +3,12 @@ import { peerJsTransport, type PeerJsTransport, type PeerJsTransportOptions } fr
 import { relayClient } from '../../../src/transport/peerjs/relay-client.js'
 import { staticTokenSource } from '../../../src/auth/token-source.js'
 import type { Channel } from '../../../src/transport/transport.js'
+import type { JoinAnswer } from '../../../src/signaling/contract.js'
+import { generateDtlsCertificate } from '../../../src/transport/peerjs/dtls-certificate.js'
 
 const ECHO_REQ = 0xec
 const ECHO_RES = 0xed
-const log = { errors: [] as string[], joined: [] as { id: string; did: string | null }[], left: [] as { id: string; reason: string; at: number }[], unreachable: [] as string[], messages: [] as { from: string; channel: Channel; data: number[] }[], status: [] as string[] }
+const log = { errors: [] as string[], joined: [] as { id: string; did: string | null; fingerprint?: string | null }[], left: [] as { id: string; reason: string; at: number }[], unreachable: [] as string[], unreachableWhy: [] as string[], messages: [] as { from: string; channel: Channel; data: number[] }[], status: [] as string[] }
 let t: PeerJsTransport | null = null
 const waiters = new Map<number, (at: number) => void>()
 
@@ -88,12 +90,14 @@ async function selectedCandidates(): Promise<string[][]> {
 
 const api = {
   selectedCandidates,
-  async join(relayUrl: string, room: string, opts: Partial<Omit<PeerJsTransportOptions, 'relay'>> & { token?: string } = {}) {
-    const { token, ...rest } = opts
-    t = peerJsTransport({ relay: relayClient(relayUrl, token ? { token: staticTokenSource(token) } : {}), ...rest })
-    t.on('peerJoined', (p) => log.joined.push({ id: p.id, did: p.did }))
+  /** `answer`: join with this join answer instead of asking the relay (a stolen one, in the DTLS binding test). */
+  async join(relayUrl: string, room: string, opts: Partial<Omit<PeerJsTransportOptions, 'relay'>> & { token?: string; answer?: JoinAnswer } = {}) {
+    const { token, answer, ...rest } = opts
+    const client = relayClient(relayUrl, token ? { token: staticTokenSource(token) } : {})
+    t = peerJsTransport({ relay: answer ? { ...client, join: async () => answer } : client, ...rest })
+    t.on('peerJoined', (p) => log.joined.push({ id: p.id, did: p.did, fingerprint: p.fingerprint ?? null }))
     t.on('peerLeft', (id, reason) => log.left.push({ id, reason, at: Date.now() }))
-    t.on('peerUnreachable', (id) => log.unreachable.push(id))
+    t.on('peerUnreachable', (id, why) => (log.unreachable.push(id), log.unreachableWhy.push(`${id}: ${why}`)))
     t.on('status', (s) => log.status.push(s))
     t.on('error', (e) => log.errors.push(`${e.code}: ${e.message}`))
     t.on('message', (from, channel, data) => {
@@ -104,6 +108,8 @@ const api = {
     return t.self
   },
   self: () => t?.self ?? null,
+  /** The fingerprint of a fresh DTLS certificate of this browser (the transport makes one like it before joining). */
+  fingerprint: async () => (await generateDtlsCertificate())?.fingerprint ?? null,
   peers: () => [...(t?.peers.values() ?? [])],
   linkInfo: (id: string) => t?.linkInfo(id) ?? null,
   send: (to: string, channel: Channel, bytes: number[]) => t!.send(to, channel, new Uint8Array(bytes)),
