@@ -18,7 +18,7 @@ const SIGNED_IN = 'demo.signedIn'
 /** Finishes a redirect back (putting the page's fragment back) or restores the stored session. */
 export async function setUpSignIn(cfg: AuthConfig): Promise<AtprotoSignIn> {
   // social: tokens for the relay's social stream and writes of our session records, besides the join.
-  const auth = await atprotoSignIn({ relay: cfg.relayUrl, handleResolver: cfg.pds, plcDirectoryUrl: cfg.plc, social: true })
+  const auth = await atprotoSignIn({ relay: cfg.relayUrl, handleResolver: cfg.pds, plcDirectoryUrl: cfg.plc, social: true, lobby: true })
   if (auth.did) localStorage.setItem(SIGNED_IN, '1')
   else localStorage.removeItem(SIGNED_IN)
   return auth

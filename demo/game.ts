@@ -3,7 +3,7 @@
 import { addComponent, addEntity, createWorld, hasComponent, query, removeEntity } from 'bitecs'
 import {
   createNetwork, peerJsTransport, relayClient, withLinkConditions,
-  type ConditionedTransport, type MultiuserError, type PeerJsTransport, type TokenSource,
+  type ConditionedTransport, type MultiuserError, type PeerJsTransport, type RoomCredentials, type TokenSource,
 } from 'bitecs-multiuser'
 import { attachBabylon } from 'bitecs-multiuser/babylon'
 import { PointerEventTypes } from '@babylonjs/core/Events/pointerEvents.js'
@@ -16,6 +16,10 @@ export interface GameOptions {
   canvas: HTMLCanvasElement
   relayUrl: string
   room: string
+  /** What a room of the lobby needs to let us in (its password, a match's session ticket, an invite). */
+  credentials?: RoomCredentials
+  /** Asks the player for the room's password when the relay wants one (null: they gave up). */
+  askPassword?: () => string | null
   token: TokenSource
   /** Shown when the relay gives us no verified handle (anonymous players). */
   fallbackName: string
@@ -100,11 +104,17 @@ export async function startGame(o: GameOptions) {
   )
 
   /** Joins the room; resolves once admitted (the transport retries while the relay is unreachable). */
+  let credentials = o.credentials
   async function join(): Promise<void> {
     try {
-      await transport.join(o.room)
+      await transport.join(o.room, credentials)
     } catch (e) {
       const err = e as MultiuserError
+      const password = err.code?.startsWith('ROOM_PASSWORD_') ? o.askPassword?.() : null
+      if (password) {
+        credentials = { ...credentials, password }
+        return join()
+      }
       if (err.code?.startsWith('AUTH_') || err.code === 'TOKEN_SOURCE_FAILED') o.onProblem('token', `The relay refused your sign-in (${err.code}): ${err.message}`, () => void join())
       else o.onProblem('relay', `Could not join room "${o.room}": ${err.message}`, () => void join())
       return

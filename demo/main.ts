@@ -1,10 +1,12 @@
-// Entry: configuration from the URL, sign-in (Bluesky OAuth or anonymous), error display, then the game.
-//   #room=<name>            the room (default "lobby"); the "Share link" button copies it
+// Entry: configuration from the URL, sign-in (Bluesky OAuth or anonymous), error display, then the lobby or the game.
+//   #room=<name>            the room; the "Share link" button copies it. No room: the lobby screen (lobby.ts)
+//   #room=<name>&invite=<t> an invite-only room's invite token (a link its creator shares)
 //   ?relay=<url>            the signaling relay (default: VITE_RELAY_URL set by `npm start`, else :8787 on this host)
 //   ?pds=<url>&plc=<url>    sign in against a local PDS / PLC (development, tests)
 //   ?scale=2                render at half resolution (slow GPUs; software GL in headless tests)
 import { anonymous } from 'bitecs-multiuser'
 import { startGame, type Game, type ProblemKind } from './game.js'
+import { showLobby, takeCredentials } from './lobby.js'
 import { startConditionsPanel, startHud } from './hud.js'
 import type { AuthConfig } from './auth.js'
 import type { AtprotoSignIn } from 'bitecs-multiuser/atproto'
@@ -19,11 +21,11 @@ const cfg: AuthConfig = {
   pds: params.get('pds') ?? undefined,
   plc: params.get('plc') ?? undefined,
 }
-const roomFromHash = (): string => {
-  const m = /(?:^#|&)room=([^&]+)/.exec(location.hash)
-  return m ? decodeURIComponent(m[1]) : 'lobby'
+const fromHash = (key: string): string | null => {
+  const m = new RegExp(`(?:^#|&)${key}=([^&]+)`).exec(location.hash)
+  return m ? decodeURIComponent(m[1]) : null
 }
-let room = roomFromHash()
+let room = fromHash('room')
 const loadAuth = () => import('./auth.js')
 /** This load comes back from the PDS, or a session may be stored: only then is the OAuth client loaded. */
 const mayHaveSession = (): boolean => /[#&](state|code|error)=/.test(location.hash) || localStorage.getItem('demo.signedIn') === '1'
@@ -48,6 +50,7 @@ $('#error-close').onclick = () => ($('#error').hidden = true)
 
 // ---- room and share link ----
 $('#share').onclick = async () => {
+  if (room === null) return
   const link = `${location.origin}${location.pathname}${location.search}#room=${encodeURIComponent(room)}`
   await navigator.clipboard?.writeText(link).catch(() => prompt('Share this link', link))
   $('#share').textContent = 'Link copied'
@@ -80,9 +83,7 @@ async function main(): Promise<void> {
       showProblem('token', `Sign-in did not complete: ${(err as Error).message}`, () => location.reload())
     }
   }
-  room = roomFromHash()
-  if (location.hash === '') history.replaceState(null, '', `${location.pathname}${location.search}#room=${encodeURIComponent(room)}`)
-  $('#room').textContent = room
+  room = fromHash('room')
   addEventListener('hashchange', () => location.reload())
   const signedIn = auth?.did ? auth : null
   $('#signin').hidden = signedIn !== null
@@ -92,6 +93,20 @@ async function main(): Promise<void> {
     location.reload()
   }
   $('#who').textContent = signedIn ? 'signed in' : 'playing as a guest'
+  $('#to-lobby').onclick = () => (location.hash = '')
+
+  if (room === null) {
+    // No room in the link: the lobby (room list, Create room, Quick play); entering a room sets #room= and reloads.
+    $('#room').textContent = 'lobby'
+    $('#share').hidden = true
+    $('#to-lobby').hidden = true
+    const lobby = showLobby({ relayUrl: cfg.relayUrl, token: signedIn?.token ?? anonymous(), onProblem: (m) => showProblem('relay', m) })
+    Object.assign(window, { __lobby: lobby })
+    return
+  }
+  $('#room').textContent = room
+  const invite = fromHash('invite')
+  const credentials = { ...takeCredentials(room), ...(invite ? { invite } : {}) }
 
   let game: Game
   try {
@@ -99,6 +114,8 @@ async function main(): Promise<void> {
       canvas: $<HTMLCanvasElement>('#scene'),
       relayUrl: cfg.relayUrl,
       room,
+      credentials,
+      askPassword: () => prompt(`Password of room ${room}`),
       token: signedIn?.token ?? anonymous(),
       fallbackName: `guest-${Math.random().toString(36).slice(2, 6)}`,
       onProblem: showProblem,

@@ -14,7 +14,7 @@ export type {
   QuantizeOptions, Quantizer, Schema, SchemaSpec, EventDef, MessageCodec, SchemaDifference,
 } from './protocol/index.js'
 // Errors (src/shared): every error is a MultiuserError with a stable `code`.
-export { ErrorCode, MultiuserError, DecodeError, AuthErrorCode, MultiuserAuthError, JoinError, TicketError } from './shared/errors.js'
+export { ErrorCode, MultiuserError, DecodeError, AuthErrorCode, MultiuserAuthError, JoinError, LobbyError, TicketError } from './shared/errors.js'
 // Replication core (src/ecs).
 export {
   createNetwork, DEFAULT_LIMITS, gridRelevance,
@@ -29,9 +29,16 @@ export type { Transport, TransportEvents, Channel, PeerIdentity } from './transp
 export { createMemoryNetwork, type MemoryNetwork, type MemoryNetworkOptions, type MemoryTransport, type LinkOptions, type LinkCounters } from './transport/memory/index.js'
 export { withLinkConditions, type LinkConditions, type ConditionedTransport, type ConditionsCounters, type WithLinkConditionsOptions } from './transport/conditions.js'
 export { peerJsTransport, PEERJS_TRANSPORT_DEFAULTS, type PeerJsTransport, type PeerJsTransportOptions, type PeerJsTransportEvents, type TransportStatus } from './transport/peerjs/peerjs-transport.js'
-export { relayClient, type RelayClient, type RelayClientOptions, type RelayJoinOptions } from './transport/peerjs/relay-client.js'
+export { relayClient, type RelayClient, type RelayClientOptions, type RelayJoinOptions, type LobbyClient } from './transport/peerjs/relay-client.js'
+export type { MatchmakeOptions } from './auth/lobby.js'
 // Joining through the relay (src/auth) and checking peers' tickets (the signaling contract, src/signaling).
-export { staticTokenSource, anonymous, type TokenSource } from './auth/token-source.js'
+export { staticTokenSource, anonymous, type TokenSource, type TokenRequest } from './auth/token-source.js'
 export { joinRoom, type JoinRoomOptions } from './auth/join.js'
 export { verifyTicket, type TicketClaims, type DidDocumentLike, type VerifyTicketOptions } from './signaling/ticket.js'
 export { DEFAULT_LXM, DEFAULT_SERVICE_ID, type JoinResult, type JoinAnswer, type RosterEntry, type PeerJsServerOptions, type IceServer } from './signaling/contract.js'
+// The lobby (room list, rooms with options, matchmaking) and the session tickets of matches.
+export {
+  DEFAULT_LOBBY_LXM, type CreateRoomRequest, type CreatedRoom, type RoomInfo, type RoomList, type ListRoomsQuery, type RoomVisibility,
+  type RoomAccessMode, type RoomCredentials, type JsonValue, type MatchRequest, type Match, type SessionMember,
+} from './signaling/contract.js'
+export { verifySessionTicket, type SessionTicketClaims, type VerifySessionTicketOptions } from './signaling/session-ticket.js'

@@ -114,7 +114,7 @@ export async function atprotoSignIn(options: AtprotoSignInOptions): Promise<Atpr
     },
     relayDid,
     scope,
-    token: () => (tokens ? tokens() : Promise.resolve(null)),
+    token: (request) => (tokens ? tokens(request) : Promise.resolve(null)),
     socialToken: () => (socialTokens ? socialTokens() : Promise.resolve(null)),
     get session() {
       return session

@@ -19,7 +19,10 @@ export interface AtprotoSession {
 
 /** Options of {@link atprotoTokenSource}. */
 export interface AtprotoTokenSourceOptions {
-  /** Method name the token is scoped to; must match the relay's `--lxm` (default `dev.bitecs.multiuser.join`). */
+  /**
+   * Method name the token is scoped to when the caller asks for none (joins); must match the relay's `--lxm` (default
+   * `dev.bitecs.multiuser.join`). A request's `lxm` (the relay client's lobby calls) wins.
+   */
   lxm?: string
   /**
    * Service id of the relay's DID document entry; the token's `aud` is `<relayDid>#<serviceId>` (default
@@ -43,9 +46,9 @@ export function atprotoTokenSource(session: AtprotoSession, relayDid: string, op
   const serviceId = opts.serviceId === undefined ? DEFAULT_SERVICE_ID : opts.serviceId
   const aud = serviceId === null ? relayDid : `${relayDid}#${serviceId}`
   const lifetime = opts.expiresInSec ?? 60
-  return async () => {
+  return async (request) => {
     const exp = Math.floor(Date.now() / 1000) + lifetime
-    const query = new URLSearchParams({ aud, lxm, exp: String(exp) })
+    const query = new URLSearchParams({ aud, lxm: request?.lxm ?? lxm, exp: String(exp) })
     let res: Response
     try {
       res = await session.fetchHandler(`/xrpc/com.atproto.server.getServiceAuth?${query}`, { method: 'GET', headers: { accept: 'application/json' } })

@@ -3,7 +3,7 @@
  * contract (src/signaling) a client uses: ticket checks, the errors they throw, the join answer's types.
  * Signing in with ATProto is `bitecs-multiuser/atproto` (src/atproto).
  */
-export { AuthErrorCode, MultiuserAuthError, JoinError, TicketError } from '../shared/errors.js'
+export { AuthErrorCode, MultiuserAuthError, JoinError, LobbyError, TicketError } from '../shared/errors.js'
 export { staticTokenSource, anonymous } from './token-source.js'
 export type { TokenSource } from './token-source.js'
 export { joinRoom } from './join.js'

@@ -5,7 +5,7 @@
 import { AuthErrorCode as ErrorCode, JoinError, isAuthErrorCode } from '../shared/errors.js'
 import { isRecord } from '../signaling/jwt-parts.js'
 import type { TokenSource } from './token-source.js'
-import type { JoinResult } from '../signaling/contract.js'
+import type { JoinRequestBody, JoinResult, RoomCredentials } from '../signaling/contract.js'
 
 /** Options of {@link joinRoom}. */
 export interface JoinRoomOptions {
@@ -19,6 +19,8 @@ export interface JoinRoomOptions {
    * the relay assigns a new id, so compare `result.peerId`.
    */
   resume?: { peerId: string; token: string }
+  /** What a room of the lobby may need: its `password`, an `invite` token, or a match's `session` ticket. */
+  credentials?: RoomCredentials
   /** The DTLS certificate fingerprint (`sha-256 AB:CD:…`) this peer's connections will use: the relay signs it into the ticket. */
   fingerprint?: string
   /** Create the room friends only: the relay then admits only your friends (needs a signed-in player). */
@@ -49,14 +51,17 @@ export async function joinRoom(relayUrl: string, room: string, tokenSource: Toke
     const headers: Record<string, string> = { accept: 'application/json' }
     if (token !== null) headers.authorization = `Bearer ${token}`
     let body: string | undefined
-    const fields = {
+    const request: JoinRequestBody = {
       ...(opts.resume ? { resume: { peerId: opts.resume.peerId, token: opts.resume.token } } : {}),
       ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
       ...(opts.friendsOnly ? { friendsOnly: true } : {}),
+      ...(opts.credentials?.password !== undefined ? { password: opts.credentials.password } : {}),
+      ...(opts.credentials?.invite !== undefined ? { invite: opts.credentials.invite } : {}),
+      ...(opts.credentials?.session !== undefined ? { session: opts.credentials.session } : {}),
     }
-    if (Object.keys(fields).length > 0) {
+    if (Object.keys(request).length > 0) {
       headers['content-type'] = 'application/json'
-      body = JSON.stringify(fields)
+      body = JSON.stringify(request)
     }
     let res: Response
     try {

@@ -60,6 +60,17 @@ const FLAGS = {
   'peerjs-path': ['string', 'BITECS_RELAY_PEERJS_PATH', 'PeerJS path under the public URL path', RELAY_DEFAULTS.peerjsPath],
   'peerjs-key': ['string', 'BITECS_RELAY_PEERJS_KEY', 'PeerJS key', RELAY_DEFAULTS.peerjsKey],
   'ice-servers': ['string', 'BITECS_RELAY_ICE_SERVERS', 'JSON array of ICE servers for clients', JSON.stringify(RELAY_DEFAULTS.iceServers)],
+  'lobby-lxm': ['string', 'BITECS_RELAY_LOBBY_LXM', 'method name of lobby tokens (room creation, matchmaking)', RELAY_DEFAULTS.lobbyLxm],
+  'max-rooms': ['string', 'BITECS_RELAY_MAX_ROOMS', 'rooms in the room directory', String(RELAY_DEFAULTS.maxRooms)],
+  'max-rooms-per-creator': ['string', 'BITECS_RELAY_MAX_ROOMS_PER_CREATOR', 'rooms one DID (or anonymous address) holds', String(RELAY_DEFAULTS.maxRoomsPerCreator)],
+  'max-room-metadata-bytes': ['string', 'BITECS_RELAY_MAX_ROOM_METADATA_BYTES', 'largest room metadata as JSON (at most 2048)', String(RELAY_DEFAULTS.maxRoomMetadataBytes)],
+  'empty-room-ttl': ['string', 'BITECS_RELAY_EMPTY_ROOM_TTL', 'drop a room of the directory left empty after, ms', String(RELAY_DEFAULTS.emptyRoomTtlMs)],
+  'lobby-rate-burst': ['string', 'BITECS_RELAY_LOBBY_RATE_BURST', 'lobby requests per address at once', String(RELAY_DEFAULTS.lobbyRateBurst)],
+  'lobby-rate-per-sec': ['string', 'BITECS_RELAY_LOBBY_RATE_PER_SEC', 'lobby requests per address, refill per second', String(RELAY_DEFAULTS.lobbyRatePerSec)],
+  'max-queued-players': ['string', 'BITECS_RELAY_MAX_QUEUED_PLAYERS', 'players waiting for a match', String(RELAY_DEFAULTS.maxQueuedPlayers)],
+  'max-queued-per-address': ['string', 'BITECS_RELAY_MAX_QUEUED_PER_ADDRESS', 'anonymous players waiting from one address', String(RELAY_DEFAULTS.maxQueuedPerAddress)],
+  'max-match-queues': ['string', 'BITECS_RELAY_MAX_MATCH_QUEUES', 'queue names with players waiting', String(RELAY_DEFAULTS.maxMatchQueues)],
+  'match-queues': ['string', 'BITECS_RELAY_MATCH_QUEUES', 'JSON object: queue name (or *) -> rules { size, timeoutMs, skillRange, ... }', JSON.stringify(RELAY_DEFAULTS.matchQueues)],
   'turn-urls': ['string', 'BITECS_RELAY_TURN_URLS', 'TURN URLs (comma-separated) handed out with credentials of their own', 'none'],
   'turn-secret-file': ['string', 'BITECS_RELAY_TURN_SECRET_FILE', 'file holding the secret shared with the TURN server (coturn static-auth-secret)', 'none'],
   'turn-ttl': ['string', 'BITECS_RELAY_TURN_TTL', 'TURN credential lifetime, seconds', String(RELAY_DEFAULTS.turnTtlSec)],
@@ -83,6 +94,13 @@ export function usage(): string {
     '  BITECS_RELAY_SIGNING_KEY                   hex P-256 key (instead of --signing-key-file)',
     '  BITECS_RELAY_TURN_SECRET                   the TURN shared secret (instead of --turn-secret-file)',
   ].join('\n')
+}
+
+const num = (name: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!(n > 0)) throw new TypeError(`--${name} must be a positive number, got ${v}`)
+  return n
 }
 
 const int = (name: string, v: string | undefined): number | undefined => {
@@ -115,6 +133,13 @@ export async function optionsFromArgs(args: string[], env: NodeJS.ProcessEnv = p
     const parsed: unknown = JSON.parse(ice)
     if (!Array.isArray(parsed)) throw new TypeError('--ice-servers must be a JSON array')
     iceServers = parsed as IceServer[]
+  }
+  let matchQueues: RelayOptions['matchQueues']
+  const queues = get('match-queues')
+  if (queues !== undefined) {
+    const parsed: unknown = JSON.parse(queues)
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError('--match-queues must be a JSON object')
+    matchQueues = parsed as RelayOptions['matchQueues']
   }
   const turnSecretFile = get('turn-secret-file')
   if (get('turn-urls') && !turnSecretFile && !env.BITECS_RELAY_TURN_SECRET) throw new TypeError('--turn-urls needs the shared secret: --turn-secret-file or BITECS_RELAY_TURN_SECRET')
@@ -167,6 +192,17 @@ export async function optionsFromArgs(args: string[], env: NodeJS.ProcessEnv = p
     peerjsPath: get('peerjs-path'),
     peerjsKey: get('peerjs-key'),
     iceServers,
+    lobbyLxm: get('lobby-lxm'),
+    maxRooms: int('max-rooms', get('max-rooms')),
+    maxRoomsPerCreator: int('max-rooms-per-creator', get('max-rooms-per-creator')),
+    maxRoomMetadataBytes: int('max-room-metadata-bytes', get('max-room-metadata-bytes')),
+    emptyRoomTtlMs: int('empty-room-ttl', get('empty-room-ttl')),
+    lobbyRateBurst: int('lobby-rate-burst', get('lobby-rate-burst')),
+    lobbyRatePerSec: num('lobby-rate-per-sec', get('lobby-rate-per-sec')),
+    maxQueuedPlayers: int('max-queued-players', get('max-queued-players')),
+    maxQueuedPerAddress: int('max-queued-per-address', get('max-queued-per-address')),
+    maxMatchQueues: int('max-match-queues', get('max-match-queues')),
+    matchQueues,
     turnUrls: get('turn-urls')?.split(',').map((u) => u.trim()).filter((u) => u !== ''),
     turnSecret: turnSecretFile ? (await readFile(turnSecretFile, 'utf8')).trim() : env.BITECS_RELAY_TURN_SECRET || undefined,
     turnTtlSec: int('turn-ttl', get('turn-ttl')),

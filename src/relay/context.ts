@@ -12,6 +12,7 @@ import type { SignalRouter } from './signal-router.js'
 import type { RoomSlots, SlotPool } from './slots.js'
 import type { RelayDidDocument } from './did-document.js'
 import type { AdmissionClock } from './data-dir.js'
+import type { Lobby } from './lobby/lobby.js'
 import type { SocialGraph } from '../signaling/social-graph.js'
 import type { PresenceTracker } from './social/presence-tracker.js'
 import type { RoomPolicies } from './social/room-policy.js'
@@ -35,6 +36,10 @@ export interface RelayContext {
   router: SignalRouter
   handles: HandleVerifier
   verifyToken: TokenVerifier
+  /** The same for lobby calls (tokens scoped to `lobbyLxm`). */
+  verifyLobbyToken: TokenVerifier
+  /** Room directory, matchmaking (src/relay/lobby/). */
+  lobby: Lobby
   /** Joins waiting on the network (key or handle fetch), relay-wide and per client address. */
   handshakes: HandshakeBudget
   /** The client address of a request (X-Forwarded-For believed only from `trustedProxies`). */

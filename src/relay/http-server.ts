@@ -1,6 +1,7 @@
 /**
  * HTTP routes of the relay:
  *   POST /v1/rooms/:room/join        admission (see join-handler.ts)
+ *   GET|POST /v1/rooms, POST /v1/matchmaking   the lobby: room list and creation, matchmaking (lobby/routes.ts)
  *   GET  /.well-known/did.json       the relay's did:web document (ticket key, service entry)
  *   GET  /healthz                    liveness + counts
  *   GET  /metrics                    Prometheus text
@@ -14,6 +15,7 @@ import type { RelayContext } from './context.js'
 import { ErrorCode, RelayError } from './errors.js'
 import { corsHeaders, pathOf, sendError, sendJson } from './http-util.js'
 import { handleJoin, peerJsBasePath } from './join-handler.js'
+import { handleLobby, LOBBY_PATHS } from './lobby/routes.js'
 import { newPeerId } from './join-tokens.js'
 import type { Duplex } from 'node:stream'
 
@@ -70,6 +72,7 @@ async function route(ctx: RelayContext, req: IncomingMessage, res: ServerRespons
     path = path.slice(prefix.length) || '/'
   }
   const method = req.method ?? 'GET'
+  if (LOBBY_PATHS.has(path)) return handleLobby(ctx, req, res, path, url)
   const join = /^\/v1\/rooms\/([^/]+)\/join$/.exec(path)
   if (join) {
     if (method === 'OPTIONS') {

@@ -27,6 +27,33 @@ export function corsHeaders(origin: string): Record<string, string> {
   }
 }
 
+/**
+ * Reads a JSON object body of at most `maxBytes` (an empty body is `{}`); anything else throws `RelayError(code)`.
+ * Past `maxBytes` the rest is never read: the refusal is answered with `connection: close`, which ends the connection.
+ */
+export async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, code: ErrorCode): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > maxBytes) {
+      res.shouldKeepAlive = false
+      res.setHeader('connection', 'close')
+      throw new RelayError(code, `body larger than ${maxBytes} bytes`)
+    }
+    chunks.push(chunk)
+  }
+  if (size === 0) return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new RelayError(code, 'body is not JSON')
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new RelayError(code, 'body must be a JSON object')
+  return parsed as Record<string, unknown>
+}
+
 /** Path of a request without its query string (safe to log). */
 export function pathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?')[0]

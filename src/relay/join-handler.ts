@@ -4,21 +4,23 @@
  *
  * Order of checks: request shape (room name, credential in URL, one Authorization header) -> relay slot (before any
  * network work) -> token verification (claims first, then the issuer key and the handle check; all of it within
- * `handshakeTimeoutMs`) -> the room's policy (friends only: the social graph, within the same deadline) -> room slot.
- * The handshake budget (relay-wide and per client address) is taken only when
+ * `handshakeTimeoutMs`) -> the room's options if it is one of the lobby's (password, invite, session ticket; see
+ * lobby/room-access.ts) -> the room's policy (friends only: the social graph, within the same deadline) -> room slot
+ * (the lobby room's `maxPlayers`). The handshake budget (relay-wide and per client address) is taken only when
  * verification has to wait on the network, so a join whose issuer key is cached needs no place in it. Every refusal
  * releases what it took.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isRecord, looksLikeJwt } from '../signaling/jwt-parts.js'
+import { decodeJwt, isRecord, looksLikeJwt } from '../signaling/jwt-parts.js'
 import { RESUME_TYP, verifyRelayToken } from '../signaling/ticket.js'
-import type { JoinResult, PeerJsServerOptions } from '../signaling/contract.js'
+import type { JoinRequestBody, JoinResult, PeerJsServerOptions } from '../signaling/contract.js'
+import { bearerToken, verifyCaller } from './caller-auth.js'
 import type { RelayContext } from './context.js'
 import { ErrorCode, RelayError } from './errors.js'
-import { corsHeaders, sendError, sendJson, toRelayError } from './http-util.js'
+import { corsHeaders, readJsonBody, sendError, sendJson, toRelayError } from './http-util.js'
 import { newJoinToken, newPeerId } from './join-tokens.js'
+import { admitToRoom, roomClaim, type RoomGrant } from './lobby/room-access.js'
 import { withDeadline } from './deadline.js'
-import { handshakeGate } from './handshake-budget.js'
 import { combine } from './slots.js'
 import { signTicket } from './ticket-sign.js'
 import { turnServerFor } from './turn-credentials.js'
@@ -26,7 +28,7 @@ import { normalizeFingerprint } from '../signaling/fingerprint.js'
 import { admissionPolicy } from './social/room-policy.js'
 import type { Slot } from './slots.js'
 
-const ROOM_RE = /^[A-Za-z0-9._~-]{1,64}$/
+export const ROOM_RE = /^[A-Za-z0-9._~-]{1,64}$/
 /** Query parameters that carry credentials by convention. */
 const CREDENTIAL_PARAMS = ['token', 'access_token', 'jwt', 'auth', 'authorization', 'id_token']
 
@@ -67,7 +69,7 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
 
   let body: JoinBody
   try {
-    body = await readJoinBody(req)
+    body = await readJoinBody(req, res)
   } catch (err) {
     return refuse(err instanceof RelayError ? err : new RelayError(ErrorCode.JOIN_BODY_INVALID, 'invalid body'))
   }
@@ -79,49 +81,35 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
     }
   }
 
-  // Node keeps the first of repeated Authorization headers; a proxy may read another: refuse the ambiguity.
-  const authorization = req.headersDistinct.authorization ?? []
-  if (authorization.length > 1) return refuse(new RelayError(ErrorCode.AUTH_MALFORMED, 'more than one Authorization header'))
-  const header = authorization[0]
-  const mode = ctx.opts.auth
-  let jwt: string | null = null
-  if (header !== undefined && mode !== 'off') {
-    const m = /^Bearer ([^\s]+)$/i.exec(header.trim())
-    if (!m) return refuse(new RelayError(ErrorCode.AUTH_MALFORMED, 'Authorization must be "Bearer <jwt>"'))
-    if (m[1].length > ctx.opts.maxTokenBytes) return refuse(new RelayError(ErrorCode.AUTH_MALFORMED, `token longer than ${ctx.opts.maxTokenBytes} bytes`))
-    jwt = m[1]
+  let jwt: string | null
+  try {
+    jwt = bearerToken(ctx, req)
+  } catch (err) {
+    return refuse(toRelayError(err))
   }
-  if (jwt === null && mode === 'required') return refuse(new RelayError(ErrorCode.AUTH_MISSING, 'this relay requires an ATProto service-auth token (Authorization: Bearer)'))
 
   const slot = ctx.slots.tryAcquire()
   if (!slot) return refuse(new RelayError(ErrorCode.RELAY_FULL, 'relay is full'))
   let did: string | null = null
   let handle: string | undefined
   if (jwt !== null) {
-    const gate = handshakeGate(ctx.handshakes, ctx.clientAddress(req), (scope) => ctx.metrics.handshakesLimited.inc({ scope }))
     try {
-      const token = jwt
-      const verification = (async () => {
-        const verified = await ctx.verifyToken(token, gate.enter)
-        return { did: verified.did, handle: await ctx.handles.verify(verified.did, verified.claimedHandle, gate.enter) }
-      })()
-      const ms = ctx.opts.handshakeTimeoutMs
-      ;({ did, handle } = await withDeadline(verification, ms, () => new RelayError(ErrorCode.AUTH_TIMEOUT, `verification took longer than ${ms} ms`)))
+      ;({ did, handle } = await verifyCaller(ctx, req, jwt, ctx.verifyToken, true))
     } catch (err) {
       slot.release()
       const e = toRelayError(err)
       if (e.code === ErrorCode.INTERNAL) ctx.log.error({ err: (err as Error)?.message }, 'token verification crashed')
       return refuse(e)
-    } finally {
-      gate.release()
     }
   }
 
   // Resume first: replacing our own old socket frees its room slot.
   const resumed = body.resume ? await resumable(ctx, body.resume, room, did) : null
+  let grant: RoomGrant
   let entered: { friendsOf: string | undefined; roomSlot: Slot }
   try {
-    entered = await enterRoom(ctx, room, did, body.friendsOnly, resumed?.friendsOf)
+    grant = await admitToRoom(ctx, req, room, did, body, resumed?.lobby)
+    entered = await enterRoom(ctx, room, did, body.friendsOnly, resumed?.friendsOf, grant.maxPlayers)
   } catch (err) {
     slot.release()
     return refuse(toRelayError(err), { did })
@@ -139,7 +127,7 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
       ...(fingerprint ? { fingerprint } : {}), ...(friendsOf ? { friendsOf } : {}), iat, exp: iat + ctx.opts.ticketTtlSec,
     }
     const ticket = await signTicket(ctx.key, claims)
-    const resumeToken = await signTicket(ctx.key, claims, RESUME_TYP)
+    const resumeToken = await signTicket(ctx.key, claims, RESUME_TYP, grant.record ? { lobby: roomClaim(ctx, grant.record) } : {})
     ctx.pending.add({ peerId, room, did, handle, admittedAt, ticket, slot: held }, joinToken)
     const result: JoinResult = {
       room,
@@ -170,26 +158,21 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
   }
 }
 
-interface JoinBody {
-  resume?: { peerId: string; token: string }
-  /** The DTLS certificate fingerprint the peer will use (canonical form), signed into the ticket. */
-  fingerprint?: string
-  /** Create the room friends only (or join it only if it is). */
-  friendsOnly: boolean
-}
+/** The join body as read: `fingerprint` in its canonical form, `friendsOnly` always set. */
+type JoinBody = JoinRequestBody & { friendsOnly: boolean }
 
 /**
  * The room's policy, then its slot: the joiner must pass the policy (friends only: a friend of the creator), and the
  * first one in sets it. The policy is read again once the slot is held: if the room changed meanwhile (it emptied and
  * someone else created it), the joiner is checked against the new one.
  */
-async function enterRoom(ctx: RelayContext, room: string, did: string | null, friendsOnly: boolean, restored: string | undefined): Promise<{ friendsOf: string | undefined; roomSlot: Slot }> {
+async function enterRoom(ctx: RelayContext, room: string, did: string | null, friendsOnly: boolean, restored: string | undefined, maxPlayers: number): Promise<{ friendsOf: string | undefined; roomSlot: Slot }> {
   const ms = ctx.opts.handshakeTimeoutMs
   for (let attempt = 0; attempt < 3; attempt++) {
     const query = { room, did, friendsOnly, restored, exists: ctx.roomSlots.inUse(room) > 0 }
     const friendsOf = await withDeadline(admissionPolicy(ctx.roomPolicies, ctx.graph, query), ms, () => new RelayError(ErrorCode.AUTH_TIMEOUT, `the room's policy took longer than ${ms} ms to check`))
-    const roomSlot = ctx.roomSlots.tryAcquire(room)
-    if (!roomSlot) throw new RelayError(ErrorCode.ROOM_FULL, `room is full (${ctx.opts.maxPeersPerRoom} peers)`)
+    const roomSlot = ctx.roomSlots.tryAcquire(room, maxPlayers)
+    if (!roomSlot) throw new RelayError(ErrorCode.ROOM_FULL, `room is full (${maxPlayers} peers)`)
     if (ctx.roomSlots.inUse(room) === 1) {
       if (friendsOf) ctx.roomPolicies.set(room, friendsOf)
       return { friendsOf, roomSlot }
@@ -202,26 +185,9 @@ async function enterRoom(ctx: RelayContext, room: string, did: string | null, fr
 
 const MAX_BODY_BYTES = 16 * 1024
 
-/** Reads the optional JSON body `{ resume?: { peerId, token }, fingerprint?, friendsOnly? }` (at most 16 KiB). */
-async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MAX_BODY_BYTES) {
-      req.destroy()
-      throw new RelayError(ErrorCode.JOIN_BODY_INVALID, `body larger than ${MAX_BODY_BYTES} bytes`)
-    }
-    chunks.push(chunk)
-  }
-  if (size === 0) return { friendsOnly: false }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-  } catch {
-    throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'body is not JSON')
-  }
-  if (!isRecord(parsed)) throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'body must be a JSON object')
+/** Reads the optional JSON body `{ resume?, fingerprint?, friendsOnly?, password?, invite?, session? }` (at most 16 KiB). */
+async function readJoinBody(req: IncomingMessage, res: ServerResponse): Promise<JoinBody> {
+  const parsed = await readJsonBody(req, res, MAX_BODY_BYTES, ErrorCode.JOIN_BODY_INVALID)
   const body: JoinBody = { friendsOnly: false }
   const r = parsed.resume
   if (r !== undefined) {
@@ -229,6 +195,12 @@ async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
       throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'resume must be { peerId, token }')
     }
     body.resume = { peerId: r.peerId, token: r.token }
+  }
+  for (const k of ['password', 'invite', 'session'] as const) {
+    const v = parsed[k]
+    if (v === undefined) continue
+    if (typeof v !== 'string' || v.length === 0 || v.length > 8192) throw new RelayError(ErrorCode.JOIN_BODY_INVALID, `${k} must be a non-empty string`)
+    body[k] = v
   }
   if (parsed.fingerprint !== undefined) {
     const fingerprint = normalizeFingerprint(parsed.fingerprint)
@@ -246,7 +218,7 @@ async function readJoinBody(req: IncomingMessage): Promise<JoinBody> {
  * (`previousKeys`: a restart after a key rotation), same room, same identity as this join (the same DID, or
  * anonymous again). Any admission or socket still holding that id is replaced. Else null: a fresh id.
  */
-async function resumable(ctx: RelayContext, resume: { peerId: string; token: string }, room: string, did: string | null): Promise<{ peerId: string; admittedAt: number; friendsOf?: string } | null> {
+async function resumable(ctx: RelayContext, resume: { peerId: string; token: string }, room: string, did: string | null): Promise<{ peerId: string; admittedAt: number; friendsOf?: string; lobby: unknown } | null> {
   let claims
   for (const key of [ctx.key.did(), ...ctx.previousKeys]) {
     try {
@@ -259,5 +231,7 @@ async function resumable(ctx: RelayContext, resume: { peerId: string; token: str
   if (!claims || claims.iss !== ctx.did || (claims.did ?? null) !== did || !/^[0-9a-f]{32}$/.test(claims.peerId)) return null
   ctx.pending.drop(claims.peerId)
   ctx.evict(claims.peerId)
-  return { peerId: claims.peerId, admittedAt: claims.admittedAt, ...(claims.friendsOf ? { friendsOf: claims.friendsOf } : {}) }
+  // The room's record, when the room was one of the lobby's directory (see lobby/room-access.ts).
+  const lobby = decodeJwt(resume.token).payload.lobby
+  return { peerId: claims.peerId, admittedAt: claims.admittedAt, ...(claims.friendsOf ? { friendsOf: claims.friendsOf } : {}), lobby }
 }

@@ -8,6 +8,8 @@ export interface MetricsSources {
   pendingJoins(): number
   handshakesInFlight(): number
   didFetchesInFlight(): number
+  lobbyRooms(): number
+  matchWaiting(): number
   socialSockets(): number
   presenceOnline(): number
   presenceWatches(): number
@@ -34,6 +36,8 @@ export class RelayMetrics {
   readonly didFetchesLimited: Counter<'scope'>
   /** Joins refused by the handshake budget, by scope. */
   readonly handshakesLimited: Counter<'scope'>
+  /** Matchmaking requests by how they ended (`matched`, `timeout`, `cancelled`, `interrupted`, ...). */
+  readonly matchOutcomes: Counter<'outcome'>
   /** Invites sent on the social stream, by outcome (`delivered`, `not_friends`, `offline`, `rate_limited`, `graph_unavailable`). */
   readonly invites: Counter<'outcome'>
 
@@ -47,13 +51,16 @@ export class RelayMetrics {
     gauge('bitecs_relay_pending_joins', 'Admissions waiting for their socket.', sources.pendingJoins)
     gauge('bitecs_relay_handshakes_in_flight', 'Joins waiting on the network (issuer key or handle fetch): places held in the handshake budget.', sources.handshakesInFlight)
     gauge('bitecs_relay_did_fetches_in_flight', 'Fetches in flight (did:web documents, handle well-knowns, PLC directory).', sources.didFetchesInFlight)
+    gauge('bitecs_relay_lobby_rooms', 'Rooms in the room directory (created, matchmade, rebuilt).', sources.lobbyRooms)
+    gauge('bitecs_relay_match_waiting', 'Players waiting for a match (this process).', sources.matchWaiting)
+    this.matchOutcomes = new Counter({ name: 'bitecs_relay_match_outcomes_total', help: 'Matchmaking outcomes: matched and lobby_full (no room for it) once per match, timeout once per player.', labelNames: ['outcome'], registers })
     gauge('bitecs_relay_social_sockets', 'Open social sockets (presence stream).', sources.socialSockets)
     gauge('bitecs_relay_presence_online', 'Signed-in players online and visible (this process).', sources.presenceOnline)
     gauge('bitecs_relay_presence_watches', 'Accounts watched, summed over social sockets (this process).', sources.presenceWatches)
     gauge('bitecs_relay_social_graph_cache_entries', 'Social graph answers cached (repos, or AppView pairs).', sources.socialGraphCacheEntries)
     this.invites = new Counter({ name: 'bitecs_relay_invites_total', help: 'Invites by outcome (delivered|not_friends|offline|rate_limited|graph_unavailable).', labelNames: ['outcome'], registers })
     this.admissions = new Counter({ name: 'bitecs_relay_admissions_total', help: 'Joins admitted, by auth kind (atproto|anonymous).', labelNames: ['auth'], registers })
-    this.refusals = new Counter({ name: 'bitecs_relay_refusals_total', help: 'Refusals by error code and stage (join|socket|http|social).', labelNames: ['code', 'stage'], registers })
+    this.refusals = new Counter({ name: 'bitecs_relay_refusals_total', help: 'Refusals by error code and stage (join|socket|http|social|lobby).', labelNames: ['code', 'stage'], registers })
     this.signalsRouted = new Counter({ name: 'bitecs_relay_signals_routed_total', help: 'Signals delivered to a peer, by type.', labelNames: ['type'], registers })
     this.signalsDropped = new Counter({ name: 'bitecs_relay_signals_dropped_total', help: 'Client messages not delivered, by reason.', labelNames: ['reason'], registers })
     this.joinDuration = new Histogram({ name: 'bitecs_relay_join_duration_seconds', help: 'Join request handling time, by outcome.', labelNames: ['outcome'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers })

@@ -10,6 +10,9 @@ import type { DidKeyResolver } from './did-key-cache.js'
 import type { HandleVerifier } from './handle-verify.js'
 import type { ReplayCache } from './replay-cache.js'
 import type { SignalRouter } from './signal-router.js'
+import { DEFAULT_LOBBY_LXM } from '../signaling/contract.js'
+import { MATCH_QUEUE_DEFAULTS, type MatchQueue, type MatchQueueRules } from './lobby/match-queue.js'
+import type { RoomDirectory } from './lobby/room-directory.js'
 import { DEFAULT_SOCIAL_LXM } from '../signaling/social-contract.js'
 import type { SocialGraph } from '../signaling/social-graph.js'
 import type { PresenceStore } from './social/presence-store.js'
@@ -156,6 +159,40 @@ export interface RelayOptions {
   dataDir?: string
   /** did:keys of retired signing keys: resume tokens they signed are still honoured (key rotation). */
   previousKeys?: string[]
+  // ---- lobby and matchmaking (README "Lobbies and matchmaking") ----
+  /** Method name (`lxm`) of the tokens of lobby calls (`POST /v1/rooms`, `POST /v1/matchmaking`). */
+  lobbyLxm?: string
+  /** Rooms in the directory at once (created, matchmade, rebuilt). Full -> 503 LOBBY_FULL. */
+  maxRooms?: number
+  /** Rooms one creator (its DID; anonymous: its client address) holds at once. More -> 429 ROOM_LIMIT. */
+  maxRoomsPerCreator?: number
+  /** Largest room metadata as JSON (UTF-8 bytes, at most 2048: a room's options ride in its members' resume tokens). More -> 413 ROOM_METADATA_TOO_LARGE. */
+  maxRoomMetadataBytes?: number
+  /** A room of the directory with nobody connected is dropped after this long, ms (a created room waits this long for its first player). */
+  emptyRoomTtlMs?: number
+  /** Life of an invite token of an invite-only room, seconds. */
+  inviteTtlSec?: number
+  /** Lobby requests per client address (room list, creation, matchmaking, password attempts): token bucket capacity... */
+  lobbyRateBurst?: number
+  /** ...and refill, requests per second. Over -> 429 RATE_LIMITED. */
+  lobbyRatePerSec?: number
+  /** Client addresses the lobby rate limiter remembers (the least recently seen are forgotten first). */
+  lobbyRateMaxAddresses?: number
+  /** Players waiting for a match, relay-wide. More -> 503 MATCH_QUEUE_FULL. */
+  maxQueuedPlayers?: number
+  /** Anonymous players waiting from one client address (a DID waits once: queueing again ends its earlier wait). More -> 429 MATCH_LIMIT. */
+  maxQueuedPerAddress?: number
+  /** Queue names with players waiting at once. More -> 503 MATCH_QUEUE_FULL. */
+  maxMatchQueues?: number
+  /**
+   * Matchmaking queues by name, each a partial `MatchQueueRules` over `MATCH_QUEUE_DEFAULTS`; `*` is the rule of every
+   * name not listed (remove it to accept only the listed queues: others get 404 MATCH_QUEUE_UNKNOWN).
+   */
+  matchQueues?: Record<string, Partial<MatchQueueRules>>
+  /** How often the matchmaker looks for matches as skill ranges widen, and drops waits past their timeout, ms. */
+  matchTickMs?: number
+  /** A `: keep-alive` comment on every matchmaking stream this often, ms (keeps proxies from closing it). */
+  matchKeepaliveMs?: number
   // --- social: presence, invites, friends-only rooms (README "Friends, presence and invites") ---
   /** Method name (`lxm`) of the tokens that open the social stream (`AUTH`). */
   socialLxm?: string
@@ -190,6 +227,8 @@ export interface RelayOptions {
   handleVerifier?: HandleVerifier
   /** Routes signals between sockets (default: in-process). */
   signalRouter?: SignalRouter
+  roomDirectory?: RoomDirectory
+  matchQueue?: MatchQueue
   /** The social graph (default: repos read from each PDS, or the AppView at `appViewUrl`). */
   socialGraph?: SocialGraph
   /** Keeps and watches the presence of online players (default: in-process, {@link LocalPresenceStore}). */
@@ -204,6 +243,7 @@ export interface RelayOptions {
 type Pluggable =
   | 'publicUrl' | 'serviceDid' | 'signingKey' | 'dataDir' | 'previousKeys' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier'
   | 'handleResolverUrl' | 'signalRouter' | 'appViewUrl' | 'socialGraph' | 'presenceStore' | 'inviteRouter' | 'roomPolicies'
+  | 'roomDirectory' | 'matchQueue'
 /** The options in force: every default filled in. */
 export type ResolvedRelayOptions = Required<Omit<RelayOptions, Pluggable>> & Pick<RelayOptions, Pluggable>
 
@@ -263,6 +303,21 @@ export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'ma
   rateLimitBurst: 500,
   rateLimitPerSec: 20,
   corsOrigin: '*',
+  lobbyLxm: DEFAULT_LOBBY_LXM,
+  maxRooms: 1024,
+  maxRoomsPerCreator: 4,
+  maxRoomMetadataBytes: 1024,
+  emptyRoomTtlMs: 120_000,
+  inviteTtlSec: 86_400,
+  lobbyRateBurst: 30,
+  lobbyRatePerSec: 2,
+  lobbyRateMaxAddresses: 10_000,
+  maxQueuedPlayers: 4096,
+  maxQueuedPerAddress: 8,
+  maxMatchQueues: 64,
+  matchQueues: { '*': {} },
+  matchTickMs: 250,
+  matchKeepaliveMs: 15_000,
   socialLxm: DEFAULT_SOCIAL_LXM,
   socialGraphCacheTtlMs: 60_000,
   socialGraphCacheMaxEntries: 10_000,
@@ -282,6 +337,7 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
     didMethods: [...RELAY_DEFAULTS.didMethods],
     trustedProxies: [...RELAY_DEFAULTS.trustedProxies],
     iceServers: [...RELAY_DEFAULTS.iceServers],
+    matchQueues: { ...RELAY_DEFAULTS.matchQueues },
     maxConcurrentHandshakes: Math.max(1, Math.floor(maxPeers / 4)),
     ...defined,
   }
@@ -291,16 +347,42 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
     'maxHandshakesPerAddress', 'maxHeaderBytes', 'writeTimeoutMs', 'maxQueuedPerTarget', 'maxTargetStrikes',
     'signalWindowMs', 'maxSignalsPerTargetPerWindow', 'maxDistinctTargetsPerWindow', 'rateLimitBurst', 'socialGraphCacheTtlMs',
     'socialGraphCacheMaxEntries', 'socialGraphMaxRecords', 'socialFetchConcurrency', 'maxWatchedPerSocket', 'maxInvitesPerMinute',
-    'maxSocialSockets', 'maxSocialSocketsPerDid'] as const) {
+    'maxSocialSockets', 'maxSocialSocketsPerDid',
+    'maxRooms', 'maxRoomsPerCreator', 'maxRoomMetadataBytes', 'emptyRoomTtlMs', 'inviteTtlSec', 'lobbyRateBurst', 'lobbyRateMaxAddresses',
+    'maxQueuedPlayers', 'maxQueuedPerAddress', 'maxMatchQueues', 'matchTickMs', 'matchKeepaliveMs'] as const) {
     const v = merged[k]
     if (!Number.isInteger(v) || v < 1) throw new TypeError(`${k} must be a positive integer, got ${String(v)}`)
   }
   if (!(merged.rateLimitPerSec > 0)) throw new TypeError(`rateLimitPerSec must be positive, got ${String(merged.rateLimitPerSec)}`)
-  for (const k of ['lxm', 'socialLxm'] as const) {
+  if (!(merged.lobbyRatePerSec > 0)) throw new TypeError(`lobbyRatePerSec must be positive, got ${String(merged.lobbyRatePerSec)}`)
+  for (const k of ['lxm', 'socialLxm', 'lobbyLxm'] as const) {
     if (!/^[a-z][a-z0-9.]*(\.[A-Za-z][A-Za-z0-9]*)+$/.test(merged[k])) throw new TypeError(`${k} must be an NSID, got ${merged[k]}`)
   }
   if (merged.socialLxm === merged.lxm) throw new TypeError('socialLxm must differ from lxm: a join token must not open the social stream')
+  if (merged.lobbyLxm === merged.lxm) throw new TypeError('lobbyLxm must differ from lxm (a join token must not open lobby calls, nor the reverse)')
+  if (merged.maxRoomMetadataBytes > 2048) throw new TypeError(`maxRoomMetadataBytes must be at most 2048, got ${merged.maxRoomMetadataBytes}`)
+  for (const [name, rules] of Object.entries(merged.matchQueues)) checkQueueRules(name, rules, merged.maxPeersPerRoom)
   return merged
+}
+
+/** Throws when a queue's rules (over the defaults) are not usable. */
+function checkQueueRules(name: string, rules: Partial<MatchQueueRules>, maxPeersPerRoom: number): void {
+  if (name !== '*' && !/^[A-Za-z0-9._~-]{1,64}$/.test(name)) throw new TypeError(`matchQueues: ${name} is not a queue name (1-64 of A-Z a-z 0-9 . _ ~ -)`)
+  const r = resolveQueueRules(rules)
+  if (!Number.isInteger(r.size) || r.size < 2 || r.size > maxPeersPerRoom) throw new TypeError(`matchQueues.${name}.size must be an integer from 2 to maxPeersPerRoom (${maxPeersPerRoom})`)
+  for (const k of ['timeoutMs', 'maxWaiting'] as const) {
+    if (!Number.isInteger(r[k]) || r[k] < 1) throw new TypeError(`matchQueues.${name}.${k} must be a positive integer`)
+  }
+  for (const k of ['skillRange', 'skillWidenPerSec', 'skillMaxRange'] as const) {
+    if (!(r[k] >= 0)) throw new TypeError(`matchQueues.${name}.${k} must be a non-negative number`)
+  }
+  if (!Array.isArray(r.sameAttributes) || !r.sameAttributes.every((a) => typeof a === 'string')) throw new TypeError(`matchQueues.${name}.sameAttributes must be a list of attribute names`)
+}
+
+/** A queue's rules: the given ones over `MATCH_QUEUE_DEFAULTS`. */
+export function resolveQueueRules(rules: Partial<MatchQueueRules>): MatchQueueRules {
+  const defined = Object.fromEntries(Object.entries(rules).filter(([, v]) => v !== undefined)) as Partial<MatchQueueRules>
+  return { ...MATCH_QUEUE_DEFAULTS, ...defined, sameAttributes: [...(defined.sameAttributes ?? MATCH_QUEUE_DEFAULTS.sameAttributes)] }
 }
 
 /**

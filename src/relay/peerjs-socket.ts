@@ -74,6 +74,7 @@ class PeerSocket {
       this.closed = true
       this.queue.stop()
       ctx.router.detach(this.endpoint)
+      void ctx.lobby.occupancy(join.room)
       if (join.did) ctx.presence.peerClosed(join.did, join.peerId)
       join.slot.release()
       onGone(this)
@@ -118,6 +119,7 @@ class PeerSocket {
   async open(): Promise<void> {
     const { ctx, endpoint } = this
     ctx.router.attach(endpoint)
+    void ctx.lobby.occupancy(endpoint.room)
     if (endpoint.did) ctx.presence.peerOpened(endpoint.did, endpoint.peerId, endpoint.room)
     endpoint.deliver({ type: 'OPEN' })
     const roster = (await ctx.router.roster(endpoint.room)).filter((p) => p.peerId !== endpoint.peerId)

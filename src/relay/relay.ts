@@ -28,6 +28,7 @@ import { openRelayState, type RelayState, type SigningKeyInfo } from './data-dir
 import { MemoryReplayCache } from './replay-cache.js'
 import { LocalSignalRouter } from './signal-router.js'
 import { RoomSlots, SlotPool } from './slots.js'
+import { createLobby, type Lobby } from './lobby/lobby.js'
 import { LocalRoomPolicies } from './social/room-policy.js'
 import { createSocialLayer } from './social/social-layer.js'
 import type { SocialServer } from './social/social-server.js'
@@ -94,6 +95,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
     slotsInUse: () => slots.inUse,
     pendingJoins: () => pending.size,
     handshakesInFlight: () => handshakes.inFlight,
+    lobbyRooms: () => lobby?.rooms.size ?? 0,
+    matchWaiting: () => lobby?.queue.waiting() ?? 0,
     socialSockets: () => social?.size ?? 0,
     presenceOnline: () => socialLayer.store.counts().online,
     presenceWatches: () => socialLayer.store.counts().watches,
@@ -137,6 +140,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const socialLayer = createSocialLayer(opts, keys, metrics)
 
   let ctx: RelayContext | undefined
+  let lobby: Lobby | undefined
   let state: RelayState | undefined
   let peerjs: PeerJsServer | undefined
   let social: SocialServer | undefined
@@ -167,6 +171,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       const address = srv.address() as AddressInfo
       const publicUrl = (opts.publicUrl ?? defaultPublicUrl(opts.host, address.port)).replace(/\/?$/, '/')
       const did = opts.serviceDid ?? didWebFromUrl(publicUrl)
+      lobby = createLobby({ opts, did, key, log, metrics, router })
       const tokenOptions = {
         serviceDid: did,
         serviceId: opts.serviceId,
@@ -195,6 +200,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
         clientAddress,
         evict: () => false,
         verifyToken: createTokenVerifier({ ...tokenOptions, lxm: opts.lxm, allowMissingLxm: opts.allowMissingLxm }),
+        // Lobby calls have a method of their own: a token minted to join a room cannot create rooms or queue, nor
+        // the reverse, and the OAuth scope names each capability (README "Lobbies and matchmaking").
+        verifyLobbyToken: createTokenVerifier({ ...tokenOptions, lxm: opts.lobbyLxm, allowMissingLxm: false }),
+        lobby,
         graph: socialLayer.graph,
         roomPolicies,
         presence: socialLayer.tracker,
@@ -205,10 +214,12 @@ export function createRelay(options: RelayOptions = {}): Relay {
       // A join token never opens the social stream, nor a social token a room: each has its own lxm (no lxm-less ones).
       const ss = (social = socialLayer.listen(ctx, createTokenVerifier({ ...tokenOptions, lxm: opts.socialLxm, allowMissingLxm: false })))
       // The idle check runs at 1/20 of the timeout (a socket is closed at most 5 % late), pings on their own period.
+      const lb = lobby
       timers = [
         setInterval(() => (ps.sweepIdle(Date.now()), ss.sweepIdle(Date.now())), Math.max(10, opts.idleTimeoutMs / 20)),
         setInterval(() => (ps.ping(), ss.ping()), opts.pingIntervalMs),
         setInterval(() => ss.revalidate(), opts.socialGraphCacheTtlMs),
+        setInterval(() => lb.soon(), opts.matchTickMs),
       ]
       for (const t of timers) t.unref()
       log.info({ event: 'listening', publicUrl, did, auth: opts.auth, host: opts.host, port: address.port }, 'relay listening')
@@ -217,6 +228,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     close() {
       closing ??= (async () => {
         for (const t of timers) clearInterval(t)
+        lobby?.close()
         await Promise.all([peerjs?.closeAll(), socialLayer.close()])
         pending.clear()
         await state?.admissions.flush()

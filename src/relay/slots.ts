@@ -44,9 +44,10 @@ export class RoomSlots {
     return n
   }
 
-  tryAcquire(room: string): Slot | null {
+  /** A slot in `room`, whose cap is `limit` (a lobby room's `maxPlayers`) but never above `perRoom`. */
+  tryAcquire(room: string, limit = this.perRoom): Slot | null {
     const n = this.used.get(room) ?? 0
-    if (n >= this.perRoom) return null
+    if (n >= Math.min(limit, this.perRoom)) return null
     this.used.set(room, n + 1)
     let held = true
     return {

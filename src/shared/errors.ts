@@ -108,12 +108,50 @@ export const AuthErrorCode = {
   ROOM_INVALID: 'ROOM_INVALID',
   /** Verifying the join (token, DID document, handle) took longer than the relay's `handshakeTimeoutMs`. */
   AUTH_TIMEOUT: 'AUTH_TIMEOUT',
-  /** The join request body is not the expected JSON (`{ resume?, fingerprint?, policy? }`) or is too large. */
+  /** The join request body is not the expected JSON (`{ resume?, fingerprint?, friendsOnly?, password?, invite?, session? }`) or is too large. */
   JOIN_BODY_INVALID: 'JOIN_BODY_INVALID',
   /** The room is friends only: the joiner is anonymous, or not a friend (mutual follow, no block) of the room's creator. */
   ROOM_FRIENDS_ONLY: 'ROOM_FRIENDS_ONLY',
   /** The join asked for a friends-only room, and a room of that name is open to everyone. */
   ROOM_POLICY_MISMATCH: 'ROOM_POLICY_MISMATCH',
+
+  // --- rooms of the lobby (`POST /v1/rooms`, and a join honouring a room's options) ---
+  /** `POST /v1/rooms`: a room of that name exists (created, or in use) already. */
+  ROOM_EXISTS: 'ROOM_EXISTS',
+  /** `POST /v1/rooms`: the options are not valid (see README "Lobbies and matchmaking"). */
+  ROOM_OPTIONS_INVALID: 'ROOM_OPTIONS_INVALID',
+  /** `POST /v1/rooms`: the metadata is larger than the relay's `maxRoomMetadataBytes` (as JSON, UTF-8). */
+  ROOM_METADATA_TOO_LARGE: 'ROOM_METADATA_TOO_LARGE',
+  /** `POST /v1/rooms`: this creator (its DID, or its address when anonymous) holds `maxRoomsPerCreator` rooms. */
+  ROOM_LIMIT: 'ROOM_LIMIT',
+  /** The room has a password and the join gave none. */
+  ROOM_PASSWORD_REQUIRED: 'ROOM_PASSWORD_REQUIRED',
+  /** The join gave a password that is not the room's. */
+  ROOM_PASSWORD_WRONG: 'ROOM_PASSWORD_WRONG',
+  /** The room is invite-only (or a matchmade session's): the join gave no valid invite or session ticket, and its DID is not invited. */
+  ROOM_INVITE_REQUIRED: 'ROOM_INVITE_REQUIRED',
+  /** The room directory holds `maxRooms` rooms. */
+  LOBBY_FULL: 'LOBBY_FULL',
+  /** Lobby requests (room list, room creation, matchmaking, password attempts) from this address over `lobbyRateBurst` / `lobbyRatePerSec`. */
+  RATE_LIMITED: 'RATE_LIMITED',
+
+  // --- matchmaking (`POST /v1/matchmaking`) ---
+  /** The matchmaking request is not `{ queue, attributes?, party? }` as documented. */
+  MATCH_REQUEST_INVALID: 'MATCH_REQUEST_INVALID',
+  /** No such queue: the relay's `matchQueues` has neither it nor a `*` rule. */
+  MATCH_QUEUE_UNKNOWN: 'MATCH_QUEUE_UNKNOWN',
+  /** The queue (`maxWaiting`), the matchmaker (`maxQueuedPlayers`) or the number of queues (`maxMatchQueues`) is full. */
+  MATCH_QUEUE_FULL: 'MATCH_QUEUE_FULL',
+  /** This address has `maxQueuedPerAddress` anonymous players waiting already. */
+  MATCH_LIMIT: 'MATCH_LIMIT',
+  /** A party member's request disagrees with the party (its size, or an attribute the queue matches on). */
+  MATCH_PARTY_MISMATCH: 'MATCH_PARTY_MISMATCH',
+  /** Nobody to match with within the queue's `timeoutMs`. */
+  MATCH_TIMEOUT: 'MATCH_TIMEOUT',
+  /** The same DID queued again (elsewhere): this wait ended; or (client side) the caller cancelled. */
+  MATCH_CANCELLED: 'MATCH_CANCELLED',
+  /** Client side: the matchmaking stream ended before a match (the relay restarted or went away): queue again. */
+  MATCH_INTERRUPTED: 'MATCH_INTERRUPTED',
 
   // --- PeerJS WebSocket ---
   /** No live, unused admission for this (peer id, join token) pair. */
@@ -156,6 +194,8 @@ export const AuthErrorCode = {
   TICKET_ISSUER_MISMATCH: 'TICKET_ISSUER_MISMATCH',
   TICKET_ROOM_MISMATCH: 'TICKET_ROOM_MISMATCH',
   TICKET_PEER_MISMATCH: 'TICKET_PEER_MISMATCH',
+  /** A session ticket for another session, or whose holder is not one of its members. */
+  TICKET_SESSION_MISMATCH: 'TICKET_SESSION_MISMATCH',
   /** The ticket binds a DTLS certificate, and the link's remote description (`a=fingerprint`) names another one. */
   TICKET_FINGERPRINT_MISMATCH: 'TICKET_FINGERPRINT_MISMATCH',
 
@@ -209,6 +249,16 @@ export class JoinError extends MultiuserAuthError {
   constructor(code: AuthErrorCode, message: string, status?: number, options?: { cause?: unknown }) {
     super(code, message, options)
     this.name = 'JoinError'
+    this.status = status
+  }
+}
+
+/** A lobby call (`listRooms`, `createRoom`, `matchmake`) failed: `code` is the relay's error code (or a client-side one), `status` the HTTP status if any. */
+export class LobbyError extends MultiuserAuthError {
+  readonly status: number | undefined
+  constructor(code: AuthErrorCode, message: string, status?: number, options?: { cause?: unknown }) {
+    super(code, message, options)
+    this.name = 'LobbyError'
     this.status = status
   }
 }

@@ -89,6 +89,142 @@ export type RosterPeer = Pick<RosterEntry, 'peerId' | 'did' | 'handle' | 'admitt
 export type JoinAnswer = Pick<JoinResult, 'peerId' | 'joinToken' | 'ticket' | 'admittedAt' | 'resumeToken' | 'peerjs'> &
   Partial<Pick<JoinResult, 'iceServers' | 'did' | 'handle' | 'fingerprint' | 'friendsOf'>> & { roster: RosterPeer[] }
 
+/**
+ * Optional body of `POST /v1/rooms/:room/join`. `resume` keeps a peer id (see {@link JoinResult.resumeToken});
+ * `fingerprint` and `friendsOnly` are the social layer's (README "Friends, presence and invites"); the others open a
+ * room created with options (README "Lobbies and matchmaking"): its `password`, an `invite` token from
+ * {@link CreatedRoom.invite}, or the `session` ticket of a match ({@link Match.ticket}).
+ */
+export interface JoinRequestBody {
+  resume?: { peerId: string; token: string }
+  /** The DTLS certificate fingerprint (`sha-256 AB:CD:…`) this peer's connections will use, signed into the ticket. */
+  fingerprint?: string
+  /** Create the room friends only (or join it only if it is). */
+  friendsOnly?: boolean
+  password?: string
+  invite?: string
+  session?: string
+}
+
+/** What a join into a room with options may need to show (the transport's `join(room, credentials)`). */
+export type RoomCredentials = Pick<JoinRequestBody, 'password' | 'invite' | 'session'>
+
+// ---- lobby: the room directory ----
+
+/** A JSON value (room metadata is free-form JSON, capped in size by the relay). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/** `public`: listed by `GET /v1/rooms`; `private`: joined by name (a link), never listed. */
+export type RoomVisibility = 'public' | 'private'
+
+/** What a join into the room needs: nothing, the room's password, or an invite (an invite token or a session ticket, or an invited DID). */
+export type RoomAccessMode = 'open' | 'password' | 'invite'
+
+/** Body of `POST /v1/rooms`. Every field is optional. */
+export interface CreateRoomRequest {
+  /** 1-64 characters of `[A-Za-z0-9._~-]`; default: a random name. */
+  name?: string
+  /** Default `public`. */
+  visibility?: RoomVisibility
+  /** Players at once (connected + admitted), 1 to the relay's `maxPeersPerRoom` (its default). */
+  maxPlayers?: number
+  /** Free-form JSON object shown in the room list (at most the relay's `maxRoomMetadataBytes` as JSON). */
+  metadata?: { [key: string]: JsonValue }
+  /** A join must give this password (1-128 characters). Not with `inviteOnly`. */
+  password?: string
+  /** A join needs the room's invite token ({@link CreatedRoom.invite}) or an invited DID. */
+  inviteOnly?: boolean
+  /** DIDs admitted to an invite-only room without a token (at most 64). */
+  invited?: string[]
+}
+
+/** A room as the directory lists it. */
+export interface RoomInfo {
+  name: string
+  /** Players connected now. */
+  players: number
+  maxPlayers: number
+  access: RoomAccessMode
+  metadata: { [key: string]: JsonValue }
+  /** Unix ms when the room was created (or rebuilt after a relay restart). */
+  createdAt: number
+}
+
+/** Answer of `POST /v1/rooms`. */
+export interface CreatedRoom extends RoomInfo {
+  visibility: RoomVisibility
+  /** Invite-only rooms: a relay-signed invite token for this room; share it (a join's `invite`). */
+  invite?: string
+}
+
+/** Answer of `GET /v1/rooms`: public rooms, oldest first, one page. */
+export interface RoomList {
+  rooms: RoomInfo[]
+  /** Pass as `cursor` for the next page; null on the last one. */
+  next: string | null
+}
+
+/** Query of `GET /v1/rooms` (all optional). */
+export interface ListRoomsQuery {
+  /** Rooms per page (1-100, default 20). */
+  limit?: number
+  /** `next` of the previous page. */
+  cursor?: string
+  /** Only rooms with a free place. */
+  available?: boolean
+  /** Only rooms of this access mode. */
+  access?: RoomAccessMode
+  /** Only rooms whose top-level metadata values equal these (compared as strings): `?meta.mode=ctf`. */
+  metadata?: Record<string, string | number | boolean>
+}
+
+// ---- lobby: matchmaking ----
+
+/** Body of `POST /v1/matchmaking`. */
+export interface MatchRequest {
+  /** Queue name (1-64 characters of `[A-Za-z0-9._~-]`); its rules are the relay's `matchQueues[queue]` (or `*`). */
+  queue: string
+  /** At most 16 attributes: numbers (e.g. `skill`) and strings of at most 64 characters (e.g. `region`). */
+  attributes?: Record<string, string | number>
+  /** Queue as a party: every member sends the same `id` (16-64 characters of `[A-Za-z0-9_-]`) and `size`; they are matched together. */
+  party?: { id: string; size: number }
+}
+
+/** One member of a matchmade session. */
+export interface SessionMember {
+  /** The member's matchmaking ticket id (random): names the member in the session ticket. */
+  id: string
+  /** The member's verified DID, or null when anonymous. */
+  did: string | null
+  /** The party the member queued with, if any. */
+  party?: string
+}
+
+/** The `matched` event of a matchmaking stream. */
+export interface Match {
+  /** Session id (random). */
+  session: string
+  queue: string
+  /** The room made for the session: join it with `{ session: ticket }` (it is invite-only to the members). */
+  room: string
+  /** The relay-signed session ticket of this member (`bitecs-session+jwt`, see `verifySessionTicket`). */
+  ticket: string
+  /** This member's id in `members`. */
+  member: string
+  members: SessionMember[]
+}
+
+/**
+ * The events of a matchmaking stream (`text/event-stream`, the answer of `POST /v1/matchmaking`): `queued` once,
+ * then exactly one of `matched`, `timeout` or `cancelled`, and the stream ends. A `: keep-alive` comment comes every
+ * `matchKeepaliveMs`. Closing the stream cancels the wait.
+ */
+export type MatchEvent =
+  | { event: 'queued'; data: { ticket: string; queue: string } }
+  | { event: 'matched'; data: Match }
+  | { event: 'timeout'; data: RelayErrorBody }
+  | { event: 'cancelled'; data: RelayErrorBody }
+
 /** Body of every relay error response. */
 export interface RelayErrorBody {
   error: string
@@ -115,5 +251,7 @@ export type ControlMessage =
 
 /** Default method name (`lxm`) a service-auth token must be scoped to. */
 export const DEFAULT_LXM = 'dev.bitecs.multiuser.join'
+/** Default method name (`lxm`) of the tokens of lobby calls (`POST /v1/rooms`, `POST /v1/matchmaking`). */
+export const DEFAULT_LOBBY_LXM = 'dev.bitecs.multiuser.lobby'
 /** Default fragment of the relay's service entry: tokens may use `aud = <relay DID>#bitecs_relay`. */
 export const DEFAULT_SERVICE_ID = 'bitecs_relay'

@@ -88,6 +88,23 @@ export function verifyTicket(ticket: string, relay: DidDocumentLike | string, op
 
 /** Verifies a relay-signed token of JOSE type `typ` (a ticket or a resume token); see {@link verifyTicket}. */
 export async function verifyRelayToken(ticket: string, relay: DidDocumentLike | string, opts: VerifyTicketOptions, typ: string): Promise<TicketClaims> {
+  const { payload, expectedIss } = await verifyRelaySigned(ticket, relay, typ)
+  const claims = parseClaims(payload)
+  if (expectedIss !== undefined && claims.iss !== expectedIss) {
+    throw new TicketError(ErrorCode.TICKET_ISSUER_MISMATCH, 'ticket was issued by another relay')
+  }
+  checkExpiry(claims.exp, opts)
+  if (claims.room !== opts.room) throw new TicketError(ErrorCode.TICKET_ROOM_MISMATCH, 'ticket is for another room')
+  if (claims.peerId !== opts.peerId) throw new TicketError(ErrorCode.TICKET_PEER_MISMATCH, 'ticket is for another peer id')
+  return claims
+}
+
+/**
+ * Checks the JOSE `typ` and the relay's ES256 signature of any relay-signed token (tickets, resume tokens, session
+ * tickets, invites) and returns its payload, unchecked, with the issuer the relay's DID document names (undefined
+ * when `relay` is a bare did:key). Throws `TicketError`.
+ */
+export async function verifyRelaySigned(token: string, relay: DidDocumentLike | string, typ: string): Promise<{ payload: Record<string, unknown>; expectedIss: string | undefined }> {
   let key: Uint8Array | undefined
   let expectedIss: string | undefined
   if (typeof relay === 'string') {
@@ -101,7 +118,7 @@ export async function verifyRelayToken(ticket: string, relay: DidDocumentLike | 
 
   let parts: ReturnType<typeof decodeJwt>
   try {
-    parts = decodeJwt(ticket)
+    parts = decodeJwt(token)
   } catch (err) {
     throw new TicketError(ErrorCode.TICKET_MALFORMED, 'ticket is not a JWT', { cause: err })
   }
@@ -111,17 +128,13 @@ export async function verifyRelayToken(ticket: string, relay: DidDocumentLike | 
   }
   const valid = header.alg === 'ES256' && (await verifyEs256(key, parts.signedBytes, parts.signature))
   if (!valid) throw new TicketError(ErrorCode.TICKET_BAD_SIGNATURE, 'ticket signature does not match the relay key')
+  return { payload, expectedIss }
+}
 
-  const claims = parseClaims(payload)
-  if (expectedIss !== undefined && claims.iss !== expectedIss) {
-    throw new TicketError(ErrorCode.TICKET_ISSUER_MISMATCH, 'ticket was issued by another relay')
-  }
+/** Throws `TICKET_EXPIRED` when `exp` (Unix s) is past, with the skew allowed. */
+export function checkExpiry(exp: number, opts: { clockSkewSec?: number; now?: number }): void {
   const now = (opts.now ?? Date.now()) / 1000
-  const skew = opts.clockSkewSec ?? 30
-  if (now > claims.exp + skew) throw new TicketError(ErrorCode.TICKET_EXPIRED, 'ticket expired')
-  if (claims.room !== opts.room) throw new TicketError(ErrorCode.TICKET_ROOM_MISMATCH, 'ticket is for another room')
-  if (claims.peerId !== opts.peerId) throw new TicketError(ErrorCode.TICKET_PEER_MISMATCH, 'ticket is for another peer id')
-  return claims
+  if (now > exp + (opts.clockSkewSec ?? 30)) throw new TicketError(ErrorCode.TICKET_EXPIRED, 'ticket expired')
 }
 
 function parseClaims(p: Record<string, unknown>): TicketClaims {

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { anonymous, JoinError, joinRoom, staticTokenSource, type TokenSource } from '../../src/auth/index.js'
 import { atprotoTokenSource } from '../../src/atproto/index.js'
 import { createRelay, type Relay } from '../../src/relay/index.js'
+import { relayClient } from '../../src/transport/peerjs/relay-client.js'
+import { verifySessionTicket } from '../../src/signaling/session-ticket.js'
 import { startTestPds, type TestAccount, type TestPds } from '../helpers/pds.js'
 import { memoryLogger } from '../relay/helpers.js'
 
@@ -54,6 +56,21 @@ describe('atprotoTokenSource + joinRoom', () => {
     expect(seen[0].url).toBe(`${relay.url}v1/rooms/lobby/join`)
     expect(seen[0].headers.authorization).toMatch(/^Bearer ey/)
     expect(seen[0].url).not.toContain(seen[0].headers.authorization.slice(7))
+  })
+
+  it('lobby calls ask the source for the lobby method: the PDS mints lxm dev.bitecs.multiuser.lobby, the relay knows the DID', async () => {
+    const source = atprotoTokenSource(alice.agent.sessionManager, relay.did)
+    const lobbyToken = await source({ lxm: 'dev.bitecs.multiuser.lobby' })
+    expect(JSON.parse(Buffer.from(lobbyToken!.split('.')[1], 'base64url').toString())).toMatchObject({ iss: alice.did, lxm: 'dev.bitecs.multiuser.lobby' })
+    const client = relayClient(relay.url, { token: source })
+    expect(await client.createRoom({ name: 'alices', inviteOnly: true })).toMatchObject({ name: 'alices', access: 'invite' })
+    // Invite-only, and alice created it: her join token opens it with nothing else.
+    expect((await joinRoom(relay.url, 'alices', source)).did).toBe(alice.did)
+    const bob = await pds.createAccount('bob')
+    const [ma] = await Promise.all([client.matchmake({ queue: 'duel' }), relayClient(relay.url, { token: atprotoTokenSource(bob.agent.sessionManager, relay.did) }).matchmake({ queue: 'duel' })])
+    const claims = await verifySessionTicket(ma.ticket, relay.didDocument, { room: ma.room })
+    expect(claims.did).toBe(alice.did)
+    expect(claims.members.map((m) => m.did).sort()).toEqual([alice.did, bob.did].sort())
   })
 
   it('after a 401 calls the token source once more and succeeds with the fresh token', async () => {

@@ -23,6 +23,24 @@ describe('atprotoRelayScope', () => {
     expect(RpcPermission.fromString(`rpc:${LXM}?aud=did:web:localhost%3A8787%23bitecs_relay`)).toBeNull()
   })
 
+  it('with lobby: the join and lobby methods at <did>#bitecs_relay (and with social besides, all three)', () => {
+    const did = 'did:web:localhost%3A8787'
+    const aud = `${did}#bitecs_relay`
+    const lobby = { lxm: 'dev.bitecs.multiuser.lobby', aud }
+    expect(new ScopePermissions(atprotoRelayScope(did)).allowsRpc(lobby)).toBe(false)
+    const scope = atprotoRelayScope(did, { lobby: true })
+    const [atproto, rpc, ...rest] = scope.split(' ')
+    expect([atproto, rest]).toEqual(['atproto', []])
+    expect(RpcPermission.fromString(rpc)).toMatchObject({ aud, lxm: [LXM, 'dev.bitecs.multiuser.lobby'] })
+    const perms = new ScopePermissions(scope)
+    expect(perms.allowsRpc(lobby)).toBe(true)
+    expect(perms.allowsRpc({ lxm: LXM, aud })).toBe(true)
+    expect(perms.allowsRpc({ ...lobby, aud: 'did:web:other.example#bitecs_relay' })).toBe(false)
+    const all = new ScopePermissions(atprotoRelayScope(did, { lobby: true, social: true }))
+    for (const lxm of [LXM, 'dev.bitecs.multiuser.lobby', 'dev.bitecs.multiuser.social']) expect(all.allowsRpc({ lxm, aud })).toBe(true)
+    expect(all.allowsRepo({ action: 'create', collection: 'dev.bitecs.multiuser.session' })).toBe(true)
+  })
+
   it('takes the relay\'s lxm and service id', () => {
     const scope = atprotoRelayScope('did:web:relay.example', { lxm: 'com.example.join', serviceId: 'game' })
     expect(new ScopePermissions(scope).allowsRpc({ lxm: 'com.example.join', aud: 'did:web:relay.example#game' })).toBe(true)

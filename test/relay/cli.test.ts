@@ -21,6 +21,12 @@ describe('relay CLI', () => {
       { BITECS_RELAY_PLC_FETCH_CONCURRENCY: '12' },
     )
     expect(gate.options).toMatchObject({ maxHandshakesPerAddress: 4, didFetchMaxWaiters: 3, trustedProxies: ['10.0.0.1', '192.168.0.0/16'], maxHeaderBytes: 8192, plcFetchConcurrency: 12 })
+    const lobby = await optionsFromArgs(
+      ['--max-rooms-per-creator', '2', '--lobby-rate-per-sec', '0.5', '--match-queues', '{"duel":{"size":2,"timeoutMs":30000}}'],
+      { BITECS_RELAY_MAX_QUEUED_PLAYERS: '100', BITECS_RELAY_LOBBY_LXM: 'com.example.lobby' },
+    )
+    expect(lobby.options).toMatchObject({ maxRoomsPerCreator: 2, lobbyRatePerSec: 0.5, matchQueues: { duel: { size: 2, timeoutMs: 30000 } }, maxQueuedPlayers: 100, lobbyLxm: 'com.example.lobby' })
+    await expect(optionsFromArgs(['--match-queues', '[]'], {})).rejects.toThrow(/JSON object/)
     const social = await optionsFromArgs(
       ['--appview-url', 'https://public.api.bsky.app', '--max-watched-per-socket', '50', '--max-invites-per-minute', '3', '--social-graph-cache-ttl', '5000'],
       { BITECS_RELAY_SOCIAL_GRAPH_CACHE_SIZE: '99', BITECS_RELAY_MAX_SOCIAL_SOCKETS_PER_DID: '2', BITECS_RELAY_SOCIAL_LXM: 'com.example.social' },

@@ -4,7 +4,7 @@ import type { Channel, PeerIdentity, Transport, TransportEvents } from '../trans
 import { BROADCAST } from '../transport.js'
 import { Emitter } from '../../shared/emitter.js'
 import { PeerLink, type LinkLimits } from './peer-link.js'
-import type { JoinAnswer, RosterPeer } from '../../signaling/contract.js'
+import type { JoinAnswer, RoomCredentials, RosterPeer } from '../../signaling/contract.js'
 import type { RelayClient } from './relay-client.js'
 import { isTransientJoinError } from '../../auth/transient.js'
 import { generateDtlsCertificate, type DtlsCertificate } from './dtls-certificate.js'
@@ -77,8 +77,10 @@ export interface PeerJsTransport extends Transport {
    * the relay is unreachable or busy it retries with the rejoin backoff, reporting each failure as an `error` event.
    * Rejects on a refusal (a token refused, a full room, ...). A `leave()`, `close()` or another `join()` ends it.
    * `friendsOnly`: create the room friends only (the relay then admits only the player's friends; needs sign-in).
+   * `password`, `invite`, `session`: what a room of the lobby needs (README "Lobbies and matchmaking"), shown again on
+   * every rejoin.
    */
-  join(room: string, options?: { friendsOnly?: boolean }): Promise<void>
+  join(room: string, options?: { friendsOnly?: boolean } & RoomCredentials): Promise<void>
   /** Leaves the room: closes every peer link and the relay socket. The transport can join again. */
   leave(): Promise<void>
   /** Listens to a {@link PeerJsTransportEvents} event; returns the unsubscribe function. */
@@ -117,6 +119,8 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
   let peer: PeerType | null = null
   let answer: JoinAnswer | null = null
   let room: string | null = null
+  /** What the room needs (lobby rooms), shown again on every rejoin. */
+  let credentials: RoomCredentials | undefined
   let status: TransportStatus = 'idle'
   let self: PeerIdentity | null = null
   let generation = 0
@@ -258,7 +262,10 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
     const prev = resume && answer ? { peerId: answer.peerId, token: answer.resumeToken } : undefined
     const cert = await (dtls ??= generateDtlsCertificate())
     if (gen !== generation) return
-    const join = await relay.join(target, { ...(prev ? { resume: prev } : {}), ...(cert ? { fingerprint: cert.fingerprint } : {}), ...(friendsOnly ? { friendsOnly } : {}) })
+    const join = await relay.join(target, {
+      ...(prev ? { resume: prev } : {}), ...(cert ? { fingerprint: cert.fingerprint } : {}), ...(friendsOnly ? { friendsOnly } : {}),
+      ...(credentials ? { credentials } : {}),
+    })
     if (gen !== generation) return
     const identity = { id: join.peerId, did: join.did ?? null, ...(join.handle ? { handle: join.handle } : {}), admittedAt: join.admittedAt }
     socketRoster = false
@@ -397,6 +404,8 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       const gen = generation
       room = target
       friendsOnly = joinOptions.friendsOnly === true
+      const { friendsOnly: _f, ...given } = joinOptions
+      credentials = Object.keys(given).length > 0 ? given : undefined
       setStatus('joining')
       for (let delay = reconnectDelay; ; delay = Math.min(delay * 2, reconnectMaxDelay)) {
         try {

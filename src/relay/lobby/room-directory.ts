@@ -1,0 +1,145 @@
+/**
+ * The room directory: rooms created with options (`POST /v1/rooms`), made for matches, or rebuilt after a restart
+ * from the record their members' resume tokens carry. `RoomDirectory` is the seam (a Redis implementation comes with
+ * scale-out); `LocalRoomDirectory` is the in-process default. A room joined by name without being created (an ad-hoc
+ * room, `#room=` links) is not in the directory: it has no options and is never listed.
+ *
+ * Contract for any implementation:
+ * - `create` is atomic with its caps: never more than `maxRooms` rooms, never more than `maxPerCreator` rooms of one
+ *   creator (null: no creator cap, for matchmade and rebuilt rooms), never two rooms of one name.
+ * - `occupancy(name, players)` is the live count of connected players reported by the process holding the room's
+ *   sockets on every change (a room lives in one process); a room whose count stays 0 for `emptyTtlMs` is dropped by
+ *   `sweep` (a room just created counts as empty from its creation).
+ * - `list` returns public rooms only, in a stable order (creation), filtered, one page after `cursor`.
+ */
+import type { JsonValue, RoomAccessMode, RoomInfo, RoomVisibility } from '../../signaling/contract.js'
+
+/** What defines a room; immutable once created (it rides in its members' resume tokens). */
+export interface RoomRecord {
+  /** Random id of this room: invites and session tickets name it, so a room made again under the same name is another room. */
+  id: string
+  name: string
+  visibility: RoomVisibility
+  maxPlayers: number
+  metadata: { [key: string]: JsonValue }
+  /** `did:…` of its creator, `anon:<hash of the address>` for an anonymous one, `match:<queue>` for a matchmade room. */
+  creator: string
+  /** SHA-256 of salt + password (base64url), when it has one. */
+  password?: { salt: string; hash: string }
+  inviteOnly: boolean
+  /** DIDs admitted to an invite-only room without a token. */
+  invited: string[]
+  /** The session whose tickets admit to a matchmade room. */
+  session?: string
+  /** Unix ms. */
+  createdAt: number
+}
+
+export interface RoomEntry extends RoomRecord {
+  /** Connected players. */
+  players: number
+}
+
+export type CreateResult = 'created' | 'exists' | 'full' | 'creator-limit'
+
+export interface RoomFilter {
+  available?: boolean
+  access?: RoomAccessMode
+  metadata?: Record<string, string>
+}
+
+export interface RoomDirectory {
+  create(record: RoomRecord, limits: { maxRooms: number; maxPerCreator: number | null }, now: number): CreateResult | Promise<CreateResult>
+  get(name: string): RoomEntry | undefined | Promise<RoomEntry | undefined>
+  occupancy(name: string, players: number, now: number): void | Promise<void>
+  list(filter: RoomFilter, limit: number, cursor: string | undefined): { rooms: RoomEntry[]; next: string | null } | Promise<{ rooms: RoomEntry[]; next: string | null }>
+  /** Drops rooms empty for `emptyTtlMs` or longer; returns their names. */
+  sweep(now: number, emptyTtlMs: number): string[] | Promise<string[]>
+  /** Rooms held (this process). */
+  readonly size: number
+}
+
+export function accessOf(r: RoomRecord): RoomAccessMode {
+  return r.password ? 'password' : r.inviteOnly ? 'invite' : 'open'
+}
+
+export function roomInfo(r: RoomEntry): RoomInfo {
+  return { name: r.name, players: r.players, maxPlayers: r.maxPlayers, access: accessOf(r), metadata: r.metadata, createdAt: r.createdAt }
+}
+
+interface Held extends RoomEntry {
+  seq: number
+  emptySince: number | null
+}
+
+export class LocalRoomDirectory implements RoomDirectory {
+  private readonly rooms = new Map<string, Held>()
+  private readonly byCreator = new Map<string, number>()
+  private seq = 0
+
+  get size(): number {
+    return this.rooms.size
+  }
+
+  create(record: RoomRecord, limits: { maxRooms: number; maxPerCreator: number | null }, now: number): CreateResult {
+    if (this.rooms.has(record.name)) return 'exists'
+    if (this.rooms.size >= limits.maxRooms) return 'full'
+    const mine = this.byCreator.get(record.creator) ?? 0
+    if (limits.maxPerCreator !== null && mine >= limits.maxPerCreator) return 'creator-limit'
+    this.rooms.set(record.name, { ...record, players: 0, seq: ++this.seq, emptySince: now })
+    this.byCreator.set(record.creator, mine + 1)
+    return 'created'
+  }
+
+  get(name: string): RoomEntry | undefined {
+    const r = this.rooms.get(name)
+    if (!r) return undefined
+    const { seq: _seq, emptySince: _empty, ...entry } = r
+    return entry
+  }
+
+  occupancy(name: string, players: number, now: number): void {
+    const r = this.rooms.get(name)
+    if (!r) return
+    r.players = players
+    if (players > 0) r.emptySince = null
+    else r.emptySince ??= now
+  }
+
+  list(filter: RoomFilter, limit: number, cursor: string | undefined): { rooms: RoomEntry[]; next: string | null } {
+    const after = cursor === undefined ? 0 : parseInt(cursor, 36)
+    const rooms: RoomEntry[] = []
+    let last = 0
+    for (const r of this.rooms.values()) {
+      if (r.seq <= after || !matches(r, filter)) continue
+      if (rooms.length === limit) return { rooms, next: last.toString(36) }
+      rooms.push(this.get(r.name)!)
+      last = r.seq
+    }
+    return { rooms, next: null }
+  }
+
+  sweep(now: number, emptyTtlMs: number): string[] {
+    const dropped: string[] = []
+    for (const r of this.rooms.values()) {
+      if (r.emptySince === null || now - r.emptySince < emptyTtlMs) continue
+      this.rooms.delete(r.name)
+      const n = (this.byCreator.get(r.creator) ?? 1) - 1
+      if (n <= 0) this.byCreator.delete(r.creator)
+      else this.byCreator.set(r.creator, n)
+      dropped.push(r.name)
+    }
+    return dropped
+  }
+}
+
+function matches(r: Held, f: RoomFilter): boolean {
+  if (r.visibility !== 'public') return false
+  if (f.available && r.players >= r.maxPlayers) return false
+  if (f.access && accessOf(r) !== f.access) return false
+  for (const [k, want] of Object.entries(f.metadata ?? {})) {
+    const v = Object.prototype.hasOwnProperty.call(r.metadata, k) ? r.metadata[k] : undefined
+    if (v === undefined || v === null || typeof v === 'object' || String(v) !== want) return false
+  }
+  return true
+}
