@@ -11,6 +11,7 @@ import type { HandleVerifier } from './handle-verify.js'
 import type { ReplayCache } from './replay-cache.js'
 import type { SignalRouter } from './signal-router.js'
 import { DEFAULT_LOBBY_LXM } from '../signaling/contract.js'
+import type { HostRegistry } from './lobby/host-registry.js'
 import { MATCH_QUEUE_DEFAULTS, type MatchQueue, type MatchQueueRules } from './lobby/match-queue.js'
 import type { RoomDirectory } from './lobby/room-directory.js'
 import { DEFAULT_SOCIAL_LXM } from '../signaling/social-contract.js'
@@ -191,8 +192,17 @@ export interface RelayOptions {
   matchQueues?: Record<string, Partial<MatchQueueRules>>
   /** How often the matchmaker looks for matches as skill ranges widen, and drops waits past their timeout, ms. */
   matchTickMs?: number
-  /** A `: keep-alive` comment on every matchmaking stream this often, ms (keeps proxies from closing it). */
+  /** A `: keep-alive` comment on every matchmaking stream (and host registration stream) this often, ms (keeps proxies from closing it). */
   matchKeepaliveMs?: number
+  // --- host registry (README "Hand-off to hosts") ---
+  /** The shared secret a self-hosted host registers with (`Authorization: HostSecret <secret>`); unset: none does. */
+  hostSecret?: string
+  /** DIDs that may register as hosts with a service-auth token of theirs (scoped to `lobbyLxm`). Default none. */
+  hostDids?: string[]
+  /** A host not heard from (heartbeat) for this long is no longer handed sessions, ms. */
+  hostTtlMs?: number
+  /** Live hosts held at most. More → 503 HOSTS_FULL. */
+  maxHosts?: number
   // --- social: presence, invites, friends-only rooms (README "Friends, presence and invites") ---
   /** Method name (`lxm`) of the tokens that open the social stream (`AUTH`). */
   socialLxm?: string
@@ -231,6 +241,8 @@ export interface RelayOptions {
   roomDirectory?: RoomDirectory
   /** The matchmaking queues (default: in-process, {@link LocalMatchQueue}, session and room ids random). */
   matchQueue?: MatchQueue
+  /** The registry of hosts sessions are handed to (default: in-process, {@link LocalHostRegistry} of `maxHosts`, `hostTtlMs`). */
+  hostRegistry?: HostRegistry
   /** The social graph (default: repos read from each PDS, or the AppView at `appViewUrl`). */
   socialGraph?: SocialGraph
   /** Keeps and watches the presence of online players (default: in-process, {@link LocalPresenceStore}). */
@@ -245,7 +257,7 @@ export interface RelayOptions {
 type Pluggable =
   | 'publicUrl' | 'serviceDid' | 'signingKey' | 'dataDir' | 'previousKeys' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier'
   | 'handleResolverUrl' | 'signalRouter' | 'appViewUrl' | 'socialGraph' | 'presenceStore' | 'inviteRouter' | 'roomPolicies'
-  | 'roomDirectory' | 'matchQueue'
+  | 'roomDirectory' | 'matchQueue' | 'hostSecret' | 'hostRegistry'
 /** The options in force: every default filled in. */
 export type ResolvedRelayOptions = Required<Omit<RelayOptions, Pluggable>> & Pick<RelayOptions, Pluggable>
 
@@ -320,6 +332,9 @@ export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'ma
   matchQueues: { '*': {} },
   matchTickMs: 250,
   matchKeepaliveMs: 15_000,
+  hostDids: [],
+  hostTtlMs: 15_000,
+  maxHosts: 256,
   socialLxm: DEFAULT_SOCIAL_LXM,
   socialGraphCacheTtlMs: 60_000,
   socialGraphCacheMaxEntries: 10_000,
@@ -340,6 +355,7 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
     trustedProxies: [...RELAY_DEFAULTS.trustedProxies],
     iceServers: [...RELAY_DEFAULTS.iceServers],
     matchQueues: { ...RELAY_DEFAULTS.matchQueues },
+    hostDids: [...RELAY_DEFAULTS.hostDids],
     maxConcurrentHandshakes: Math.max(1, Math.floor(maxPeers / 4)),
     ...defined,
   }
@@ -351,7 +367,7 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
     'socialGraphCacheMaxEntries', 'socialGraphMaxRecords', 'socialFetchConcurrency', 'maxWatchedPerSocket', 'maxInvitesPerMinute',
     'maxSocialSockets', 'maxSocialSocketsPerDid',
     'maxRooms', 'maxRoomsPerCreator', 'maxRoomMetadataBytes', 'emptyRoomTtlMs', 'inviteTtlSec', 'lobbyRateBurst', 'lobbyRateMaxAddresses',
-    'maxQueuedPlayers', 'maxQueuedPerAddress', 'maxMatchQueues', 'matchTickMs', 'matchKeepaliveMs'] as const) {
+    'maxQueuedPlayers', 'maxQueuedPerAddress', 'maxMatchQueues', 'matchTickMs', 'matchKeepaliveMs', 'hostTtlMs', 'maxHosts'] as const) {
     const v = merged[k]
     if (!Number.isInteger(v) || v < 1) throw new TypeError(`${k} must be a positive integer, got ${String(v)}`)
   }
@@ -364,6 +380,8 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
   if (merged.lobbyLxm === merged.lxm) throw new TypeError('lobbyLxm must differ from lxm (a join token must not open lobby calls, nor the reverse)')
   if (merged.maxRoomMetadataBytes > 2048) throw new TypeError(`maxRoomMetadataBytes must be at most 2048, got ${merged.maxRoomMetadataBytes}`)
   for (const [name, rules] of Object.entries(merged.matchQueues)) checkQueueRules(name, rules, merged.maxPeersPerRoom)
+  if (merged.hostSecret !== undefined && merged.hostSecret.length < 16) throw new TypeError('hostSecret must be at least 16 characters')
+  if (!Array.isArray(merged.hostDids) || !merged.hostDids.every((d) => typeof d === 'string' && d.startsWith('did:'))) throw new TypeError('hostDids must be a list of DIDs')
   return merged
 }
 

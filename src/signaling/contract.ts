@@ -222,9 +222,48 @@ export interface Match {
   ticket: string
   /** This member's id in `members`. */
   member: string
-  /** Every member of the session, this one included. */
+  /** Every member of the session, this one included (in a host-mode queue, the host too, as member `host`). */
+  members: SessionMember[]
+  /** Host-mode queues: the id of the host the session was handed to (it joins `room` too, and admits only the members). */
+  host?: string
+}
+
+/** What a host registers and heartbeats (`POST /v1/hosts`, `POST /v1/hosts/heartbeat`). */
+export interface HostAnnouncementBody {
+  /** The host's id; with a DID token it is the DID (and may be left out), with the host secret it is required. */
+  id?: string
+  /** The region it serves, matched with the `region` attribute of the players' matchmaking requests. */
+  region: string
+  /** Players it can hold. */
+  capacity: number
+  /** Players it holds now. */
+  load: number
+  /** Where clients reach it, when not through the session's room (free-form, at most 256 characters). */
+  endpoint?: string
+}
+
+/** A session the relay hands to a host (a `session` event on its registration stream). */
+export interface HostSession {
+  /** Session id. */
+  session: string
+  /** The queue the match was made in. */
+  queue: string
+  /** The room made for the session: the host joins it with `{ session: ticket }` and hosts it. */
+  room: string
+  /** The host's own session ticket (member `host`, claim `host`): its credential for the room. */
+  ticket: string
+  /** The players of the session (not the host): admit only them (see `sessionWhitelist`). */
   members: SessionMember[]
 }
+
+/**
+ * The events of a host's registration stream (`text/event-stream`, the answer of `POST /v1/hosts`): `registered`
+ * once, then a `session` per hand-off, until the host closes it (which unregisters it). A `: keep-alive` comment
+ * comes every `matchKeepaliveMs`.
+ */
+export type HostEvent =
+  | { event: 'registered'; data: { id: string; ttlMs: number } }
+  | { event: 'session'; data: HostSession }
 
 /**
  * The events of a matchmaking stream (`text/event-stream`, the answer of `POST /v1/matchmaking`): `queued` once,

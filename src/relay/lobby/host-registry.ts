@@ -1,12 +1,10 @@
 /**
- * For host mode (issue 17, not built yet): the registry of host processes the matchmaker will hand sessions to.
- * `HostRegistry` is the seam; `LocalHostRegistry` the in-process default. Nothing in the relay calls it yet: the
- * routes a host registers and heartbeats through (authenticated with a service-auth JWT from the host's own DID, or
- * a shared secret for self-hosting) and the hand-off itself come with host mode.
+ * The registry of host processes the matchmaker hands sessions to (host-handoff.ts, README "Hand-off to hosts").
+ * `HostRegistry` is the seam; `LocalHostRegistry` the in-process default (option `hostRegistry`).
  *
- * How it will be used: a host heartbeats `{ id, region, capacity, load }` every few seconds; when a queue's rules ask
- * for a host, the matchmaker calls `pick(region, seats)` and hands the chosen host the session (its id and members:
- * the same `{ id, did }` list as the session ticket's `members`), and the session ticket names the host (`host`
+ * How it is used: a host heartbeats `{ id, region, capacity, load }` (routes in host-routes.ts); when a queue's rules
+ * ask for a host, the matchmaker calls `pick(region, seats)` and hands the chosen host the session (its members: the
+ * same `{ id, did }` list as the session ticket's `members`), and every session ticket names the host (`host`
  * claim); the host admits only peers presenting a session ticket of that session whose holder is a member. A host
  * that stops heartbeating for `ttlMs` is no longer picked (failover to the next least-loaded one).
  *

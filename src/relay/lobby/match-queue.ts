@@ -46,9 +46,11 @@ export interface MatchQueueRules {
   skillMaxRange: number
   /** Attributes that must be equal within a match. */
   sameAttributes: string[]
+  /** Host mode: each match is handed to a registered host of the players' `region` (README "Hand-off to hosts"). */
+  host: boolean
 }
 
-/** The rules of a queue where `matchQueues` leaves them out: 2 players, 60 s, 1024 waiting, `skill` within 100 widening by 25/s up to 1000, same `region`. */
+/** The rules of a queue where `matchQueues` leaves them out: 2 players, 60 s, 1024 waiting, `skill` within 100 widening by 25/s up to 1000, same `region`, no host. */
 export const MATCH_QUEUE_DEFAULTS: Readonly<MatchQueueRules> = {
   size: 2,
   timeoutMs: 60_000,
@@ -58,6 +60,7 @@ export const MATCH_QUEUE_DEFAULTS: Readonly<MatchQueueRules> = {
   skillWidenPerSec: 25,
   skillMaxRange: 1000,
   sameAttributes: ['region'],
+  host: false,
 }
 
 /** One player waiting for a match. */
