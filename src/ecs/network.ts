@@ -2,9 +2,11 @@
 import type { World } from 'bitecs'
 import type { ComponentStore } from '../protocol/component.js'
 import type { SchemaDifference } from '../protocol/schema-diff.js'
-import type { EventDef, Schema } from '../protocol/schema.js'
+import type { EventDef, InputDef, Schema } from '../protocol/schema.js'
 import type { Emitter } from '../shared/emitter.js'
 import type { NetStats } from './stats.js'
+import type { InputHandler } from './inputs.js'
+import type { PredictOptions, SimulateFn } from './prediction.js'
 
 /** A connected peer as the network sees it. */
 export interface NetPeer {
@@ -43,7 +45,7 @@ export interface NetPeer {
 export interface Refused {
   /** The peer refused. */
   readonly peerId: string
-  /** 'SCHEMA_MISMATCH', 'PROTOCOL_VERSION' or 'TOO_MANY_INVALID'. */
+  /** 'SCHEMA_MISMATCH', 'PROTOCOL_VERSION', 'TOO_MANY_INVALID', and in host mode 'AUTHORITY_MISMATCH' or 'NOT_IN_SESSION'. */
   readonly code: string
   /** For SCHEMA_MISMATCH: the first difference (or why it is unknown) and both fingerprints. */
   readonly detail: string
@@ -155,7 +157,12 @@ export interface Network {
   readonly tick: number
   /** This peer's id (null until the transport knows it). */
   readonly selfId: string | null
-  /** Replicates an entity this peer owns, with all of its schema components (state captured now). */
+  /** Host mode: the host's peer id (our own on the host; null on a client until its host's hello arrived). Null under owner authority. */
+  readonly hostId: string | null
+  /**
+   * Replicates an entity this peer owns, with all of its schema components (state captured now). In host mode only
+   * the host spawns (a client throws `NOT_HOST`; so do its `despawn` and `requestOwnership`).
+   */
   spawn(eid: number, options?: { persistent?: boolean }): void
   /** Stops replicating an entity we own; it is removed on every other peer (the local entity stays). */
   despawn(eid: number): void
@@ -178,6 +185,25 @@ export interface Network {
   send<T>(event: EventDef<T>, message: T, options?: { to?: string; self?: boolean }): void
   /** Calls `handler` for every `event` that arrives (from another peer, or ours sent with `self: true`); returns the unsubscribe function. */
   on<T>(event: EventDef<T>, handler: (message: T, from: NetPeer) => void): () => void
+  /**
+   * Host mode: this tick's input (a message marked `(multiuser.input)`). A client numbers it, simulates it at once on
+   * the entities it predicts with it, and sends it to the host on the unreliable channel with the
+   * `inputRedundancy - 1` inputs before it; the host hands its own input to its handlers at once. Returns its sequence
+   * number. Call once per tick.
+   */
+  sendInput<T>(input: InputDef<T>, value: T): number
+  /**
+   * The host: calls `handler` for every input of `input`'s kind from a client, each exactly once and in the order the
+   * client sent them, during `receive()` (and for the host's own `sendInput`, at once). Run the same simulation the
+   * clients predict with. Returns the unsubscribe function.
+   */
+  onInput<T>(input: InputDef<T>, handler: InputHandler<T>): () => void
+  /**
+   * A client: predicts the host's entity `eid` from this client's inputs of `input`'s kind: `simulate` runs at once
+   * for each `sendInput`, and again on the host's state for the inputs it has not applied yet at every update;
+   * corrections are smoothed in the interpolated view (`correctionHalfLife`). Stops when the entity leaves.
+   */
+  predict<T>(eid: number, input: InputDef<T>, simulate: SimulateFn<T>, options?: PredictOptions): void
   /** Applies everything that arrived (spawns, deltas, reliable components, ownership, events); a bitECS system. */
   receive(world?: World): World
   /** Detects changes and sends them (call once per network tick); a bitECS system. */
