@@ -43,3 +43,5 @@ export {
   type RoomAccessMode, type RoomCredentials, type JsonValue, type MatchRequest, type Match, type SessionMember,
 } from './signaling/contract.js'
 export { verifySessionTicket, type SessionTicketClaims, type VerifySessionTicketOptions } from './signaling/session-ticket.js'
+// Host mode (src/host): a host's whitelist from the relay's session tickets.
+export { sessionWhitelist, type SessionWhitelistOptions } from './host/session-whitelist.js'

@@ -28,13 +28,13 @@ export interface HostHarness {
 
 export function createHostHarness(
   clients: number,
-  options: { seed?: number; link?: LinkOptions; host?: Partial<NetworkOptions>; client?: (i: number) => Partial<NetworkOptions> } = {},
+  options: { seed?: number; link?: LinkOptions; host?: Partial<NetworkOptions>; client?: (i: number) => Partial<NetworkOptions> & { did?: string } } = {},
 ): HostHarness {
   const hub = createMemoryNetwork({ seed: options.seed ?? 7, link: options.link })
-  const make = (id: string, o: Partial<NetworkOptions>): GamePeer => {
+  const make = (id: string, { did, ...o }: Partial<NetworkOptions> & { did?: string }): GamePeer => {
     const g = createGameSchema(256)
     const world = createWorld()
-    const transport = hub.join(id)
+    const transport = hub.join(id, { did: did ?? null })
     const net = createNetwork(world, { schema: g.schema, transport, maxEntities: 256, authority: 'host', ...o })
     return { id, world, net, g, transport }
   }
