@@ -19,6 +19,8 @@ const ALLOWED: Record<string, string[]> = {
   // The network panel reads a Network and sets a ConditionedTransport's conditions; no Babylon, no relay.
   inspector: ['shared', 'ecs', 'transport/conditions.ts', 'transport/transport.ts'],
   codegen: ['shared', 'protocol'],
+  // Host mode's parts beside the replication core: the whitelist from the relay's session tickets.
+  host: ['shared', 'signaling', 'ecs'],
   // The relay never imports client code (auth, transport, ecs, babylon): what it shares with clients is src/signaling.
   relay: ['shared', 'signaling'],
 }
