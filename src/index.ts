@@ -43,5 +43,6 @@ export {
   type RoomAccessMode, type RoomCredentials, type JsonValue, type MatchRequest, type Match, type SessionMember,
 } from './signaling/contract.js'
 export { verifySessionTicket, type SessionTicketClaims, type VerifySessionTicketOptions } from './signaling/session-ticket.js'
-// Host mode (src/host): a host's whitelist from the relay's session tickets.
+// Host mode (src/host): a host's whitelist from the relay's session tickets, and the host game runner.
 export { sessionWhitelist, type SessionWhitelistOptions } from './host/session-whitelist.js'
+export { defineHostGame, runHost, type HostGame, type RunHostOptions, type RunningHost } from './host/host-game.js'

@@ -9,12 +9,12 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
     file: 'src/index.ts',
     values: [
       'anonymous', 'AuthErrorCode', 'BitReader', 'BitWriter', 'createMemoryNetwork', 'createNetwork', 'DecodeError', 'DEFAULT_LIMITS',
-      'DEFAULT_LOBBY_LXM', 'DEFAULT_LXM', 'DEFAULT_SERVICE_ID', 'defineComponent', 'defineEvent', 'defineInput', 'defineSchema', 'ErrorCode', 'gridRelevance',
-      'JoinError', 'joinRoom', 'LobbyError', 'MultiuserAuthError', 'MultiuserError', 'PEERJS_TRANSPORT_DEFAULTS', 'peerJsTransport', 'relayClient',
+      'DEFAULT_LOBBY_LXM', 'DEFAULT_LXM', 'DEFAULT_SERVICE_ID', 'defineComponent', 'defineEvent', 'defineHostGame', 'defineInput', 'defineSchema', 'ErrorCode', 'gridRelevance',
+      'JoinError', 'joinRoom', 'LobbyError', 'MultiuserAuthError', 'MultiuserError', 'PEERJS_TRANSPORT_DEFAULTS', 'peerJsTransport', 'relayClient', 'runHost',
       'sessionWhitelist', 'snapshotComponents', 'staticTokenSource', 'TicketError', 'verifySessionTicket', 'verifyTicket', 'withLinkConditions',
     ],
     types: [
-      'AdmitFn', 'Authority', 'ComponentSnapshot', 'HostModeStats', 'InputDef', 'InputHandler', 'PredictOptions', 'SessionWhitelistOptions', 'SimulateFn',
+      'AdmitFn', 'Authority', 'ComponentSnapshot', 'HostGame', 'HostModeStats', 'InputDef', 'RunHostOptions', 'RunningHost', 'InputHandler', 'PredictOptions', 'SessionWhitelistOptions', 'SimulateFn',
       'Channel', 'ChannelCounters', 'ComponentCounters', 'ComponentDef', 'ComponentSpec', 'ComponentStore', 'ConditionedTransport',
       'ConditionsCounters', 'CongestionStats', 'CreatedRoom', 'CreateRoomRequest', 'DespawnReason', 'DidDocumentLike', 'DropCounters', 'EntityEvent',
       'EntityRefCodec', 'EventDef', 'FieldDef', 'FieldKind', 'FieldSpec', 'GridRelevanceOptions', 'IceServer', 'InspectedEntity', 'JoinAnswer',
