@@ -9,11 +9,20 @@
  * session ticket of its hello: until then the hello stalls the client's reliable stream, so nothing of it reaches
  * the game (its unreliable packets are dropped as not ready); refused, or still undecided after `limits.maxStallMs`,
  * it is refused with NOT_IN_SESSION and disconnected (counted in `stats.host.refused`).
+ *
+ * Host migration (`hostMigration`): two clients keep their link idle instead of dropping it (`dormant`: hellos
+ * exchanged, nothing else). When the host leaves, every client elects the same successor, the client admitted first
+ * (`electHeir` over itself and its idle links), before the host's entities change hands: the successor becomes the
+ * host and wakes every idle link (`peerJoined`), the others wake their link to it and make it their host; then the
+ * ownership room passes every entity of the old host to it (all of them, persistent or not: ownership.ts), and
+ * `hostChanged` tells the game.
  */
 import type { BodyOf, MessageKind } from '../protocol/reliable-codec.js'
 import { ErrorCode } from '../shared/errors.js'
 import type { PeerIdentity } from '../transport/transport.js'
 import { STALL, type NetContext } from './context.js'
+import { electHeir } from './ownership.js'
+import type { HostChange } from './network.js'
 import type { PeerState } from './peers.js'
 
 /** Who owns replicated entities: each peer its own (`'owner'`), or one host (`'host'`). */
@@ -36,7 +45,7 @@ const FROM_CLIENT = new Set<MessageKind>(['hello', 'refusal', 'event'])
 export type HelloVerdict = 'admit' | typeof STALL | 'stop'
 
 export class HostAuthority {
-  readonly role: Role
+  role: Role
   /** A client: the host's peer id, once its hello arrived. */
   hostId: string | null = null
   /** Host: each peer's admission, by peer id (whitelisting only). */
@@ -45,6 +54,9 @@ export class HostAuthority {
   refused = 0
   /** Links dropped because both ends were clients (star topology). */
   starDropped = 0
+  /** Host migration: other clients whose link is kept idle, by peer id; and migrations seen. */
+  private readonly dormant = new Set<string>()
+  migrations = 0
 
   constructor(
     private readonly ctx: NetContext,
@@ -53,6 +65,8 @@ export class HostAuthority {
     private readonly admit: AdmitFn | null,
     /** A client: the session ticket its hello carries. */
     readonly sessionTicket: string,
+    /** Host migration: keep links between clients idle, for a successor to wake. */
+    readonly migration: boolean,
   ) {
     this.role = authority === 'owner' ? Role.Owner : host ? Role.Host : Role.Client
   }
@@ -90,6 +104,10 @@ export class HostAuthority {
     if (mine === Role.Owner) return 'admit'
     if (mine === Role.Client) {
       if (theirs === Role.Client) {
+        if (this.migration) {
+          this.dormant.add(p.id)
+          return 'stop'
+        }
         this.starDropped++
         p.gone = true
         this.ctx.transport.disconnect(p.id, 'host mode: clients talk to the host only')
@@ -126,9 +144,42 @@ export class HostAuthority {
     return 'stop'
   }
 
-  /** `peerId` left: forget its admission (a client that loses its host waits for one again). */
+  /** Whether the entities of a host that leaves pass to its successor, persistent or not. */
+  get inheritsAll(): boolean {
+    return this.migration && this.role !== Role.Owner
+  }
+
+  /**
+   * `peerId` is leaving, before its entities change hands: when it is our host and migration is on, the successor
+   * takes over (see the top of this file). Returns the change, or null.
+   */
+  hostLeaving(peerId: string): HostChange | null {
+    if (this.role !== Role.Client || peerId !== this.hostId) return null
+    this.hostId = null
+    if (!this.migration) return null
+    const { peers } = this.ctx
+    const me = this.ctx.selfId() ?? ''
+    const idle = [...this.dormant].map((id) => peers.get(id)).filter((p): p is PeerState => p !== undefined && !p.gone)
+    const successor = electHeir([...idle.map((p) => ({ id: p.id, admittedAt: p.admittedAt })), { id: me, admittedAt: this.ctx.transport.self?.admittedAt ?? Number.POSITIVE_INFINITY }])!
+    this.migrations++
+    this.hostId = successor
+    if (successor === me) {
+      this.role = Role.Host
+      this.ctx.prediction.clear()
+      for (const p of idle) peers.activate(p)
+      this.dormant.clear()
+    } else {
+      const p = peers.get(successor)!
+      this.dormant.delete(successor)
+      peers.activate(p)
+    }
+    return { previous: peerId, host: successor }
+  }
+
+  /** `peerId` left: forget its admission and its idle link (a client that loses its host waits for one again). */
   peerLeft(peerId: string): void {
     this.admission.delete(peerId)
+    this.dormant.delete(peerId)
     if (this.hostId === peerId) this.hostId = null
   }
 }

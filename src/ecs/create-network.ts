@@ -29,7 +29,7 @@ import { sendAll } from './pacer.js'
 import { Priorities, type PriorityFn } from './priority.js'
 import { Relevance, type RelevanceFn } from './relevance.js'
 import { Spawns } from './spawns.js'
-import { HostAuthority, type AdmitFn, type Authority } from './authority.js'
+import { HostAuthority, Role, type AdmitFn, type Authority } from './authority.js'
 import { DEFAULT_INPUT_REDUNDANCY, Inputs } from './inputs.js'
 import { Prediction } from './prediction.js'
 import { HOST_STATE_HEADER_MAX } from '../protocol/input-format.js'
@@ -125,6 +125,12 @@ export interface NetworkOptions {
    * client). `sessionWhitelist(...)` checks relay-signed session tickets.
    */
   admit?: AdmitFn
+  /**
+   * Host mode: keep the links between clients idle so that, when the host leaves, the client admitted first takes
+   * over with the state it has (`hostChanged`); every peer of the room must agree. Default false: clients drop their
+   * links to each other (star topology).
+   */
+  hostMigration?: boolean
   /** Host mode, a client: its session ticket (from matchmaking), sent to the host in its hello. Default none. */
   sessionTicket?: string
   /** Host mode, a client: inputs per input packet, the newest and the ones before it (1..32). Default 3: two lost packets in a row cost nothing. */
@@ -165,7 +171,7 @@ export function createContext(world: World, options: NetworkOptions): NetContext
   ctx.refs = new EntityRefs(ctx)
   const authority = options.authority ?? 'owner'
   if (authority !== 'owner' && authority !== 'host') throw new RangeError(`authority must be 'owner' or 'host' (got ${String(authority)})`)
-  ctx.authority = new HostAuthority(ctx, authority, options.host === true, options.admit ?? null, options.sessionTicket ?? '')
+  ctx.authority = new HostAuthority(ctx, authority, options.host === true, options.admit ?? null, options.sessionTicket ?? '', options.hostMigration === true)
   ctx.inputs = new Inputs(ctx, options.inputRedundancy ?? DEFAULT_INPUT_REDUNDANCY)
   ctx.prediction = new Prediction(ctx, options.correctionHalfLife ?? 100)
   ctx.inputs.onLocal = (seq, def, input) => ctx.prediction.onLocal(seq, def, input)
@@ -179,8 +185,9 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   const { schema, transport, settings } = ctx
   const { capacity, limits, clock, tickRate } = settings
   const { stats, registry, peers, stream, entities } = ctx
-  // A host wraps each delta packet with its client's input acknowledgement (input-format.ts): room for it.
-  const packetBytes = limits.maxUnreliableBytes - (ctx.authority.isHost ? HOST_STATE_HEADER_MAX : 0)
+  // A host wraps each delta packet with its client's input acknowledgement (input-format.ts): room for it (on a
+  // client too, which may become the host).
+  const packetBytes = limits.maxUnreliableBytes - (ctx.authority.role !== Role.Owner ? HOST_STATE_HEADER_MAX : 0)
   const encoder = new DeltaEncoder(ctx.layout, entities.detector, entities.slotOf, capacity, packetBytes, stats.deltaBits)
   const { authority, inputs, prediction } = ctx
   const hostOnly = (what: string): void => {
@@ -321,6 +328,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       const host = {
         inputsSent: authority.isClient ? inputs.sent : 0, inputsApplied: inputs.applied, inputsLost: inputs.lost, acknowledgedInput: inputs.acknowledged,
         mispredictions: prediction.mispredictions, lastCorrection: prediction.lastCorrection, refused: authority.refused, starDropped: authority.starDropped,
+        migrations: authority.migrations,
       }
       return stats.snapshot(ready, entityCounts, { messages: queue.length, bytes: queue.bytes }, { budget, capacity, deferred: stats.deferred, waiting }, host)
     },

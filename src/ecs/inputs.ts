@@ -147,7 +147,8 @@ export class Inputs {
 
   /** Host: a client's inputs (newest first), the new ones applied in order. */
   private apply(p: PeerState, inputs: ReturnType<typeof decodeInputPacket>): void {
-    const last = this.lastApplied.get(p.id) ?? 0
+    // After a migration, a client new to us starts where its packet starts: nothing before was ours to lose.
+    const last = this.lastApplied.get(p.id) ?? (this.ctx.authority.migrations > 0 ? inputs[inputs.length - 1].seq - 1 : 0)
     const fresh = inputs.filter((i) => i.seq > last).reverse()
     if (fresh.length === 0) return
     // Decode all before applying any: a malformed one drops the packet whole.

@@ -105,6 +105,14 @@ export interface OwnershipChange {
   readonly reason: 'request' | 'heir' | 'claim'
 }
 
+/** The host changed (`hostChanged`): the old one left and `host` took over (host migration). */
+export interface HostChange {
+  /** The host that left. */
+  readonly previous: string
+  /** The new host: our own id when this peer took over. */
+  readonly host: string
+}
+
 /** A replicated entity as this peer sees it (`net.inspect()`). */
 export interface InspectedEntity {
   /** Its local eid. */
@@ -141,6 +149,11 @@ export interface NetworkEvents {
   entityDespawned: (entity: EntityEvent & { readonly reason: DespawnReason }) => void
   /** An entity changed owner: gained, lost or transferred, and why. */
   ownershipChanged: (change: OwnershipChange) => void
+  /**
+   * Host mode with `hostMigration`: the host left and a successor took over (every entity of the old host is now
+   * its); on the successor itself, time to start the host's simulation (`onInput` handlers, the game's tick).
+   */
+  hostChanged: (change: HostChange) => void
   /** A user handler or listener threw, or a value could not be sent (`VALUE_UNSENDABLE`); the network carried on. */
   error: (error: unknown) => void
 }

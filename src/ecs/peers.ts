@@ -155,10 +155,13 @@ export class Peers {
     const wasReady = p.ready && !p.gone
     p.gone = true
     this.all.delete(peerId)
+    // Host migration: the successor takes over before the host's entities change hands (authority.ts).
+    const migrated = this.ctx.authority.hostLeaving(peerId)
     this.ctx.ownership.peerLeft(peerId)
     this.ctx.authority.peerLeft(peerId)
     this.ctx.inputs.peerLeft(peerId)
     if (wasReady || p.ready) this.ctx.emitter.emit('peerLeft', peerId, reason)
+    if (migrated) this.ctx.emitter.emit('hostChanged', migrated)
   }
 
   /** Our own id changed: every peer is gone for us (no inheritance: see EntitySync.rejoinAs); returns whether any was ready. */
@@ -234,6 +237,13 @@ export class Peers {
     p.gone = true
     // We refused it for the same schema mismatch already, and said so.
     if (!wasGone || code !== ErrorCode.SCHEMA_MISMATCH) this.ctx.emitter.emit('refused', { peerId: p.id, code, detail: r.detail })
+  }
+
+  /** Host migration: an idle link (hellos exchanged long ago) becomes a ready peer. */
+  activate(p: PeerState): void {
+    if (p.ready || p.gone) return
+    p.ready = true
+    this.ctx.emitter.emit('peerJoined', this.info(p))
   }
 
   /** Refuses `p` for `code` (it is told, and `refused` reports it) and disconnects it. */

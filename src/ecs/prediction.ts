@@ -110,6 +110,12 @@ export class Prediction {
     })
   }
 
+  /** Stops predicting anything (this client became the host: its state is the truth now). */
+  clear(): void {
+    this.list = []
+    this.pending = []
+  }
+
   remove(eid: number): void {
     this.list = this.list.filter((p) => p.eid !== eid)
   }

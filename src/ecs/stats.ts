@@ -93,6 +93,8 @@ export interface HostModeStats {
   readonly refused: number
   /** A client: links to other clients dropped (star topology). */
   readonly starDropped: number
+  /** Host migrations this peer went through (its host left and a successor took over). */
+  readonly migrations: number
 }
 
 export interface CongestionStats {
