@@ -140,6 +140,11 @@ export interface NetworkOptions {
    * at once). Default 100.
    */
   correctionHalfLife?: number
+  /**
+   * Host mode, a client: compare the prediction after each input with the host's state after it, and report the first
+   * divergence (`divergence` event, `stats.host.divergences`). For tests and development. Default false.
+   */
+  determinismCheck?: boolean
 }
 
 const attached = new WeakMap<object, Network>()
@@ -173,7 +178,7 @@ export function createContext(world: World, options: NetworkOptions): NetContext
   if (authority !== 'owner' && authority !== 'host') throw new RangeError(`authority must be 'owner' or 'host' (got ${String(authority)})`)
   ctx.authority = new HostAuthority(ctx, authority, options.host === true, options.admit ?? null, options.sessionTicket ?? '', options.hostMigration === true)
   ctx.inputs = new Inputs(ctx, options.inputRedundancy ?? DEFAULT_INPUT_REDUNDANCY)
-  ctx.prediction = new Prediction(ctx, options.correctionHalfLife ?? 100)
+  ctx.prediction = new Prediction(ctx, options.correctionHalfLife ?? 100, options.determinismCheck === true)
   ctx.inputs.onLocal = (seq, def, input) => ctx.prediction.onLocal(seq, def, input)
   return ctx
 }
@@ -328,7 +333,7 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       const host = {
         inputsSent: authority.isClient ? inputs.sent : 0, inputsApplied: inputs.applied, inputsLost: inputs.lost, acknowledgedInput: inputs.acknowledged,
         mispredictions: prediction.mispredictions, lastCorrection: prediction.lastCorrection, refused: authority.refused, starDropped: authority.starDropped,
-        migrations: authority.migrations,
+        migrations: authority.migrations, divergences: prediction.divergences,
       }
       return stats.snapshot(ready, entityCounts, { messages: queue.length, bytes: queue.bytes }, { budget, capacity, deferred: stats.deferred, waiting }, host)
     },

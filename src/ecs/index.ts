@@ -1,5 +1,5 @@
 export { createNetwork, DEFAULT_LIMITS, type NetworkOptions, type NetworkLimits } from './create-network.js'
-export type { Network, NetPeer, NetworkEvents, Refused, NetId, EntityEvent, DespawnReason, OwnershipChange, NetInspection, InspectedEntity, HostChange } from './network.js'
+export type { Network, NetPeer, NetworkEvents, Refused, NetId, EntityEvent, DespawnReason, OwnershipChange, NetInspection, InspectedEntity, HostChange, Divergence } from './network.js'
 export type { NetStats, DropCounters, ChannelCounters, ComponentCounters, CongestionStats, HostModeStats } from './stats.js'
 export type { Authority, AdmitFn } from './authority.js'
 export type { InputHandler } from './inputs.js'

@@ -113,6 +113,20 @@ export interface HostChange {
   readonly host: string
 }
 
+/** The first difference between a client's prediction and the host's state (`divergence`, `determinismCheck`). */
+export interface Divergence {
+  /** The predicted entity (the client's eid). */
+  readonly eid: number
+  /** The input after which the host's state and the prediction differ. */
+  readonly seq: number
+  /** The first field that differs: `<component>.<field>`, e.g. `game.Transform.x`. */
+  readonly field: string
+  /** What the client predicted after input `seq`. */
+  readonly predicted: number
+  /** What the host had after it. */
+  readonly host: number
+}
+
 /** A replicated entity as this peer sees it (`net.inspect()`). */
 export interface InspectedEntity {
   /** Its local eid. */
@@ -154,6 +168,8 @@ export interface NetworkEvents {
    * its); on the successor itself, time to start the host's simulation (`onInput` handlers, the game's tick).
    */
   hostChanged: (change: HostChange) => void
+  /** Host mode, a client with `determinismCheck`: the host's state after an input differs from the prediction (the first time). */
+  divergence: (divergence: Divergence) => void
   /** A user handler or listener threw, or a value could not be sent (`VALUE_UNSENDABLE`); the network carried on. */
   error: (error: unknown) => void
 }

@@ -12,6 +12,13 @@
  *   view shows the store plus a visual offset that starts at the jump and halves every `correctionHalfLife` ms
  *   (a jump over `snapDistance` is shown at once: a teleport).
  *
+ * Determinism check (`determinismCheck`, in the spirit of GGRS's SyncTest): what the client predicted after each of
+ * its inputs is kept, and when the host's state after an input arrives (the input it acknowledges), the two are
+ * compared field by field: the first field of a predicted entity that differs by more than a quantization step is a
+ * divergence (`divergence` event, first one reported, all counted): the host's simulation and the client's are not
+ * the same function of the inputs. Meant for tests and development, on links without loss (a flush split over
+ * packets, one of them lost, can look like one).
+ *
  * Only the interpolated view is smoothed (components with `interpolate: true`); the store always holds the
  * reconciled prediction, which is what the game's systems read.
  */
@@ -20,6 +27,7 @@ import type { ComponentStore, NumericArray } from '../protocol/component.js'
 import type { InputDef } from '../protocol/schema.js'
 import { ErrorCode, MultiuserError } from '../shared/errors.js'
 import type { NetContext } from './context.js'
+import type { Divergence } from './network.js'
 import { snapshotComponents, type ComponentSnapshot } from './snapshot.js'
 
 /** What a client simulates for one input on one entity (the same function the host runs in its `onInput`). */
@@ -45,6 +53,10 @@ interface Predicted {
   readonly angle: Uint8Array
   readonly views: (NumericArray | null)[]
   readonly offset: Float64Array
+  /** Determinism check: each column's name, and what was predicted after each input not yet checked (by seq). */
+  readonly names: string[]
+  readonly predictedAfter: Map<number, Float64Array>
+  checkedUpTo: number
 }
 
 interface PendingInput {
@@ -63,11 +75,14 @@ export class Prediction {
   mispredictions = 0
   /** The largest jump of the last misprediction (store units), before smoothing. */
   lastCorrection = 0
+  /** Determinism check: acknowledged inputs whose host state differed from the prediction. */
+  divergences = 0
   private lastRender = Number.NaN
 
   constructor(
     private readonly ctx: NetContext,
     private readonly halfLife: number,
+    private readonly check: boolean,
   ) {
     if (!(halfLife >= 0)) throw new RangeError(`correctionHalfLife must be ≥ 0 ms (got ${halfLife})`)
   }
@@ -95,10 +110,12 @@ export class Prediction {
     const tolerance = new Float64Array(n)
     const angle = new Uint8Array(n)
     const views: (NumericArray | null)[] = []
+    const names: string[] = []
     for (const c of bound) {
       const view = interpolation.view(c.store)
       for (const f of c.def.numericFields) {
         const k = views.length
+        names.push(`${c.def.name}.${f.name}`)
         tolerance[k] = f.quantizer ? f.quantizer.step * 1.001 : 1e-6
         angle[k] = f.quantizer?.angle ? 1 : 0
         views.push(view === c.store ? null : (view[f.name] as NumericArray))
@@ -107,6 +124,7 @@ export class Prediction {
     this.list.push({
       eid, def: def as InputDef, simulate: simulate as SimulateFn<unknown>, startSeq: inputs.seq, server,
       shown: new Float64Array(n), tolerance, angle, views, offset: new Float64Array(n),
+      names, predictedAfter: new Map(), checkedUpTo: inputs.seq,
     })
   }
 
@@ -129,7 +147,38 @@ export class Prediction {
     for (const p of this.list) {
       if (p.def !== def) continue
       this.simulateOne(p, input)
+      this.remember(p, seq)
       this.show(p)
+    }
+  }
+
+  /** Determinism check: what `p` shows after input `seq`. */
+  private remember(p: Predicted, seq: number): void {
+    if (!this.check) return
+    const cols = p.server.columns
+    const v = new Float64Array(cols.length)
+    for (let k = 0; k < cols.length; k++) v[k] = cols[k][p.eid]
+    p.predictedAfter.set(seq, v)
+    if (p.predictedAfter.size > this.ctx.settings.limits.maxPendingInputs) p.predictedAfter.delete(p.predictedAfter.keys().next().value!)
+  }
+
+  /** Determinism check: the host's state after input `acked` (in `p.server`) against what was predicted after it. */
+  private compare(p: Predicted, acked: number): void {
+    if (!this.check || acked <= p.checkedUpTo) return
+    const predicted = p.predictedAfter.get(acked)
+    for (const seq of [...p.predictedAfter.keys()]) if (seq <= acked) p.predictedAfter.delete(seq)
+    p.checkedUpTo = acked
+    if (!predicted) return
+    const host = p.server.values
+    for (let k = 0; k < host.length; k++) {
+      let d = predicted[k] - host[k]
+      if (p.angle[k]) d = wrapAngle(d)
+      if (Math.abs(d) <= p.tolerance[k]) continue
+      if (this.divergences++ === 0) {
+        const divergence: Divergence = { eid: p.eid, seq: acked, field: p.names[k], predicted: predicted[k], host: host[k] }
+        this.ctx.emitter.emit('divergence', divergence)
+      }
+      return
     }
   }
 
@@ -163,7 +212,12 @@ export class Prediction {
     const snap = settings.snapDistance
     for (const p of this.list) {
       p.server.save()
-      for (const i of this.pending) if (i.def === p.def && i.seq > p.startSeq) this.simulateOne(p, i.input)
+      this.compare(p, acked)
+      for (const i of this.pending) {
+        if (i.def !== p.def || i.seq <= p.startSeq) continue
+        this.simulateOne(p, i.input)
+        this.remember(p, i.seq)
+      }
       const cols = p.server.columns
       let jump = 0
       let wrong = false

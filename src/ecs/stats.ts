@@ -95,6 +95,8 @@ export interface HostModeStats {
   readonly starDropped: number
   /** Host migrations this peer went through (its host left and a successor took over). */
   readonly migrations: number
+  /** A client with `determinismCheck`: acknowledged inputs after which the host's state differed from the prediction. */
+  readonly divergences: number
 }
 
 export interface CongestionStats {

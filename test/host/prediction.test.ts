@@ -3,6 +3,7 @@
 import type { World } from 'bitecs'
 import { describe, expect, it } from 'vitest'
 import { MoveInput, type GameSchema } from '../../generated/game/schema.js'
+import type { Divergence } from '../../src/index.js'
 import { createHostHarness, TICK_MS, type HostHarness } from './helpers.js'
 
 const DX = 0.125
@@ -11,8 +12,11 @@ const DX = 0.125
  * Host and one client, 50 ms each way (100 ms RTT); the host moves the client's entity by its inputs, and with
  * `knockback` also pushes it back 1 unit at that input: what the client cannot predict.
  */
-function setup(options: { knockback?: number; correctionHalfLife?: number; predict?: boolean } = {}) {
-  const h: HostHarness = createHostHarness(1, { link: { latency: 50 }, client: () => ({ correctionHalfLife: options.correctionHalfLife ?? 100 }) })
+function setup(options: { knockback?: number; correctionHalfLife?: number; predict?: boolean; determinismCheck?: boolean } = {}) {
+  const h: HostHarness = createHostHarness(1, {
+    link: { latency: 50 },
+    client: () => ({ correctionHalfLife: options.correctionHalfLife ?? 100, determinismCheck: options.determinismCheck === true }),
+  })
   h.step(3)
   const c = h.clients[0]
   const onHost = h.spawnFor(c, 0)
@@ -123,5 +127,24 @@ describe('host mode: prediction and reconciliation', () => {
     let biggest = 0
     for (let i = 1; i < frames.length; i++) biggest = Math.max(biggest, Math.abs(frames[i].view - frames[i - 1].view))
     expect(biggest).toBeCloseTo(1 - DX, 2)
+  })
+
+  it('determinism check: reports the first input after which the host\'s state differs from the prediction', () => {
+    for (const knockback of [undefined, 20]) {
+      const { h, c } = setup({ knockback, determinismCheck: true })
+      const seen: Divergence[] = []
+      c.net.events.on('divergence', (d) => seen.push(d))
+      h.step(40, () => c.net.sendInput(MoveInput, { dx: DX, dz: 0, jump: false }))
+      h.step(10)
+      if (knockback === undefined) {
+        expect(seen).toEqual([])
+        expect(c.net.stats.host.divergences).toBe(0)
+      } else {
+        expect(seen).toHaveLength(1)
+        expect(seen[0]).toMatchObject({ seq: 20, field: 'game.Transform.x' })
+        expect(seen[0].predicted - seen[0].host).toBeCloseTo(1, 2)
+        expect(c.net.stats.host.divergences).toBe(1) // after the correction, the predictions hold again
+      }
+    }
   })
 })
