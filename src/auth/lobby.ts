@@ -18,6 +18,7 @@ export interface LobbyCallOptions {
   signal?: AbortSignal
 }
 
+/** Options of one `matchmake` call (the relay client's `relay.matchmake(request, options)`). */
 export interface MatchmakeOptions {
   /** Aborting it cancels the wait (the promise rejects with `MATCH_CANCELLED`). */
   signal?: AbortSignal

@@ -15,11 +15,13 @@ import { checkExpiry, verifyRelaySigned, type DidDocumentLike } from './ticket.j
 /** JOSE `typ` of a session ticket. */
 export const SESSION_TYP = 'bitecs-session+jwt'
 
+/** The claims of a session ticket, as `verifySessionTicket` returns them. */
 export interface SessionTicketClaims {
   /** The relay DID that signed it. */
   iss: string
   /** Session id. */
   session: string
+  /** The queue the match was made in. */
   queue: string
   /** The room made for the session. */
   room: string
@@ -37,6 +39,7 @@ export interface SessionTicketClaims {
   exp: number
 }
 
+/** Options of `verifySessionTicket`: the session and room to expect, and the clock its expiry is checked against. */
 export interface VerifySessionTicketOptions {
   /** The session expected (a host checks the one it was handed). */
   session?: string
