@@ -44,7 +44,9 @@ export interface RunHostOptions {
 
 /** A running host (from {@link runHost}). */
 export interface RunningHost {
+  /** The world the game runs in. */
   readonly world: World
+  /** The host's network (`authority: 'host', host: true`). */
   readonly net: Network
   /** Ticks run so far. */
   readonly ticks: number
