@@ -14,7 +14,7 @@ import { runHost, type HostGame, type RunningHost } from './host-game.js'
 import { loadNodePeer } from './node-peer.js'
 import { sessionWhitelist } from './session-whitelist.js'
 
-const HELP = `usage: bitecs-multiuser host --game <module> --relay <url> --room <name> [--session <id>]
+const HELP = `usage: bitecs-multiuser host --game <module> --relay <url> --room <name> [--session <id>] [--migration]
 
 Runs a host-mode game server (README "Host mode"): the module's default export is a defineHostGame(...) game.
 
@@ -22,6 +22,8 @@ Runs a host-mode game server (README "Host mode"): the module's default export i
   --relay <url>     the signaling relay
   --room <name>     the room to host
   --session <id>    admit only the members of this matchmade session (their session tickets, signed by the relay)
+  --migration       host migration: clients keep idle links, and one takes over if this host leaves (they need
+                    hostMigration: true too)
   -h, --help        show this help
 `
 
@@ -34,7 +36,7 @@ export interface StartedHost {
 }
 
 /** Starts a host as the CLI does (exported for tests and for embedding). */
-export async function startHost(options: { game: HostGame; relay: string; room: string; session?: string }): Promise<StartedHost> {
+export async function startHost(options: { game: HostGame; relay: string; room: string; session?: string; migration?: boolean }): Promise<StartedHost> {
   const relay = relayClient(options.relay)
   const transport = peerJsTransport({ relay, Peer: loadNodePeer() })
   let admit
@@ -45,7 +47,7 @@ export async function startHost(options: { game: HostGame; relay: string; room: 
     admit = sessionWhitelist({ session: options.session, relay: (await res.json()) as DidDocumentLike })
   }
   await transport.join(options.room)
-  const host = await runHost(options.game, { transport, ...(admit ? { network: { admit } } : {}) })
+  const host = await runHost(options.game, { transport, network: { ...(admit ? { admit } : {}), hostMigration: options.migration === true } })
   return {
     host,
     transport,
@@ -59,11 +61,11 @@ export async function startHost(options: { game: HostGame; relay: string; room: 
 /** `bitecs-multiuser host ...`; resolves with the exit code once stopped (0), or at once on a usage error (2). */
 export async function main(args: string[]): Promise<number> {
   const argv = args[0] === 'host' ? args.slice(1) : args
-  let values: { game?: string; relay?: string; room?: string; session?: string; help?: boolean }
+  let values: { game?: string; relay?: string; room?: string; session?: string; migration?: boolean; help?: boolean }
   try {
     values = parseArgs({
       args: argv,
-      options: { game: { type: 'string' }, relay: { type: 'string' }, room: { type: 'string' }, session: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { game: { type: 'string' }, relay: { type: 'string' }, room: { type: 'string' }, session: { type: 'string' }, migration: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,
     }).values
@@ -84,7 +86,7 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`bitecs-multiuser host: ${values.game} has no default export from defineHostGame(...)\n`)
     return 1
   }
-  const started = await startHost({ game: mod.default, relay: values.relay, room: values.room, ...(values.session ? { session: values.session } : {}) })
+  const started = await startHost({ game: mod.default, relay: values.relay, room: values.room, ...(values.session ? { session: values.session } : {}), migration: values.migration === true })
   process.stdout.write(`bitecs-multiuser host: hosting room ${values.room} as ${started.transport.self?.id ?? '?'} at ${values.relay}\n`)
   started.transport.on('peerJoined', (p) => process.stdout.write(`  + ${p.id}${p.did ? ` (${p.did})` : ''}\n`))
   started.transport.on('peerLeft', (id, reason) => process.stdout.write(`  - ${id}: ${reason}\n`))

@@ -2,6 +2,8 @@
 // loopback) and two Node clients: star topology, the host's entity for each client, inputs moving it, prediction.
 import { addComponent, addEntity, createWorld, type World } from 'bitecs'
 import { pino } from 'pino'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Chat, createGameSchema, MoveInput, type GameSchema } from '../../generated/game/schema.js'
 import { createNetwork, defineHostGame, type Network } from '../../src/index.js'
@@ -57,11 +59,11 @@ function arena() {
   return { g, game, players }
 }
 
-async function client(relay: Relay) {
+async function client(relay: Relay, hostMigration = false) {
   const g = createGameSchema(256)
   const world = createWorld()
   const transport: PeerJsTransport = peerJsTransport({ relay: relayClient(relay.url), Peer: loadNodePeer(), iceServers: [], connectTimeout: 3000, heartbeatInterval: 500 })
-  const net = createNetwork(world, { schema: g.schema, transport, authority: 'host', maxEntities: 256 })
+  const net = createNetwork(world, { schema: g.schema, transport, authority: 'host', maxEntities: 256, hostMigration })
   let me = -1
   net.on(Chat, (m) => {
     if (me < 0) me = net.eidOf(JSON.parse(m.text)) ?? -1
@@ -111,5 +113,68 @@ describe('headless host (CLI) through a real relay', { timeout: 60_000 }, () => 
     await new Promise((r) => setTimeout(r, 1500))
     expect(a.net.stats.host.starDropped + b.net.stats.host.starDropped).toBe(drops)
     expect([...a.transport.peers.keys()]).toEqual([started.transport.self!.id])
+  })
+
+  it('host migration: the host stops; the client admitted first takes over, nothing lost, the other one\'s inputs reach it', async () => {
+    const relay = createRelay({ port: 0, auth: 'off', logger: pino({ level: 'silent' }), iceServers: [], signingKey: await generateRelayKeyHex() })
+    await relay.listen()
+    cleanup.push(() => relay.close())
+    const { game } = arena()
+    const started = await startHost({ game, relay: relay.url, room: 'arena-1', migration: true })
+    let stopped = false
+    cleanup.push(() => stopped || started.stop())
+    const a = await client(relay, true)
+    const b = await client(relay, true)
+    await until(() => a.me() >= 0 && b.me() >= 0, 30_000, 'both clients told their entity')
+    await until(() => a.transport.peers.size === 2 && b.transport.peers.size === 2, 10_000, 'the idle link between the clients')
+    const hostId = started.transport.self!.id
+    const [first, second] = a.transport.self!.admittedAt < b.transport.self!.admittedAt ? [a, b] : [b, a]
+    const before = [a.net.stats.entities.remote, b.net.stats.entities.remote]
+    expect(before).toEqual([2, 2])
+    const applied: number[] = []
+    first.net.events.on('hostChanged', () => first.net.onInput(MoveInput, (_i, from, seq) => from.id === second.transport.self!.id && applied.push(seq)))
+    const t0 = Date.now()
+    started.stop()
+    stopped = true
+    await until(() => first.net.hostId === first.transport.self!.id && second.net.hostId === first.transport.self!.id, 10_000, 'both agree on the successor')
+    const pause = Date.now() - t0
+    expect(first.net.stats.entities).toEqual({ owned: 2, remote: 0 })
+    expect(second.net.stats.entities).toEqual({ owned: 0, remote: 2 })
+    for (let i = 0; i < 10; i++) {
+      second.net.sendInput(MoveInput, { dx: 1, dz: 0, jump: false })
+      await new Promise((r) => setTimeout(r, 1000 / 30))
+    }
+    await until(() => applied.length >= 5, 10_000, 'the new host applies the inputs')
+    expect(pause).toBeLessThan(2000)
+    expect(second.net.peers.map((p) => p.id)).toEqual([first.transport.self!.id])
+    expect(hostId).not.toBe(first.transport.self!.id)
+  })
+
+  it('bitecs-multiuser host as a process, killed (SIGKILL): a client takes over within 2 s, entity count unchanged', async () => {
+    const relay = createRelay({ port: 0, auth: 'off', logger: pino({ level: 'silent' }), iceServers: [], signingKey: await generateRelayKeyHex() })
+    await relay.listen()
+    cleanup.push(() => relay.close())
+    const bin = fileURLToPath(new URL('../../bin/bitecs-multiuser.js', import.meta.url))
+    const game = fileURLToPath(new URL('./fixtures/arena-game.ts', import.meta.url))
+    const proc = spawn(process.execPath, [bin, 'host', '--game', game, '--relay', relay.url, '--room', 'arena-1', '--migration'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    proc.stdout.on('data', (d) => (out += String(d)))
+    proc.stderr.on('data', (d) => (out += String(d)))
+    cleanup.push(() => proc.kill('SIGKILL'))
+    await until(() => out.includes('hosting room arena-1'), 30_000, 'the host process to start')
+    const a = await client(relay, true)
+    const b = await client(relay, true)
+    await until(() => a.me() >= 0 && b.me() >= 0, 30_000, 'both clients told their entity')
+    await until(() => a.transport.peers.size === 2 && b.transport.peers.size === 2, 10_000, 'the idle link between the clients')
+    expect(out).toMatch(/\+ /) // the CLI logs its clients
+    const [first, second] = a.transport.self!.admittedAt < b.transport.self!.admittedAt ? [a, b] : [b, a]
+    const t0 = Date.now()
+    proc.kill('SIGKILL')
+    const me = first.transport.self!.id
+    await until(() => first.net.hostId === me && second.net.hostId === me, 10_000, 'both agree on the successor')
+    const pause = Date.now() - t0
+    expect(pause).toBeLessThan(2000)
+    expect(first.net.stats.entities).toEqual({ owned: 2, remote: 0 })
+    expect(second.net.stats.entities).toEqual({ owned: 0, remote: 2 })
   })
 })
