@@ -22,7 +22,7 @@ export {
   type NetId, type EntityEvent, type DespawnReason, type OwnershipChange, type NetInspection, type InspectedEntity,
   type NetStats, type DropCounters, type ChannelCounters, type ComponentCounters, type CongestionStats,
   type PriorityFn, type RelevanceFn, type GridRelevanceOptions,
-  type HostModeStats, type HostChange, type Divergence, type Authority, type AdmitFn, type InputHandler, type SimulateFn, type PredictOptions, snapshotComponents, type ComponentSnapshot,
+  type HostModeStats, type HostModeOptions, type HostChange, type Divergence, type Authority, type AdmitFn, type InputHandler, type SimulateFn, type PredictOptions, snapshotComponents, type ComponentSnapshot,
 } from './ecs/index.js'
 // Transports: the seam, the in-memory hub with its link simulator, simulated conditions on any transport, and the
 // browser transport (PeerJS mesh, signalled by our relay).

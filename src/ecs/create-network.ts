@@ -3,7 +3,7 @@
  * (context.ts), the `net` facade, and the order of `flush()` and `receive()`. What each room does is said at the top
  * of its file: peers.ts, reliable-stream.ts, dispatch.ts, entity-sync.ts, spawns.ts, relevance.ts, ownership.ts,
  * congestion.ts, priority.ts, pacer.ts, delta-receive.ts, clock-sync.ts, interpolation.ts, events.ts, stats.ts, and
- * for host mode authority.ts, inputs.ts, prediction.ts.
+ * host mode's (host-mode.ts): authority.ts, inputs.ts, prediction.ts.
  */
 import type { World } from 'bitecs'
 import type { ComponentStore } from '../protocol/component.js'
@@ -29,9 +29,9 @@ import { sendAll } from './pacer.js'
 import { Priorities, type PriorityFn } from './priority.js'
 import { Relevance, type RelevanceFn } from './relevance.js'
 import { Spawns } from './spawns.js'
-import { HostAuthority, Role, type AdmitFn, type Authority } from './authority.js'
-import { DEFAULT_INPUT_REDUNDANCY, Inputs } from './inputs.js'
-import { Prediction } from './prediction.js'
+import { Role } from './authority.js'
+import { attachHostMode, type HostModeOptions } from './host-mode.js'
+import { Inputs } from './inputs.js'
 import { HOST_STATE_HEADER_MAX } from '../protocol/input-format.js'
 
 /** Every limit of a network, with its default. */
@@ -75,8 +75,8 @@ export const DEFAULT_LIMITS: Readonly<NetworkLimits> = {
   maxPendingInputs: 256,
 }
 
-/** Options of {@link createNetwork}. */
-export interface NetworkOptions {
+/** Options of {@link createNetwork} (host mode's: {@link HostModeOptions}). */
+export interface NetworkOptions extends HostModeOptions {
   /** The generated schema (`gameSchema`, or `createGameSchema(n).schema`). */
   schema: Schema
   /** Component stores by component id; default `schema.stores`. Resized to `maxEntities`. */
@@ -113,38 +113,6 @@ export interface NetworkOptions {
   relevance?: RelevanceFn
   /** How often every entity is asked `relevance` again, in flushes (a slice each flush). Default 6. */
   relevanceInterval?: number
-  /**
-   * Who owns replicated entities: `'owner'` (default), every peer what it spawns; `'host'`, one host owns them all
-   * and its clients send inputs (README "Host mode"). Every peer of a room must use the same.
-   */
-  authority?: Authority
-  /** Host mode: this peer is the host (default false: a client). */
-  host?: boolean
-  /**
-   * Host mode, the host: admits a client only when this resolves for the session ticket of its hello (default: every
-   * client). `sessionWhitelist(...)` checks relay-signed session tickets.
-   */
-  admit?: AdmitFn
-  /**
-   * Host mode: keep the links between clients idle so that, when the host leaves, the client admitted first takes
-   * over with the state it has (`hostChanged`); every peer of the room must agree. Default false: clients drop their
-   * links to each other (star topology).
-   */
-  hostMigration?: boolean
-  /** Host mode, a client: its session ticket (from matchmaking), sent to the host in its hello. Default none. */
-  sessionTicket?: string
-  /** Host mode, a client: inputs per input packet, the newest and the ones before it (1..32). Default 3: two lost packets in a row cost nothing. */
-  inputRedundancy?: number
-  /**
-   * Host mode, a client: a prediction's correction is shown as a visual offset that halves every this many ms (0: shown
-   * at once). Default 100.
-   */
-  correctionHalfLife?: number
-  /**
-   * Host mode, a client: compare the prediction after each input with the host's state after it, and report the first
-   * divergence (`divergence` event, `stats.host.divergences`). For tests and development. Default false.
-   */
-  determinismCheck?: boolean
 }
 
 const attached = new WeakMap<object, Network>()
@@ -174,12 +142,7 @@ export function createContext(world: World, options: NetworkOptions): NetContext
   ctx.interpolation = new Interpolation(ctx)
   ctx.events = new Events(ctx)
   ctx.refs = new EntityRefs(ctx)
-  const authority = options.authority ?? 'owner'
-  if (authority !== 'owner' && authority !== 'host') throw new RangeError(`authority must be 'owner' or 'host' (got ${String(authority)})`)
-  ctx.authority = new HostAuthority(ctx, authority, options.host === true, options.admit ?? null, options.sessionTicket ?? '', options.hostMigration === true)
-  ctx.inputs = new Inputs(ctx, options.inputRedundancy ?? DEFAULT_INPUT_REDUNDANCY)
-  ctx.prediction = new Prediction(ctx, options.correctionHalfLife ?? 100, options.determinismCheck === true)
-  ctx.inputs.onLocal = (seq, def, input) => ctx.prediction.onLocal(seq, def, input)
+  attachHostMode(ctx, options)
   return ctx
 }
 

@@ -2,6 +2,7 @@ export { createNetwork, DEFAULT_LIMITS, type NetworkOptions, type NetworkLimits 
 export type { Network, NetPeer, NetworkEvents, Refused, NetId, EntityEvent, DespawnReason, OwnershipChange, NetInspection, InspectedEntity, HostChange, Divergence } from './network.js'
 export type { NetStats, DropCounters, ChannelCounters, ComponentCounters, CongestionStats, HostModeStats } from './stats.js'
 export type { Authority, AdmitFn } from './authority.js'
+export type { HostModeOptions } from './host-mode.js'
 export type { InputHandler } from './inputs.js'
 export type { SimulateFn, PredictOptions } from './prediction.js'
 export { snapshotComponents, type ComponentSnapshot } from './snapshot.js'

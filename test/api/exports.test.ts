@@ -14,7 +14,7 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
       'sessionWhitelist', 'snapshotComponents', 'staticTokenSource', 'TicketError', 'verifySessionTicket', 'verifyTicket', 'withLinkConditions',
     ],
     types: [
-      'AdmitFn', 'Authority', 'ComponentSnapshot', 'Divergence', 'HostChange', 'HostGame', 'HostModeStats', 'InputDef', 'RunHostOptions', 'RunningHost', 'InputHandler', 'PredictOptions', 'SessionWhitelistOptions', 'SimulateFn',
+      'AdmitFn', 'Authority', 'ComponentSnapshot', 'Divergence', 'HostChange', 'HostGame', 'HostModeOptions', 'HostModeStats', 'InputDef', 'RunHostOptions', 'RunningHost', 'InputHandler', 'PredictOptions', 'SessionWhitelistOptions', 'SimulateFn',
       'Channel', 'ChannelCounters', 'ComponentCounters', 'ComponentDef', 'ComponentSpec', 'ComponentStore', 'ConditionedTransport',
       'ConditionsCounters', 'CongestionStats', 'CreatedRoom', 'CreateRoomRequest', 'DespawnReason', 'DidDocumentLike', 'DropCounters', 'EntityEvent',
       'EntityRefCodec', 'EventDef', 'FieldDef', 'FieldKind', 'FieldSpec', 'GridRelevanceOptions', 'IceServer', 'InspectedEntity', 'JoinAnswer',
