@@ -2,7 +2,7 @@
 // host applies each once, in order, per client, and acknowledges the last applied one in its state packets.
 import { describe, expect, it } from 'vitest'
 import { MoveInput } from '../../generated/game/schema.js'
-import { decodeInputPacket, INPUT_PACKET } from '../../src/protocol/input-format.js'
+import { decodeInputPacket, encodeInputPacket, INPUT_PACKET, wrapHostState } from '../../src/protocol/input-format.js'
 import { createHostHarness } from './helpers.js'
 
 /** Runs 3 clients sending 300 inputs each over links losing `loss` of unreliable packets; returns what the host applied. */
@@ -70,5 +70,26 @@ describe('host mode: inputs', () => {
     }
     expect(packets.map((p) => decodeInputPacket(p).map((i) => i.seq))).toEqual([[1], [2, 1], [3, 2, 1], [4, 3, 2]])
     expect(MoveInput.codec.decode(decodeInputPacket(packets[3])[0].bytes).dx).toBe(4)
+  })
+
+  it('a malformed input packet, or a host state packet from a client, is dropped and struck; the inputs after it still apply', () => {
+    const h = createHostHarness(1)
+    h.step(5)
+    const c = h.clients[0]
+    const got: number[] = []
+    h.host.net.onInput(MoveInput, (_i, _f, seq) => got.push(seq))
+    c.net.sendInput(MoveInput, { dx: 1, dz: 0, jump: false })
+    h.step(2)
+    const truncated = encodeInputPacket([{ seq: 2, input: 1, bytes: new Uint8Array([13, 0, 0]) }]).subarray(0, 4)
+    c.transport.send('host', 'unreliable', truncated)
+    c.transport.send('host', 'unreliable', encodeInputPacket([{ seq: 9, input: 77, bytes: new Uint8Array(0) }])) // no such input
+    c.transport.send('host', 'unreliable', wrapHostState(1, new Uint8Array([0xd1]))) // only the host sends these
+    h.step(2)
+    expect(h.host.net.stats.dropped.malformed).toBe(3)
+    expect(h.host.net.stats.invalid).toBe(3)
+    expect(got).toEqual([1])
+    c.net.sendInput(MoveInput, { dx: 1, dz: 0, jump: false })
+    h.step(2)
+    expect(got).toEqual([1, 2])
   })
 })
