@@ -71,19 +71,22 @@ export class Inputs {
     if (!authority.isClient && !authority.isHost) throw new MultiuserError(ErrorCode.NOT_HOST, 'sendInput needs host mode (createNetwork authority: \'host\')')
     const bytes = def.codec.encode(value).finish()
     const input = def.codec.decode(bytes)
-    const seq = ++this.seq
-    this.sent++
     if (authority.isHost) {
-      this.dispatch(def, input, this.selfPeer(), seq)
-      return seq
+      this.sent++
+      this.dispatch(def, input, this.ctx.peers.selfInfo(), ++this.seq)
+      return this.seq
     }
-    this.recent.push({ seq, input: def.id, bytes })
-    if (this.recent.length > this.redundancy) this.recent.shift()
-    this.onLocal?.(seq, def, input)
-    const packet = encodeInputPacket([...this.recent].reverse())
+    const seq = this.seq + 1
+    const recent = [...this.recent, { seq, input: def.id, bytes }].slice(-this.redundancy)
+    const packet = encodeInputPacket([...recent].reverse())
+    // Refused before it counts: a too large input changes nothing.
     if (packet.length > settings.limits.maxUnreliableBytes) {
-      throw new MultiuserError(ErrorCode.PAYLOAD_TOO_LARGE, `an input packet of ${packet.length} bytes (${this.recent.length} inputs) exceeds ${settings.limits.maxUnreliableBytes}`)
+      throw new MultiuserError(ErrorCode.PAYLOAD_TOO_LARGE, `an input packet of ${packet.length} bytes (${recent.length} inputs) exceeds ${settings.limits.maxUnreliableBytes}`)
     }
+    this.seq = seq
+    this.sent++
+    this.recent = recent
+    this.onLocal?.(seq, def, input)
     this.sendPacket(packet)
     return seq
   }
@@ -184,17 +187,7 @@ export class Inputs {
     return wrapHostState(this.lastApplied.get(p.id) ?? 0, delta)
   }
 
-  /** Host: the last input of a client applied (0: none). */
-  lastAppliedOf(peerId: string): number {
-    return this.lastApplied.get(peerId) ?? 0
-  }
-
   peerLeft(peerId: string): void {
     this.lastApplied.delete(peerId)
-  }
-
-  private selfPeer(): NetPeer {
-    const t = this.ctx.transport.self
-    return { id: t?.id ?? '', did: t?.did ?? null, ...(t?.handle !== undefined ? { handle: t.handle } : {}), rtt: 0, loss: 0, admittedAt: t?.admittedAt ?? 0, sendBudget: 0, capacity: 0, queueDelay: 0 }
   }
 }

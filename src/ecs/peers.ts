@@ -98,6 +98,12 @@ export class Peers {
     }
   }
 
+  /** This peer as its own handlers see it (`from` of our own events and inputs). */
+  selfInfo(): NetPeer {
+    const t = this.ctx.transport.self
+    return { id: t?.id ?? '', did: t?.did ?? null, ...(t?.handle !== undefined ? { handle: t.handle } : {}), rtt: 0, loss: 0, admittedAt: t?.admittedAt ?? 0, sendBudget: 0, capacity: 0, queueDelay: 0 }
+  }
+
   /** The transport connected `peer`: its state, and our hello. */
   join(peer: PeerIdentity): void {
     const old = this.all.get(peer.id)
