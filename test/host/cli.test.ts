@@ -127,6 +127,7 @@ describe('headless host (CLI) through a real relay', { timeout: 60_000 }, () => 
     const b = await client(relay, true)
     await until(() => a.me() >= 0 && b.me() >= 0, 30_000, 'both clients told their entity')
     await until(() => a.transport.peers.size === 2 && b.transport.peers.size === 2, 10_000, 'the idle link between the clients')
+    await new Promise((r) => setTimeout(r, 500)) // its hellos, a tick or two behind
     const hostId = started.transport.self!.id
     const [first, second] = a.transport.self!.admittedAt < b.transport.self!.admittedAt ? [a, b] : [b, a]
     const before = [a.net.stats.entities.remote, b.net.stats.entities.remote]
@@ -166,6 +167,7 @@ describe('headless host (CLI) through a real relay', { timeout: 60_000 }, () => 
     const b = await client(relay, true)
     await until(() => a.me() >= 0 && b.me() >= 0, 30_000, 'both clients told their entity')
     await until(() => a.transport.peers.size === 2 && b.transport.peers.size === 2, 10_000, 'the idle link between the clients')
+    await new Promise((r) => setTimeout(r, 500)) // its hellos, a tick or two behind
     expect(out).toMatch(/\+ /) // the CLI logs its clients
     const [first, second] = a.transport.self!.admittedAt < b.transport.self!.admittedAt ? [a, b] : [b, a]
     const t0 = Date.now()
