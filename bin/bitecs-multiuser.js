@@ -2,6 +2,7 @@
 // `bitecs-multiuser <gen|relay> ...`: runs the command from its package, which the game installs beside this one:
 //   gen    -> @bitecs-multiuser/codegen   (npm install -D @bitecs-multiuser/codegen)
 //   relay  -> @bitecs-multiuser/relay     (npm install @bitecs-multiuser/relay)
+//   host   -> this package (a checkout only, for now: src/host/cli.ts; needs node-datachannel and ws)
 // The package is looked up from the current project first (strict installs such as pnpm's link a package only
 // where it is declared), then beside this one. In a checkout of the repository (src/ exists; the published package
 // has none) the TypeScript sources run through tsx, never a build that may be stale.
@@ -14,6 +15,7 @@ const MIN_NODE = [22, 12]
 const commands = {
   gen: { pkg: '@bitecs-multiuser/codegen', source: 'codegen/cli', install: 'npm install -D @bitecs-multiuser/codegen', what: 'generate typed bitECS stores and codecs from .proto files' },
   relay: { pkg: '@bitecs-multiuser/relay', source: 'relay/cli', install: 'npm install @bitecs-multiuser/relay', what: 'run the ATProto-gated signaling relay' },
+  host: { pkg: 'bitecs-multiuser', source: 'host/cli', install: 'run it from a checkout of bitecs-multiuser (the published package does not ship the host yet)', what: 'run a host-mode game server (node-datachannel)' },
 }
 const [command, ...args] = process.argv.slice(2)
 if (!command || !(command in commands)) {

@@ -9,8 +9,9 @@ import { attachBabylon } from 'bitecs-multiuser/babylon'
 import { PointerEventTypes } from '@babylonjs/core/Events/pointerEvents.js'
 import { Matrix, Vector3 } from '@babylonjs/core/Maths/math.vector.js'
 import type { AbstractMesh } from '@babylonjs/core/Meshes/abstractMesh.js'
-import { Avatar, Chat, Crate, Emote, Transform, demoSchema } from '../generated/demo/schema.js'
+import { Avatar, Chat, Crate, Emote, Move, Transform, demoSchema } from '../generated/demo/schema.js'
 import { WORLD_HALF, avatarPrefab, cratePrefab, createScene } from './scene.js'
+import { moveAvatar, SPEED, TICK_RATE } from './sim.js'
 
 export interface GameOptions {
   canvas: HTMLCanvasElement
@@ -23,6 +24,11 @@ export interface GameOptions {
   token: TokenSource
   /** Shown when the relay gives us no verified handle (anonymous players). */
   fallbackName: string
+  /**
+   * Host mode (`#room=…&host=1`): play against a host (`npm run host`), which owns the avatars and the crates; ours is
+   * predicted from our inputs. Default false: every player owns its avatar (owner authority).
+   */
+  hostMode?: boolean
   /** Render at 1/renderScale resolution (slow GPUs, software GL in tests). Default 1. */
   renderScale?: number
   /** A readable problem and, when it makes sense, how to retry. `null` clears the message of that kind. */
@@ -30,8 +36,6 @@ export interface GameOptions {
 }
 export type ProblemKind = 'relay' | 'token' | 'peer' | 'schema' | 'webgl' | 'friends'
 
-const TICK_RATE = 30
-const SPEED = 5 // m/s
 const CRATE_COLORS = [0xe07a3f, 0x3f8ee0, 0xe0c53f, 0x9b59d0, 0x3fc28a, 0xe04f6a]
 const EMOJI = ['👋', '😂', '❤️']
 
@@ -41,7 +45,8 @@ export async function startGame(o: GameOptions) {
   // ---- network: PeerJS mesh through the relay, wrapped by the "network conditions" simulator ----
   const world = createWorld()
   const transport: PeerJsTransport & ConditionedTransport = withLinkConditions(peerJsTransport({ relay: relayClient(o.relayUrl, { token: o.token }) }))
-  const net = createNetwork(world, { schema: demoSchema, transport, tickRate: TICK_RATE, interpolationDelay: 100 })
+  const hostMode = o.hostMode === true
+  const net = createNetwork(world, { schema: demoSchema, transport, tickRate: TICK_RATE, interpolationDelay: 100, ...(hostMode ? { authority: 'host' as const } : {}) })
 
   // ---- scene ----
   const { engine, scene, camera } = createScene(o.canvas)
@@ -86,8 +91,10 @@ export async function startGame(o: GameOptions) {
     if (s === 'joined') {
       o.onProblem('relay', null)
       o.onProblem('token', null)
-      if (me < 0) spawnMe()
-      ensureCrates()
+      if (!hostMode) {
+        if (me < 0) spawnMe()
+        ensureCrates()
+      }
     }
   })
   transport.on('error', (e: MultiuserError) => {
@@ -119,7 +126,18 @@ export async function startGame(o: GameOptions) {
       else o.onProblem('relay', `Could not join room "${o.room}": ${err.message}`, () => void join())
       return
     }
-    if (me >= 0) Avatar.name[me] = myName()
+    if (me >= 0 && !hostMode) Avatar.name[me] = myName()
+  }
+
+  // Host mode: the host spawns our avatar; we find it, and predict it from our inputs (the host runs the same step).
+  const wish = { dx: 0, dz: 0, yaw: 0 }
+  if (hostMode) {
+    net.events.on('entitySpawned', ({ eid }) => {
+      if (me >= 0 || !hasComponent(world, eid, Avatar) || Avatar.peer[eid] !== transport.self?.id) return
+      me = eid
+      net.predict(me, Move, (_w, e, input) => moveAvatar(e, input))
+    })
+    net.events.on('entityDespawned', ({ eid }) => eid === me && (me = -1))
   }
 
   function spawnMe(): void {
@@ -183,7 +201,7 @@ export async function startGame(o: GameOptions) {
 
   // ---- actions (keys, clicks, the debug handle) ----
   async function grab(crate: number): Promise<boolean> {
-    if (!(await net.requestOwnership(crate))) return false
+    if (hostMode || !(await net.requestOwnership(crate))) return false // host mode: the host's crates
     if (carrying >= 0 && carrying !== crate) drop()
     carrying = crate
     Crate.carried[crate] = 1
@@ -206,7 +224,7 @@ export async function startGame(o: GameOptions) {
     return best
   }
   async function recolor(crate: number): Promise<boolean> {
-    if (Crate.carried[crate] && !net.isOwner(crate)) return false // someone is carrying it
+    if (hostMode || (Crate.carried[crate] && !net.isOwner(crate))) return false // someone is carrying it
     if (!(await net.requestOwnership(crate))) return false
     Crate.color[crate] = CRATE_COLORS[(CRATE_COLORS.indexOf(Crate.color[crate]) + 1) % CRATE_COLORS.length]
     return true
@@ -275,10 +293,12 @@ export async function startGame(o: GameOptions) {
     ticks++
     net.receive()
     if (carrying >= 0 && !net.isOwner(carrying)) carrying = -1 // someone grabbed it from us
+    // Host mode: one input per tick, what the keys and the stick ask for now.
+    if (hostMode && me >= 0 && net.hostId) net.sendInput(Move, wish)
     net.flush()
   }
   const netTimer = setInterval(pump, 1000 / TICK_RATE)
-  const dedupeTimer = setInterval(dedupeCrates, 1000)
+  const dedupeTimer = setInterval(() => hostMode || dedupeCrates(), 1000)
   setInterval(() => ((ticksPerSecond = ticks), (ticks = 0)), 1000)
   net.events.on('error', (e) => console.warn('handler error', e))
 
@@ -292,12 +312,14 @@ export async function startGame(o: GameOptions) {
       if (keys.has('KeyS') || keys.has('ArrowDown')) iz -= 1
       if (keys.has('KeyD') || keys.has('ArrowRight')) ix += 1
       if (keys.has('KeyA') || keys.has('ArrowLeft')) ix -= 1
+      wish.dx = wish.dz = 0
       if (ix !== 0 || iz !== 0) {
         // Relative to where the camera looks.
         camera.target.subtractToRef(camera.position, forward)
         const yaw = Math.atan2(forward.x, forward.z) + Math.atan2(ix, iz)
         const len = Math.min(1, Math.hypot(ix, iz))
-        move(Math.sin(yaw) * SPEED * dt * len, Math.cos(yaw) * SPEED * dt * len, yaw)
+        if (hostMode) Object.assign(wish, { dx: Math.sin(yaw) * len, dz: Math.cos(yaw) * len, yaw: Math.atan2(Math.sin(yaw), Math.cos(yaw)) })
+        else move(Math.sin(yaw) * SPEED * dt * len, Math.cos(yaw) * SPEED * dt * len, yaw)
       }
       // The camera follows at its distance and angles (which the player's drag and zoom set): keep them, move it.
       camera.setTarget(Vector3.Lerp(camera.target, new Vector3(Transform.x[me], 1, Transform.z[me]), Math.min(1, dt * 6)), false, false, true)
@@ -342,6 +364,13 @@ export async function startGame(o: GameOptions) {
 
   function move(dx: number, dz: number, yaw?: number): void {
     if (me < 0) return
+    if (hostMode) {
+      // The debug handle's move: a step of (dx, dz) as inputs, one per tick (the host walks at SPEED).
+      const ticks = Math.max(1, Math.round(Math.hypot(dx, dz) / (SPEED / TICK_RATE)))
+      const len = Math.hypot(dx, dz) || 1
+      for (let i = 0; i < ticks; i++) setTimeout(() => net.sendInput(Move, { dx: dx / len, dz: dz / len, yaw: yaw ?? 0 }), (i * 1000) / TICK_RATE)
+      return
+    }
     Transform.x[me] = Math.max(-WORLD_HALF + 0.5, Math.min(WORLD_HALF - 0.5, Transform.x[me] + dx))
     Transform.z[me] = Math.max(-WORLD_HALF + 0.5, Math.min(WORLD_HALF - 0.5, Transform.z[me] + dz))
     if (yaw !== undefined) Transform.yaw[me] = Math.atan2(Math.sin(yaw), Math.cos(yaw))
@@ -396,7 +425,8 @@ export async function startGame(o: GameOptions) {
         room: o.room,
         status: transport.status,
         avatars: [...query(world, [Avatar, Transform])].filter((e) => net.isReplicated(e)).map((eid) => ({
-          owner: net.ownerOf(eid), name: nameOf(net.ownerOf(eid)), declaredName: Avatar.name[eid] ?? '', did: Avatar.did[eid] || null, local: net.isOwner(eid), ...pos(eid),
+          owner: net.ownerOf(eid), name: nameOf(net.ownerOf(eid)), declaredName: Avatar.name[eid] ?? '', did: Avatar.did[eid] || null, local: net.isOwner(eid),
+          mine: eid === me, ...pos(eid),
         })),
         crates: crates().map((eid, index) => ({ index, owner: net.ownerOf(eid), origin: net.netIdOf(eid)?.origin ?? null, color: Crate.color[eid], carried: Crate.carried[eid] === 1, ...pos(eid) })),
         chat: chat.map((l) => ({ ...l })),

@@ -120,6 +120,8 @@ async function main(): Promise<void> {
       fallbackName: `guest-${Math.random().toString(36).slice(2, 6)}`,
       onProblem: showProblem,
       renderScale: Number(params.get('scale') ?? 1),
+      // `#room=arena&host=1`: play against a headless host (`npm run host`), README "Demo".
+      hostMode: fromHash('host') !== null,
     })
   } catch (err) {
     // No WebGL and the like: nothing to retry here.

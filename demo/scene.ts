@@ -17,7 +17,9 @@ import { DynamicTexture } from '@babylonjs/core/Materials/Textures/dynamicTextur
 import '@babylonjs/core/Culling/ray.js' // scene.pick (click a crate)
 import type { Prefab } from 'bitecs-multiuser/babylon'
 
-export const WORLD_HALF = 20
+import { WORLD_HALF } from './sim.js'
+
+export { WORLD_HALF }
 
 export function createScene(canvas: HTMLCanvasElement) {
   // preserveDrawingBuffer: screenshots of the canvas (tests, "share") see the last frame.

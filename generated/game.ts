@@ -27,6 +27,16 @@ export interface Chat {
   text: string;
 }
 
+/**
+ * A player's input of one tick (host mode): `net.sendInput(MoveInput, { dx, dz, jump })` on the client, applied by
+ * the host to the player's entity (`net.onInput(MoveInput, ...)`), and predicted by the client (`net.predict`).
+ */
+export interface MoveInput {
+  dx: number;
+  dz: number;
+  jump: boolean;
+}
+
 function createBaseTransform(): Transform {
   return { x: 0, y: 0, z: 0, yaw: 0 };
 }
@@ -240,6 +250,74 @@ export const Chat: MessageFns<Chat> = {
             }
 
             message.text = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseMoveInput(): MoveInput {
+  return { dx: 0, dz: 0, jump: false };
+}
+
+export const MoveInput: MessageFns<MoveInput> = {
+  encode(message: MoveInput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.dx !== 0) {
+      writer.uint32(13).float(message.dx);
+    }
+    if (message.dz !== 0) {
+      writer.uint32(21).float(message.dz);
+    }
+    if (message.jump !== false) {
+      writer.uint32(24).bool(message.jump);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MoveInput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMoveInput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 13) {
+              break;
+            }
+
+            message.dx = reader.float();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.dz = reader.float();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.jump = reader.bool();
             continue;
           }
         }

@@ -8,10 +8,10 @@
 
 // Schema runtime (src/protocol): what generated modules call, the types of their stores and codecs, and the bit
 // streams a ComponentDef encodes to.
-export { defineComponent, defineSchema, defineEvent, BitWriter, BitReader } from './protocol/index.js'
+export { defineComponent, defineSchema, defineEvent, defineInput, BitWriter, BitReader } from './protocol/index.js'
 export type {
   ComponentDef, ComponentSpec, ComponentStore, EntityRefCodec, FieldDef, FieldSpec, FieldKind, NumericArray, ObjectCodec, Sync, TypedArrayName,
-  QuantizeOptions, Quantizer, Schema, SchemaSpec, EventDef, MessageCodec, SchemaDifference,
+  QuantizeOptions, Quantizer, Schema, SchemaSpec, EventDef, InputDef, MessageCodec, SchemaDifference,
 } from './protocol/index.js'
 // Errors (src/shared): every error is a MultiuserError with a stable `code`.
 export { ErrorCode, MultiuserError, DecodeError, AuthErrorCode, MultiuserAuthError, JoinError, LobbyError, TicketError } from './shared/errors.js'
@@ -22,6 +22,7 @@ export {
   type NetId, type EntityEvent, type DespawnReason, type OwnershipChange, type NetInspection, type InspectedEntity,
   type NetStats, type DropCounters, type ChannelCounters, type ComponentCounters, type CongestionStats,
   type PriorityFn, type RelevanceFn, type GridRelevanceOptions,
+  type HostModeStats, type HostModeOptions, type HostChange, type Divergence, type Authority, type AdmitFn, type InputHandler, type SimulateFn, type PredictOptions, snapshotComponents, type ComponentSnapshot,
 } from './ecs/index.js'
 // Transports: the seam, the in-memory hub with its link simulator, simulated conditions on any transport, and the
 // browser transport (PeerJS mesh, signalled by our relay).
@@ -45,3 +46,6 @@ export { verifySessionTicket, type SessionTicketClaims, type VerifySessionTicket
 // Hand-off to hosts: a host registers with the relay and is handed the sessions of host-mode queues.
 export { registerHost, type RegisterHostOptions, type HostRegistration } from './auth/host-registration.js'
 export type { HostSession } from './signaling/contract.js'
+// Host mode (src/host): a host's whitelist from the relay's session tickets, and the host game runner.
+export { sessionWhitelist, type SessionWhitelistOptions } from './host/session-whitelist.js'
+export { defineHostGame, runHost, type HostGame, type RunHostOptions, type RunningHost } from './host/host-game.js'

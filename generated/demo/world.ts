@@ -20,6 +20,18 @@ export interface Avatar {
   /** The player's verified ATProto DID, empty when anonymous. */
   did: string;
   color: number;
+  /** Host mode (`npm run host`): the peer whose avatar this is (the host spawns every avatar); empty otherwise. */
+  peer: string;
+}
+
+/**
+ * Host mode: a player's input of one tick, the direction it walks (a unit vector or less) and where it faces. The
+ * host moves the avatar by it (demo/sim.ts); the player's page predicts the same step at once.
+ */
+export interface Move {
+  dx: number;
+  dz: number;
+  yaw: number;
 }
 
 /** A crate any player can grab (ownership transfer), carry and drop; clicking recolors it. */
@@ -109,7 +121,7 @@ export const Transform: MessageFns<Transform> = {
 };
 
 function createBaseAvatar(): Avatar {
-  return { name: "", did: "", color: 0 };
+  return { name: "", did: "", color: 0, peer: "" };
 }
 
 export const Avatar: MessageFns<Avatar> = {
@@ -122,6 +134,9 @@ export const Avatar: MessageFns<Avatar> = {
     }
     if (message.color !== 0) {
       writer.uint32(24).uint32(message.color);
+    }
+    if (message.peer !== "") {
+      writer.uint32(34).string(message.peer);
     }
     return writer;
   },
@@ -161,6 +176,82 @@ export const Avatar: MessageFns<Avatar> = {
             }
 
             message.color = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.peer = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseMove(): Move {
+  return { dx: 0, dz: 0, yaw: 0 };
+}
+
+export const Move: MessageFns<Move> = {
+  encode(message: Move, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.dx !== 0) {
+      writer.uint32(13).float(message.dx);
+    }
+    if (message.dz !== 0) {
+      writer.uint32(21).float(message.dz);
+    }
+    if (message.yaw !== 0) {
+      writer.uint32(29).float(message.yaw);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Move {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMove();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 13) {
+              break;
+            }
+
+            message.dx = reader.float();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.dz = reader.float();
+            continue;
+          }
+          case 3: {
+            if (tag !== 29) {
+              break;
+            }
+
+            message.yaw = reader.float();
             continue;
           }
         }

@@ -8,7 +8,8 @@ export const FINGERPRINT_HEX_CHARS = 32
 /**
  * The schema in a canonical JSON form: components by id with their fields by number (type, kind, and the
  * resolved quantization: min, max, bits, step, angle), events by id with their fields, and every message
- * and enum they reach, sorted by name. File names, file order, comments and formatting do not appear.
+ * and enum they reach, sorted by name; inputs by id with their fields, when the package has any (so a schema without
+ * inputs keeps the fingerprint it had before inputs existed). File names, file order, comments and formatting do not appear.
  */
 export function canonicalSchema(p: PackageModel): string {
   const canonical = {
@@ -37,6 +38,9 @@ export function canonicalSchema(p: PackageModel): string {
       name: e.fullName,
       fields: e.fields.map((f) => ({ number: f.number, name: f.protoName, type: f.protoType, ...(f.entity ? { entity: true } : {}) })),
     })),
+    ...(p.inputs.length > 0
+      ? { inputs: p.inputs.map((i) => ({ id: i.id, name: i.fullName, fields: i.fields.map((f) => ({ number: f.number, name: f.protoName, type: f.protoType })) })) }
+      : {}),
     types: p.types.map((t) =>
       t.kind === 'enum'
         ? { kind: t.kind, name: t.fullName, values: t.values.map((v) => [v.number, v.name]) }

@@ -25,6 +25,8 @@ export interface ReflectedMessage {
   /** Declared at file level (not nested inside another message). */
   topLevel: boolean
   component?: ComponentOption
+  /** `(multiuser.input) = {}`: a player input (host mode). */
+  input?: Record<string, never>
 }
 
 export interface ReflectedSchema {
@@ -91,6 +93,7 @@ export function reflectSchema(wsDir: string, userFiles: readonly string[], displ
             file,
             topLevel: !(child.parent instanceof protobuf.Type),
             component: readOption<ComponentOption>(child.parsedOptions as Array<Record<string, unknown>> | null, '(multiuser.component)'),
+            input: readOption<Record<string, never>>(child.parsedOptions as Array<Record<string, unknown>> | null, '(multiuser.input)'),
           })
           for (const f of child.fieldsArray) {
             if (f.resolvedType instanceof protobuf.Type) referenced.add(f.resolvedType.fullName.replace(/^\./, ''))

@@ -57,6 +57,16 @@ export interface EventModel {
   loc?: SourceLoc
 }
 
+/** A message marked `(multiuser.input)`: a player input (host mode), encoded by its ts-proto codec. */
+export interface InputModel {
+  fullName: string
+  name: string
+  file: string
+  id: number
+  fields: EventFieldModel[]
+  loc?: SourceLoc
+}
+
 /** A referenced message or enum, in canonical form (for the fingerprint). */
 export type TypeModel =
   | { kind: 'message'; fullName: string; fields: EventFieldModel[] }
@@ -74,6 +84,8 @@ export interface PackageModel {
   files: string[]
   components: ComponentModel[]
   events: EventModel[]
+  /** Its inputs, ids from 1 by sorted full name. */
+  inputs: InputModel[]
   /** Every message/enum reachable from object fields and events, by full name. */
   types: TypeModel[]
 }

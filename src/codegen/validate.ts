@@ -4,7 +4,7 @@ import type { ProtoDiagnostic } from './errors.js'
 import type { ReflectedMessage, ReflectedSchema } from './load-schema.js'
 import { readOption } from './load-schema.js'
 import type { LocationIndex, SourceLoc } from './locations.js'
-import type { ComponentModel, EventFieldModel, EventModel, FieldModel, PackageModel, TypeModel } from './model.js'
+import type { ComponentModel, EventFieldModel, EventModel, FieldModel, InputModel, PackageModel, TypeModel } from './model.js'
 import { enumArray, enumBitsOf, NUMERIC_TYPES, nonNumericReason, protoTypeOf, refsOf, tsPropertyName } from './type-map.js'
 
 /** Packages reserved for the library's own messages (never a game schema). */
@@ -118,6 +118,26 @@ function buildComponent(ctx: Context, m: ReflectedMessage): ComponentModel | und
   }
 }
 
+/** A message marked `(multiuser.input)`: never a component too, and no entity fields (an input names no entity). */
+function buildInput(ctx: Context, m: ReflectedMessage, id: number): InputModel | undefined {
+  const loc = ctx.locs.get(m.fullName)
+  if (m.component) {
+    report(ctx, m.file, ctx.locs.get(`${m.fullName}@options`) ?? loc, `${m.fullName}: a message is either a component or an input, not both`)
+    return undefined
+  }
+  if (!m.topLevel) {
+    report(ctx, m.file, loc, `${m.fullName}: (multiuser.input) applies to top-level messages only`)
+    return undefined
+  }
+  const fields = eventFields(m.type)
+  const entity = fields.find((f) => f.entity)
+  if (entity) {
+    report(ctx, m.file, ctx.locs.get(`${m.fullName}#${entity.protoName}@options`) ?? loc, `${m.fullName}.${entity.protoName}: an input cannot hold an entity (the host knows which entity each player controls)`)
+    return undefined
+  }
+  return { fullName: m.fullName, name: m.name, file: m.file, id, fields, loc }
+}
+
 /** `(multiuser.entity) = true` on a field. */
 export function isEntityField(f: protobuf.Field): boolean {
   return (f.options as Record<string, unknown> | undefined)?.['(multiuser.entity)'] === true
@@ -211,18 +231,22 @@ export function buildPackages(schema: ReflectedSchema, locs: LocationIndex, disp
   }
   const out: PackageModel[] = []
   const placed = new Set<string>()
-  for (const g of groups.values()) for (const m of g.messages) if (m.component || !schema.referenced.has(m.fullName)) placed.add(m.fullName)
+  for (const g of groups.values()) for (const m of g.messages) if (m.component || m.input || !schema.referenced.has(m.fullName)) placed.add(m.fullName)
   checkEntityFields(ctx, schema, placed)
   for (const g of [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
     const components: ComponentModel[] = []
     const eventMessages: ReflectedMessage[] = []
+    const inputs: InputModel[] = []
     for (const m of g.messages) {
-      if (m.component) {
+      if (m.input) {
+        const input = buildInput(ctx, m, inputs.length + 1)
+        if (input) inputs.push(input)
+      } else if (m.component) {
         const c = buildComponent(ctx, m)
         if (c) components.push(c)
       } else if (!schema.referenced.has(m.fullName)) eventMessages.push(m)
     }
-    if (components.length === 0 && eventMessages.length === 0) continue
+    if (components.length === 0 && eventMessages.length === 0 && inputs.length === 0) continue
     assignIds(ctx, components)
     components.sort((a, b) => a.id - b.id)
     const events: EventModel[] = eventMessages.map((m, i) => ({
@@ -232,14 +256,16 @@ export function buildPackages(schema: ReflectedSchema, locs: LocationIndex, disp
     const refs = [
       ...components.flatMap((c) => c.fields.flatMap((f) => f.refs)),
       ...events.flatMap((e) => e.fields.flatMap((f) => f.refs)),
+      ...inputs.flatMap((e) => e.fields.flatMap((f) => f.refs)),
     ].map((r) => r.replace(/^\./, ''))
     out.push({
       pkg: g.pkg,
       stem: camel(path),
       outPath: `${path.join('/')}/schema.ts`,
-      files: [...new Set([...components, ...events].map((x) => x.file))].sort(),
+      files: [...new Set([...components, ...events, ...inputs].map((x) => x.file))].sort(),
       components,
       events,
+      inputs,
       types: reachableTypes(schema.root, refs.map((r) => `.${r}`)).map((t) => ({ ...t, fullName: t.fullName.replace(/^\./, '') }) as TypeModel),
     })
   }

@@ -7,7 +7,8 @@
  * Rooms: `peers` (peer state, join/leave, hello/refusal, strikes), `stream` (the reliable stream), `entities`
  * (despawn/components both ways), `spawns` (what each peer has of ours, paced announcements, theirs), `relevance`
  * (interest management), `priorities` (what goes first within a send budget), `ownership`, `deltas` (applying delta
- * packets), `interpolation`, `events`, `refs` (entity references). Messages from peers reach them through `dispatch.ts`.
+ * packets), `interpolation`, `events`, `refs` (entity references), and for host mode `authority` (who owns what,
+ * admission), `inputs` and `prediction`. Messages from peers reach them through `dispatch.ts`.
  */
 import type { World } from 'bitecs'
 import type { ComponentStore } from '../protocol/component.js'
@@ -23,6 +24,9 @@ import type { Interpolation } from './interpolation.js'
 import { createLayout, type Layout } from './layout.js'
 import type { NetworkEvents } from './network.js'
 import type { Ownership } from './ownership.js'
+import type { HostAuthority } from './authority.js'
+import type { Inputs } from './inputs.js'
+import type { Prediction } from './prediction.js'
 import type { Peers } from './peers.js'
 import type { Priorities } from './priority.js'
 import type { Relevance } from './relevance.js'
@@ -68,6 +72,9 @@ export class NetContext {
   interpolation!: Interpolation
   events!: Events
   refs!: EntityRefs
+  authority!: HostAuthority
+  inputs!: Inputs
+  prediction!: Prediction
 
   constructor(
     readonly world: World,

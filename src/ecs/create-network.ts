@@ -2,7 +2,8 @@
  * `createNetwork(world, options)`: options and limits, the wiring of one network's rooms over their shared context
  * (context.ts), the `net` facade, and the order of `flush()` and `receive()`. What each room does is said at the top
  * of its file: peers.ts, reliable-stream.ts, dispatch.ts, entity-sync.ts, spawns.ts, relevance.ts, ownership.ts,
- * congestion.ts, priority.ts, pacer.ts, delta-receive.ts, clock-sync.ts, interpolation.ts, events.ts, stats.ts.
+ * congestion.ts, priority.ts, pacer.ts, delta-receive.ts, clock-sync.ts, interpolation.ts, events.ts, stats.ts, and
+ * host mode's (host-mode.ts): authority.ts, inputs.ts, prediction.ts.
  */
 import type { World } from 'bitecs'
 import type { ComponentStore } from '../protocol/component.js'
@@ -28,6 +29,10 @@ import { sendAll } from './pacer.js'
 import { Priorities, type PriorityFn } from './priority.js'
 import { Relevance, type RelevanceFn } from './relevance.js'
 import { Spawns } from './spawns.js'
+import { Role } from './authority.js'
+import { attachHostMode, type HostModeOptions } from './host-mode.js'
+import { Inputs } from './inputs.js'
+import { HOST_STATE_HEADER_MAX } from '../protocol/input-format.js'
 
 /** Every limit of a network, with its default. */
 export interface NetworkLimits {
@@ -51,6 +56,11 @@ export interface NetworkLimits {
    * bytes. Default 64 KiB.
    */
   maxSchemaBytes: number
+  /**
+   * Host mode, a client: inputs kept for replay until the host acknowledges them; older ones are dropped (the host's
+   * state has moved past them, or it is gone). Default 256 (8.5 s at 30 Hz).
+   */
+  maxPendingInputs: number
 }
 
 /** The default of every {@link NetworkLimits} limit. */
@@ -62,10 +72,11 @@ export const DEFAULT_LIMITS: Readonly<NetworkLimits> = {
   maxInvalid: 10,
   maxStallMs: 5000,
   maxSchemaBytes: 64 * 1024,
+  maxPendingInputs: 256,
 }
 
-/** Options of {@link createNetwork}. */
-export interface NetworkOptions {
+/** Options of {@link createNetwork} (host mode's: {@link HostModeOptions}). */
+export interface NetworkOptions extends HostModeOptions {
   /** The generated schema (`gameSchema`, or `createGameSchema(n).schema`). */
   schema: Schema
   /** Component stores by component id; default `schema.stores`. Resized to `maxEntities`. */
@@ -131,6 +142,7 @@ export function createContext(world: World, options: NetworkOptions): NetContext
   ctx.interpolation = new Interpolation(ctx)
   ctx.events = new Events(ctx)
   ctx.refs = new EntityRefs(ctx)
+  attachHostMode(ctx, options)
   return ctx
 }
 
@@ -141,7 +153,14 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
   const { schema, transport, settings } = ctx
   const { capacity, limits, clock, tickRate } = settings
   const { stats, registry, peers, stream, entities } = ctx
-  const encoder = new DeltaEncoder(ctx.layout, entities.detector, entities.slotOf, capacity, limits.maxUnreliableBytes, stats.deltaBits)
+  // A host wraps each delta packet with its client's input acknowledgement (input-format.ts): room for it (on a
+  // client too, which may become the host).
+  const packetBytes = limits.maxUnreliableBytes - (ctx.authority.role !== Role.Owner ? HOST_STATE_HEADER_MAX : 0)
+  const encoder = new DeltaEncoder(ctx.layout, entities.detector, entities.slotOf, capacity, packetBytes, stats.deltaBits)
+  const { authority, inputs, prediction } = ctx
+  const hostOnly = (what: string): void => {
+    if (authority.isClient) throw new MultiuserError(ErrorCode.NOT_HOST, `${what}: in host mode only the host owns replicated entities`)
+  }
   const queue = new InboundQueue(limits.maxQueuedMessages, limits.maxQueuedBytes)
   let tick = 0
   let closed = false
@@ -171,9 +190,21 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     get selfId() {
       return ctx.selfId()
     },
-    spawn: (eid, opts = {}) => entities.spawn(eid, opts.persistent === true),
-    despawn: (eid) => entities.despawn(requireRec(eid)),
-    requestOwnership: (eid) => ctx.ownership.request(eid),
+    get hostId() {
+      return authority.isHost ? ctx.selfId() : authority.isClient ? authority.hostId : null
+    },
+    spawn: (eid, opts = {}) => {
+      hostOnly('spawn')
+      entities.spawn(eid, opts.persistent === true)
+    },
+    despawn: (eid) => {
+      hostOnly('despawn')
+      entities.despawn(requireRec(eid))
+    },
+    requestOwnership: (eid) => {
+      hostOnly('requestOwnership')
+      return ctx.ownership.request(eid)
+    },
     isOwner: (eid) => registry.isOwned(eid),
     ownerOf(eid) {
       const rec = registry.get(eid)
@@ -188,11 +219,19 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
     eidOf: (id) => registry.lookup({ origin: id.origin, n: id.n })?.eid,
     send: (event, message, opts = {}) => ctx.events.send(event, message, opts.to, opts.self === true),
     on: (event, handler) => ctx.events.on(event, handler),
+    sendInput: (input, value) => inputs.send(input, value),
+    onInput: (input, handler) => inputs.on(input, handler),
+    predict: (eid, input, simulate, opts) => {
+      requireRec(eid)
+      prediction.add(eid, input, simulate, opts)
+      prediction.render(clock())
+    },
     // Arrivals in order: joins and leaves, deltas at once, reliable frames into each peer's stream; then the
     // streams that stalled on an ownership change, our own `self: true` events, then the interpolated views.
     receive() {
       if (closed) return world
       checkSelf()
+      prediction.beforeReceive()
       queue.drain((item) => {
         if (item.kind === 'joined') return peers.join(item.peer)
         if (item.kind === 'left') return peers.leave(item.peerId, item.reason)
@@ -207,12 +246,14 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
             stats.dropped.notReady++
             return
           }
-          ctx.deltas.receive(p, item.data, item.at)
+          const delta = Inputs.isHostModePacket(item.data) ? inputs.receive(p, item.data) : item.data
+          if (delta) ctx.deltas.receive(p, delta, item.at)
           return
         }
         stream.receive(p, item.data)
       })
       stream.runAll()
+      prediction.afterReceive()
       ctx.events.deliverOwn()
       net.interpolate()
       return world
@@ -228,11 +269,15 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
       entities.assignIds()
       entities.detectChanges()
       ctx.relevance.evaluate()
+      if (authority.isClient) inputs.flush()
       sendAll(ctx, encoder, now)
       tick++
       return world
     },
-    interpolate: (now = clock()) => ctx.interpolation.render(now),
+    interpolate: (now = clock()) => {
+      ctx.interpolation.render(now)
+      if (prediction.active) prediction.render(now)
+    },
     interpolated: (store) => ctx.interpolation.view(store),
     get peers() {
       return peers.ready().map((p) => peers.info(p))
@@ -248,7 +293,12 @@ export function createNetwork(world: World, options: NetworkOptions): Network {
         capacity += p.budget.capacity
         waiting += p.stream.outbox.length - p.stream.outHead + ctx.spawns.queuedFor(p)
       }
-      return stats.snapshot(ready, entityCounts, { messages: queue.length, bytes: queue.bytes }, { budget, capacity, deferred: stats.deferred, waiting })
+      const host = {
+        inputsSent: authority.isClient ? inputs.sent : 0, inputsApplied: inputs.applied, inputsLost: inputs.lost, acknowledgedInput: inputs.acknowledged,
+        mispredictions: prediction.mispredictions, lastCorrection: prediction.lastCorrection, refused: authority.refused, starDropped: authority.starDropped,
+        migrations: authority.migrations, divergences: prediction.divergences,
+      }
+      return stats.snapshot(ready, entityCounts, { messages: queue.length, bytes: queue.bytes }, { budget, capacity, deferred: stats.deferred, waiting }, host)
     },
     inspect() {
       const me = ctx.selfId() ?? ''

@@ -11,7 +11,7 @@ type Handlers = { [K in MessageKind]: (p: PeerState, value: BodyOf<K>, overdue: 
 /** `overdue`: the message has waited `limits.maxStallMs` for an ownership change; it must not wait again. */
 export function createDispatch(ctx: NetContext): (p: PeerState, m: Message, overdue: boolean) => Outcome {
   const handlers: Handlers = {
-    hello: (p, v) => ctx.peers.onHello(p, v),
+    hello: (p, v, overdue) => ctx.peers.onHello(p, v, overdue),
     refusal: (p, v) => ctx.peers.onRefusal(p, v),
     spawns: (p, v, overdue) => ctx.spawns.onBatch(p, v, overdue),
     despawn: (p, v) => ctx.entities.onDespawn(p, v),
@@ -28,6 +28,7 @@ export function createDispatch(ctx: NetContext): (p: PeerState, m: Message, over
     const body = m.body
     if (!body) throw new Invalid('malformed', 'empty message')
     if (!p.ready && body.$case !== 'hello' && body.$case !== 'refusal') throw new Invalid('malformed', `${body.$case} before hello`)
+    if (!ctx.authority.accepts(body.$case)) throw new Invalid('notOwner', `${body.$case} from a client: in host mode the host owns every entity`)
     return (handlers[body.$case] as (p: PeerState, value: unknown, overdue: boolean) => Outcome)(p, body.value, overdue)
   }
 }

@@ -51,8 +51,7 @@ export class Events {
     if (this.own.length === 0) return
     const own = this.own
     this.own = []
-    const t = this.ctx.transport.self
-    const me: NetPeer = { id: t?.id ?? '', did: t?.did ?? null, ...(t?.handle !== undefined ? { handle: t.handle } : {}), rtt: 0, loss: 0, admittedAt: t?.admittedAt ?? 0, sendBudget: 0, capacity: 0, queueDelay: 0 }
+    const me = this.ctx.peers.selfInfo()
     for (const e of own) {
       try {
         this.dispatch(this.ctx.schema.eventById(e.event)!, e.payload, e.refs, me)

@@ -2,9 +2,11 @@
 import type { World } from 'bitecs'
 import type { ComponentStore } from '../protocol/component.js'
 import type { SchemaDifference } from '../protocol/schema-diff.js'
-import type { EventDef, Schema } from '../protocol/schema.js'
+import type { EventDef, InputDef, Schema } from '../protocol/schema.js'
 import type { Emitter } from '../shared/emitter.js'
 import type { NetStats } from './stats.js'
+import type { InputHandler } from './inputs.js'
+import type { PredictOptions, SimulateFn } from './prediction.js'
 
 /** A connected peer as the network sees it. */
 export interface NetPeer {
@@ -43,7 +45,7 @@ export interface NetPeer {
 export interface Refused {
   /** The peer refused. */
   readonly peerId: string
-  /** 'SCHEMA_MISMATCH', 'PROTOCOL_VERSION' or 'TOO_MANY_INVALID'. */
+  /** 'SCHEMA_MISMATCH', 'PROTOCOL_VERSION', 'TOO_MANY_INVALID', and in host mode 'AUTHORITY_MISMATCH' or 'NOT_IN_SESSION'. */
   readonly code: string
   /** For SCHEMA_MISMATCH: the first difference (or why it is unknown) and both fingerprints. */
   readonly detail: string
@@ -103,6 +105,28 @@ export interface OwnershipChange {
   readonly reason: 'request' | 'heir' | 'claim'
 }
 
+/** The host changed (`hostChanged`): the old one left and `host` took over (host migration). */
+export interface HostChange {
+  /** The host that left. */
+  readonly previous: string
+  /** The new host: our own id when this peer took over. */
+  readonly host: string
+}
+
+/** The first difference between a client's prediction and the host's state (`divergence`, `determinismCheck`). */
+export interface Divergence {
+  /** The predicted entity (the client's eid). */
+  readonly eid: number
+  /** The input after which the host's state and the prediction differ. */
+  readonly seq: number
+  /** The first field that differs: `<component>.<field>`, e.g. `game.Transform.x`. */
+  readonly field: string
+  /** What the client predicted after input `seq`. */
+  readonly predicted: number
+  /** What the host had after it. */
+  readonly host: number
+}
+
 /** A replicated entity as this peer sees it (`net.inspect()`). */
 export interface InspectedEntity {
   /** Its local eid. */
@@ -139,6 +163,13 @@ export interface NetworkEvents {
   entityDespawned: (entity: EntityEvent & { readonly reason: DespawnReason }) => void
   /** An entity changed owner: gained, lost or transferred, and why. */
   ownershipChanged: (change: OwnershipChange) => void
+  /**
+   * Host mode with `hostMigration`: the host left and a successor took over (every entity of the old host is now
+   * its); on the successor itself, time to start the host's simulation (`onInput` handlers, the game's tick).
+   */
+  hostChanged: (change: HostChange) => void
+  /** Host mode, a client with `determinismCheck`: the host's state after an input differs from the prediction (the first time). */
+  divergence: (divergence: Divergence) => void
   /** A user handler or listener threw, or a value could not be sent (`VALUE_UNSENDABLE`); the network carried on. */
   error: (error: unknown) => void
 }
@@ -155,7 +186,12 @@ export interface Network {
   readonly tick: number
   /** This peer's id (null until the transport knows it). */
   readonly selfId: string | null
-  /** Replicates an entity this peer owns, with all of its schema components (state captured now). */
+  /** Host mode: the host's peer id (our own on the host; null on a client until its host's hello arrived). Null under owner authority. */
+  readonly hostId: string | null
+  /**
+   * Replicates an entity this peer owns, with all of its schema components (state captured now). In host mode only
+   * the host spawns (a client throws `NOT_HOST`; so do its `despawn` and `requestOwnership`).
+   */
   spawn(eid: number, options?: { persistent?: boolean }): void
   /** Stops replicating an entity we own; it is removed on every other peer (the local entity stays). */
   despawn(eid: number): void
@@ -178,6 +214,25 @@ export interface Network {
   send<T>(event: EventDef<T>, message: T, options?: { to?: string; self?: boolean }): void
   /** Calls `handler` for every `event` that arrives (from another peer, or ours sent with `self: true`); returns the unsubscribe function. */
   on<T>(event: EventDef<T>, handler: (message: T, from: NetPeer) => void): () => void
+  /**
+   * Host mode: this tick's input (a message marked `(multiuser.input)`). A client numbers it, simulates it at once on
+   * the entities it predicts with it, and sends it to the host on the unreliable channel with the
+   * `inputRedundancy - 1` inputs before it; the host hands its own input to its handlers at once. Returns its sequence
+   * number. Call once per tick.
+   */
+  sendInput<T>(input: InputDef<T>, value: T): number
+  /**
+   * The host: calls `handler` for every input of `input`'s kind from a client, each exactly once and in the order the
+   * client sent them, during `receive()` (and for the host's own `sendInput`, at once). Run the same simulation the
+   * clients predict with. Returns the unsubscribe function.
+   */
+  onInput<T>(input: InputDef<T>, handler: InputHandler<T>): () => void
+  /**
+   * A client: predicts the host's entity `eid` from this client's inputs of `input`'s kind: `simulate` runs at once
+   * for each `sendInput`, and again on the host's state for the inputs it has not applied yet at every update;
+   * corrections are smoothed in the interpolated view (`correctionHalfLife`). Stops when the entity leaves.
+   */
+  predict<T>(eid: number, input: InputDef<T>, simulate: SimulateFn<T>, options?: PredictOptions): void
   /** Applies everything that arrived (spawns, deltas, reliable components, ownership, events); a bitECS system. */
   receive(world?: World): World
   /** Detects changes and sends them (call once per network tick); a bitECS system. */

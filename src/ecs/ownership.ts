@@ -9,7 +9,8 @@
  * - Transfer: every peer moves the entity to the new owner; the new owner claims it (a fresh delta slot, its full
  *   state) and from then on sends its deltas.
  * - Inheritance: when the owner leaves, a persistent entity passes to the heir every peer elects alike (the
- *   remaining peer the relay admitted first, `electHeir`), others are despawned.
+ *   remaining peer the relay admitted first, `electHeir`), others are despawned; in host mode with host migration,
+ *   every entity of the host passes to its successor.
  * Every change of hands is told to `ownershipChanged` listeners (gained, lost or transferred, and why).
  */
 import { ErrorCode, MultiuserError } from '../shared/errors.js'
@@ -236,7 +237,7 @@ export class Ownership {
     const previous = rec.owner
     const oldPeer = peers.get(previous)
     if (oldPeer && rec.slot >= 0) oldPeer.slots.set(rec.slot, null)
-    if (!rec.persistent) {
+    if (!rec.persistent && !this.ctx.authority.inheritsAll) {
       this.settle(rec.eid, false)
       entities.dropRemote(rec, 'ownerLeft')
       return

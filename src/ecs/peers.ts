@@ -16,7 +16,7 @@ import type { PeerIdentity } from '../transport/transport.js'
 import { AckTracker } from './ack-tracker.js'
 import { ReceiverBaseline } from './baselines.js'
 import { SenderClock } from './clock-sync.js'
-import { Invalid, type NetContext } from './context.js'
+import { Invalid, STALL, type NetContext, type Outcome } from './context.js'
 import type { NetPeer } from './network.js'
 import { SendBudget } from './congestion.js'
 import type { PriorityInput } from './delta-candidates.js'
@@ -70,7 +70,10 @@ const utf8 = new TextEncoder()
 const utf8d = new TextDecoder()
 
 /** Refusal reasons on the wire (multiuser.v1.Refusal.Reason) and the codes `refused` reports for them. */
-const REFUSAL_CODES = [ErrorCode.REASON_UNSPECIFIED, ErrorCode.SCHEMA_MISMATCH, ErrorCode.PROTOCOL_VERSION, ErrorCode.TOO_MANY_INVALID]
+const REFUSAL_CODES = [
+  ErrorCode.REASON_UNSPECIFIED, ErrorCode.SCHEMA_MISMATCH, ErrorCode.PROTOCOL_VERSION, ErrorCode.TOO_MANY_INVALID, ErrorCode.AUTHORITY_MISMATCH,
+  ErrorCode.NOT_IN_SESSION,
+]
 
 export class Peers {
   /** Every peer the network knows, ready or not, by id. */
@@ -95,6 +98,12 @@ export class Peers {
     }
   }
 
+  /** This peer as its own handlers see it (`from` of our own events and inputs). */
+  selfInfo(): NetPeer {
+    const t = this.ctx.transport.self
+    return { id: t?.id ?? '', did: t?.did ?? null, ...(t?.handle !== undefined ? { handle: t.handle } : {}), rtt: 0, loss: 0, admittedAt: t?.admittedAt ?? 0, sendBudget: 0, capacity: 0, queueDelay: 0 }
+  }
+
   /** The transport connected `peer`: its state, and our hello. */
   join(peer: PeerIdentity): void {
     const old = this.all.get(peer.id)
@@ -117,7 +126,9 @@ export class Peers {
       stream: createPeerStream(), clock: new SenderClock(settings.tickMs), slots: new Map(), flushSlots: new FlushSlots(),
       inView: new Uint8Array(settings.capacity), spawnQueue: [], spawnHead: 0, relevanceWeight, budget,
       priority: this.ctx.priorities.forPeer(netPeer, settings.capacity, () => relevanceWeight),
-      sendDelta: (bytes) => {
+      sendDelta: (delta) => {
+        // A host's deltas carry the client's input acknowledgement (inputs.ts).
+        const bytes = this.ctx.authority.isHost ? this.ctx.inputs.wrap(p, delta) : delta
         transport.send(peer.id, 'unreliable', bytes)
         stats.countSent('unreliable', bytes.length)
         budget.onPacketSent(ack.nextSeq - 1, bytes.length)
@@ -134,7 +145,11 @@ export class Peers {
     p.stream.sent = 1 // the hello is message 1 of our stream
     p.stream.wired = 1
     // `connectedAt` is informational (our admission time): the order of arrival is taken from each peer's verified identity.
-    const hello = { fingerprint: this.ctx.schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt: this.ctx.transport.self?.admittedAt ?? 0 }
+    const authority = this.ctx.authority
+    const hello = {
+      fingerprint: this.ctx.schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt: this.ctx.transport.self?.admittedAt ?? 0,
+      authority: authority.role, sessionTicket: authority.isClient ? authority.sessionTicket : '',
+    }
     this.ctx.stream.sendNow(p, encodeMessage({ body: { $case: 'hello', value: hello } }))
   }
 
@@ -146,8 +161,13 @@ export class Peers {
     const wasReady = p.ready && !p.gone
     p.gone = true
     this.all.delete(peerId)
+    // Host migration: the successor takes over before the host's entities change hands (authority.ts).
+    const migrated = this.ctx.authority.hostLeaving(peerId)
     this.ctx.ownership.peerLeft(peerId)
+    this.ctx.authority.peerLeft(peerId)
+    this.ctx.inputs.peerLeft(peerId)
     if (wasReady || p.ready) this.ctx.emitter.emit('peerLeft', peerId, reason)
+    if (migrated) this.ctx.emitter.emit('hostChanged', migrated)
   }
 
   /** Our own id changed: every peer is gone for us (no inheritance: see EntitySync.rejoinAs); returns whether any was ready. */
@@ -182,9 +202,9 @@ export class Peers {
     this.ctx.transport.disconnect(peerId, 'too many invalid messages')
   }
 
-  onHello(p: PeerState, h: BodyOf<'hello'>): void {
+  onHello(p: PeerState, h: BodyOf<'hello'>, overdue = false): Outcome {
     if (p.ready) throw new Invalid('malformed', 'second hello')
-    const { schema, transport, emitter } = this.ctx
+    const { schema } = this.ctx
     let code: string | null = null
     if (h.protocolVersion !== PROTOCOL_VERSION) code = ErrorCode.PROTOCOL_VERSION
     else if (h.fingerprint !== schema.fingerprint) code = ErrorCode.SCHEMA_MISMATCH
@@ -196,15 +216,13 @@ export class Peers {
       return
     }
     if (code) {
-      const detail = `protocol ${h.protocolVersion}, ours ${PROTOCOL_VERSION}`
-      this.sendRefusal(p, code, detail)
-      p.gone = true
-      emitter.emit('refused', { peerId: p.id, code, detail })
-      transport.disconnect(p.id, code)
+      this.refuse(p, code, `protocol ${h.protocolVersion}, ours ${PROTOCOL_VERSION}`)
       return
     }
+    const verdict = this.ctx.authority.onHello(p, h, overdue)
+    if (verdict !== 'admit') return verdict === STALL ? STALL : undefined
     p.ready = true
-    emitter.emit('peerJoined', this.info(p))
+    this.ctx.emitter.emit('peerJoined', this.info(p))
     this.ctx.entities.sendAllTo(p)
   }
 
@@ -225,6 +243,21 @@ export class Peers {
     p.gone = true
     // We refused it for the same schema mismatch already, and said so.
     if (!wasGone || code !== ErrorCode.SCHEMA_MISMATCH) this.ctx.emitter.emit('refused', { peerId: p.id, code, detail: r.detail })
+  }
+
+  /** Host migration: an idle link (hellos exchanged long ago) becomes a ready peer. */
+  activate(p: PeerState): void {
+    if (p.ready || p.gone) return
+    p.ready = true
+    this.ctx.emitter.emit('peerJoined', this.info(p))
+  }
+
+  /** Refuses `p` for `code` (it is told, and `refused` reports it) and disconnects it. */
+  refuse(p: PeerState, code: string, detail: string): void {
+    this.sendRefusal(p, code, detail)
+    p.gone = true
+    this.ctx.emitter.emit('refused', { peerId: p.id, code, detail })
+    this.ctx.transport.disconnect(p.id, code)
   }
 
   /** Tells `refused` what differs between our schema and `p`'s (`theirs`: its canonical schema; null or empty: unknown). */

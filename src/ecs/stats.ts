@@ -71,6 +71,32 @@ export interface NetStats {
   readonly queue: { readonly messages: number; readonly bytes: number }
   /** What we send, against what the paths carry (congestion.ts; per peer in `net.peers`). */
   readonly congestion: CongestionStats
+  /** Host mode: inputs, prediction, admission. */
+  readonly host: HostModeStats
+}
+
+/** Host mode's counters (`net.stats.host`; zero under owner authority). */
+export interface HostModeStats {
+  /** A client: inputs sent (`net.sendInput`). */
+  readonly inputsSent: number
+  /** The host: inputs handed to `onInput` handlers (each exactly once, in order per client). */
+  readonly inputsApplied: number
+  /** The host: inputs that never arrived (lost in more packets in a row than `inputRedundancy` covers), skipped. */
+  readonly inputsLost: number
+  /** A client: the last of its inputs the host says it applied. */
+  readonly acknowledgedInput: number
+  /** A client: reconciliations whose result differed from what prediction showed by more than a quantization step. */
+  readonly mispredictions: number
+  /** A client: the size of the last misprediction's jump (largest field difference, store units), before smoothing. */
+  readonly lastCorrection: number
+  /** The host: peers refused without a valid session ticket for its session (`admit`). */
+  readonly refused: number
+  /** A client: links to other clients dropped (star topology). */
+  readonly starDropped: number
+  /** Host migrations this peer went through (its host left and a successor took over). */
+  readonly migrations: number
+  /** A client with `determinismCheck`: acknowledged inputs after which the host's state differed from the prediction. */
+  readonly divergences: number
 }
 
 /** What we send against what the paths carry, summed over the ready peers (`net.stats.congestion`). */
@@ -162,7 +188,7 @@ export class StatsCounters {
   }
 
   /** `net.stats`: these counters with the link loss of the `ready` peers, the entity counts and the inbound queue. */
-  snapshot(ready: readonly { readonly ack: { readonly loss: number } }[], entities: NetStats['entities'], queue: NetStats['queue'], congestion: CongestionStats): NetStats {
+  snapshot(ready: readonly { readonly ack: { readonly loss: number } }[], entities: NetStats['entities'], queue: NetStats['queue'], congestion: CongestionStats, host: HostModeStats): NetStats {
     return {
       sent: this.sent,
       received: this.received,
@@ -177,6 +203,7 @@ export class StatsCounters {
       queue,
       components: Object.fromEntries(this.components.map((c, b) => [c.name, { bytes: this.componentBytes(b), bytesPerSecond: this.componentsPerSecond[b] }])),
       congestion,
+      host,
     }
   }
 }

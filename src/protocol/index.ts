@@ -7,5 +7,5 @@ export {
   type ComponentDef, type ComponentSpec, type ComponentStore, type EntityRefCodec, type FieldDef, type FieldSpec, type FieldKind,
   type NumericArray, type ObjectCodec, type Sync, type TypedArrayName,
 } from './component.js'
-export { defineSchema, defineEvent, type Schema, type SchemaSpec, type EventDef, type MessageCodec } from './schema.js'
+export { defineSchema, defineEvent, defineInput, type Schema, type SchemaSpec, type EventDef, type InputDef, type MessageCodec } from './schema.js'
 export type { SchemaDifference } from './schema-diff.js'

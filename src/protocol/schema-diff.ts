@@ -61,7 +61,7 @@ const fieldLabel = (f: Obj): string => `field ${String(f.name)} = ${String(f.num
 const fields = (owner: string, x: Obj, y: Obj): SchemaDifference | null =>
   compareLists(list(x.fields), list(y.fields), 'number', (f) => `${owner}, ${fieldLabel(f)}`, (where, f, g) => compareProps(where, f, g, ['number']))
 
-/** Components and events are matched by name, fields by number, types by name. */
+/** Components, events and inputs are matched by name, fields by number, types by name. */
 function diffParsed(a: Obj, b: Obj): SchemaDifference | null {
   if (JSON.stringify(a.package) !== JSON.stringify(b.package)) return { where: 'package', ours: text(a.package), theirs: text(b.package) }
   const member = (kind: string) => (o: Obj): string => `${kind} ${String(o.name)}`
@@ -69,6 +69,7 @@ function diffParsed(a: Obj, b: Obj): SchemaDifference | null {
   return (
     compareLists(list(a.components), list(b.components), 'name', member('component'), withFields) ??
     compareLists(list(a.events), list(b.events), 'name', member('event'), withFields) ??
+    compareLists(list(a.inputs), list(b.inputs), 'name', member('input'), withFields) ??
     compareLists(list(a.types), list(b.types), 'name', (o) => `${String(o.kind)} ${String(o.name)}`, withFields) ??
     compareProps('schema', a, b, ['package', 'components', 'events', 'types'])
   )

@@ -31,12 +31,33 @@ export function defineEvent<T>(spec: { id: number; name: string; codec: MessageC
   return { id: spec.id, name: spec.name, codec: spec.codec, ...(spec.entityFields?.length ? { entityFields: spec.entityFields } : {}) }
 }
 
+/**
+ * A message marked `option (multiuser.input) = {}`: a player's input of one tick (host mode). `net.sendInput` sends
+ * it to the host on the unreliable channel, sequence-numbered and repeated; the host's `net.onInput` handlers get
+ * each one once, in order.
+ */
+export interface InputDef<T = unknown> {
+  /** Its stable id among the schema's inputs. */
+  readonly id: number
+  /** Fully qualified .proto message name. */
+  readonly name: string
+  /** The ts-proto codec of its message. */
+  readonly codec: MessageCodec<T>
+}
+
+/** Builds an input. Called by generated code. */
+export function defineInput<T>(spec: { id: number; name: string; codec: MessageCodec<T> }): InputDef<T> {
+  return { id: spec.id, name: spec.name, codec: spec.codec }
+}
+
 /** Everything a network needs to know about a game's replicated data. */
 export interface Schema {
   /** Its components, by id. */
   readonly components: readonly ComponentDef[]
   /** Its events, by id. */
   readonly events: readonly EventDef[]
+  /** Its inputs (host mode), by id. */
+  readonly inputs: readonly InputDef[]
   /** Hash of the canonical schema; peers refuse each other when it differs. */
   readonly fingerprint: string
   /**
@@ -50,6 +71,8 @@ export interface Schema {
   componentById(id: number): ComponentDef | undefined
   /** The event of an id. */
   eventById(id: number): EventDef | undefined
+  /** The input of an id. */
+  inputById(id: number): InputDef | undefined
   /** The component whose store object this is, if any. */
   componentOfStore(store: object): ComponentDef | undefined
 }
@@ -60,6 +83,8 @@ export interface SchemaSpec {
   components: ReadonlyArray<{ def: ComponentDef; store: ComponentStore }>
   /** Its events. */
   events: readonly EventDef[]
+  /** Its inputs (messages marked `(multiuser.input)`); default none. */
+  inputs?: readonly InputDef[]
   /** Hash of the canonical schema. */
   fingerprint: string
   /** The canonical schema the fingerprint hashes (generated modules pass it). */
@@ -82,14 +107,21 @@ export function defineSchema(spec: SchemaSpec): Schema {
     if (events.has(e.id)) throw new MultiuserError(ErrorCode.SCHEMA_INVALID, `duplicate event id ${e.id} (${e.name})`)
     events.set(e.id, e)
   }
+  const inputs = new Map<number, InputDef>()
+  for (const i of spec.inputs ?? []) {
+    if (inputs.has(i.id)) throw new MultiuserError(ErrorCode.SCHEMA_INVALID, `duplicate input id ${i.id} (${i.name})`)
+    inputs.set(i.id, i)
+  }
   return {
     components: [...byId.values()].sort((a, b) => a.id - b.id),
     events: [...events.values()].sort((a, b) => a.id - b.id),
+    inputs: [...inputs.values()].sort((a, b) => a.id - b.id),
     fingerprint: spec.fingerprint,
     ...(spec.canonical !== undefined ? { canonical: spec.canonical } : {}),
     stores,
     componentById: (id) => byId.get(id),
     eventById: (id) => events.get(id),
+    inputById: (id) => inputs.get(id),
     componentOfStore: (store) => byStore.get(store),
   }
 }

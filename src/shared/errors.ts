@@ -33,6 +33,15 @@ export const ErrorCode = {
   TOO_MANY_INVALID: 'TOO_MANY_INVALID',
   /** A refusal without a known reason. */
   REASON_UNSPECIFIED: 'REASON_UNSPECIFIED',
+  /** Host mode met owner authority, or a second host (`authority` of createNetwork). */
+  AUTHORITY_MISMATCH: 'AUTHORITY_MISMATCH',
+  /** The host admits members of its session only: the peer's session ticket was missing or not valid for it. */
+  NOT_IN_SESSION: 'NOT_IN_SESSION',
+  // --- host mode ---
+  /** In host mode only the host spawns, despawns and owns replicated entities, and only a client sends inputs to one. */
+  NOT_HOST: 'NOT_HOST',
+  /** An input is not in this network's schema. */
+  UNKNOWN_INPUT: 'UNKNOWN_INPUT',
 } as const
 /** A code of `ErrorCode`. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -51,7 +51,10 @@ export interface Transport {
   send(to: string, channel: Channel, data: Uint8Array): void
   /** Listens to a {@link TransportEvents} event; returns the unsubscribe function. */
   on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void
-  /** Drops the connection to one peer (e.g. after too many invalid packets, or a schema mismatch). */
+  /**
+   * Drops the connection to one peer (e.g. after too many invalid packets, a schema mismatch, or another client in
+   * host mode); the PeerJS transport does not re-dial it while it stays in the room.
+   */
   disconnect(peerId: string, reason: string): void
   /** Leaves everything; no event fires after this returns. */
   close(): void

@@ -9,11 +9,13 @@ const ENTRIES: Record<string, { file: string; values: string[]; types: string[] 
     file: 'src/index.ts',
     values: [
       'anonymous', 'AuthErrorCode', 'BitReader', 'BitWriter', 'createMemoryNetwork', 'createNetwork', 'DecodeError', 'DEFAULT_LIMITS',
-      'DEFAULT_LOBBY_LXM', 'DEFAULT_LXM', 'DEFAULT_SERVICE_ID', 'defineComponent', 'defineEvent', 'defineSchema', 'ErrorCode', 'gridRelevance',
-      'JoinError', 'joinRoom', 'LobbyError', 'MultiuserAuthError', 'MultiuserError', 'PEERJS_TRANSPORT_DEFAULTS', 'peerJsTransport', 'registerHost', 'relayClient',
-      'staticTokenSource', 'TicketError', 'verifySessionTicket', 'verifyTicket', 'withLinkConditions',
+      'DEFAULT_LOBBY_LXM', 'DEFAULT_LXM', 'DEFAULT_SERVICE_ID', 'defineComponent', 'defineEvent', 'defineHostGame', 'defineInput', 'defineSchema',
+      'ErrorCode', 'gridRelevance', 'JoinError', 'joinRoom', 'LobbyError', 'MultiuserAuthError', 'MultiuserError', 'PEERJS_TRANSPORT_DEFAULTS',
+      'peerJsTransport', 'registerHost', 'relayClient', 'runHost', 'sessionWhitelist', 'snapshotComponents', 'staticTokenSource', 'TicketError',
+      'verifySessionTicket', 'verifyTicket', 'withLinkConditions',
     ],
     types: [
+      'AdmitFn', 'Authority', 'ComponentSnapshot', 'Divergence', 'HostChange', 'HostGame', 'HostModeOptions', 'HostModeStats', 'InputDef', 'RunHostOptions', 'RunningHost', 'InputHandler', 'PredictOptions', 'SessionWhitelistOptions', 'SimulateFn',
       'Channel', 'ChannelCounters', 'ComponentCounters', 'ComponentDef', 'ComponentSpec', 'ComponentStore', 'ConditionedTransport',
       'ConditionsCounters', 'CongestionStats', 'CreatedRoom', 'CreateRoomRequest', 'DespawnReason', 'DidDocumentLike', 'DropCounters', 'EntityEvent',
       'EntityRefCodec', 'EventDef', 'FieldDef', 'FieldKind', 'FieldSpec', 'GridRelevanceOptions', 'HostRegistration', 'HostSession', 'IceServer', 'InspectedEntity', 'JoinAnswer',

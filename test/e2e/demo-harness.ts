@@ -34,7 +34,8 @@ export interface DemoState {
   did: string | null
   room: string
   status: string
-  avatars: { owner: string | null; name: string; declaredName: string; did: string | null; local: boolean; x: number; y: number; z: number }[]
+  /** `mine`: this page's own avatar (host mode: the host owns it, so `local` is false). */
+  avatars: { owner: string | null; name: string; declaredName: string; did: string | null; local: boolean; mine: boolean; x: number; y: number; z: number }[]
   crates: { index: number; owner: string | null; origin: string | null; color: number; carried: boolean; x: number; y: number; z: number }[]
   chat: { from: string; text: string }[]
   peers: { id: string; name: string; did: string | null; rtt: number; loss: number; admittedAt: number | null }[]

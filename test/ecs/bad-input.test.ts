@@ -15,7 +15,7 @@ const spawns = (origins: string[], entries: { origin: number; n: number }[]): Me
   for (const e of entries) w.add(e.origin, e.n, e.n, false, 0, 0, null, [], 0)
   return { body: { $case: 'spawns', value: { deltaSeq: 0, origins, body: w.finish(), refs: [] } } }
 }
-const hello = (): Message => ({ body: { $case: 'hello', value: { fingerprint: FINGERPRINT, protocolVersion: PROTOCOL_VERSION, connectedAt: 0 } } })
+const hello = (): Message => ({ body: { $case: 'hello', value: { fingerprint: FINGERPRINT, protocolVersion: PROTOCOL_VERSION, connectedAt: 0, authority: 0, sessionTicket: '' } } })
 
 /** A delta packet from scratch: `entities` = [slot, x wire value]. */
 function delta(seq: number, entities: [number, number][], cut = 0): Uint8Array {

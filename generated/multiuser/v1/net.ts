@@ -26,6 +26,14 @@ export interface Hello {
   protocolVersion: number;
   /** When this peer joined the session (ms, the sender's clock). Heir election picks the smallest. */
   connectedAt: number;
+  /**
+   * Host mode (createNetwork's `authority: 'host'`): 0 = owner authority (every peer owns what it spawns), 1 = a client
+   * of a host, 2 = the host. Owner authority and host mode refuse each other (AUTHORITY_MISMATCH); two clients drop
+   * their link (star topology: clients talk to the host only).
+   */
+  authority: number;
+  /** Host mode, a client: its relay-signed session ticket; a host that whitelists a session admits no peer without one. */
+  sessionTicket: string;
 }
 
 /**
@@ -49,6 +57,10 @@ export enum Refusal_Reason {
   SCHEMA_MISMATCH = 1,
   PROTOCOL_VERSION = 2,
   TOO_MANY_INVALID = 3,
+  /** AUTHORITY_MISMATCH - Host mode met owner authority, or a second host. */
+  AUTHORITY_MISMATCH = 4,
+  /** NOT_IN_SESSION - The host admits members of its session only, and the peer's session ticket was missing or not valid for it. */
+  NOT_IN_SESSION = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -244,7 +256,7 @@ export const NetId: MessageFns<NetId> = {
 };
 
 function createBaseHello(): Hello {
-  return { fingerprint: "", protocolVersion: 0, connectedAt: 0 };
+  return { fingerprint: "", protocolVersion: 0, connectedAt: 0, authority: 0, sessionTicket: "" };
 }
 
 export const Hello: MessageFns<Hello> = {
@@ -257,6 +269,12 @@ export const Hello: MessageFns<Hello> = {
     }
     if (message.connectedAt !== 0) {
       writer.uint32(25).double(message.connectedAt);
+    }
+    if (message.authority !== 0) {
+      writer.uint32(32).uint32(message.authority);
+    }
+    if (message.sessionTicket !== "") {
+      writer.uint32(42).string(message.sessionTicket);
     }
     return writer;
   },
@@ -296,6 +314,22 @@ export const Hello: MessageFns<Hello> = {
             }
 
             message.connectedAt = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.authority = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sessionTicket = reader.string();
             continue;
           }
         }

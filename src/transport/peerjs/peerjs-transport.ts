@@ -115,6 +115,8 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
   const roster = new Map<string, RosterPeer>()
   /** Peers whose link dropped while they stayed in the room: re-dialled (by the smaller id of the pair). */
   const lost = new Set<string>()
+  /** Peers we dropped on purpose (`disconnect`: refused, or another client in host mode): never re-dialled while in the room. */
+  const dropped = new Set<string>()
 
   let peer: PeerType | null = null
   let answer: JoinAnswer | null = null
@@ -156,7 +158,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       if (reason === ErrorCode.SEND_QUEUE_FULL) {
         emitter.emit('error', new MultiuserError(ErrorCode.SEND_QUEUE_FULL, `peer ${link.peerId} could not keep up: more than ${limits.reliableQueueLimit} bytes queued on the reliable channel; link dropped`))
       }
-      if (roster.has(link.peerId)) lost.add(link.peerId)
+      if (roster.has(link.peerId) && !dropped.has(link.peerId)) lost.add(link.peerId)
       if (wasUp) {
         peers.delete(link.peerId)
         emitter.emit('peerLeft', link.peerId, reason)
@@ -183,7 +185,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
   }
 
   function dial(peerId: string): void {
-    if (!peer || peer.destroyed || links.has(peerId) || peerId === self?.id) return
+    if (!peer || peer.destroyed || links.has(peerId) || peerId === self?.id || dropped.has(peerId)) return
     adopt(peer.connect(peerId, { reliable: true, serialization: 'raw', label: 'bitecs-multiuser' }), true)
   }
 
@@ -253,6 +255,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
         // a live link is asked to answer at once and ends if it stays silent for a heartbeat interval.
         roster.delete(update.peerId)
         lost.delete(update.peerId)
+        dropped.delete(update.peerId)
         links.get(update.peerId)?.relayLeft()
       }
     })
@@ -356,6 +359,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
     peers.clear()
     roster.clear()
     lost.clear()
+    dropped.clear()
     peer?.destroy()
     peer = null
     answer = null
@@ -389,6 +393,7 @@ export function peerJsTransport(options: PeerJsTransportOptions): PeerJsTranspor
       return emitter.on(event, listener)
     },
     disconnect(peerId, reason) {
+      dropped.add(peerId)
       links.get(peerId)?.close(reason, true)
     },
     close() {

@@ -33,7 +33,7 @@ export function roomPeer(hub: MemoryNetwork, id: string, origin: number, options
 export function readyPeer(ctx: NetContext, peerId: string, admittedAt: number): PeerState {
   ctx.peers.join({ id: peerId, did: null, admittedAt })
   const p = ctx.peers.get(peerId)!
-  ctx.peers.onHello(p, { fingerprint: ctx.schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt: admittedAt })
+  ctx.peers.onHello(p, { fingerprint: ctx.schema.fingerprint, protocolVersion: PROTOCOL_VERSION, connectedAt: admittedAt, authority: 0, sessionTicket: '' })
   return p
 }
 
