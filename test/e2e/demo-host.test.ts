@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import hostGame from '../../demo/host-game.js'
-import { startHost, type StartedHost } from '../../src/host/cli.js'
+import { startHost, type StartedHost } from '../../src/host/start-host.js'
 import { until } from '../helpers/browser.js'
 import { usePageFixture } from './page-fixture.js'
 import { openDemo, startDemoServer, state, type DemoState } from './demo-harness.js'

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Chat, createGameSchema, MoveInput, type GameSchema } from '../../generated/game/schema.js'
 import { createNetwork, defineHostGame, type Network } from '../../src/index.js'
-import { startHost, type StartedHost } from '../../src/host/cli.js'
+import { startHost, type StartedHost } from '../../src/host/start-host.js'
+import { serveSessions } from '../../src/host/session-server.js'
 import { createRelay, generateRelayKeyHex, type Relay } from '../../src/relay/index.js'
 import { peerJsTransport, type PeerJsTransport } from '../../src/transport/peerjs/peerjs-transport.js'
 import { relayClient } from '../../src/transport/peerjs/relay-client.js'
@@ -59,11 +60,11 @@ function arena() {
   return { g, game, players }
 }
 
-async function client(relay: Relay, hostMigration = false) {
+async function client(relay: Relay, hostMigration = false, room = 'arena-1', credentials?: { session: string }) {
   const g = createGameSchema(256)
   const world = createWorld()
   const transport: PeerJsTransport = peerJsTransport({ relay: relayClient(relay.url), Peer: loadNodePeer(), iceServers: [], connectTimeout: 3000, heartbeatInterval: 500 })
-  const net = createNetwork(world, { schema: g.schema, transport, authority: 'host', maxEntities: 256, hostMigration })
+  const net = createNetwork(world, { schema: g.schema, transport, authority: 'host', maxEntities: 256, hostMigration, ...(credentials ? { sessionTicket: credentials.session } : {}) })
   let me = -1
   net.on(Chat, (m) => {
     if (me < 0) me = net.eidOf(JSON.parse(m.text)) ?? -1
@@ -77,7 +78,7 @@ async function client(relay: Relay, hostMigration = false) {
     net.close()
     transport.close()
   })
-  await transport.join('arena-1')
+  await transport.join(room, credentials)
   return { g, world, net, transport, me: () => me }
 }
 
@@ -178,5 +179,26 @@ describe('headless host (CLI) through a real relay', { timeout: 60_000 }, () => 
     expect(pause).toBeLessThan(2000)
     expect(first.net.stats.entities).toEqual({ owned: 2, remote: 0 })
     expect(second.net.stats.entities).toEqual({ owned: 0, remote: 2 })
+  })
+
+  it('matchmade sessions: a registered host is handed the match, hosts its room, admits its players only, and they play', async () => {
+    const relay = createRelay({ port: 0, auth: 'off', logger: pino({ level: 'silent' }), iceServers: [], signingKey: await generateRelayKeyHex(), matchQueues: { duel: { size: 2, host: true } }, hostSecret: 'host-secret-of-the-test-relay', matchTickMs: 20 })
+    await relay.listen()
+    cleanup.push(() => relay.close())
+    const { game, players } = arena()
+    const server = await serveSessions({ game, relay: relay.url, secret: 'host-secret-of-the-test-relay', id: 'eu-1', region: 'eu', capacity: 8 })
+    cleanup.push(() => server.stop())
+    const lobby = relayClient(relay.url)
+    const [ma, mb] = await Promise.all([0, 1].map(() => lobby.matchmake({ queue: 'duel', attributes: { region: 'eu' } })))
+    expect(ma.host).toBe('eu-1')
+    const a = await client(relay, false, ma.room, { session: ma.ticket })
+    const b = await client(relay, false, mb.room, { session: mb.ticket })
+    await until(() => a.me() >= 0 && b.me() >= 0, 30_000, 'both players told their entity by the session\'s host')
+    const hosted = server.sessions.get(ma.session)!
+    expect(a.net.hostId).toBe(hosted.transport.self!.id)
+    expect(players.size).toBe(2)
+    // The room seats the session only (the host's whitelist, tested in whitelist.test.ts, checks each player's ticket).
+    const stranger = await client(relay, false, ma.room, { session: ma.ticket }).catch((e: unknown) => e)
+    expect(stranger).toMatchObject({ code: 'ROOM_FULL' }) // the room seats the session: two players and the host
   })
 })
