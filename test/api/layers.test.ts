@@ -19,9 +19,9 @@ const ALLOWED: Record<string, string[]> = {
   // The network panel reads a Network and sets a ConditionedTransport's conditions; no Babylon, no relay.
   inspector: ['shared', 'ecs', 'transport/conditions.ts', 'transport/transport.ts'],
   codegen: ['shared', 'protocol'],
-  // Host mode's parts beside the replication core: the whitelist from the relay's session tickets, the host game
+  // Host mode's parts beside the replication core: the whitelist from the relay's session tickets, the registration with the relay's host registry (auth), the host game
   // runner, and the Node CLI (the PeerJS transport over node-datachannel).
-  host: ['shared', 'signaling', 'ecs', 'protocol', 'transport'],
+  host: ['shared', 'signaling', 'auth', 'ecs', 'protocol', 'transport'],
   // The relay never imports client code (auth, transport, ecs, babylon): what it shares with clients is src/signaling.
   relay: ['shared', 'signaling'],
 }
