@@ -3,6 +3,11 @@ import type { BenchWorld } from '../world.js'
 /** One contender set up on one world: a sender and one receiver. */
 export interface ContenderInstance {
   /**
+   * Game-side work a contender needs before {@link encode} that is not encoding (Colyseus: assigning the moved
+   * values through its change-tracking setters). Timed apart by groups that report it (the `cpu` group).
+   */
+  prepare?(): void
+  /**
    * Everything the sender does for this tick (its change detection, if any, and encoding for one receiver).
    * Returns the bytes that would go on the wire to that receiver this tick.
    */

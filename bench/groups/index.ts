@@ -1,3 +1,4 @@
+import { cpuGroup } from './cpu.js'
 import { encodeGroup } from './encode.js'
 import { flushGroup } from './flush.js'
 import { lobbyGroup } from './lobby.js'
@@ -11,4 +12,4 @@ import { webrtcGroup } from './webrtc.js'
  * Every group `npm run bench` knows, in run order. A new group (e.g. "webrtc", "relay") is one module
  * implementing {@link BenchGroup}, added here; results.json keeps the groups a run did not select.
  */
-export const groups: BenchGroup<any, any>[] = [encodeGroup, flushGroup, lossGroup, netcodeGroup, webrtcGroup, relayGroup, lobbyGroup]
+export const groups: BenchGroup<any, any>[] = [encodeGroup, flushGroup, cpuGroup, lossGroup, netcodeGroup, webrtcGroup, relayGroup, lobbyGroup]
