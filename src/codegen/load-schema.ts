@@ -10,6 +10,8 @@ export interface ComponentOption {
   interpolate?: boolean
   id?: number
   priority?: number
+  rotation?: string
+  rotation_bits?: number
 }
 
 /** A message declared in one of the user's files. */

@@ -82,6 +82,7 @@ export class DeltaDecoder {
         } else if (r.readBits(1) === 1) {
           m = r.readBits(fields.length)
           if (m === 0) throw new DecodeError('empty change mask')
+          if (L.quaternionBits[c] > 0 && m !== comp.def.fullMask) throw new DecodeError('a quaternion sent in part')
           if (hasBase) for (let j = 0; j < fields.length; j++) if (((m >>> j) & 1) !== 0 && codable[f0 + j] === 1 && r.readBits(1) === 1) md |= 1 << j
         }
         if (m !== 0) {

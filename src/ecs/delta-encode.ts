@@ -61,6 +61,8 @@ export class DeltaEncoder {
   /** Per global delta field: 2^wireBits (angle wrap). */
   private readonly span: Float64Array
   private readonly maxBits: number
+  /** Per delta component: 1 when its fields are sent all or none (a quaternion's slots). */
+  private readonly together: Uint8Array
   /** Per delta component: the bits of the entity last written (committed to `componentBits` once it stays in a packet). */
   private readonly entityBits: Float64Array
 
@@ -81,6 +83,7 @@ export class DeltaEncoder {
     this.comps = Int32Array.from(layout.delta.map((c) => 1 << c.bit))
     this.firstField = Int32Array.from(layout.delta.map((c) => c.firstField))
     this.fieldCount = Int32Array.from(layout.delta.map((c) => c.def.numericFields.length))
+    this.together = Uint8Array.from(layout.quaternionBits, (b) => (b > 0 ? 1 : 0))
     this.span = Float64Array.from(layout.wireBits, (b) => 2 ** b)
     this.writeCode = Int32Array.from(
       layout.deltaFields.map((f) =>
@@ -168,6 +171,7 @@ export class DeltaEncoder {
     const dirtyComponents = d.dirtyComponents
     const unsettled = baseline.unsettled
     const span = this.span
+    const together = this.together
     let count = 0
     let prevSlot = -1
     for (let k = 0; k < n; k++) {
@@ -196,12 +200,15 @@ export class DeltaEncoder {
         let md = 0
         let mb = 0
         let nm = 0
+        // A quaternion's four slots travel together: if the receiver may lack one, all four go.
+        let all = false
+        if (together[c] === 1) for (let j = 0; j < fc && !all; j++) all = vals[(row + f0 + j) * 4 + KNOWN] !== wire[row + f0 + j]
         for (let j = 0; j < fc; j++) {
           const f = f0 + j
           const x = row + f
           const v = wire[x]
           // Sent unless the receiver surely holds v (NaN, unsure, differs from everything).
-          if (vals[x * 4 + KNOWN] === v) continue
+          if (!all && vals[x * 4 + KNOWN] === v) continue
           m |= 1 << j
           let fieldBits = absBits[f]
           if (hasBase && codable[f] === 1) {

@@ -14,6 +14,7 @@
  *    is missing here: relative to a baseline no longer held, with no newer packet having written it. Values for a
  *    component the receiver already removed, or already overwritten by a newer packet, are stale, not missing.
  */
+import { quaternionFromWire } from '../protocol/quaternion.js'
 import { unwrapSeq } from '../protocol/seq.js'
 import type { NetContext } from './context.js'
 import { DeltaDecoder } from './delta-decode.js'
@@ -28,6 +29,9 @@ export class DeltaReceiver {
   private readonly lastSeq: Int32Array[]
   /** One component's values from a packet overtaken by a newer one (by field index). */
   private readonly lateValues = new Float64Array(32)
+  /** A quaternion rebuilt from its slots, and the one the store held. */
+  private readonly quat = new Float64Array(4)
+  private readonly held = new Float64Array(4)
 
   constructor(private readonly ctx: NetContext) {
     const { layout, settings } = ctx
@@ -124,6 +128,15 @@ export class DeltaReceiver {
           for (let j = 0; j < fields.length; j++) if ((m >>> j) & 1) v++
           continue
         }
+        if (layout.quaternionBits[c] > 0) {
+          // Its four slots arrive together: one orientation, rebuilt from all of them.
+          const r = this.applyQuaternion(c, eid, v, seq, tickId, slot)
+          v += 4
+          if (r === 0) complete = false
+          else if (r === 1) ofDelta[c]?.push(eid, sampleTime, interval, heardBefore)
+          else if (r === 2) ofDelta[c]?.pushLate(eid, sampleTime, 15, lateValues)
+          continue
+        }
         let changed = false
         let late = 0
         for (let j = 0; j < fields.length; j++) {
@@ -153,6 +166,38 @@ export class DeltaReceiver {
       }
     }
     return complete
+  }
+
+  /**
+   * Quaternion component `c` of `eid` from the decoder's values `v .. v + 4`: recorded for baselines, then into the
+   * store (its sign on the side of the orientation held, so interpolation never crosses zero) unless a newer packet
+   * wrote it. Returns 0 when a slot is missing (relative to a baseline no longer held, and not written since),
+   * 1 when the store was written, 2 when overtaken (the orientation is in `lateValues` for the interpolation buffer),
+   * 3 when stale.
+   */
+  private applyQuaternion(c: number, eid: number, v: number, seq: number, tickId: number, slot: number): number {
+    const { layout, stats } = this.ctx
+    const values = this.decoder.values
+    const f0 = layout.delta[c].firstField
+    for (let j = 0; j < 4; j++) {
+      if (values[v + j] === values[v + j]) continue
+      stats.dropped.stale++
+      return seq > this.lastSeq[f0][eid] ? 0 : 3
+    }
+    for (let j = 0; j < 4; j++) this.history.record(f0 + j, eid, slot, tickId, values[v + j])
+    const q = this.quat
+    const held = this.held
+    for (let j = 0; j < 4; j++) held[j] = layout.column(f0 + j)[eid]
+    quaternionFromWire(values, v, layout.quaternionBits[c], q, held)
+    if (seq > this.lastSeq[f0][eid]) {
+      for (let j = 0; j < 4; j++) {
+        this.lastSeq[f0 + j][eid] = seq
+        layout.column(f0 + j)[eid] = q[j]
+      }
+      return 1
+    }
+    for (let j = 0; j < 4; j++) this.lateValues[j] = q[j]
+    return 2
   }
 
   private malformed(p: PeerState, why: string): void {

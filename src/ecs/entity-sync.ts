@@ -14,7 +14,7 @@
 import { addComponent, entityExists, removeComponent, removeEntity } from 'bitecs'
 import { applyComponentState, componentState, unsendableFields, type BodyOf, type ComponentState, type Message, encodeMessage } from '../protocol/reliable-codec.js'
 import { ErrorCode, MultiuserError } from '../shared/errors.js'
-import { ChangeDetector } from './change-detect.js'
+import { ChangeDetector, quaternionWire } from './change-detect.js'
 import { Invalid, type NetContext, type Outcome } from './context.js'
 import type { BoundComponent } from './layout.js'
 import type { DespawnReason } from './network.js'
@@ -25,6 +25,8 @@ export class EntitySync {
   readonly detector: ChangeDetector
   /** Per eid: its delta slot (the delta encoder orders entities by it). */
   readonly slotOf: Float64Array
+  /** Scratch: a quaternion's four wire slots. */
+  private readonly slots = new Float64Array(4)
   /** Per owned eid: the bitECS mask word (schema stores only) seen at the last structural check; -1 = check. */
   private readonly rawPresence: Int32Array
   private nextSlot = 0
@@ -342,6 +344,12 @@ export class EntitySync {
 
   private currentWire(f: number, eid: number): number {
     const layout = this.ctx.layout
+    const c = layout.deltaFieldComponent[f]
+    if (layout.quaternionBits[c] > 0) {
+      // A quaternion's slots are made together (what ComponentDef.encode wrote for it).
+      quaternionWire(layout, c, eid, this.slots, 0)
+      return this.slots[f - layout.delta[c].firstField]
+    }
     return layout.deltaFields[f].toWire(layout.column(f)[eid])
   }
 }
