@@ -16,8 +16,8 @@ const GRID = 30
 const SPACING = 1.5
 const HALF = 0.5
 const GRAVITY = 9.81
-const KICK_RADIUS = 2.5
-const PLAYER_SPEED = 6
+const KICK_RADIUS = 4
+const PLAYER_SPEED = 8
 
 export interface CubesWorld {
   readonly world: World
@@ -85,7 +85,7 @@ export function createCubesWorld(seed = 0xc0be): CubesWorld {
           const push = 2 + rand() * 2
           vel[v] = (dx / (d || 1)) * push
           vel[v + 1] = (dy / (d || 1)) * push
-          vel[v + 2] = 3 + rand() * 3
+          vel[v + 2] = 4 + rand() * 4
           for (let k = 0; k < 3; k++) spin[v + k] = (rand() * 2 - 1) * 8
           flying[i] = 1
         }
@@ -97,7 +97,7 @@ export function createCubesWorld(seed = 0xc0be): CubesWorld {
         rotate(O, e, spin[v], spin[v + 1], spin[v + 2], DT)
         if (P.z[e] <= HALF) {
           P.z[e] = HALF
-          vel[v + 2] = -vel[v + 2] * 0.45
+          vel[v + 2] = -vel[v + 2] * 0.6
           vel[v] *= 0.6
           vel[v + 1] *= 0.6
           for (let k = 0; k < 3; k++) spin[v + k] *= 0.5
