@@ -96,7 +96,15 @@ export class Interpolator {
     this.before = new Float64Array(fields.length)
   }
 
+  /** Told when `eid` needs rendering again (a sample arrived, or its buffer was cleared): the render list's door. */
+  onWake: (eid: number) => void = () => {}
+
   clear(eid: number): void {
+    this.reset(eid)
+    this.onWake(eid)
+  }
+
+  private reset(eid: number): void {
     this.count[eid] = 0
     this.settled[eid] = 0
     this.drawnAt[eid] = Number.NEGATIVE_INFINITY
@@ -197,6 +205,7 @@ export class Interpolator {
   private changed(eid: number): void {
     this.settled[eid] = 0
     this.recheck[eid] = 1
+    this.onWake(eid)
   }
 
   /**
@@ -315,7 +324,8 @@ export class Interpolator {
 
   /** Local (owned) entities: the output mirrors the store. */
   copy(eid: number): void {
-    this.clear(eid)
+    // Its buffer starts afresh should the entity become remote (that clear wakes it; this one need not).
+    this.reset(eid)
     const fields = this.fields
     for (let f = 0; f < fields.length; f++) {
       const name = fields[f].name
