@@ -14,6 +14,7 @@
  *    is missing here: relative to a baseline no longer held, with no newer packet having written it. Values for a
  *    component the receiver already removed, or already overwritten by a newer packet, are stale, not missing.
  */
+import type { FieldDef, NumericArray } from '../protocol/component.js'
 import { quaternionFromWire } from '../protocol/quaternion.js'
 import { unwrapSeq } from '../protocol/seq.js'
 import type { NetContext } from './context.js'
@@ -33,8 +34,26 @@ export class DeltaReceiver {
   private readonly quat = new Float64Array(4)
   private readonly held = new Float64Array(4)
 
+  /** Scratch: the store column of each delta field, for one packet. */
+  private readonly cols: NumericArray[]
+  /**
+   * Per delta field, how a wire value becomes a store value: 1 = a quantized float (min + wire × step, at most max),
+   * 2 = a quantized float angle (min + wire × step), 0 = its `fromWire`.
+   */
+  private readonly fromKind: Uint8Array
+  private readonly fromMin: Float64Array
+  private readonly fromMax: Float64Array
+  private readonly fromStep: Float64Array
+
   constructor(private readonly ctx: NetContext) {
     const { layout, settings } = ctx
+    this.cols = layout.deltaFields.map((_, f) => layout.column(f))
+    // Quaternion slots are never applied one by one (applyQuaternion).
+    const inline = (f: FieldDef, i: number): boolean => f.quantizer !== undefined && (f.kind === 'f32' || f.kind === 'f64') && layout.quaternionBits[layout.deltaFieldComponent[i]] === 0
+    this.fromKind = Uint8Array.from(layout.deltaFields, (f, i) => (!inline(f, i) ? 0 : f.quantizer!.angle ? 2 : 1))
+    this.fromMin = Float64Array.from(layout.deltaFields, (f) => f.quantizer?.min ?? 0)
+    this.fromMax = Float64Array.from(layout.deltaFields, (f) => f.quantizer?.max ?? 0)
+    this.fromStep = Float64Array.from(layout.deltaFields, (f) => f.quantizer?.step ?? 0)
     this.decoder = new DeltaDecoder(layout, settings.limits.maxUnreliableBytes)
     this.lastSeq = layout.deltaFields.map(() => new Int32Array(settings.capacity))
     this.history = new ReceiveHistory(layout, settings.capacity)
@@ -108,6 +127,10 @@ export class DeltaReceiver {
     const nd = layout.delta.length
     const interval = p.clock.interval
     const heardBefore = p.clock.previousSenderTime
+    // The store columns, read once per packet (layout.column is a lookup per call).
+    const cols = this.cols
+    for (let f = 0; f < cols.length; f++) cols[f] = layout.column(f)
+    const { fromKind, fromMin, fromMax, fromStep } = this
     let complete = true
     for (let i = 0; i < decoder.count; i++) {
       const eid = decoder.eids[i]
@@ -153,7 +176,9 @@ export class DeltaReceiver {
           history.record(f, eid, slot, tickId, wire)
           if (seq > lastSeq[f][eid]) {
             lastSeq[f][eid] = seq
-            layout.column(f)[eid] = fields[j].fromWire(wire)
+            // fields[j].fromWire(wire), a quantized float's arithmetic inline (the call would be megamorphic).
+            const k = fromKind[f]
+            cols[f][eid] = k === 1 ? Math.min(fromMin[f] + wire * fromStep[f], fromMax[f]) : k === 2 ? fromMin[f] + wire * fromStep[f] : fields[j].fromWire(wire)
             changed = true
           } else {
             // Overtaken by a newer packet: not for the store, but a sample of the past for the interpolation buffer.

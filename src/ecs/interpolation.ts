@@ -68,10 +68,7 @@ export class Interpolation {
     const list = this.list
     if (list.length === 0) return
     const { registry, peers } = this.ctx
-    for (let i = 0; i < registry.ownedCount; i++) {
-      const eid = registry.owned[i]
-      for (const it of list) it.copy(eid)
-    }
+    for (const it of list) it.copyAll(registry.owned, registry.ownedCount)
     const delay = this.ctx.settings.interpolationDelay
     // Render time and last-heard time of the owner of the entity before (entities come mostly grouped by owner).
     let owner: string | null = null

@@ -45,6 +45,8 @@ const HELD = 3
  */
 export class Interpolator {
   readonly output: ComponentStore
+  /** The output's columns, by field (it is ours: never resized nor replaced). */
+  private readonly outCols: NumericArray[]
   private readonly times: Float64Array
   private readonly values: Float64Array[]
   /** Per sample: 1 = made here (the spawn seed, a hold before a long gap), not received: no velocity from it. */
@@ -79,6 +81,7 @@ export class Interpolator {
   ) {
     const fields = (this.fields = component.def.numericFields)
     this.output = component.def.createStore(capacity)
+    this.outCols = fields.map((f) => this.output[f.name] as NumericArray)
     this.times = new Float64Array(capacity * SAMPLES)
     this.made = new Uint8Array(capacity * SAMPLES)
     this.values = fields.map(() => new Float64Array(capacity * SAMPLES))
@@ -281,12 +284,9 @@ export class Interpolator {
   render(eid: number, t: number, heardAt: number): void {
     if (this.settled[eid] === 1) return
     const fields = this.fields
-    const out = this.output
+    const out = this.outCols
     if (this.count[eid] === 0) {
-      for (let f = 0; f < fields.length; f++) {
-        const name = fields[f].name
-        ;(out[name] as NumericArray)[eid] = (this.component.store[name] as NumericArray)[eid]
-      }
+      for (let f = 0; f < fields.length; f++) out[f][eid] = (this.component.store[fields[f].name] as NumericArray)[eid]
       this.settled[eid] = 1
       return
     }
@@ -296,7 +296,7 @@ export class Interpolator {
       const then = this.before
       this.model(eid, drawnAt, heardAt, then)
       for (let f = 0; f < fields.length; f++) {
-        const drawn = (out[fields[f].name] as NumericArray)[eid]
+        const drawn = out[f][eid]
         const e = this.angle[f] === 1 ? this.diff(f, then[f], drawn) : drawn - then[f]
         this.err[f][eid] = Math.abs(e) > this.eps[f] ? e : 0
       }
@@ -304,32 +304,44 @@ export class Interpolator {
     }
     const value = this.scratch
     const mode = this.model(eid, t, heardAt, value)
-    const fade = Math.exp(-(t - this.errAt[eid]) / BLEND_MS)
+    // The correction's fade, computed only when there is one (most renders have none).
+    let fade = -1
     let still = mode === HELD
     for (let f = 0; f < fields.length; f++) {
       let e = this.err[f][eid]
       if (e !== 0) {
+        if (fade < 0) fade = Math.exp(-(t - this.errAt[eid]) / BLEND_MS)
         e *= fade
         if (Math.abs(e) <= this.eps[f]) {
           this.err[f][eid] = 0
           e = 0
         } else still = false
       }
-      ;(out[fields[f].name] as NumericArray)[eid] = this.wrap(f, value[f] + e)
+      out[f][eid] = this.wrap(f, value[f] + e)
     }
     this.drawnAt[eid] = t
     this.recheck[eid] = mode === EXTRAPOLATING || mode === EXTRAPOLATED ? 1 : 0
     if (still) this.settled[eid] = 1
   }
 
-  /** Local (owned) entities: the output mirrors the store. */
-  copy(eid: number): void {
-    // Its buffer starts afresh should the entity become remote (that clear wakes it; this one need not).
-    this.reset(eid)
+  /** Local (owned) entities `eids[0 .. count)`: the output mirrors the store. */
+  copyAll(eids: Int32Array, count: number): void {
+    // Their buffers start afresh should they become remote (that clear wakes them; this one need not). Only a
+    // buffer used since its last reset has anything to reset (render sets drawnAt whenever it sets err).
+    for (let i = 0; i < count; i++) {
+      const eid = eids[i]
+      if (this.count[eid] !== 0 || this.drawnAt[eid] !== Number.NEGATIVE_INFINITY) this.reset(eid)
+    }
+    // Field by field: two columns hoisted, one tight loop each.
     const fields = this.fields
     for (let f = 0; f < fields.length; f++) {
       const name = fields[f].name
-      ;(this.output[name] as NumericArray)[eid] = (this.component.store[name] as NumericArray)[eid]
+      const out = this.output[name] as NumericArray
+      const src = this.component.store[name] as NumericArray
+      for (let i = 0; i < count; i++) {
+        const eid = eids[i]
+        out[eid] = src[eid]
+      }
     }
   }
 
