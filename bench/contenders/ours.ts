@@ -171,6 +171,9 @@ export async function createOurs(w: BenchWorld, opts: OursOptions = {}): Promise
   return {
     encode() {
       link.flush()
+      return 0
+    },
+    bytes() {
       const now = link.counters().toReceiverBytes
       const bytes = now - sentBefore
       sentBefore = now

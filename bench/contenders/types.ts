@@ -12,6 +12,11 @@ export interface ContenderInstance {
    * Returns the bytes that would go on the wire to that receiver this tick.
    */
   encode(): number
+  /**
+   * The bytes of the last {@link encode}, when counting them is no part of the sender's work (ours: summing the
+   * in-memory transport's link counters): read after encode, not timed. Without it, encode's return value counts.
+   */
+  bytes?(): number
   /** Not timed: the transport moving bytes between encode and decode (ours: the in-memory link). */
   between?(): void
   /** Everything the receiver does to apply what {@link encode} produced. */

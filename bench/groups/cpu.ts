@@ -89,8 +89,9 @@ async function scenario(entities: number, moving: number, pattern: MoverPattern,
         const t0 = performance.now()
         if (inst.prepare) inst.prepare()
         const t1 = inst.prepare ? performance.now() : t0
-        const bytes = inst.encode()
+        const encoded = inst.encode()
         const t2 = performance.now()
+        const bytes = inst.bytes ? inst.bytes() : encoded
         inst.between?.()
         const t3 = performance.now()
         inst.decode()
