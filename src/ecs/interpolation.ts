@@ -22,6 +22,11 @@ export class Interpolation {
   private readonly active: Int32Array
   private readonly activePos: Int32Array
   private activeCount = 0
+  /** Owned eids as runs [runStart[r], runEnd[r]), for the registry's ownedVersion they were made at. */
+  private readonly runStart: Int32Array
+  private readonly runEnd: Int32Array
+  private runs = 0
+  private ownedVersion = -1
 
   constructor(private readonly ctx: NetContext) {
     const { layout, settings } = ctx
@@ -30,12 +35,35 @@ export class Interpolation {
     this.ofDelta = layout.delta.map((c) => this.byBit.get(c.bit))
     this.active = new Int32Array(settings.capacity)
     this.activePos = new Int32Array(settings.capacity).fill(-1)
+    this.runStart = new Int32Array(settings.capacity)
+    this.runEnd = new Int32Array(settings.capacity)
     const wake = (eid: number): void => {
       if (this.activePos[eid] >= 0) return
       this.activePos[eid] = this.activeCount
       this.active[this.activeCount++] = eid
     }
     for (const it of this.list) it.onWake = wake
+  }
+
+  /**
+   * The owned set changed: its runs of consecutive eids anew (for the copies), and the buffers of those owned now
+   * reset. Owned entities get no samples (deltas apply to remote ones only), so until the owned set changes again
+   * their buffers stay empty and only the copy is needed.
+   */
+  private ownedChanged(): void {
+    const { registry } = this.ctx
+    this.ownedVersion = registry.ownedVersion
+    const eids = registry.owned.slice(0, registry.ownedCount).sort()
+    let runs = 0
+    for (let i = 0; i < eids.length; i++) {
+      if (runs > 0 && this.runEnd[runs - 1] === eids[i]) this.runEnd[runs - 1]++
+      else {
+        this.runStart[runs] = eids[i]
+        this.runEnd[runs++] = eids[i] + 1
+      }
+    }
+    this.runs = runs
+    for (const it of this.list) it.resetAll(eids, eids.length)
   }
 
   private sleep(i: number): void {
@@ -68,7 +96,8 @@ export class Interpolation {
     const list = this.list
     if (list.length === 0) return
     const { registry, peers } = this.ctx
-    for (const it of list) it.copyAll(registry.owned, registry.ownedCount)
+    if (registry.ownedVersion !== this.ownedVersion) this.ownedChanged()
+    for (const it of list) it.copyRuns(this.runStart, this.runEnd, this.runs)
     const delay = this.ctx.settings.interpolationDelay
     // Render time and last-heard time of the owner of the entity before (entities come mostly grouped by owner).
     let owner: string | null = null
