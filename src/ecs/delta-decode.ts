@@ -134,7 +134,7 @@ export class DeltaDecoder {
         }
         let w = base + unzigzag(values[v])
         if (L.wireAngle[f] === 1) {
-          const span = 2 ** L.wireBits[f]
+          const span = L.wireTop[f] + 1 // 2^bits for an angle
           w = ((w % span) + span) % span
         } else if (w < 0 || w > L.wireTop[f]) return false
         values[v] = w
