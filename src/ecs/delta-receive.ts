@@ -106,7 +106,7 @@ export class DeltaReceiver {
       }
       decoder.eids[i] = rec !== null && rec.owner === p.id && registry.get(rec.eid) === rec ? rec.eid : -1
     }
-    if (baseTick > 0 && !decoder.resolveRelative(p.flushSlots.slotOf(baseTick), baseTick, this.history)) return this.malformed(p, 'relative value out of range')
+    if (baseTick > 0 && !decoder.resolveRelative(tickId, baseTick, p.flushSlots, this.history)) return this.malformed(p, 'relative value out of range')
     p.flushSlots.saw(h.flush, tickId)
     const sampleTime = p.clock.observe(h.time, now)
     if (this.apply(p, seq, tickId, h.flush, sampleTime)) p.ack.markReceived(seq, now)
