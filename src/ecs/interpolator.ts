@@ -66,6 +66,14 @@ export class Interpolator {
   /** The render time last drawn (-∞: never), and whether the samples changed since (or it was extrapolating). */
   private readonly drawnAt: Float64Array
   private readonly recheck: Uint8Array
+  /**
+   * Per entity: the time of sample a when the last frame was drawn between two samples a ≤ t < b (NaN otherwise).
+   * Samples appended after it (newer than b) leave what the samples say at that time unchanged, so they need no
+   * recheck while sample a is still held (render's continuity check costs a second walk of the buffer).
+   */
+  private readonly drawnInside: Float64Array
+  /** Set by `model`: the time of sample a when t lay between two samples, else NaN. */
+  private insideAt = Number.NaN
   private readonly fields: BoundComponent['def']['numericFields']
   /** Per field: 1 = angle, its span; how small a correction is nothing. */
   private readonly angle: Uint8Array
@@ -92,6 +100,7 @@ export class Interpolator {
     this.errAt = new Float64Array(capacity)
     this.drawnAt = new Float64Array(capacity).fill(Number.NEGATIVE_INFINITY)
     this.recheck = new Uint8Array(capacity)
+    this.drawnInside = new Float64Array(capacity).fill(Number.NaN)
     this.angle = Uint8Array.from(fields, (f) => (f.quantizer?.angle ? 1 : 0))
     this.span = Float64Array.from(fields, (f) => (f.quantizer ? f.quantizer.max - f.quantizer.min : 0))
     this.eps = Float64Array.from(fields, (f) => (f.quantizer ? f.quantizer.step / 4 : 1e-6))
@@ -108,6 +117,7 @@ export class Interpolator {
   }
 
   private reset(eid: number): void {
+    this.drawnInside[eid] = Number.NaN
     this.count[eid] = 0
     this.settled[eid] = 0
     this.drawnAt[eid] = Number.NEGATIVE_INFINITY
@@ -135,8 +145,9 @@ export class Interpolator {
       const last = eid * SAMPLES + this.head[eid]
       const lastT = this.times[last]
       if (lastT === Number.NEGATIVE_INFINITY) {
-        // The seed: it holds until one interval before the first delta.
+        // The seed: it holds until one interval before the first delta (a sample moved: recheck what was drawn).
         this.times[last] = t - interval
+        this.drawnInside[eid] = Number.NaN
       } else {
         if (t <= lastT) return
         if (t - lastT > BRIDGE_MS && t - interval > lastT && heardBefore > lastT) this.append(eid, t - interval, last)
@@ -202,12 +213,25 @@ export class Interpolator {
     }
     this.head[eid] = h
     if (this.count[eid] < SAMPLES) this.count[eid]++
-    this.changed(eid)
+    this.appended(eid)
+  }
+
+  /**
+   * A sample newer than every other was appended: as `changed`, but the continuity check is only needed when the last
+   * frame was not drawn between two samples that are both still held (see drawnInside).
+   */
+  private appended(eid: number): void {
+    this.settled[eid] = 0
+    const lo = this.drawnInside[eid]
+    const oldest = this.times[eid * SAMPLES + ((this.head[eid] - this.count[eid] + 1 + SAMPLES) % SAMPLES)]
+    if (!(lo >= oldest)) this.recheck[eid] = 1
+    this.onWake(eid)
   }
 
   private changed(eid: number): void {
     this.settled[eid] = 0
     this.recheck[eid] = 1
+    this.drawnInside[eid] = Number.NaN
     this.onWake(eid)
   }
 
@@ -222,6 +246,7 @@ export class Interpolator {
     const times = this.times
     const fields = this.fields
     // Walk back from the newest sample to find a ≤ t < b.
+    this.insideAt = Number.NaN
     let b = -1
     let a = base + head
     for (let k = 0; k < n; k++) {
@@ -236,6 +261,7 @@ export class Interpolator {
       return BETWEEN
     }
     if (b >= 0) {
+      this.insideAt = times[a]
       const u = (t - times[a]) / (times[b] - times[a])
       for (let f = 0; f < fields.length; f++) {
         const va = this.values[f][a]
@@ -320,6 +346,7 @@ export class Interpolator {
       out[f][eid] = this.wrap(f, value[f] + e)
     }
     this.drawnAt[eid] = t
+    this.drawnInside[eid] = this.insideAt
     this.recheck[eid] = mode === EXTRAPOLATING || mode === EXTRAPOLATED ? 1 : 0
     if (still) this.settled[eid] = 1
   }
