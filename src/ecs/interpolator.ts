@@ -3,6 +3,8 @@ import type { BoundComponent } from './layout.js'
 
 /** Samples kept per entity and component (≈ 270 ms at 30 Hz). */
 export const SAMPLES = 8
+/** SAMPLES - 1: ring positions as `& RING` (SAMPLES is a power of two). */
+const RING = SAMPLES - 1
 /**
  * A gap up to this long between two samples is interpolated across (a lost packet, an update the sender's budget put
  * off). Over a longer one the entity stood still if its sender was heard meanwhile (flushes without it): it holds
@@ -78,6 +80,8 @@ export class Interpolator {
   /** Per field: 1 = angle, its span; how small a correction is nothing. */
   private readonly angle: Uint8Array
   private readonly span: Float64Array
+  private readonly min: Float64Array
+  private readonly max: Float64Array
   private readonly eps: Float64Array
   private readonly scratch: Float64Array
   private readonly before: Float64Array
@@ -103,6 +107,8 @@ export class Interpolator {
     this.drawnInside = new Float64Array(capacity).fill(Number.NaN)
     this.angle = Uint8Array.from(fields, (f) => (f.quantizer?.angle ? 1 : 0))
     this.span = Float64Array.from(fields, (f) => (f.quantizer ? f.quantizer.max - f.quantizer.min : 0))
+    this.min = Float64Array.from(fields, (f) => f.quantizer?.min ?? 0)
+    this.max = Float64Array.from(fields, (f) => f.quantizer?.max ?? 0)
     this.eps = Float64Array.from(fields, (f) => (f.quantizer ? f.quantizer.step / 4 : 1e-6))
     this.scratch = new Float64Array(fields.length)
     this.before = new Float64Array(fields.length)
@@ -204,7 +210,7 @@ export class Interpolator {
   /** Appends a sample at `t`: the store's values, or (made here) a copy of sample `copyFrom`, or the seed (t = -∞). */
   private append(eid: number, t: number, copyFrom: number): void {
     const base = eid * SAMPLES
-    const h = this.count[eid] === 0 ? 0 : (this.head[eid] + 1) % SAMPLES
+    const h = this.count[eid] === 0 ? 0 : (this.head[eid] + 1) & RING
     const i = base + h
     this.times[i] = t
     this.made[i] = copyFrom >= 0 || t === Number.NEGATIVE_INFINITY ? 1 : 0
@@ -223,7 +229,7 @@ export class Interpolator {
   private appended(eid: number): void {
     this.settled[eid] = 0
     const lo = this.drawnInside[eid]
-    const oldest = this.times[eid * SAMPLES + ((this.head[eid] - this.count[eid] + 1 + SAMPLES) % SAMPLES)]
+    const oldest = this.times[eid * SAMPLES + ((this.head[eid] - this.count[eid] + 1 + SAMPLES) & RING)]
     if (!(lo >= oldest)) this.recheck[eid] = 1
     this.onWake(eid)
   }
@@ -250,7 +256,7 @@ export class Interpolator {
     let b = -1
     let a = base + head
     for (let k = 0; k < n; k++) {
-      const idx = base + ((head - k + SAMPLES) % SAMPLES)
+      const idx = base + ((head - k + SAMPLES) & RING)
       a = idx
       if (times[idx] <= t) break
       b = idx
@@ -272,7 +278,7 @@ export class Interpolator {
     }
     // Past the newest sample `a`.
     const tN = times[a]
-    const p = base + ((head - 1 + SAMPLES) % SAMPLES)
+    const p = base + ((head - 1 + SAMPLES) & RING)
     const tP = n >= 2 ? times[p] : Number.NEGATIVE_INFINITY
     if (heardAt > tN || n < 2 || this.made[a] === 1 || this.made[p] === 1 || !(tN - tP > 0 && tN - tP <= BRIDGE_MS)) {
       for (let f = 0; f < fields.length; f++) out[f] = this.values[f][a]
@@ -292,15 +298,17 @@ export class Interpolator {
     let d = b - a
     if (this.angle[f] === 1) {
       const span = this.span[f]
-      d = ((((d + span / 2) % span) + span) % span) - span / 2
+      // Two values of the range differ by less than a span: one add or subtract (a float modulo is slow).
+      if (d >= span / 2 && d < (3 * span) / 2) d -= span
+      else if (d < -span / 2 && d >= (-3 * span) / 2) d += span
+      else if (!(d >= -span / 2 && d < span / 2)) d = ((((d + span / 2) % span) + span) % span) - span / 2
     } else if (Math.abs(d) > this.snapDistance) return Number.NaN
     return d
   }
 
   private wrap(f: number, v: number): number {
     if (this.angle[f] === 0) return v
-    const q = this.fields[f].quantizer!
-    return v >= q.max ? v - this.span[f] : v < q.min ? v + this.span[f] : v
+    return v >= this.max[f] ? v - this.span[f] : v < this.min[f] ? v + this.span[f] : v
   }
 
   /**

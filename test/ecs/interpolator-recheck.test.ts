@@ -66,3 +66,24 @@ describe('interpolator continuity check', () => {
     expect(Math.abs(next - before)).toBeLessThan(1)
   })
 })
+
+describe('interpolated angles', () => {
+  it('go the short way round across ±π, in one add or subtract or (far outside the range) a modulo', () => {
+    const { it: interp, eid, store } = setup()
+    const yawAt = (t: number): number => {
+      interp.render(eid, t, Number.NEGATIVE_INFINITY)
+      return interp.output.yaw[eid] as number
+    }
+    store.yaw[eid] = 3.1
+    interp.push(eid, 2_000_000, 33, 2_000_000 - 33)
+    store.yaw[eid] = -3.1
+    interp.push(eid, 2_000_033, 33, 2_000_000)
+    // Half way: 3.1 + 0.0416 = 3.1416 ≈ π, wrapped into [-π, π).
+    expect(Math.abs(Math.abs(yawAt(2_000_016.5)) - Math.PI)).toBeLessThan(0.01)
+    // A game value far outside the range still interpolates the short way.
+    store.yaw[eid] = -3.1 + 8 * Math.PI
+    interp.push(eid, 2_000_066, 33, 2_000_033)
+    const mid = yawAt(2_000_049.5)
+    expect(Math.abs(mid - -3.1)).toBeLessThan(0.01)
+  })
+})
