@@ -42,3 +42,6 @@ export {
   type RoomAccessMode, type RoomCredentials, type JsonValue, type MatchRequest, type Match, type SessionMember,
 } from './signaling/contract.js'
 export { verifySessionTicket, type SessionTicketClaims, type VerifySessionTicketOptions } from './signaling/session-ticket.js'
+// Hand-off to hosts: a host registers with the relay and is handed the sessions of host-mode queues.
+export { registerHost, type RegisterHostOptions, type HostRegistration } from './auth/host-registration.js'
+export type { HostSession } from './signaling/contract.js'

@@ -8,6 +8,7 @@
 import { AuthErrorCode as ErrorCode, LobbyError, isAuthErrorCode } from '../shared/errors.js'
 import type { CreatedRoom, CreateRoomRequest, ListRoomsQuery, Match, MatchRequest, RoomList } from '../signaling/contract.js'
 import { isRecord } from '../signaling/jwt-parts.js'
+import { readEvents, type ServerSentEvent } from './event-stream.js'
 import type { TokenSource } from './token-source.js'
 
 export interface LobbyCallOptions {
@@ -18,6 +19,7 @@ export interface LobbyCallOptions {
   signal?: AbortSignal
 }
 
+/** Options of one `matchmake` call (the relay client's `relay.matchmake(request, options)`). */
 export interface MatchmakeOptions {
   /** Aborting it cancels the wait (the promise rejects with `MATCH_CANCELLED`). */
   signal?: AbortSignal
@@ -104,55 +106,27 @@ export async function matchmake(relayUrl: string, request: MatchRequest, o: Lobb
   if (!res.body || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
     throw new LobbyError(ErrorCode.RELAY_BAD_RESPONSE, `the relay at ${url.href} did not answer an event stream`, res.status)
   }
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
-  let buffer = ''
-  try {
-    for (;;) {
-      let chunk: ReadableStreamReadResult<string>
-      try {
-        chunk = await reader.read()
-      } catch (err) {
-        if (signal?.aborted) throw new LobbyError(ErrorCode.MATCH_CANCELLED, 'cancelled', undefined, { cause: err })
-        throw new LobbyError(ErrorCode.MATCH_INTERRUPTED, `the matchmaking stream broke: ${message(err)}; queue again`, undefined, { cause: err })
-      }
-      if (chunk.done) throw new LobbyError(ErrorCode.MATCH_INTERRUPTED, 'the matchmaking stream ended before a match (the relay restarted or went away); queue again')
-      buffer += chunk.value.replace(/\r\n?/g, '\n')
-      let end: number
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        const event = parseEvent(block)
-        if (!event) continue
-        if (event.name === 'queued' && isRecord(event.data) && typeof event.data.ticket === 'string') m.onQueued?.(event.data.ticket)
-        else if (event.name === 'matched' && isRecord(event.data) && typeof event.data.room === 'string' && typeof event.data.ticket === 'string') return event.data as unknown as Match
-        else if (event.name === 'timeout' || event.name === 'cancelled') {
-          const d = isRecord(event.data) ? event.data : {}
-          const code = isAuthErrorCode(d.error) ? d.error : event.name === 'timeout' ? ErrorCode.MATCH_TIMEOUT : ErrorCode.MATCH_CANCELLED
-          throw new LobbyError(code, typeof d.message === 'string' ? d.message : event.name)
-        }
-      }
+  const events = readEvents(res.body)
+  for (;;) {
+    let next: IteratorResult<ServerSentEvent>
+    try {
+      next = await events.next()
+    } catch (err) {
+      if (signal?.aborted) throw new LobbyError(ErrorCode.MATCH_CANCELLED, 'cancelled', undefined, { cause: err })
+      throw new LobbyError(ErrorCode.MATCH_INTERRUPTED, `the matchmaking stream broke: ${message(err)}; queue again`, undefined, { cause: err })
     }
-  } finally {
-    reader.cancel().catch(() => {})
+    if (next.done) throw new LobbyError(ErrorCode.MATCH_INTERRUPTED, 'the matchmaking stream ended before a match (the relay restarted or went away); queue again')
+    const event = next.value
+    if (event.name === 'queued' && isRecord(event.data) && typeof event.data.ticket === 'string') m.onQueued?.(event.data.ticket)
+    else if (event.name === 'matched' && isRecord(event.data) && typeof event.data.room === 'string' && typeof event.data.ticket === 'string') {
+      void events.return(undefined)
+      return event.data as unknown as Match
+    } else if (event.name === 'timeout' || event.name === 'cancelled') {
+      void events.return(undefined)
+      const d = isRecord(event.data) ? event.data : {}
+      const code = isAuthErrorCode(d.error) ? d.error : event.name === 'timeout' ? ErrorCode.MATCH_TIMEOUT : ErrorCode.MATCH_CANCELLED
+      throw new LobbyError(code, typeof d.message === 'string' ? d.message : event.name)
+    }
   }
 }
 
-/** One server-sent event (`event:` and `data:` lines; comments and other fields ignored), or null. */
-function parseEvent(block: string): { name: string; data: unknown } | null {
-  let name = 'message'
-  const data: string[] = []
-  for (const line of block.split('\n')) {
-    if (line.startsWith(':')) continue
-    const colon = line.indexOf(':')
-    const field = colon < 0 ? line : line.slice(0, colon)
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '')
-    if (field === 'event') name = value
-    else if (field === 'data') data.push(value)
-  }
-  if (data.length === 0) return null
-  try {
-    return { name, data: JSON.parse(data.join('\n')) }
-  } catch {
-    return null
-  }
-}

@@ -8,6 +8,7 @@
  * relay's join method); lobby calls ask for the relay's lobby method (`DEFAULT_LOBBY_LXM` unless the relay set another).
  */
 export interface TokenRequest {
+  /** The method (`lxm` claim) the token must be scoped to, e.g. `DEFAULT_LOBBY_LXM` for lobby calls. */
   lxm: string
 }
 

@@ -10,12 +10,13 @@ import type { NumericArray } from '../protocol/component.js'
 import type { NetPeer } from './network.js'
 import type { RelevanceFn } from './relevance.js'
 
+/** Options of {@link gridRelevance}. */
 export interface GridRelevanceOptions {
   /** The component store holding positions (e.g. Transform), read at `axes`. */
   store: Record<string, unknown>
   /** Its two fields spanning the plane. Default ['x', 'z']. */
   axes?: readonly [string, string]
-  /** Side of a cell, in store units (> 0). */
+  /** Side of a cell, in store units (more than 0; `gridRelevance` throws a `RangeError` otherwise). */
   cellSize: number
   /** How far a peer sees, in store units: one radius for every peer, or one per peer. */
   radius: number | ((peer: NetPeer) => number)
@@ -25,6 +26,12 @@ export interface GridRelevanceOptions {
   margin?: number
 }
 
+/**
+ * A relevance function (createNetwork's `relevance`) that gives each peer our entities on the grid cells around its
+ * `focus`: at most ceil(radius / cellSize) cells away on each axis to come into view, `margin` cells more to stay in
+ * it. The focus and reach of each peer are read once per round of questions (`begin`). Throws a `RangeError` when
+ * `cellSize` is not more than 0, or (on first use) when the store has no numeric field named by `axes`.
+ */
 export function gridRelevance(o: GridRelevanceOptions): RelevanceFn {
   if (!(o.cellSize > 0)) throw new RangeError(`gridRelevance: cellSize must be > 0 (got ${o.cellSize})`)
   const [ax, az] = o.axes ?? ['x', 'z']

@@ -73,6 +73,7 @@ export interface NetStats {
   readonly congestion: CongestionStats
 }
 
+/** What we send against what the paths carry, summed over the ready peers (`net.stats.congestion`). */
 export interface CongestionStats {
   /** Sum of the ready peers' send budgets (bytes per second). */
   readonly budget: number

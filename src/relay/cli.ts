@@ -71,6 +71,10 @@ const FLAGS = {
   'max-queued-per-address': ['string', 'BITECS_RELAY_MAX_QUEUED_PER_ADDRESS', 'anonymous players waiting from one address', String(RELAY_DEFAULTS.maxQueuedPerAddress)],
   'max-match-queues': ['string', 'BITECS_RELAY_MAX_MATCH_QUEUES', 'queue names with players waiting', String(RELAY_DEFAULTS.maxMatchQueues)],
   'match-queues': ['string', 'BITECS_RELAY_MATCH_QUEUES', 'JSON object: queue name (or *) -> rules { size, timeoutMs, skillRange, ... }', JSON.stringify(RELAY_DEFAULTS.matchQueues)],
+  'host-secret-file': ['string', 'BITECS_RELAY_HOST_SECRET_FILE', 'file holding the secret self-hosted hosts register with (at least 16 characters)', 'none'],
+  'host-dids': ['string', 'BITECS_RELAY_HOST_DIDS', 'DIDs (comma-separated) that may register as hosts with their own service-auth token', 'none'],
+  'host-ttl': ['string', 'BITECS_RELAY_HOST_TTL', 'a host not heard from for this long gets no session, ms', String(RELAY_DEFAULTS.hostTtlMs)],
+  'max-hosts': ['string', 'BITECS_RELAY_MAX_HOSTS', 'live hosts in the registry', String(RELAY_DEFAULTS.maxHosts)],
   'turn-urls': ['string', 'BITECS_RELAY_TURN_URLS', 'TURN URLs (comma-separated) handed out with credentials of their own', 'none'],
   'turn-secret-file': ['string', 'BITECS_RELAY_TURN_SECRET_FILE', 'file holding the secret shared with the TURN server (coturn static-auth-secret)', 'none'],
   'turn-ttl': ['string', 'BITECS_RELAY_TURN_TTL', 'TURN credential lifetime, seconds', String(RELAY_DEFAULTS.turnTtlSec)],
@@ -93,6 +97,7 @@ export function usage(): string {
     ...lines,
     '  BITECS_RELAY_SIGNING_KEY                   hex P-256 key (instead of --signing-key-file)',
     '  BITECS_RELAY_TURN_SECRET                   the TURN shared secret (instead of --turn-secret-file)',
+    '  BITECS_RELAY_HOST_SECRET                   the host secret (instead of --host-secret-file)',
   ].join('\n')
 }
 
@@ -203,6 +208,10 @@ export async function optionsFromArgs(args: string[], env: NodeJS.ProcessEnv = p
     maxQueuedPerAddress: int('max-queued-per-address', get('max-queued-per-address')),
     maxMatchQueues: int('max-match-queues', get('max-match-queues')),
     matchQueues,
+    hostSecret: get('host-secret-file') ? (await readFile(get('host-secret-file')!, 'utf8')).trim() : env.BITECS_RELAY_HOST_SECRET || undefined,
+    hostDids: get('host-dids')?.split(',').map((d) => d.trim()).filter((d) => d !== ''),
+    hostTtlMs: int('host-ttl', get('host-ttl')),
+    maxHosts: int('max-hosts', get('max-hosts')),
     turnUrls: get('turn-urls')?.split(',').map((u) => u.trim()).filter((u) => u !== ''),
     turnSecret: turnSecretFile ? (await readFile(turnSecretFile, 'utf8')).trim() : env.BITECS_RELAY_TURN_SECRET || undefined,
     turnTtlSec: int('turn-ttl', get('turn-ttl')),

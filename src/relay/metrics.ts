@@ -10,6 +10,7 @@ export interface MetricsSources {
   didFetchesInFlight(): number
   lobbyRooms(): number
   matchWaiting(): number
+  hosts(): number
   socialSockets(): number
   presenceOnline(): number
   presenceWatches(): number
@@ -53,6 +54,7 @@ export class RelayMetrics {
     gauge('bitecs_relay_did_fetches_in_flight', 'Fetches in flight (did:web documents, handle well-knowns, PLC directory).', sources.didFetchesInFlight)
     gauge('bitecs_relay_lobby_rooms', 'Rooms in the room directory (created, matchmade, rebuilt).', sources.lobbyRooms)
     gauge('bitecs_relay_match_waiting', 'Players waiting for a match (this process).', sources.matchWaiting)
+    gauge('bitecs_relay_hosts', 'Hosts with an open registration stream on this process.', sources.hosts)
     this.matchOutcomes = new Counter({ name: 'bitecs_relay_match_outcomes_total', help: 'Matchmaking outcomes: matched and lobby_full (no room for it) once per match, timeout once per player.', labelNames: ['outcome'], registers })
     gauge('bitecs_relay_social_sockets', 'Open social sockets (presence stream).', sources.socialSockets)
     gauge('bitecs_relay_presence_online', 'Signed-in players online and visible (this process).', sources.presenceOnline)

@@ -11,6 +11,7 @@ import type { HandleVerifier } from './handle-verify.js'
 import type { ReplayCache } from './replay-cache.js'
 import type { SignalRouter } from './signal-router.js'
 import { DEFAULT_LOBBY_LXM } from '../signaling/contract.js'
+import type { HostRegistry } from './lobby/host-registry.js'
 import { MATCH_QUEUE_DEFAULTS, type MatchQueue, type MatchQueueRules } from './lobby/match-queue.js'
 import type { RoomDirectory } from './lobby/room-directory.js'
 import { DEFAULT_SOCIAL_LXM } from '../signaling/social-contract.js'
@@ -162,11 +163,11 @@ export interface RelayOptions {
   // ---- lobby and matchmaking (README "Lobbies and matchmaking") ----
   /** Method name (`lxm`) of the tokens of lobby calls (`POST /v1/rooms`, `POST /v1/matchmaking`). */
   lobbyLxm?: string
-  /** Rooms in the directory at once (created, matchmade, rebuilt). Full -> 503 LOBBY_FULL. */
+  /** Rooms in the directory at once (created, matchmade, rebuilt). Full → 503 LOBBY_FULL. */
   maxRooms?: number
-  /** Rooms one creator (its DID; anonymous: its client address) holds at once. More -> 429 ROOM_LIMIT. */
+  /** Rooms one creator (its DID; anonymous: its client address) holds at once. More → 429 ROOM_LIMIT. */
   maxRoomsPerCreator?: number
-  /** Largest room metadata as JSON (UTF-8 bytes, at most 2048: a room's options ride in its members' resume tokens). More -> 413 ROOM_METADATA_TOO_LARGE. */
+  /** Largest room metadata as JSON (UTF-8 bytes, at most 2048: a room's options ride in its members' resume tokens). More → 413 ROOM_METADATA_TOO_LARGE. */
   maxRoomMetadataBytes?: number
   /** A room of the directory with nobody connected is dropped after this long, ms (a created room waits this long for its first player). */
   emptyRoomTtlMs?: number
@@ -174,15 +175,15 @@ export interface RelayOptions {
   inviteTtlSec?: number
   /** Lobby requests per client address (room list, creation, matchmaking, password attempts): token bucket capacity... */
   lobbyRateBurst?: number
-  /** ...and refill, requests per second. Over -> 429 RATE_LIMITED. */
+  /** ...and refill, requests per second. Over → 429 RATE_LIMITED. */
   lobbyRatePerSec?: number
   /** Client addresses the lobby rate limiter remembers (the least recently seen are forgotten first). */
   lobbyRateMaxAddresses?: number
-  /** Players waiting for a match, relay-wide. More -> 503 MATCH_QUEUE_FULL. */
+  /** Players waiting for a match, relay-wide. More → 503 MATCH_QUEUE_FULL. */
   maxQueuedPlayers?: number
-  /** Anonymous players waiting from one client address (a DID waits once: queueing again ends its earlier wait). More -> 429 MATCH_LIMIT. */
+  /** Anonymous players waiting from one client address (a DID waits once: queueing again ends its earlier wait). More → 429 MATCH_LIMIT. */
   maxQueuedPerAddress?: number
-  /** Queue names with players waiting at once. More -> 503 MATCH_QUEUE_FULL. */
+  /** Queue names with players waiting at once. More → 503 MATCH_QUEUE_FULL. */
   maxMatchQueues?: number
   /**
    * Matchmaking queues by name, each a partial `MatchQueueRules` over `MATCH_QUEUE_DEFAULTS`; `*` is the rule of every
@@ -191,8 +192,17 @@ export interface RelayOptions {
   matchQueues?: Record<string, Partial<MatchQueueRules>>
   /** How often the matchmaker looks for matches as skill ranges widen, and drops waits past their timeout, ms. */
   matchTickMs?: number
-  /** A `: keep-alive` comment on every matchmaking stream this often, ms (keeps proxies from closing it). */
+  /** A `: keep-alive` comment on every matchmaking stream (and host registration stream) this often, ms (keeps proxies from closing it). */
   matchKeepaliveMs?: number
+  // --- host registry (README "Hand-off to hosts") ---
+  /** The shared secret a self-hosted host registers with (`Authorization: HostSecret <secret>`); unset: none does. */
+  hostSecret?: string
+  /** DIDs that may register as hosts with a service-auth token of theirs (scoped to `lobbyLxm`). Default none. */
+  hostDids?: string[]
+  /** A host not heard from (heartbeat) for this long is no longer handed sessions, ms. */
+  hostTtlMs?: number
+  /** Live hosts held at most. More → 503 HOSTS_FULL. */
+  maxHosts?: number
   // --- social: presence, invites, friends-only rooms (README "Friends, presence and invites") ---
   /** Method name (`lxm`) of the tokens that open the social stream (`AUTH`). */
   socialLxm?: string
@@ -227,8 +237,12 @@ export interface RelayOptions {
   handleVerifier?: HandleVerifier
   /** Routes signals between sockets (default: in-process). */
   signalRouter?: SignalRouter
+  /** The room directory (default: in-process, {@link LocalRoomDirectory}). */
   roomDirectory?: RoomDirectory
+  /** The matchmaking queues (default: in-process, {@link LocalMatchQueue}, session and room ids random). */
   matchQueue?: MatchQueue
+  /** The registry of hosts sessions are handed to (default: in-process, {@link LocalHostRegistry} of `maxHosts`, `hostTtlMs`). */
+  hostRegistry?: HostRegistry
   /** The social graph (default: repos read from each PDS, or the AppView at `appViewUrl`). */
   socialGraph?: SocialGraph
   /** Keeps and watches the presence of online players (default: in-process, {@link LocalPresenceStore}). */
@@ -243,7 +257,7 @@ export interface RelayOptions {
 type Pluggable =
   | 'publicUrl' | 'serviceDid' | 'signingKey' | 'dataDir' | 'previousKeys' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier'
   | 'handleResolverUrl' | 'signalRouter' | 'appViewUrl' | 'socialGraph' | 'presenceStore' | 'inviteRouter' | 'roomPolicies'
-  | 'roomDirectory' | 'matchQueue'
+  | 'roomDirectory' | 'matchQueue' | 'hostSecret' | 'hostRegistry'
 /** The options in force: every default filled in. */
 export type ResolvedRelayOptions = Required<Omit<RelayOptions, Pluggable>> & Pick<RelayOptions, Pluggable>
 
@@ -318,6 +332,9 @@ export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'ma
   matchQueues: { '*': {} },
   matchTickMs: 250,
   matchKeepaliveMs: 15_000,
+  hostDids: [],
+  hostTtlMs: 15_000,
+  maxHosts: 256,
   socialLxm: DEFAULT_SOCIAL_LXM,
   socialGraphCacheTtlMs: 60_000,
   socialGraphCacheMaxEntries: 10_000,
@@ -338,6 +355,7 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
     trustedProxies: [...RELAY_DEFAULTS.trustedProxies],
     iceServers: [...RELAY_DEFAULTS.iceServers],
     matchQueues: { ...RELAY_DEFAULTS.matchQueues },
+    hostDids: [...RELAY_DEFAULTS.hostDids],
     maxConcurrentHandshakes: Math.max(1, Math.floor(maxPeers / 4)),
     ...defined,
   }
@@ -349,7 +367,7 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
     'socialGraphCacheMaxEntries', 'socialGraphMaxRecords', 'socialFetchConcurrency', 'maxWatchedPerSocket', 'maxInvitesPerMinute',
     'maxSocialSockets', 'maxSocialSocketsPerDid',
     'maxRooms', 'maxRoomsPerCreator', 'maxRoomMetadataBytes', 'emptyRoomTtlMs', 'inviteTtlSec', 'lobbyRateBurst', 'lobbyRateMaxAddresses',
-    'maxQueuedPlayers', 'maxQueuedPerAddress', 'maxMatchQueues', 'matchTickMs', 'matchKeepaliveMs'] as const) {
+    'maxQueuedPlayers', 'maxQueuedPerAddress', 'maxMatchQueues', 'matchTickMs', 'matchKeepaliveMs', 'hostTtlMs', 'maxHosts'] as const) {
     const v = merged[k]
     if (!Number.isInteger(v) || v < 1) throw new TypeError(`${k} must be a positive integer, got ${String(v)}`)
   }
@@ -362,6 +380,8 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
   if (merged.lobbyLxm === merged.lxm) throw new TypeError('lobbyLxm must differ from lxm (a join token must not open lobby calls, nor the reverse)')
   if (merged.maxRoomMetadataBytes > 2048) throw new TypeError(`maxRoomMetadataBytes must be at most 2048, got ${merged.maxRoomMetadataBytes}`)
   for (const [name, rules] of Object.entries(merged.matchQueues)) checkQueueRules(name, rules, merged.maxPeersPerRoom)
+  if (merged.hostSecret !== undefined && merged.hostSecret.length < 16) throw new TypeError('hostSecret must be at least 16 characters')
+  if (!Array.isArray(merged.hostDids) || !merged.hostDids.every((d) => typeof d === 'string' && d.startsWith('did:'))) throw new TypeError('hostDids must be a list of DIDs')
   return merged
 }
 

@@ -97,6 +97,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     handshakesInFlight: () => handshakes.inFlight,
     lobbyRooms: () => lobby?.rooms.size ?? 0,
     matchWaiting: () => lobby?.queue.waiting() ?? 0,
+    hosts: () => lobby?.hosts.size ?? 0,
     socialSockets: () => social?.size ?? 0,
     presenceOnline: () => socialLayer.store.counts().online,
     presenceWatches: () => socialLayer.store.counts().watches,

@@ -152,6 +152,20 @@ export const AuthErrorCode = {
   MATCH_CANCELLED: 'MATCH_CANCELLED',
   /** Client side: the matchmaking stream ended before a match (the relay restarted or went away): queue again. */
   MATCH_INTERRUPTED: 'MATCH_INTERRUPTED',
+  /** A match of a host-mode queue found no registered host of its region with enough free seats: queue again later. */
+  MATCH_NO_HOST: 'MATCH_NO_HOST',
+
+  // --- host registry (`POST /v1/hosts`) ---
+  /** The host registration or heartbeat is not `{ id?, region, capacity, load, endpoint? }` as documented. */
+  HOST_REQUEST_INVALID: 'HOST_REQUEST_INVALID',
+  /** The caller may not register as a host: neither the relay's host secret nor a DID in `hostDids`. */
+  HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
+  /** A heartbeat for a host with no open registration stream on this relay process. */
+  HOST_UNKNOWN: 'HOST_UNKNOWN',
+  /** The registry holds `maxHosts` live hosts already. */
+  HOSTS_FULL: 'HOSTS_FULL',
+  /** Client side: the host's registration stream ended (the relay restarted or went away): register again. */
+  HOST_STREAM_ENDED: 'HOST_STREAM_ENDED',
 
   // --- PeerJS WebSocket ---
   /** No live, unused admission for this (peer id, join token) pair. */
@@ -255,6 +269,7 @@ export class JoinError extends MultiuserAuthError {
 
 /** A lobby call (`listRooms`, `createRoom`, `matchmake`) failed: `code` is the relay's error code (or a client-side one), `status` the HTTP status if any. */
 export class LobbyError extends MultiuserAuthError {
+  /** The HTTP status of the relay's answer the error came from; undefined when there was none (relay unreachable, token source failed, an outcome of the matchmaking stream). */
   readonly status: number | undefined
   constructor(code: AuthErrorCode, message: string, status?: number, options?: { cause?: unknown }) {
     super(code, message, options)

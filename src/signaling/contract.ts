@@ -96,13 +96,17 @@ export type JoinAnswer = Pick<JoinResult, 'peerId' | 'joinToken' | 'ticket' | 'a
  * {@link CreatedRoom.invite}, or the `session` ticket of a match ({@link Match.ticket}).
  */
 export interface JoinRequestBody {
+  /** Rejoin under an earlier admission: its `peerId` and `resumeToken` (from its {@link JoinResult}). */
   resume?: { peerId: string; token: string }
   /** The DTLS certificate fingerprint (`sha-256 AB:CD:…`) this peer's connections will use, signed into the ticket. */
   fingerprint?: string
   /** Create the room friends only (or join it only if it is). */
   friendsOnly?: boolean
+  /** The password of a room created with one (each attempt takes a token of the lobby rate). */
   password?: string
+  /** The invite token of an invite-only room ({@link CreatedRoom.invite}). */
   invite?: string
+  /** The session ticket of a match ({@link Match.ticket}), for the room made for that session. */
   session?: string
 }
 
@@ -134,17 +138,21 @@ export interface CreateRoomRequest {
   password?: string
   /** A join needs the room's invite token ({@link CreatedRoom.invite}) or an invited DID. */
   inviteOnly?: boolean
-  /** DIDs admitted to an invite-only room without a token (at most 64). */
+  /** DIDs admitted to an invite-only room without a token (at most 32; the creator's DID is always admitted). Needs `inviteOnly`. */
   invited?: string[]
 }
 
 /** A room as the directory lists it. */
 export interface RoomInfo {
+  /** The room's name: what a join names (`POST /v1/rooms/:room/join`, `transport.join(name)`). */
   name: string
   /** Players connected now. */
   players: number
+  /** Players at once (connected + admitted); one more join is refused with ROOM_FULL. */
   maxPlayers: number
+  /** What a join needs: nothing, the password, or an invite. */
   access: RoomAccessMode
+  /** The free-form JSON object given at creation (`{}` when none was). */
   metadata: { [key: string]: JsonValue }
   /** Unix ms when the room was created (or rebuilt after a relay restart). */
   createdAt: number
@@ -152,6 +160,7 @@ export interface RoomInfo {
 
 /** Answer of `POST /v1/rooms`. */
 export interface CreatedRoom extends RoomInfo {
+  /** Whether the room is listed (`public`) or joined by name only (`private`). */
   visibility: RoomVisibility
   /** Invite-only rooms: a relay-signed invite token for this room; share it (a join's `invite`). */
   invite?: string
@@ -159,6 +168,7 @@ export interface CreatedRoom extends RoomInfo {
 
 /** Answer of `GET /v1/rooms`: public rooms, oldest first, one page. */
 export interface RoomList {
+  /** At most `limit` public rooms matching the query, in creation order. */
   rooms: RoomInfo[]
   /** Pass as `cursor` for the next page; null on the last one. */
   next: string | null
@@ -204,6 +214,7 @@ export interface SessionMember {
 export interface Match {
   /** Session id (random). */
   session: string
+  /** The queue the match was made in. */
   queue: string
   /** The room made for the session: join it with `{ session: ticket }` (it is invite-only to the members). */
   room: string
@@ -211,8 +222,48 @@ export interface Match {
   ticket: string
   /** This member's id in `members`. */
   member: string
+  /** Every member of the session, this one included (in a host-mode queue, the host too, as member `host`). */
+  members: SessionMember[]
+  /** Host-mode queues: the id of the host the session was handed to (it joins `room` too, and admits only the members). */
+  host?: string
+}
+
+/** What a host registers and heartbeats (`POST /v1/hosts`, `POST /v1/hosts/heartbeat`). */
+export interface HostAnnouncementBody {
+  /** The host's id; with a DID token it is the DID (and may be left out), with the host secret it is required. */
+  id?: string
+  /** The region it serves, matched with the `region` attribute of the players' matchmaking requests. */
+  region: string
+  /** Players it can hold. */
+  capacity: number
+  /** Players it holds now. */
+  load: number
+  /** Where clients reach it, when not through the session's room (free-form, at most 256 characters). */
+  endpoint?: string
+}
+
+/** A session the relay hands to a host (a `session` event on its registration stream). */
+export interface HostSession {
+  /** Session id. */
+  session: string
+  /** The queue the match was made in. */
+  queue: string
+  /** The room made for the session: the host joins it with `{ session: ticket }` and hosts it. */
+  room: string
+  /** The host's own session ticket (member `host`, claim `host`): its credential for the room. */
+  ticket: string
+  /** The players of the session (not the host): admit only them (see `sessionWhitelist`). */
   members: SessionMember[]
 }
+
+/**
+ * The events of a host's registration stream (`text/event-stream`, the answer of `POST /v1/hosts`): `registered`
+ * once, then a `session` per hand-off, until the host closes it (which unregisters it). A `: keep-alive` comment
+ * comes every `matchKeepaliveMs`.
+ */
+export type HostEvent =
+  | { event: 'registered'; data: { id: string; ttlMs: number } }
+  | { event: 'session'; data: HostSession }
 
 /**
  * The events of a matchmaking stream (`text/event-stream`, the answer of `POST /v1/matchmaking`): `queued` once,

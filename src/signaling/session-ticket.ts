@@ -3,9 +3,9 @@
  * `bitecs-session+jwt`) naming the session, its room and every member (`{ id, did }`), and which member holds it.
  *
  * The relay accepts it as the invite of the session's room (`POST /v1/rooms/:room/join` with `{ session }`: a member
- * with a DID only under that DID). For host mode (issue 17, not built yet) it is also what a host checks: the relay
- * will hand the host the session's members, and the host admits a peer only with a session ticket of that session
- * whose holder is a member (and, for a DID member, whose room ticket names the same DID). Browser-safe.
+ * with a DID only under that DID). In host-mode queues it is also what the host checks: the relay hands the host the
+ * session's members, and the host admits a peer only with a session ticket of that session whose holder is a member
+ * (and, for a DID member, whose room ticket names the same DID). Browser-safe.
  */
 import { AuthErrorCode as ErrorCode, TicketError } from '../shared/errors.js'
 import type { SessionMember } from './contract.js'
@@ -15,11 +15,13 @@ import { checkExpiry, verifyRelaySigned, type DidDocumentLike } from './ticket.j
 /** JOSE `typ` of a session ticket. */
 export const SESSION_TYP = 'bitecs-session+jwt'
 
+/** The claims of a session ticket, as `verifySessionTicket` returns them. */
 export interface SessionTicketClaims {
   /** The relay DID that signed it. */
   iss: string
   /** Session id. */
   session: string
+  /** The queue the match was made in. */
   queue: string
   /** The room made for the session. */
   room: string
@@ -29,7 +31,7 @@ export interface SessionTicketClaims {
   did?: string
   /** Every member of the session, the holder included. */
   members: SessionMember[]
-  /** For host mode (issue 17): the host the session was handed to. Not set yet. */
+  /** Host-mode queues: the id of the host the session was handed to. */
   host?: string
   /** Unix seconds. */
   iat: number
@@ -37,6 +39,7 @@ export interface SessionTicketClaims {
   exp: number
 }
 
+/** Options of `verifySessionTicket`: the session and room to expect, and the clock its expiry is checked against. */
 export interface VerifySessionTicketOptions {
   /** The session expected (a host checks the one it was handed). */
   session?: string

@@ -8,7 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import type { Keypair } from '@atproto/crypto'
 import type { Logger } from 'pino'
-import type { Match, MatchEvent } from '../../signaling/contract.js'
+import type { Match, MatchEvent, SessionMember } from '../../signaling/contract.js'
 import { SESSION_TYP, type SessionTicketClaims } from '../../signaling/session-ticket.js'
 import { ErrorCode } from '../errors.js'
 import { addressKey } from '../handshake-budget.js'
@@ -17,8 +17,13 @@ import { resolveQueueRules, type ResolvedRelayOptions } from '../options.js'
 import type { SignalRouter } from '../signal-router.js'
 import { signRelayToken } from '../ticket-sign.js'
 import { AddressRateLimiter } from './address-rate.js'
+import { HostHandoff } from './host-handoff.js'
+import { LocalHostRegistry } from './host-registry.js'
 import { LocalMatchQueue, sessionMembers, type MatchQueue, type MatchQueueRules, type QueueEntry, type QueueOutcome } from './match-queue.js'
 import { LocalRoomDirectory, type RoomDirectory, type RoomRecord } from './room-directory.js'
+
+/** The host's member id in the sessions handed to it. */
+export const HOST_MEMBER = 'host'
 
 /** 128-bit random id, hex. */
 export const newLobbyId = () => randomBytes(16).toString('hex')
@@ -45,6 +50,8 @@ export interface Lobby {
   readonly rooms: RoomDirectory
   readonly queue: MatchQueue
   readonly rate: AddressRateLimiter
+  /** The hosts registered here, sessions of host-mode queues are handed to (host-handoff.ts). */
+  readonly hosts: HostHandoff
   /** Random id of this process: it rebuilds a room from a member's resume token only if it did not make that record. */
   readonly boot: string
   readonly streams: Map<string, MatchStream>
@@ -73,6 +80,7 @@ export function createLobby(deps: LobbyDeps): Lobby {
   const rate = new AddressRateLimiter({ burst: opts.lobbyRateBurst, perSec: opts.lobbyRatePerSec, maxAddresses: opts.lobbyRateMaxAddresses })
   const secret = randomBytes(32)
   const streams = new Map<string, MatchStream>()
+  const hosts = new HostHandoff(opts.hostRegistry ?? new LocalHostRegistry({ ttlMs: opts.hostTtlMs, maxHosts: opts.maxHosts }), opts)
   const perAddress = new Map<string, number>()
   let running: Promise<void> | null = null
   let again = false
@@ -94,6 +102,7 @@ export function createLobby(deps: LobbyDeps): Lobby {
     rooms,
     queue,
     rate,
+    hosts,
     boot: newLobbyId(),
     streams,
     rulesOf(name) {
@@ -151,6 +160,7 @@ export function createLobby(deps: LobbyDeps): Lobby {
     },
     close() {
       closed = true
+      hosts.close()
       for (const s of [...streams.values()]) {
         release(s)
         s.res.end()
@@ -164,11 +174,18 @@ export function createLobby(deps: LobbyDeps): Lobby {
       const ms = lobby.rulesOf(o.entry.queue)?.timeoutMs
       return lobby.end(o.entry.id, { event: 'timeout', data: { error: ErrorCode.MATCH_TIMEOUT, message: `no match within ${ms} ms` } })
     }
+    const host = lobby.rulesOf(o.queue)?.host ? await hosts.pick(String(o.members[0].attributes.region ?? ''), o.members.length, now) : null
+    if (lobby.rulesOf(o.queue)?.host && !host) {
+      metrics.matchOutcomes.inc({ outcome: 'no_host' })
+      const region = String(o.members[0].attributes.region ?? '')
+      for (const m of o.members) lobby.end(m.id, { event: 'cancelled', data: { error: ErrorCode.MATCH_NO_HOST, message: `no host of region "${region}" has ${o.members.length} free seats; queue again later` } })
+      return
+    }
     const record: RoomRecord = {
       id: newLobbyId(),
       name: o.room,
       visibility: 'private',
-      maxPlayers: o.members.length,
+      maxPlayers: o.members.length + (host ? 1 : 0),
       metadata: { queue: o.queue },
       creator: `match:${o.queue}`,
       inviteOnly: true,
@@ -182,12 +199,18 @@ export function createLobby(deps: LobbyDeps): Lobby {
       return
     }
     metrics.matchOutcomes.inc({ outcome: 'matched' })
-    const members = sessionMembers(o.members)
+    const players = sessionMembers(o.members)
+    // The host is a member of its session too (member `host`): its ticket is its credential for the room.
+    const members: SessionMember[] = host ? [...players, { id: HOST_MEMBER, did: host.did }] : players
     const iat = Math.floor(now / 1000)
-    log.info({ event: 'matched', queue: o.queue, session: o.session, room: o.room, members: members.length }, 'match made')
+    const ticket = (member: string, did: string | null) => {
+      const claims: SessionTicketClaims = { iss: deps.did, session: o.session, queue: o.queue, room: o.room, member, ...(did ? { did } : {}), members, ...(host ? { host: host.id } : {}), iat, exp: iat + opts.ticketTtlSec }
+      return signRelayToken(deps.key, claims, SESSION_TYP)
+    }
+    log.info({ event: 'matched', queue: o.queue, session: o.session, room: o.room, members: players.length, host: host?.id }, 'match made')
+    if (host) hosts.hand(host.id, { session: o.session, queue: o.queue, room: o.room, ticket: await ticket(HOST_MEMBER, host.did), members: players })
     await Promise.all(o.members.map(async (m) => {
-      const claims: SessionTicketClaims = { iss: deps.did, session: o.session, queue: o.queue, room: o.room, member: m.id, ...(m.did ? { did: m.did } : {}), members, iat, exp: iat + opts.ticketTtlSec }
-      const match: Match = { session: o.session, queue: o.queue, room: o.room, ticket: await signRelayToken(deps.key, claims, SESSION_TYP), member: m.id, members }
+      const match: Match = { session: o.session, queue: o.queue, room: o.room, ticket: await ticket(m.id, m.did), member: m.id, members, ...(host ? { host: host.id } : {}) }
       lobby.end(m.id, { event: 'matched', data: match })
     }))
   }

@@ -28,6 +28,7 @@
  */
 import type { SessionMember } from '../../signaling/contract.js'
 
+/** The rules of one matchmaking queue (the module comment says how they combine); the relay's `matchQueues` option gives them per queue name. */
 export interface MatchQueueRules {
   /** Players per match. */
   size: number
@@ -45,8 +46,11 @@ export interface MatchQueueRules {
   skillMaxRange: number
   /** Attributes that must be equal within a match. */
   sameAttributes: string[]
+  /** Host mode: each match is handed to a registered host of the players' `region` (README "Hand-off to hosts"). */
+  host: boolean
 }
 
+/** The rules of a queue where `matchQueues` leaves them out: 2 players, 60 s, 1024 waiting, `skill` within 100 widening by 25/s up to 1000, same `region`, no host. */
 export const MATCH_QUEUE_DEFAULTS: Readonly<MatchQueueRules> = {
   size: 2,
   timeoutMs: 60_000,
@@ -56,29 +60,40 @@ export const MATCH_QUEUE_DEFAULTS: Readonly<MatchQueueRules> = {
   skillWidenPerSec: 25,
   skillMaxRange: 1000,
   sameAttributes: ['region'],
+  host: false,
 }
 
+/** One player waiting for a match. */
 export interface QueueEntry {
   /** Ticket id; also the member id in the session. */
   id: string
+  /** The queue's name. */
   queue: string
   /** Verified DID, or null (anonymous). */
   did: string | null
+  /** The request's attributes: the skill attribute and `sameAttributes` are read from them. */
   attributes: Record<string, string | number>
+  /** The party it queued with: matched only together with its other `size - 1` members. */
   party?: { id: string; size: number }
   /** When it was queued (ms, the caller's clock). */
   enqueuedAt: number
 }
 
+/** What `tick` decided for waiting entries: a match (its session, room name and members), or an entry dropped after `timeoutMs`. */
 export type QueueOutcome =
   | { kind: 'matched'; queue: string; session: string; room: string; members: QueueEntry[] }
   | { kind: 'expired'; entry: QueueEntry }
 
+/** `enqueue`'s answer: queued, refused because the queue holds `maxWaiting` entries, or refused as a party member that does not fit its party (full, other size or other `sameAttributes`). */
 export type EnqueueResult = 'queued' | 'queue-full' | 'party-mismatch'
 
+/** The matchmaking queues (the relay's seam, option `matchQueue`; default {@link LocalMatchQueue}); the contract is in the module comment. */
 export interface MatchQueue {
+  /** Queues `entry` under `rules` (those of its queue), atomically with the queue's caps. */
   enqueue(entry: QueueEntry, rules: MatchQueueRules): EnqueueResult | Promise<EnqueueResult>
+  /** Removes a waiting entry; false if it is not waiting (matched, expired or unknown). */
   cancel(id: string): boolean | Promise<boolean>
+  /** Applies the rules at `now` (ms, the clock of `enqueuedAt`): every outcome once; its entries leave the queue. */
   tick(now: number): QueueOutcome[] | Promise<QueueOutcome[]>
   /** Entries waiting (in one queue, or in all). */
   waiting(queue?: string): number
@@ -112,6 +127,7 @@ interface Queue {
   entries: Map<string, Waiting>
 }
 
+/** The in-process match queue: greedy, deterministic matching of the entries this process holds. */
 export class LocalMatchQueue implements MatchQueue {
   private readonly queues = new Map<string, Queue>()
   private readonly index = new Map<string, string>()
@@ -120,6 +136,7 @@ export class LocalMatchQueue implements MatchQueue {
   /** `newId` names sessions and their rooms (random by default in the lobby; fixed in tests). */
   constructor(private readonly newId: () => string) {}
 
+  /** Queues `entry`; a queue keeps the rules it was given when it was created (its first entry) until it is empty. */
   enqueue(entry: QueueEntry, rules: MatchQueueRules): EnqueueResult {
     let q = this.queues.get(entry.queue)
     if (q && q.entries.size >= q.rules.maxWaiting) return 'queue-full'
@@ -135,6 +152,7 @@ export class LocalMatchQueue implements MatchQueue {
     return 'queued'
   }
 
+  /** Removes the waiting entry `id`; false if it is not waiting. */
   cancel(id: string): boolean {
     const name = this.index.get(id)
     if (name === undefined) return false
@@ -142,15 +160,18 @@ export class LocalMatchQueue implements MatchQueue {
     return true
   }
 
+  /** Entries waiting in `queue`, or in every queue. */
   waiting(queue?: string): number {
     if (queue !== undefined) return this.queues.get(queue)?.entries.size ?? 0
     return this.index.size
   }
 
+  /** Queue names with entries waiting. */
   queueCount(): number {
     return this.queues.size
   }
 
+  /** Drops entries waiting `timeoutMs` or more, then forms matches; a match's session is `newId()` and its room `m-<newId()>`. */
   tick(now: number): QueueOutcome[] {
     const out: QueueOutcome[] = []
     for (const [name, q] of [...this.queues]) {

@@ -18,14 +18,19 @@ import type { JsonValue, RoomAccessMode, RoomInfo, RoomVisibility } from '../../
 export interface RoomRecord {
   /** Random id of this room: invites and session tickets name it, so a room made again under the same name is another room. */
   id: string
+  /** The room's name (unique in the directory). */
   name: string
+  /** `public`: listed; `private`: joined by name only (every matchmade room). */
   visibility: RoomVisibility
+  /** Players at once (connected + admitted). */
   maxPlayers: number
+  /** Free-form JSON shown in the room list (at most `maxRoomMetadataBytes` as JSON). */
   metadata: { [key: string]: JsonValue }
   /** `did:…` of its creator, `anon:<hash of the address>` for an anonymous one, `match:<queue>` for a matchmade room. */
   creator: string
   /** SHA-256 of salt + password (base64url), when it has one. */
   password?: { salt: string; hash: string }
+  /** A join needs an invite token, a session ticket of `session`, or a DID among `invited` or the creator's. */
   inviteOnly: boolean
   /** DIDs admitted to an invite-only room without a token. */
   invited: string[]
@@ -35,23 +40,34 @@ export interface RoomRecord {
   createdAt: number
 }
 
+/** A room as the directory holds it: its record and its live player count. */
 export interface RoomEntry extends RoomRecord {
   /** Connected players. */
   players: number
 }
 
+/** `create`'s answer: created, or refused as a name in use, a directory of `maxRooms` rooms, or a creator holding `maxPerCreator`. */
 export type CreateResult = 'created' | 'exists' | 'full' | 'creator-limit'
 
+/** What `list` keeps of the public rooms (every field optional, all must hold). */
 export interface RoomFilter {
+  /** Only rooms with fewer connected players than `maxPlayers`. */
   available?: boolean
+  /** Only rooms of this access mode. */
   access?: RoomAccessMode
+  /** Only rooms whose top-level metadata values, as strings, equal these (objects, arrays and null never do). */
   metadata?: Record<string, string>
 }
 
+/** The room directory (the relay's seam, option `roomDirectory`; default {@link LocalRoomDirectory}); the contract is in the module comment. `now` is Unix ms. */
 export interface RoomDirectory {
+  /** Adds a room with 0 players (empty from `now`), atomically with `limits` (`maxPerCreator` null: no creator cap). */
   create(record: RoomRecord, limits: { maxRooms: number; maxPerCreator: number | null }, now: number): CreateResult | Promise<CreateResult>
+  /** The room of that name, or undefined (an ad-hoc or dropped room). */
   get(name: string): RoomEntry | undefined | Promise<RoomEntry | undefined>
+  /** Sets the connected players of a room (ignored for a room not in the directory); 0 starts its empty time at `now`. */
   occupancy(name: string, players: number, now: number): void | Promise<void>
+  /** Up to `limit` public rooms matching `filter` after `cursor` (a previous page's `next`), in creation order; `next` is null on the last page. */
   list(filter: RoomFilter, limit: number, cursor: string | undefined): { rooms: RoomEntry[]; next: string | null } | Promise<{ rooms: RoomEntry[]; next: string | null }>
   /** Drops rooms empty for `emptyTtlMs` or longer; returns their names. */
   sweep(now: number, emptyTtlMs: number): string[] | Promise<string[]>
@@ -72,15 +88,18 @@ interface Held extends RoomEntry {
   emptySince: number | null
 }
 
+/** The in-process room directory (a `Map` by name; cursors are creation sequence numbers in base 36). */
 export class LocalRoomDirectory implements RoomDirectory {
   private readonly rooms = new Map<string, Held>()
   private readonly byCreator = new Map<string, number>()
   private seq = 0
 
+  /** Rooms held. */
   get size(): number {
     return this.rooms.size
   }
 
+  /** Adds `record` with 0 players; checks the name, then `maxRooms`, then the creator's count. */
   create(record: RoomRecord, limits: { maxRooms: number; maxPerCreator: number | null }, now: number): CreateResult {
     if (this.rooms.has(record.name)) return 'exists'
     if (this.rooms.size >= limits.maxRooms) return 'full'
@@ -91,6 +110,7 @@ export class LocalRoomDirectory implements RoomDirectory {
     return 'created'
   }
 
+  /** A shallow copy of the room `name`, or undefined. */
   get(name: string): RoomEntry | undefined {
     const r = this.rooms.get(name)
     if (!r) return undefined
@@ -98,6 +118,7 @@ export class LocalRoomDirectory implements RoomDirectory {
     return entry
   }
 
+  /** Sets the room's players; the first report of 0 after players starts its empty time. */
   occupancy(name: string, players: number, now: number): void {
     const r = this.rooms.get(name)
     if (!r) return
@@ -106,6 +127,7 @@ export class LocalRoomDirectory implements RoomDirectory {
     else r.emptySince ??= now
   }
 
+  /** One page of matching public rooms in creation order; `next` is set only when another matching room follows. */
   list(filter: RoomFilter, limit: number, cursor: string | undefined): { rooms: RoomEntry[]; next: string | null } {
     const after = cursor === undefined ? 0 : parseInt(cursor, 36)
     const rooms: RoomEntry[] = []
@@ -119,6 +141,7 @@ export class LocalRoomDirectory implements RoomDirectory {
     return { rooms, next: null }
   }
 
+  /** Drops the rooms empty for `emptyTtlMs` ms or more (their names are free again); returns their names. */
   sweep(now: number, emptyTtlMs: number): string[] {
     const dropped: string[] = []
     for (const r of this.rooms.values()) {
