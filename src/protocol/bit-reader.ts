@@ -66,10 +66,6 @@ export class BitReader {
   }
 
   /**
-   * Counts 0 bits up to the next 1 bit, which is consumed too (the prefix of an exp-Golomb code); a byte of zeros
-   * at a time. Throws once more than `max` zeros are seen, or at the end of the buffer.
-   */
-  /**
    * An order-0 exp-Golomb code (see exp-golomb.ts) with up to 12 zeros, read from one 32-bit window when the
    * buffer has 4 bytes left (the usual case: small gaps and differences); -1 when the caller must take the slow path.
    */
@@ -89,6 +85,10 @@ export class BitReader {
     return (1 << k) + ((word >>> (k + 1)) & ((1 << k) - 1)) - 1
   }
 
+  /**
+   * Counts 0 bits up to the next 1 bit, which is consumed too (the prefix of an exp-Golomb code); a byte of zeros
+   * at a time. Throws once more than `max` zeros are seen, or at the end of the buffer.
+   */
   readZeroRun(max: number): number {
     let zeros = 0
     const buf = this.buf
