@@ -10,7 +10,8 @@ export interface ComponentOption {
   interpolate?: boolean
   id?: number
   priority?: number
-  rotation?: string
+  /** `NO_ROTATION` / `QUATERNION` (or the enum's number). */
+  rotation?: string | number
   rotation_bits?: number
 }
 

@@ -132,12 +132,13 @@ function rotationOf(ctx: Context, m: ReflectedMessage, sync: Sync, fields: proto
     report(ctx, m.file, at, `${m.fullName}: ${msg}`)
     return undefined
   }
-  const rotation = opt.rotation ?? 'NO_ROTATION'
-  if (rotation === 'NO_ROTATION' || rotation === 0 as unknown) {
+  // The enum by name, or by number (`rotation: 1`).
+  const rotation = String(opt.rotation ?? 'NO_ROTATION')
+  if (rotation === 'NO_ROTATION' || rotation === '0') {
     if (opt.rotation_bits !== undefined && opt.rotation_bits !== 0) return fail('rotation_bits applies with rotation: QUATERNION')
     return undefined
   }
-  if (rotation !== 'QUATERNION' && rotation !== (1 as unknown)) return fail(`unknown rotation ${String(rotation)}`)
+  if (rotation !== 'QUATERNION' && rotation !== '1') return fail(`unknown rotation ${rotation}`)
   if (sync !== 'DELTA') return fail('rotation: QUATERNION applies to DELTA components')
   if (fields.length !== 4 || models.some((f) => f !== undefined && f.kind !== 'f32' && f.kind !== 'f64')) {
     return fail('rotation: QUATERNION needs exactly four float (or double) fields, x, y, z, w in field order')
