@@ -6,6 +6,10 @@
  * slowly, a heading that turns smoothly (turn rate does a damped random walk, |ω| ≤ 1.2 rad/s), steers
  * back toward the centre near the ±480 m edge, and follows gentle terrain (y = 2·sin(x/20)·cos(z/20)).
  * Positions stay within ±512 m. Idle entities never change.
+ *
+ * Two mover patterns: `fixed` (the same seeded f·N walk every tick) and `random` (a fresh random f·N subset walks
+ * each tick, each entity keeping its own speed and heading between its turns: a baseline for relative coding is
+ * then often older than one flush).
  */
 import { addComponent, addEntity, createWorld, type World } from 'bitecs'
 import { createRng } from '../src/transport/memory/rng.js'
@@ -35,7 +39,7 @@ export interface BenchWorld {
   readonly Velocity: VelocityStore
   /** The generated schema owning these stores (Color, Transform, Velocity), for a network on {@link world}. */
   readonly game: GameSchema
-  /** Eids that changed in the last {@link step} (every walker, every tick while walking). */
+  /** Eids that changed in the last {@link step} (every walker, every tick while walking), ascending. */
   readonly moved: Uint32Array
   /** One tick of motion. */
   step(): void
@@ -45,7 +49,9 @@ export interface BenchWorld {
   readonly tick: number
 }
 
-export function createBenchWorld(entities: number, moving: number, seed = 0x5eed): BenchWorld {
+export type MoverPattern = 'fixed' | 'random'
+
+export function createBenchWorld(entities: number, moving: number, seed = 0x5eed, pattern: MoverPattern = 'fixed'): BenchWorld {
   const rand = createRng(seed ^ (entities * 31) ^ Math.round(moving * 1000))
   const world = createWorld()
   const eids = new Uint32Array(entities)
@@ -71,15 +77,25 @@ export function createBenchWorld(entities: number, moving: number, seed = 0x5eed
     const j = Math.floor(rand() * (i + 1))
     ;[order[i], order[j]] = [order[j], order[i]]
   }
-  const walkers = Uint32Array.from(order.slice(0, Math.round(entities * moving)))
-  const speed = new Float64Array(walkers.length)
-  const heading = new Float64Array(walkers.length)
-  const turn = new Float64Array(walkers.length)
-  for (let k = 0; k < walkers.length; k++) {
+  const count = Math.round(entities * moving)
+  // Random pattern: every entity may walk, so every entity has walking state (indexed by its place in `order`).
+  const pool = Uint32Array.from(pattern === 'random' ? order : order.slice(0, count))
+  const speed = new Float64Array(pool.length)
+  const heading = new Float64Array(pool.length)
+  const turn = new Float64Array(pool.length)
+  for (let k = 0; k < pool.length; k++) {
     speed[k] = 1.5 + rand() * 3.5
-    heading[k] = Transform.yaw[walkers[k]]
+    heading[k] = Transform.yaw[pool[k]]
     turn[k] = (rand() * 2 - 1) * 0.5
   }
+  // This tick's walkers (fixed: the first `count` of the pool; random: a fresh partial shuffle), and each eid's
+  // place in the pool (its walking state).
+  const slots = Uint32Array.from({ length: pool.length }, (_, k) => k)
+  const kOf = new Int32Array(maxEid + 1).fill(-1)
+  for (let k = 0; k < pool.length; k++) kOf[pool[k]] = k
+  let walkers = pool.slice(0, count)
+  // Handed to contenders that are given the changes: ascending eids.
+  const sortedWalkers = walkers.slice().sort()
   let walking = true
   let stopping = false
   let tick = 0
@@ -92,7 +108,7 @@ export function createBenchWorld(entities: number, moving: number, seed = 0x5eed
     Transform,
     Velocity,
     game,
-    moved: walkers.length > 0 ? walkers : none,
+    moved: sortedWalkers.length > 0 ? sortedWalkers : none,
     get tick() {
       return tick
     },
@@ -100,7 +116,7 @@ export function createBenchWorld(entities: number, moving: number, seed = 0x5eed
       tick++
       if (!walking) {
         if (state.moved.length > 0 && stopping) {
-          for (const e of walkers) {
+          for (const e of state.moved) {
             Velocity.x[e] = 0
             Velocity.z[e] = 0
           }
@@ -110,8 +126,23 @@ export function createBenchWorld(entities: number, moving: number, seed = 0x5eed
       }
       const T = Transform
       const V = Velocity
-      for (let k = 0; k < walkers.length; k++) {
-        const e = walkers[k]
+      if (pattern === 'random') {
+        // A fresh subset: Fisher–Yates prefix of `count` over the pool's indexes (a new array: contenders may
+        // cache per `moved` array).
+        for (let i = 0; i < count; i++) {
+          const j = i + Math.floor(rand() * (slots.length - i))
+          const t = slots[i]
+          slots[i] = slots[j]
+          slots[j] = t
+        }
+        walkers = new Uint32Array(count)
+        for (let i = 0; i < count; i++) walkers[i] = pool[slots[i]]
+        walkers.sort()
+        state.moved = walkers
+      }
+      for (let i = 0; i < walkers.length; i++) {
+        const e = walkers[i]
+        const k = kOf[e]
         const x = T.x[e]
         const z = T.z[e]
         let w = turn[k] * 0.98 + (rand() - 0.5) * 0.2

@@ -5,3 +5,4 @@
 export * as demo from "./index.demo.js";
 export * as game from "./index.game.js";
 export * as multiuser from "./index.multiuser.js";
+export * as physics from "./index.physics.js";

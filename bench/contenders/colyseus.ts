@@ -15,7 +15,7 @@ const Entity = schema({ transform: Transform, velocity: Velocity }, 'Entity')
 const State = schema({ entities: t.array(Entity) }, 'State')
 type EntityT = InstanceType<typeof Entity>
 
-function create(w: BenchWorld): ContenderInstance {
+function create(w: BenchWorld, split: boolean): ContenderInstance {
   // Full state is ~25 B/entity; give the shared buffer room so it never has to grow mid-run.
   Encoder.BUFFER_SIZE = Math.max(64 * 1024, 40 * w.entities)
   const state = new State()
@@ -41,29 +41,29 @@ function create(w: BenchWorld): ContenderInstance {
   const decoder = new Decoder(rx)
   decoder.decode(encoder.encodeAll())
   encoder.discardChanges()
-  const movers: EntityT[] = []
-  let moversOf: Uint32Array | null = null
   let packet: Uint8Array = new Uint8Array(0)
+  // A game holds its Schema objects directly: the entity of an eid is one array load.
+  const ents: EntityT[] = []
+  for (const [e, ent] of byEid) ents[e] = ent
+  const setters = (): void => {
+    const moved = w.moved
+    for (let k = 0; k < moved.length; k++) {
+      const e = moved[k]
+      const ent = ents[e]
+      const tr = ent.transform
+      tr.x = T.x[e]
+      tr.y = T.y[e]
+      tr.z = T.z[e]
+      tr.yaw = T.yaw[e]
+      const v = ent.velocity
+      v.x = V.x[e]
+      v.z = V.z[e]
+    }
+  }
   return {
+    ...(split ? { prepare: setters } : {}),
     encode() {
-      const moved = w.moved
-      if (moved !== moversOf) {
-        movers.length = 0
-        for (const e of moved) movers.push(byEid.get(e)!)
-        moversOf = moved
-      }
-      for (let k = 0; k < moved.length; k++) {
-        const e = moved[k]
-        const ent = movers[k]
-        const tr = ent.transform
-        tr.x = T.x[e]
-        tr.y = T.y[e]
-        tr.z = T.z[e]
-        tr.yaw = T.yaw[e]
-        const v = ent.velocity
-        v.x = V.x[e]
-        v.z = V.z[e]
-      }
+      if (!split) setters()
       // encode() returns a view of the shared buffer; a transport would send it before the next encode.
       packet = encoder.encode()
       encoder.discardChanges()
@@ -95,5 +95,13 @@ export const colyseus: Contender = {
   name: 'colyseus',
   description: '@colyseus/schema 5 `Encoder.encode()` deltas (setters on moved entities + encode + discardChanges), `Decoder.decode()`',
   kind: 'delta',
-  create,
+  create: (w) => create(w, false),
+}
+
+/** The same, with the setters as `prepare()` (timed apart) and `encode()` only `encoder.encode()` + `discardChanges()`. */
+export const colyseusSplit: Contender = {
+  name: 'colyseus-split',
+  description: '@colyseus/schema 5 as `colyseus`, setters (`prepare`) and `Encoder.encode()` + `discardChanges()` timed apart',
+  kind: 'delta',
+  create: (w) => create(w, true),
 }

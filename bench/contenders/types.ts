@@ -3,10 +3,20 @@ import type { BenchWorld } from '../world.js'
 /** One contender set up on one world: a sender and one receiver. */
 export interface ContenderInstance {
   /**
+   * Game-side work a contender needs before {@link encode} that is not encoding (Colyseus: assigning the moved
+   * values through its change-tracking setters). Timed apart by groups that report it (the `cpu` group).
+   */
+  prepare?(): void
+  /**
    * Everything the sender does for this tick (its change detection, if any, and encoding for one receiver).
    * Returns the bytes that would go on the wire to that receiver this tick.
    */
   encode(): number
+  /**
+   * The bytes of the last {@link encode}, when counting them is no part of the sender's work (ours: summing the
+   * in-memory transport's link counters): read after encode, not timed. Without it, encode's return value counts.
+   */
+  bytes?(): number
   /** Not timed: the transport moving bytes between encode and decode (ours: the in-memory link). */
   between?(): void
   /** Everything the receiver does to apply what {@link encode} produced. */

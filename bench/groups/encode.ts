@@ -65,6 +65,7 @@ async function runScenario(list: Contender[], entities: number, moving: number, 
       if (!l.inst) continue
       try {
         l.inst.encode()
+        l.inst.bytes?.()
         l.inst.between?.()
         l.inst.decode()
         l.inst.after?.()
@@ -82,8 +83,9 @@ async function runScenario(list: Contender[], entities: number, moving: number, 
       if (!inst) continue
       try {
         const t0 = performance.now()
-        const bytes = inst.encode()
+        const encoded = inst.encode()
         const t1 = performance.now()
+        const bytes = inst.bytes ? inst.bytes() : encoded
         inst.between?.()
         const t1b = performance.now()
         inst.decode()

@@ -1,3 +1,5 @@
+import { cpuGroup } from './cpu.js'
+import { cubesGroup } from './cubes.js'
 import { encodeGroup } from './encode.js'
 import { flushGroup } from './flush.js'
 import { hostGroup } from './host.js'
@@ -12,4 +14,4 @@ import { webrtcGroup } from './webrtc.js'
  * Every group `npm run bench` knows, in run order. A new group (e.g. "webrtc", "relay") is one module
  * implementing {@link BenchGroup}, added here; results.json keeps the groups a run did not select.
  */
-export const groups: BenchGroup<any, any>[] = [encodeGroup, flushGroup, lossGroup, netcodeGroup, hostGroup, webrtcGroup, relayGroup, lobbyGroup]
+export const groups: BenchGroup<any, any>[] = [encodeGroup, flushGroup, cpuGroup, cubesGroup, lossGroup, netcodeGroup, hostGroup, webrtcGroup, relayGroup, lobbyGroup]

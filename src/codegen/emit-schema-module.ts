@@ -72,7 +72,7 @@ function fieldSpec(c: ComponentModel, f: FieldModel): string {
 
 function emitComponent(c: ComponentModel): string[] {
   const lines: string[] = []
-  const flags = [c.sync, c.interpolate ? 'interpolated' : undefined].filter(Boolean).join(', ')
+  const flags = [c.sync, c.interpolate ? 'interpolated' : undefined, c.quaternion ? `a quaternion (x, y, z, w), smallest three on ${c.quaternion.bits} bits` : undefined].filter(Boolean).join(', ')
   lines.push(`/** Store of \`${c.fullName}\` (${flags}): one array per field, indexed by entity id. */`)
   lines.push(`export type ${c.name}Store = {`)
   for (const f of c.fields) {
@@ -91,6 +91,7 @@ function emitComponent(c: ComponentModel): string[] {
   lines.push(`  sync: ${str(c.sync)},`)
   lines.push(`  interpolate: ${c.interpolate},`)
   if (c.priority !== 1) lines.push(`  priority: ${c.priority},`)
+  if (c.quaternion) lines.push(`  quaternion: { bits: ${c.quaternion.bits} },`)
   lines.push('  fields: [')
   for (const f of c.fields) lines.push(fieldSpec(c, f))
   lines.push('  ],')

@@ -19,6 +19,7 @@ export function canonicalSchema(p: PackageModel): string {
       name: c.fullName,
       sync: c.sync,
       interpolate: c.interpolate,
+      ...(c.quaternion ? { quaternion: c.quaternion } : {}),
       fields: [...c.fields].sort((a, b) => a.number - b.number).map((f) => {
         const q = f.quantize ? createQuantizer(`${c.fullName}.${f.protoName}`, f.quantize) : undefined
         return {

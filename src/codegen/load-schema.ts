@@ -10,6 +10,9 @@ export interface ComponentOption {
   interpolate?: boolean
   id?: number
   priority?: number
+  /** `NO_ROTATION` / `QUATERNION` (or the enum's number). */
+  rotation?: string | number
+  rotation_bits?: number
 }
 
 /** A message declared in one of the user's files. */

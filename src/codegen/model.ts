@@ -33,6 +33,8 @@ export interface ComponentModel {
   interpolate: boolean
   /** The `priority` option (1 when absent). */
   priority: number
+  /** `rotation: QUATERNION`: smallest-three bits per sent component (`rotation_bits`, default 10). */
+  quaternion?: { bits: number }
   fields: FieldModel[]
   loc?: SourceLoc
 }

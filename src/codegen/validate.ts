@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs'
 import { createQuantizer, MAX_FIELDS, type QuantizeOptions, type Sync } from '../protocol/index.js'
+import { checkQuaternionBits } from '../protocol/quaternion.js'
 import type { ProtoDiagnostic } from './errors.js'
 import type { ReflectedMessage, ReflectedSchema } from './load-schema.js'
 import { readOption } from './load-schema.js'
@@ -108,14 +109,48 @@ function buildComponent(ctx: Context, m: ReflectedMessage): ComponentModel | und
     report(ctx, m.file, ctx.locs.get(`${m.fullName}@options`) ?? loc, `${m.fullName}: priority must be a positive number (got ${opt.priority})`)
   }
   const models = fields.map((f) => componentField(ctx, m, sync, f))
+  const quaternion = rotationOf(ctx, m, sync, fields, models)
   if (ctx.diagnostics.length > before) return undefined
   return {
     fullName: m.fullName, name: m.name, file: m.file, id, sync,
     interpolate: opt.interpolate === true,
     priority,
+    ...(quaternion ? { quaternion } : {}),
     fields: models as FieldModel[],
     loc,
   }
+}
+
+/** Default bits per sent component of a `rotation: QUATERNION` component. */
+export const DEFAULT_ROTATION_BITS = 10
+
+/** `rotation: QUATERNION` (and `rotation_bits`) of a component, checked; undefined for plain components. */
+function rotationOf(ctx: Context, m: ReflectedMessage, sync: Sync, fields: protobuf.Field[], models: (FieldModel | undefined)[]): { bits: number } | undefined {
+  const opt = m.component ?? {}
+  const at = ctx.locs.get(`${m.fullName}@options`) ?? ctx.locs.get(m.fullName)
+  const fail = (msg: string): undefined => {
+    report(ctx, m.file, at, `${m.fullName}: ${msg}`)
+    return undefined
+  }
+  // The enum by name, or by number (`rotation: 1`).
+  const rotation = String(opt.rotation ?? 'NO_ROTATION')
+  if (rotation === 'NO_ROTATION' || rotation === '0') {
+    if (opt.rotation_bits !== undefined && opt.rotation_bits !== 0) return fail('rotation_bits applies with rotation: QUATERNION')
+    return undefined
+  }
+  if (rotation !== 'QUATERNION' && rotation !== '1') return fail(`unknown rotation ${rotation}`)
+  if (sync !== 'DELTA') return fail('rotation: QUATERNION applies to DELTA components')
+  if (fields.length !== 4 || models.some((f) => f !== undefined && f.kind !== 'f32' && f.kind !== 'f64')) {
+    return fail('rotation: QUATERNION needs exactly four float (or double) fields, x, y, z, w in field order')
+  }
+  if (models.some((f) => f?.quantize !== undefined)) return fail('the fields of a rotation: QUATERNION component take no quantize option (rotation_bits sets the precision)')
+  const bits = opt.rotation_bits === undefined || opt.rotation_bits === 0 ? DEFAULT_ROTATION_BITS : opt.rotation_bits
+  try {
+    checkQuaternionBits(m.fullName, bits)
+  } catch (e) {
+    return fail((e as Error).message.slice(m.fullName.length + 2))
+  }
+  return { bits }
 }
 
 /** A message marked `(multiuser.input)`: never a component too, and no entity fields (an input names no entity). */

@@ -144,6 +144,17 @@ export class ReceiverBaseline {
     return this.seqTickId[i]
   }
 
+  /**
+   * Whether flush `tickId` may be an entity's own baseline in the flush about to be encoded: it is one of ours, and it
+   * is younger than `depth` flushes counted from `flushes` (the counter before that flush began), as for
+   * {@link baselineTick}.
+   */
+  isYoungFlush(tickId: number, depth: number, flushes: number): boolean {
+    if (tickId < 1) return false
+    const i = tickId & MASK
+    return this.seqTag[i] === tickId && this.seqTickId[i] === tickId && flushes - this.seqFlush[i] < depth
+  }
+
   // ----- in-flight log -----
   /** Starts a packet; `first` = the first packet of a flush (its seq becomes the flush's tickId). */
   beginPacket(seq: number, first = false): void {

@@ -1,5 +1,6 @@
 import type { FieldDef, NumericArray } from '../protocol/index.js'
 import { quantizeAngle, quantizeLinear } from '../protocol/quantize.js'
+import { quaternionToWire } from '../protocol/quaternion.js'
 import type { Layout } from './layout.js'
 import type { PresenceReader } from './world-access.js'
 
@@ -33,6 +34,13 @@ export class ChangeDetector {
   /** RELIABLE components: numeric wire shadows and object references, by component bit then field index. */
   private readonly relNumeric: Map<number, Float64Array[]> = new Map()
   private readonly relObject: Map<number, unknown[][]> = new Map()
+  /** Quaternion components (delta index), and per one: entities whose raw columns moved this detect, and a stamp. */
+  private readonly quatComps: number[]
+  private readonly quatMoved: Int32Array[]
+  private readonly quatStamp: Uint32Array[]
+  private detectCount = 0
+  private readonly quatMovedCount: Int32Array
+  private readonly slots = new Float64Array(4)
 
   constructor(
     private readonly layout: Layout,
@@ -51,6 +59,10 @@ export class ChangeDetector {
     this.presence = new Uint32Array(capacity)
     this.dirty = new Int32Array(capacity)
     this.dirtyComponents = new Uint32Array(capacity)
+    this.quatMovedCount = new Int32Array(layout.delta.length)
+    this.quatComps = layout.delta.map((_, c) => c).filter((c) => layout.quaternionBits[c] > 0)
+    this.quatMoved = layout.delta.map((_, c) => (layout.quaternionBits[c] > 0 ? new Int32Array(capacity) : new Int32Array(0)))
+    this.quatStamp = layout.delta.map((_, c) => (layout.quaternionBits[c] > 0 ? new Uint32Array(capacity) : new Uint32Array(0)))
     for (const c of layout.reliable) {
       this.relNumeric.set(c.bit, c.def.fields.map((f) => (f.kind === 'object' ? new Float64Array(0) : new Float64Array(capacity))))
       this.relObject.set(c.bit, c.def.fields.map((f) => (f.kind === 'object' ? new Array<unknown>(capacity) : [])))
@@ -69,8 +81,9 @@ export class ChangeDetector {
       this.raw[i][eid] = v
       const view = this.bitsView(i, col)
       if (view !== null) this.rawBits[i][eid] = view[eid]
-      this.wire[eid * this.stride + i] = L.deltaFields[i].toWire(v)
+      if (L.quaternionBits[L.deltaFieldComponent[i]] === 0) this.wire[eid * this.stride + i] = L.deltaFields[i].toWire(v)
     }
+    for (const c of this.quatComps) if ((onlyBits & (1 << L.delta[c].bit)) !== 0) quaternionWire(L, c, eid, this.wire, eid * this.stride + L.delta[c].firstField)
     for (const c of L.reliable) {
       if ((onlyBits & (1 << c.bit)) === 0) continue
       const nums = this.relNumeric.get(c.bit)!
@@ -109,6 +122,8 @@ export class ChangeDetector {
     const dirtyComponents = this.dirtyComponents
     // Only last call's dirty entities can hold bits: clear those (not every owned entity).
     for (let i = 0; i < this.dirtyCount; i++) dirtyComponents[dirty[i]] = 0
+    const stamp = ++this.detectCount
+    const quatMovedCount = this.quatMovedCount.fill(0)
     for (let f = 0; f < nf; f++) {
       const col = L.column(f)
       const wire = this.wire
@@ -118,7 +133,10 @@ export class ChangeDetector {
       const bit = 1 << L.delta[ci].bit
       const cbit = 1 << ci
       // Quantized fields are quantized inline (1 linear, 2 angle): field.toWire here would be a megamorphic call.
-      const quant = L.deltaCodable[f] === 1 ? (L.wireAngle[f] === 1 ? 2 : 1) : 0
+      // A quaternion's fields (3) only note that the entity's orientation moved: its slots are made after the scan.
+      const quant = L.quaternionBits[ci] > 0 ? 3 : L.deltaCodable[f] === 1 ? (L.wireAngle[f] === 1 ? 2 : 1) : 0
+      const qMoved = this.quatMoved[ci]
+      const qStamp = this.quatStamp[ci]
       const min = L.wireMin[f]
       const max = L.wireMax[f]
       const step = L.wireStep[f]
@@ -143,6 +161,10 @@ export class ChangeDetector {
           if (b === shadow[eid]) continue
           shadow[eid] = b
           if ((presence[eid] & bit) === 0 || (dense && ownedPos[eid] < 0)) continue
+          if (quant === 3) {
+            if (qStamp[eid] !== stamp) (qStamp[eid] = stamp), (qMoved[quatMovedCount[ci]++] = eid)
+            continue
+          }
           const w = wireOf(col[eid], quant, min, max, step, top, field)
           const x = eid * stride + f
           if (w === wire[x]) continue
@@ -159,12 +181,32 @@ export class ChangeDetector {
         if (v === raw[eid]) continue
         raw[eid] = v
         if ((presence[eid] & bit) === 0 || (dense && ownedPos[eid] < 0)) continue
+        if (quant === 3) {
+          if (qStamp[eid] !== stamp) (qStamp[eid] = stamp), (qMoved[quatMovedCount[ci]++] = eid)
+          continue
+        }
         const w = wireOf(v, quant, min, max, step, top, field)
         const x = eid * stride + f
         if (w === wire[x]) continue
         wire[x] = w
         if (dirtyComponents[eid] === 0) dirty[dirtyCount++] = eid
         dirtyComponents[eid] |= cbit
+      }
+    }
+    // Quaternions whose raw columns moved: their four slots, compared in wire space like any field.
+    const slots = this.slots
+    for (const ci of this.quatComps) {
+      const f0 = L.delta[ci].firstField
+      const moved = this.quatMoved[ci]
+      for (let k = 0; k < quatMovedCount[ci]; k++) {
+        const eid = moved[k]
+        quaternionWire(L, ci, eid, slots, 0)
+        const x = eid * this.stride + f0
+        const w = this.wire
+        if (slots[0] === w[x] && slots[1] === w[x + 1] && slots[2] === w[x + 2] && slots[3] === w[x + 3]) continue
+        for (let j = 0; j < 4; j++) w[x + j] = slots[j]
+        if (dirtyComponents[eid] === 0) dirty[dirtyCount++] = eid
+        dirtyComponents[eid] |= 1 << ci
       }
     }
     this.dirtyCount = dirtyCount
@@ -212,6 +254,12 @@ export class ChangeDetector {
     }
     return mask
   }
+}
+
+/** The four wire slots of quaternion component `c` (delta index) of `eid`, from its store, into `out[at .. at + 4)`. */
+export function quaternionWire(L: Layout, c: number, eid: number, out: Float64Array, at: number): void {
+  const f0 = L.delta[c].firstField
+  quaternionToWire(L.column(f0)[eid], L.column(f0 + 1)[eid], L.column(f0 + 2)[eid], L.column(f0 + 3)[eid], L.quaternionBits[c], out, at)
 }
 
 /** `field.toWire(v)`, with a quantized field's arithmetic called directly (`quant`: 1 linear, 2 angle, 0 other). */

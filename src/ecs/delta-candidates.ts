@@ -34,6 +34,8 @@ export class DeltaCandidates {
   modeCount = new Int32Array(0)
   /** Per candidate × global delta field: the zigzagged difference to the baseline (relative fields). */
   coded = new Float64Array(0)
+  /** Per candidate: the flush its relative fields refer to when it is not the packet's baseline (else -1). */
+  ref = new Float64Array(0)
   private prioKeys = new Float64Array(0)
   private prioScratch = new Float64Array(0)
 
@@ -58,6 +60,7 @@ export class DeltaCandidates {
     this.modeBits = new Int32Array(size * this.nd)
     this.modeCount = new Int32Array(size * this.nd)
     this.coded = new Float64Array(size * this.nf)
+    this.ref = new Float64Array(size)
     this.prioKeys = new Float64Array(size)
     this.prioScratch = new Float64Array(size)
   }

@@ -3,7 +3,7 @@ import { createHeader, readHeader, type DeltaHeader } from '../protocol/delta-fo
 import { readExpGolomb, unzigzag } from '../protocol/exp-golomb.js'
 import { DecodeError } from '../shared/errors.js'
 import type { Layout } from './layout.js'
-import type { ReceiveHistory } from './receive-history.js'
+import type { FlushSlots, ReceiveHistory } from './receive-history.js'
 
 /**
  * Decodes a whole delta packet into scratch arrays before anything is applied, so a truncated or corrupt
@@ -28,6 +28,8 @@ export class DeltaDecoder {
   private readonly modes: Int32Array
   /** Per entity: its local eid while the sender owns it here, else -1 (set by the caller before resolveRelative). */
   readonly eids: Int32Array
+  /** Per entity: the age (in flush ids) of its own baseline flush, 0 = the packet's baseline. */
+  readonly ownAge: Float64Array
 
   constructor(
     private readonly layout: Layout,
@@ -42,6 +44,7 @@ export class DeltaDecoder {
     this.relative = new Uint8Array(maxPacketBytes * 8 + 1)
     this.modes = new Int32Array(maxEntities * Math.max(1, layout.delta.length))
     this.eids = new Int32Array(maxEntities)
+    this.ownAge = new Float64Array(maxEntities)
   }
 
   /** Throws DecodeError on any malformed input. */
@@ -70,6 +73,8 @@ export class DeltaDecoder {
       let any = false
       const same = r.readBits(1) === 1
       if (same && count === 0) throw new DecodeError('first entity repeats masks')
+      // Own baseline (packets with a baseline; repeated with the masks): its age in flush ids, 0 = the packet's.
+      this.ownAge[count] = same ? this.ownAge[count - 1] : hasBase && r.readBits(1) === 1 ? readExpGolomb(r) : 0
       for (let c = 0; c < nd; c++) {
         const comp = L.delta[c]
         const fields = comp.def.numericFields
@@ -82,6 +87,7 @@ export class DeltaDecoder {
         } else if (r.readBits(1) === 1) {
           m = r.readBits(fields.length)
           if (m === 0) throw new DecodeError('empty change mask')
+          if (L.quaternionBits[c] > 0 && m !== comp.def.fullMask) throw new DecodeError('a quaternion sent in part')
           if (hasBase) for (let j = 0; j < fields.length; j++) if (((m >>> j) & 1) !== 0 && codable[f0 + j] === 1 && r.readBits(1) === 1) md |= 1 << j
         }
         if (m !== 0) {
@@ -111,29 +117,36 @@ export class DeltaDecoder {
   }
 
   /**
-   * Turns the fields coded relative to flush `baseTick` (in history slot `baseSlot`, -1 when not held) into wire
-   * values: the entity's value in that flush (from `history`) plus the decoded difference, angles the short way
-   * round. A field whose baseline is not held, or of an entity that is not live (`eids[i]` < 0), becomes NaN: not
-   * applied. Returns false when a resolved value falls outside its field's range (a forged packet).
+   * Turns the fields coded relative to a baseline flush into wire values: the entity's value in that flush (from
+   * `history`) plus the decoded difference, angles the short way round. The flush is the packet's (`baseTick`), or the
+   * entity's own (`tickId - ownAge`); `slots` finds the history slot of a flush (-1 when not held). A field whose
+   * baseline is not held, or of an entity that is not live (`eids[i]` < 0), becomes NaN: not applied. Returns false
+   * when a resolved value falls outside its field's range or an own baseline predates the sender's first flush (a
+   * forged packet).
    */
-  resolveRelative(baseSlot: number, baseTick: number, history: ReceiveHistory): boolean {
+  resolveRelative(tickId: number, baseTick: number, slots: FlushSlots, history: ReceiveHistory): boolean {
     const L = this.layout
     const values = this.values
     const count = this.count
+    const baseSlot = baseTick > 0 ? slots.slotOf(baseTick) : -1
     for (let i = 0; i < count; i++) {
       const eid = this.eids[i]
+      const own = this.ownAge[i]
+      const tick = own > 0 ? tickId - own : baseTick
+      if (own > 0 && tick < 1) return false
+      const slot = own > 0 ? slots.slotOf(tick) : baseSlot
       const end = i + 1 < count ? this.valueStart[i + 1] : this.valueCount
       for (let v = this.valueStart[i]; v < end; v++) {
         if (this.relative[v] === 0) continue
         const f = this.valueField[v]
-        const base = eid >= 0 && baseSlot >= 0 ? history.lookup(f, eid, baseSlot, baseTick) : -1
+        const base = eid >= 0 && slot >= 0 ? history.lookup(f, eid, slot, tick) : -1
         if (base < 0) {
           values[v] = Number.NaN
           continue
         }
         let w = base + unzigzag(values[v])
         if (L.wireAngle[f] === 1) {
-          const span = 2 ** L.wireBits[f]
+          const span = L.wireTop[f] + 1 // 2^bits for an angle
           w = ((w % span) + span) % span
         } else if (w < 0 || w > L.wireTop[f]) return false
         values[v] = w

@@ -3,6 +3,7 @@ import { BitPacker } from '../protocol/bit-packer.js'
 import { ACKED, ENTITY_KNOWN, KNOWN, TICK, type ReceiverBaseline } from './baselines.js'
 import type { ChangeDetector } from './change-detect.js'
 import { MAX_BASELINE_AGE, createHeader, writeHeader, type DeltaHeader } from '../protocol/delta-format.js'
+import { expGolombBits } from '../protocol/exp-golomb.js'
 import type { Layout } from './layout.js'
 import { DeltaCandidates, HEADER_BITS, MAX_EIDS, type PriorityInput } from './delta-candidates.js'
 
@@ -43,6 +44,8 @@ export class DeltaEncoder {
   private wNow = 0
   private wTickId = 0
   private wBaseAge = 0
+  private cFlushes = 0
+  private cTickId = 0
   private wPackets = 0
   private wBytes = 0
   private wEntities = 0
@@ -61,6 +64,8 @@ export class DeltaEncoder {
   /** Per global delta field: 2^wireBits (angle wrap). */
   private readonly span: Float64Array
   private readonly maxBits: number
+  /** Per delta component: 1 when its fields are sent all or none (a quaternion's slots). */
+  private readonly together: Uint8Array
   /** Per delta component: the bits of the entity last written (committed to `componentBits` once it stays in a packet). */
   private readonly entityBits: Float64Array
 
@@ -81,6 +86,7 @@ export class DeltaEncoder {
     this.comps = Int32Array.from(layout.delta.map((c) => 1 << c.bit))
     this.firstField = Int32Array.from(layout.delta.map((c) => c.firstField))
     this.fieldCount = Int32Array.from(layout.delta.map((c) => c.def.numericFields.length))
+    this.together = Uint8Array.from(layout.quaternionBits, (b) => (b > 0 ? 1 : 0))
     this.span = Float64Array.from(layout.wireBits, (b) => 2 ** b)
     this.writeCode = Int32Array.from(
       layout.deltaFields.map((f) =>
@@ -119,6 +125,10 @@ export class DeltaEncoder {
     this.c.reserve(n)
     // Baseline flush: the one of the newest packet the receiver acknowledged, if young enough.
     const baseTick = baseline.baselineTick(ack.highestAcked, MAX_BASELINE_AGE)
+    // For entities whose fields were last acknowledged in another young flush (own baselines): the flush counter
+    // before this flush, and this flush's id.
+    this.cFlushes = baseline.flushes
+    this.cTickId = ack.nextSeq
     const sorted = sortRuns(keys, n, this.sortScratch)
     let deferred = 0
     if (n * this.bitsPerEntity * 1.5 + 2 * HEADER_BITS <= budget * 8) {
@@ -152,7 +162,8 @@ export class DeltaEncoder {
     const hasBase = baseTick >= 0
     const nd = L.delta.length
     const nf = L.deltaFields.length
-    const { eid: cEid, slot: cSlot, bits: cBits, scan: cScan, masks: cMasks, modes: cModes, modeBits: cModeBits, modeCount: cModeCount, coded: cCoded } = this.c
+    const { eid: cEid, slot: cSlot, bits: cBits, scan: cScan, masks: cMasks, modes: cModes, modeBits: cModeBits, modeCount: cModeCount, coded: cCoded, ref: cRef } = this.c
+    const flushes = this.cFlushes
     const wire = d.wire
     const known = baseline.known
     const vals = baseline.vals
@@ -168,6 +179,7 @@ export class DeltaEncoder {
     const dirtyComponents = d.dirtyComponents
     const unsettled = baseline.unsettled
     const span = this.span
+    const together = this.together
     let count = 0
     let prevSlot = -1
     for (let k = 0; k < n; k++) {
@@ -182,6 +194,10 @@ export class DeltaEncoder {
       let settled = 0
       let any = false
       let bits = 2 + 2 * (32 - Math.clz32(slot - prevSlot))
+      // The flush this entity's relative fields refer to: the packet's baseline, or (-2: not chosen yet) the flush
+      // its first changed quantized field was last acknowledged in, when that one is young enough and the baseline is
+      // not it (an entity that moved again after a rest: its last move is its baseline).
+      let ref = hasBase ? -2 : baseTick
       const cb = count * nd
       const fb = count * nf
       for (let c = 0; c < nd; c++) {
@@ -196,18 +212,23 @@ export class DeltaEncoder {
         let md = 0
         let mb = 0
         let nm = 0
+        // A quaternion's four slots travel together: if the receiver may lack one, all four go.
+        let all = false
+        if (together[c] === 1) for (let j = 0; j < fc && !all; j++) all = vals[(row + f0 + j) * 4 + KNOWN] !== wire[row + f0 + j]
         for (let j = 0; j < fc; j++) {
           const f = f0 + j
           const x = row + f
           const v = wire[x]
           // Sent unless the receiver surely holds v (NaN, unsure, differs from everything).
-          if (vals[x * 4 + KNOWN] === v) continue
+          if (!all && vals[x * 4 + KNOWN] === v) continue
           m |= 1 << j
           let fieldBits = absBits[f]
           if (hasBase && codable[f] === 1) {
             const at = nm++
             fieldBits++
-            if (vals[x * 4 + TICK] === baseTick) {
+            const tick = vals[x * 4 + TICK]
+            if (ref === -2) ref = tick === baseTick || !baseline.isYoungFlush(tick, MAX_BASELINE_AGE, flushes) ? baseTick : tick
+            if (tick === ref) {
               let dv = v - vals[x * 4 + ACKED]
               if (wireAngle[f] === 1) {
                 const sp = span[f]
@@ -242,11 +263,19 @@ export class DeltaEncoder {
         baseline.unmarkPending(e)
         continue
       }
+      // The own-baseline bit (packets with a baseline), and the own baseline's age.
+      const own = ref >= 0 && ref !== baseTick
+      cRef[count] = own ? ref : -1
+      const ownBits = hasBase ? (own ? 1 + expGolombBits(this.cTickId - ref) : 1) : 0
+      bits += ownBits
       if (count > 0) {
-        // The same masks and modes as the entity before (the common case of many movers): one bit says so.
-        let same = true
+        // The same masks, modes and baseline as the entity before (the common case of many movers): one bit says so.
+        let same = cRef[count] === cRef[count - 1]
         for (let c = 0; c < nd && same; c++) same = cMasks[cb + c] === cMasks[cb - nd + c] && cModes[cb + c] === cModes[cb - nd + c]
-        if (same) for (let c = 0; c < nd; c++) bits -= cMasks[cb + c] === 0 ? 1 : 1 + fieldCount[c] + cModeCount[cb + c]
+        if (same) {
+          bits -= ownBits
+          for (let c = 0; c < nd; c++) bits -= cMasks[cb + c] === 0 ? 1 : 1 + fieldCount[c] + cModeCount[cb + c]
+        }
       }
       cEid[count] = e
       cSlot[count] = slot
@@ -314,7 +343,7 @@ export class DeltaEncoder {
     let mark = w.bitLength
     for (let attempt = 0; attempt < 2; attempt++) {
       mark = w.bitLength
-      this.writeEntity(k, this.wPrev, slot - this.wPrevSlot, this.wInPacket === 0 ? this.wBaseAge : -1, e * this.detector.stride)
+      this.writeEntity(k, this.wPrev, slot - this.wPrevSlot, this.wInPacket === 0 ? this.wBaseAge : -1, e * this.detector.stride, this.c.ref[k])
       if (w.bitLength + 1 <= this.maxBits || this.wInPacket === 0) break
       w.truncate(mark)
       this.close()
@@ -348,7 +377,7 @@ export class DeltaEncoder {
    * repeating no masks when they equal those of candidate `prev`. A method of its own so V8 inlines the bit
    * writer's calls here.
    */
-  private writeEntity(k: number, prev: number, slotGap: number, baseAge: number, row: number): void {
+  private writeEntity(k: number, prev: number, slotGap: number, baseAge: number, row: number, ref: number): void {
     const w = this.writer
     const nd = this.layout.delta.length
     const nf = this.layout.deltaFields.length
@@ -359,9 +388,16 @@ export class DeltaEncoder {
     const pb = prev * nd
     w.writeExpGolomb(slotGap)
     if (baseAge >= 0) w.writeExpGolomb(baseAge)
-    let same = baseAge < 0 && prev >= 0
+    let same = baseAge < 0 && prev >= 0 && ref === this.c.ref[prev]
     for (let c = 0; c < nd && same; c++) if (cMasks[cb + c] !== cMasks[pb + c] || cModes[cb + c] !== cModes[pb + c]) same = false
     w.writeBits(same ? 1 : 0, 1)
+    if (!same && this.wBaseAge > 0) {
+      // Own baseline: 1 and its age (flush ids), or 0 = the packet's.
+      if (ref >= 0) {
+        w.writeBits(1, 1)
+        w.writeExpGolomb(this.wTickId - ref)
+      } else w.writeBits(0, 1)
+    }
     const entityBits = this.entityBits
     for (let c = 0; c < nd; c++) {
       const m = cMasks[cb + c]

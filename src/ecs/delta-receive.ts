@@ -14,6 +14,8 @@
  *    is missing here: relative to a baseline no longer held, with no newer packet having written it. Values for a
  *    component the receiver already removed, or already overwritten by a newer packet, are stale, not missing.
  */
+import type { FieldDef, NumericArray } from '../protocol/component.js'
+import { quaternionFromWire } from '../protocol/quaternion.js'
 import { unwrapSeq } from '../protocol/seq.js'
 import type { NetContext } from './context.js'
 import { DeltaDecoder } from './delta-decode.js'
@@ -28,9 +30,30 @@ export class DeltaReceiver {
   private readonly lastSeq: Int32Array[]
   /** One component's values from a packet overtaken by a newer one (by field index). */
   private readonly lateValues = new Float64Array(32)
+  /** A quaternion rebuilt from its slots, and the one the store held. */
+  private readonly quat = new Float64Array(4)
+  private readonly held = new Float64Array(4)
+
+  /** Scratch: the store column of each delta field, for one packet. */
+  private readonly cols: NumericArray[]
+  /**
+   * Per delta field, how a wire value becomes a store value: 1 = a quantized float (min + wire × step, at most max),
+   * 2 = a quantized float angle (min + wire × step), 0 = its `fromWire`.
+   */
+  private readonly fromKind: Uint8Array
+  private readonly fromMin: Float64Array
+  private readonly fromMax: Float64Array
+  private readonly fromStep: Float64Array
 
   constructor(private readonly ctx: NetContext) {
     const { layout, settings } = ctx
+    this.cols = layout.deltaFields.map((_, f) => layout.column(f))
+    // Quaternion slots are never applied one by one (applyQuaternion).
+    const inline = (f: FieldDef, i: number): boolean => f.quantizer !== undefined && (f.kind === 'f32' || f.kind === 'f64') && layout.quaternionBits[layout.deltaFieldComponent[i]] === 0
+    this.fromKind = Uint8Array.from(layout.deltaFields, (f, i) => (!inline(f, i) ? 0 : f.quantizer!.angle ? 2 : 1))
+    this.fromMin = Float64Array.from(layout.deltaFields, (f) => f.quantizer?.min ?? 0)
+    this.fromMax = Float64Array.from(layout.deltaFields, (f) => f.quantizer?.max ?? 0)
+    this.fromStep = Float64Array.from(layout.deltaFields, (f) => f.quantizer?.step ?? 0)
     this.decoder = new DeltaDecoder(layout, settings.limits.maxUnreliableBytes)
     this.lastSeq = layout.deltaFields.map(() => new Int32Array(settings.capacity))
     this.history = new ReceiveHistory(layout, settings.capacity)
@@ -83,7 +106,7 @@ export class DeltaReceiver {
       }
       decoder.eids[i] = rec !== null && rec.owner === p.id && registry.get(rec.eid) === rec ? rec.eid : -1
     }
-    if (baseTick > 0 && !decoder.resolveRelative(p.flushSlots.slotOf(baseTick), baseTick, this.history)) return this.malformed(p, 'relative value out of range')
+    if (baseTick > 0 && !decoder.resolveRelative(tickId, baseTick, p.flushSlots, this.history)) return this.malformed(p, 'relative value out of range')
     p.flushSlots.saw(h.flush, tickId)
     const sampleTime = p.clock.observe(h.time, now)
     if (this.apply(p, seq, tickId, h.flush, sampleTime)) p.ack.markReceived(seq, now)
@@ -104,6 +127,10 @@ export class DeltaReceiver {
     const nd = layout.delta.length
     const interval = p.clock.interval
     const heardBefore = p.clock.previousSenderTime
+    // The store columns, read once per packet (layout.column is a lookup per call).
+    const cols = this.cols
+    for (let f = 0; f < cols.length; f++) cols[f] = layout.column(f)
+    const { fromKind, fromMin, fromMax, fromStep } = this
     let complete = true
     for (let i = 0; i < decoder.count; i++) {
       const eid = decoder.eids[i]
@@ -124,6 +151,15 @@ export class DeltaReceiver {
           for (let j = 0; j < fields.length; j++) if ((m >>> j) & 1) v++
           continue
         }
+        if (layout.quaternionBits[c] > 0) {
+          // Its four slots arrive together: one orientation, rebuilt from all of them.
+          const r = this.applyQuaternion(c, eid, v, seq, tickId, slot)
+          v += 4
+          if (r === 0) complete = false
+          else if (r === 1) ofDelta[c]?.push(eid, sampleTime, interval, heardBefore)
+          else if (r === 2) ofDelta[c]?.pushLate(eid, sampleTime, 15, lateValues)
+          continue
+        }
         let changed = false
         let late = 0
         for (let j = 0; j < fields.length; j++) {
@@ -140,7 +176,9 @@ export class DeltaReceiver {
           history.record(f, eid, slot, tickId, wire)
           if (seq > lastSeq[f][eid]) {
             lastSeq[f][eid] = seq
-            layout.column(f)[eid] = fields[j].fromWire(wire)
+            // fields[j].fromWire(wire), a quantized float's arithmetic inline (the call would be megamorphic).
+            const k = fromKind[f]
+            cols[f][eid] = k === 1 ? Math.min(fromMin[f] + wire * fromStep[f], fromMax[f]) : k === 2 ? fromMin[f] + wire * fromStep[f] : fields[j].fromWire(wire)
             changed = true
           } else {
             // Overtaken by a newer packet: not for the store, but a sample of the past for the interpolation buffer.
@@ -153,6 +191,38 @@ export class DeltaReceiver {
       }
     }
     return complete
+  }
+
+  /**
+   * Quaternion component `c` of `eid` from the decoder's values `v .. v + 4`: recorded for baselines, then into the
+   * store (its sign on the side of the orientation held, so interpolation never crosses zero) unless a newer packet
+   * wrote it. Returns 0 when a slot is missing (relative to a baseline no longer held, and not written since),
+   * 1 when the store was written, 2 when overtaken (the orientation is in `lateValues` for the interpolation buffer),
+   * 3 when stale.
+   */
+  private applyQuaternion(c: number, eid: number, v: number, seq: number, tickId: number, slot: number): number {
+    const { layout, stats } = this.ctx
+    const values = this.decoder.values
+    const f0 = layout.delta[c].firstField
+    for (let j = 0; j < 4; j++) {
+      if (values[v + j] === values[v + j]) continue
+      stats.dropped.stale++
+      return seq > this.lastSeq[f0][eid] ? 0 : 3
+    }
+    for (let j = 0; j < 4; j++) this.history.record(f0 + j, eid, slot, tickId, values[v + j])
+    const q = this.quat
+    const held = this.held
+    for (let j = 0; j < 4; j++) held[j] = layout.column(f0 + j)[eid]
+    quaternionFromWire(values, v, layout.quaternionBits[c], q, held)
+    if (seq > this.lastSeq[f0][eid]) {
+      for (let j = 0; j < 4; j++) {
+        this.lastSeq[f0 + j][eid] = seq
+        layout.column(f0 + j)[eid] = q[j]
+      }
+      return 1
+    }
+    for (let j = 0; j < 4; j++) this.lateValues[j] = q[j]
+    return 2
   }
 
   private malformed(p: PeerState, why: string): void {

@@ -15,11 +15,63 @@ export class Interpolation {
   /** Interpolator of each DELTA component by its index in layout.delta (undefined: not interpolated). */
   readonly ofDelta: (Interpolator | undefined)[]
 
+  /**
+   * Remote entities to render: those a buffer woke (a sample arrived, or it was cleared) since they last settled.
+   * A large world is mostly idle: walking this list instead of every entity is most of what render saves.
+   */
+  private readonly active: Int32Array
+  private readonly activePos: Int32Array
+  private activeCount = 0
+  /** Owned eids as runs [runStart[r], runEnd[r]), for the registry's ownedVersion they were made at. */
+  private readonly runStart: Int32Array
+  private readonly runEnd: Int32Array
+  private runs = 0
+  private ownedVersion = -1
+
   constructor(private readonly ctx: NetContext) {
     const { layout, settings } = ctx
     for (const c of layout.delta) if (c.def.interpolate) this.byBit.set(c.bit, new Interpolator(c, settings.capacity, settings.snapDistance))
     this.list = [...this.byBit.values()]
     this.ofDelta = layout.delta.map((c) => this.byBit.get(c.bit))
+    this.active = new Int32Array(settings.capacity)
+    this.activePos = new Int32Array(settings.capacity).fill(-1)
+    this.runStart = new Int32Array(settings.capacity)
+    this.runEnd = new Int32Array(settings.capacity)
+    const wake = (eid: number): void => {
+      if (this.activePos[eid] >= 0) return
+      this.activePos[eid] = this.activeCount
+      this.active[this.activeCount++] = eid
+    }
+    for (const it of this.list) it.onWake = wake
+  }
+
+  /**
+   * The owned set changed: its runs of consecutive eids anew (for the copies), and the buffers of those owned now
+   * reset. Owned entities get no samples (deltas apply to remote ones only), so until the owned set changes again
+   * their buffers stay empty and only the copy is needed.
+   */
+  private ownedChanged(): void {
+    const { registry } = this.ctx
+    this.ownedVersion = registry.ownedVersion
+    const eids = registry.owned.slice(0, registry.ownedCount).sort()
+    let runs = 0
+    for (let i = 0; i < eids.length; i++) {
+      if (runs > 0 && this.runEnd[runs - 1] === eids[i]) this.runEnd[runs - 1]++
+      else {
+        this.runStart[runs] = eids[i]
+        this.runEnd[runs++] = eids[i] + 1
+      }
+    }
+    this.runs = runs
+    for (const it of this.list) it.resetAll(eids, eids.length)
+  }
+
+  private sleep(i: number): void {
+    const eid = this.active[i]
+    const last = this.active[--this.activeCount]
+    this.active[i] = last
+    this.activePos[last] = i
+    this.activePos[eid] = -1
   }
 
   /** Forgets the buffered samples of `eid` (a new owner, a spawn). */
@@ -36,25 +88,42 @@ export class Interpolation {
     }
   }
 
-  /** Writes every interpolated store for local time `now`; entities whose output already holds their newest sample are skipped. */
+  /**
+   * Writes every interpolated store for local time `now`: ours mirror the store; remote entities are rendered while
+   * awake (their output does not yet hold their newest sample), then sleep until a buffer wakes them.
+   */
   render(now: number): void {
     const list = this.list
     if (list.length === 0) return
     const { registry, peers } = this.ctx
+    if (registry.ownedVersion !== this.ownedVersion) this.ownedChanged()
+    for (const it of list) it.copyRuns(this.runStart, this.runEnd, this.runs)
     const delay = this.ctx.settings.interpolationDelay
-    for (let i = 0; i < registry.allCount; i++) {
-      const eid = registry.all[i]
-      if (registry.isOwned(eid)) {
-        for (const it of list) it.copy(eid)
+    // Render time and last-heard time of the owner of the entity before (entities come mostly grouped by owner).
+    let owner: string | null = null
+    let t = Number.POSITIVE_INFINITY
+    let heardAt = Number.POSITIVE_INFINITY
+    for (let i = 0; i < this.activeCount; ) {
+      const eid = this.active[i]
+      const rec = registry.get(eid)
+      if (rec === undefined || registry.isOwned(eid)) {
+        this.sleep(i)
         continue
       }
+      if (rec.owner !== owner) {
+        owner = rec.owner
+        const p = peers.get(owner)
+        t = p ? p.clock.renderTime(now, delay) : Number.POSITIVE_INFINITY
+        heardAt = p ? p.clock.lastSenderTime : Number.POSITIVE_INFINITY
+      }
       let settled = true
-      for (let k = 0; k < list.length && settled; k++) settled = list[k].settled[eid] === 1
-      if (settled) continue
-      const p = peers.get(registry.get(eid)!.owner)
-      const t = p ? p.clock.renderTime(now, delay) : Number.POSITIVE_INFINITY
-      const heardAt = p ? p.clock.lastSenderTime : Number.POSITIVE_INFINITY
-      for (const it of list) it.render(eid, t, heardAt)
+      for (let k = 0; k < list.length; k++) {
+        const it = list[k]
+        it.render(eid, t, heardAt)
+        if (it.settled[eid] !== 1) settled = false
+      }
+      if (settled) this.sleep(i)
+      else i++
     }
   }
 

@@ -3,6 +3,8 @@ import type { BoundComponent } from './layout.js'
 
 /** Samples kept per entity and component (≈ 270 ms at 30 Hz). */
 export const SAMPLES = 8
+/** SAMPLES - 1: ring positions as `& RING` (SAMPLES is a power of two). */
+const RING = SAMPLES - 1
 /**
  * A gap up to this long between two samples is interpolated across (a lost packet, an update the sender's budget put
  * off). Over a longer one the entity stood still if its sender was heard meanwhile (flushes without it): it holds
@@ -45,6 +47,8 @@ const HELD = 3
  */
 export class Interpolator {
   readonly output: ComponentStore
+  /** The output's columns, by field (it is ours: never resized nor replaced). */
+  private readonly outCols: NumericArray[]
   private readonly times: Float64Array
   private readonly values: Float64Array[]
   /** Per sample: 1 = made here (the spawn seed, a hold before a long gap), not received: no velocity from it. */
@@ -64,10 +68,20 @@ export class Interpolator {
   /** The render time last drawn (-∞: never), and whether the samples changed since (or it was extrapolating). */
   private readonly drawnAt: Float64Array
   private readonly recheck: Uint8Array
+  /**
+   * Per entity: the time of sample a when the last frame was drawn between two samples a ≤ t < b (NaN otherwise).
+   * Samples appended after it (newer than b) leave what the samples say at that time unchanged, so they need no
+   * recheck while sample a is still held (render's continuity check costs a second walk of the buffer).
+   */
+  private readonly drawnInside: Float64Array
+  /** Set by `model`: the time of sample a when t lay between two samples, else NaN. */
+  private insideAt = Number.NaN
   private readonly fields: BoundComponent['def']['numericFields']
   /** Per field: 1 = angle, its span; how small a correction is nothing. */
   private readonly angle: Uint8Array
   private readonly span: Float64Array
+  private readonly min: Float64Array
+  private readonly max: Float64Array
   private readonly eps: Float64Array
   private readonly scratch: Float64Array
   private readonly before: Float64Array
@@ -79,6 +93,7 @@ export class Interpolator {
   ) {
     const fields = (this.fields = component.def.numericFields)
     this.output = component.def.createStore(capacity)
+    this.outCols = fields.map((f) => this.output[f.name] as NumericArray)
     this.times = new Float64Array(capacity * SAMPLES)
     this.made = new Uint8Array(capacity * SAMPLES)
     this.values = fields.map(() => new Float64Array(capacity * SAMPLES))
@@ -89,14 +104,26 @@ export class Interpolator {
     this.errAt = new Float64Array(capacity)
     this.drawnAt = new Float64Array(capacity).fill(Number.NEGATIVE_INFINITY)
     this.recheck = new Uint8Array(capacity)
+    this.drawnInside = new Float64Array(capacity).fill(Number.NaN)
     this.angle = Uint8Array.from(fields, (f) => (f.quantizer?.angle ? 1 : 0))
     this.span = Float64Array.from(fields, (f) => (f.quantizer ? f.quantizer.max - f.quantizer.min : 0))
+    this.min = Float64Array.from(fields, (f) => f.quantizer?.min ?? 0)
+    this.max = Float64Array.from(fields, (f) => f.quantizer?.max ?? 0)
     this.eps = Float64Array.from(fields, (f) => (f.quantizer ? f.quantizer.step / 4 : 1e-6))
     this.scratch = new Float64Array(fields.length)
     this.before = new Float64Array(fields.length)
   }
 
+  /** Told when `eid` needs rendering again (a sample arrived, or its buffer was cleared): the render list's door. */
+  onWake: (eid: number) => void = () => {}
+
   clear(eid: number): void {
+    this.reset(eid)
+    this.onWake(eid)
+  }
+
+  private reset(eid: number): void {
+    this.drawnInside[eid] = Number.NaN
     this.count[eid] = 0
     this.settled[eid] = 0
     this.drawnAt[eid] = Number.NEGATIVE_INFINITY
@@ -124,8 +151,9 @@ export class Interpolator {
       const last = eid * SAMPLES + this.head[eid]
       const lastT = this.times[last]
       if (lastT === Number.NEGATIVE_INFINITY) {
-        // The seed: it holds until one interval before the first delta.
+        // The seed: it holds until one interval before the first delta (a sample moved: recheck what was drawn).
         this.times[last] = t - interval
+        this.drawnInside[eid] = Number.NaN
       } else {
         if (t <= lastT) return
         if (t - lastT > BRIDGE_MS && t - interval > lastT && heardBefore > lastT) this.append(eid, t - interval, last)
@@ -182,7 +210,7 @@ export class Interpolator {
   /** Appends a sample at `t`: the store's values, or (made here) a copy of sample `copyFrom`, or the seed (t = -∞). */
   private append(eid: number, t: number, copyFrom: number): void {
     const base = eid * SAMPLES
-    const h = this.count[eid] === 0 ? 0 : (this.head[eid] + 1) % SAMPLES
+    const h = this.count[eid] === 0 ? 0 : (this.head[eid] + 1) & RING
     const i = base + h
     this.times[i] = t
     this.made[i] = copyFrom >= 0 || t === Number.NEGATIVE_INFINITY ? 1 : 0
@@ -191,12 +219,26 @@ export class Interpolator {
     }
     this.head[eid] = h
     if (this.count[eid] < SAMPLES) this.count[eid]++
-    this.changed(eid)
+    this.appended(eid)
+  }
+
+  /**
+   * A sample newer than every other was appended: as `changed`, but the continuity check is only needed when the last
+   * frame was not drawn between two samples that are both still held (see drawnInside).
+   */
+  private appended(eid: number): void {
+    this.settled[eid] = 0
+    const lo = this.drawnInside[eid]
+    const oldest = this.times[eid * SAMPLES + ((this.head[eid] - this.count[eid] + 1 + SAMPLES) & RING)]
+    if (!(lo >= oldest)) this.recheck[eid] = 1
+    this.onWake(eid)
   }
 
   private changed(eid: number): void {
     this.settled[eid] = 0
     this.recheck[eid] = 1
+    this.drawnInside[eid] = Number.NaN
+    this.onWake(eid)
   }
 
   /**
@@ -210,10 +252,11 @@ export class Interpolator {
     const times = this.times
     const fields = this.fields
     // Walk back from the newest sample to find a ≤ t < b.
+    this.insideAt = Number.NaN
     let b = -1
     let a = base + head
     for (let k = 0; k < n; k++) {
-      const idx = base + ((head - k + SAMPLES) % SAMPLES)
+      const idx = base + ((head - k + SAMPLES) & RING)
       a = idx
       if (times[idx] <= t) break
       b = idx
@@ -224,6 +267,7 @@ export class Interpolator {
       return BETWEEN
     }
     if (b >= 0) {
+      this.insideAt = times[a]
       const u = (t - times[a]) / (times[b] - times[a])
       for (let f = 0; f < fields.length; f++) {
         const va = this.values[f][a]
@@ -234,7 +278,7 @@ export class Interpolator {
     }
     // Past the newest sample `a`.
     const tN = times[a]
-    const p = base + ((head - 1 + SAMPLES) % SAMPLES)
+    const p = base + ((head - 1 + SAMPLES) & RING)
     const tP = n >= 2 ? times[p] : Number.NEGATIVE_INFINITY
     if (heardAt > tN || n < 2 || this.made[a] === 1 || this.made[p] === 1 || !(tN - tP > 0 && tN - tP <= BRIDGE_MS)) {
       for (let f = 0; f < fields.length; f++) out[f] = this.values[f][a]
@@ -254,15 +298,17 @@ export class Interpolator {
     let d = b - a
     if (this.angle[f] === 1) {
       const span = this.span[f]
-      d = ((((d + span / 2) % span) + span) % span) - span / 2
+      // Two values of the range differ by less than a span: one add or subtract (a float modulo is slow).
+      if (d >= span / 2 && d < (3 * span) / 2) d -= span
+      else if (d < -span / 2 && d >= (-3 * span) / 2) d += span
+      else if (!(d >= -span / 2 && d < span / 2)) d = ((((d + span / 2) % span) + span) % span) - span / 2
     } else if (Math.abs(d) > this.snapDistance) return Number.NaN
     return d
   }
 
   private wrap(f: number, v: number): number {
     if (this.angle[f] === 0) return v
-    const q = this.fields[f].quantizer!
-    return v >= q.max ? v - this.span[f] : v < q.min ? v + this.span[f] : v
+    return v >= this.max[f] ? v - this.span[f] : v < this.min[f] ? v + this.span[f] : v
   }
 
   /**
@@ -272,12 +318,9 @@ export class Interpolator {
   render(eid: number, t: number, heardAt: number): void {
     if (this.settled[eid] === 1) return
     const fields = this.fields
-    const out = this.output
+    const out = this.outCols
     if (this.count[eid] === 0) {
-      for (let f = 0; f < fields.length; f++) {
-        const name = fields[f].name
-        ;(out[name] as NumericArray)[eid] = (this.component.store[name] as NumericArray)[eid]
-      }
+      for (let f = 0; f < fields.length; f++) out[f][eid] = (this.component.store[fields[f].name] as NumericArray)[eid]
       this.settled[eid] = 1
       return
     }
@@ -287,7 +330,7 @@ export class Interpolator {
       const then = this.before
       this.model(eid, drawnAt, heardAt, then)
       for (let f = 0; f < fields.length; f++) {
-        const drawn = (out[fields[f].name] as NumericArray)[eid]
+        const drawn = out[f][eid]
         const e = this.angle[f] === 1 ? this.diff(f, then[f], drawn) : drawn - then[f]
         this.err[f][eid] = Math.abs(e) > this.eps[f] ? e : 0
       }
@@ -295,31 +338,42 @@ export class Interpolator {
     }
     const value = this.scratch
     const mode = this.model(eid, t, heardAt, value)
-    const fade = Math.exp(-(t - this.errAt[eid]) / BLEND_MS)
+    // The correction's fade, computed only when there is one (most renders have none).
+    let fade = -1
     let still = mode === HELD
     for (let f = 0; f < fields.length; f++) {
       let e = this.err[f][eid]
       if (e !== 0) {
+        if (fade < 0) fade = Math.exp(-(t - this.errAt[eid]) / BLEND_MS)
         e *= fade
         if (Math.abs(e) <= this.eps[f]) {
           this.err[f][eid] = 0
           e = 0
         } else still = false
       }
-      ;(out[fields[f].name] as NumericArray)[eid] = this.wrap(f, value[f] + e)
+      out[f][eid] = this.wrap(f, value[f] + e)
     }
     this.drawnAt[eid] = t
+    this.drawnInside[eid] = this.insideAt
     this.recheck[eid] = mode === EXTRAPOLATING || mode === EXTRAPOLATED ? 1 : 0
     if (still) this.settled[eid] = 1
   }
 
-  /** Local (owned) entities: the output mirrors the store. */
-  copy(eid: number): void {
-    this.clear(eid)
+  /** Local (owned) entities: forgets their buffers (they start afresh should one become remote). */
+  resetAll(eids: Int32Array, count: number): void {
+    for (let i = 0; i < count; i++) this.reset(eids[i])
+  }
+
+  /**
+   * Local (owned) entities, as runs of consecutive eids [start[r], end[r]): the output mirrors the store, copied a
+   * column at a time (TypedArray.set: a memory copy, not a loop per entity).
+   */
+  copyRuns(start: Int32Array, end: Int32Array, runs: number): void {
     const fields = this.fields
     for (let f = 0; f < fields.length; f++) {
-      const name = fields[f].name
-      ;(this.output[name] as NumericArray)[eid] = (this.component.store[name] as NumericArray)[eid]
+      const out = this.outCols[f]
+      const src = this.component.store[fields[f].name] as NumericArray
+      for (let r = 0; r < runs; r++) out.set(src.subarray(start[r], end[r]), start[r])
     }
   }
 

@@ -35,6 +35,11 @@ export interface Layout {
   readonly wireMin: Float64Array
   readonly wireMax: Float64Array
   readonly wireStep: Float64Array
+  /**
+   * Per delta component: its smallest-three quaternion bits (`rotation: QUATERNION`), else 0. Such a component's
+   * four fields are made from all four columns at once (quaternionToWire) and always sent together.
+   */
+  readonly quaternionBits: Int32Array
   /** Upper bound of the bits one entity takes in a delta packet. */
   readonly maxEntityBits: number
   /** The current typed array of global delta field i (re-read after resizes). */
@@ -79,6 +84,7 @@ export function createLayout(schema: Schema, stores: ReadonlyMap<number, Compone
     delta,
     deltaFields,
     deltaFieldComponent: Int32Array.from(owners),
+    quaternionBits: Int32Array.from(delta, (c) => c.def.quaternion?.bits ?? 0),
     reliable: components.filter((c) => c.deltaIndex < 0),
     deltaCodable,
     wireBits,

@@ -12,29 +12,33 @@ const K = HISTORY_DEPTH
  * `FlushSlots` (one per sender) finds the slot of a baseline flush. Typed arrays only.
  */
 export class ReceiveHistory {
-  /** Per codable field: K tickIds (-1 = empty) and K wire values per entity. */
-  private readonly ticks: Int32Array[]
-  private readonly values: Uint32Array[]
-  /** Global delta field → index into ticks/values, or -1. */
+  /**
+   * K tickIds (-1 = empty) and K wire values per entity and codable field, at `((eid * K) + slot) * nc + s`: the
+   * codable fields of one entity in one flush side by side, so recording a packet's entity touches one cache line,
+   * not one per field (random entities of a large world each miss the cache once instead of six times).
+   */
+  private readonly ticks: Int32Array
+  private readonly values: Uint32Array
+  /** Codable fields (nc), and global delta field → its index s among them, or -1. */
+  private readonly nc: number
   private readonly slotOfField: Int32Array
 
   constructor(layout: Layout, capacity: number) {
     this.slotOfField = new Int32Array(layout.deltaFields.length).fill(-1)
-    this.ticks = []
-    this.values = []
-    for (let f = 0; f < layout.deltaFields.length; f++) {
-      if (layout.deltaCodable[f] === 0) continue
-      this.slotOfField[f] = this.ticks.length
-      this.ticks.push(new Int32Array(capacity * K).fill(-1))
-      this.values.push(new Uint32Array(capacity * K))
-    }
+    let nc = 0
+    for (let f = 0; f < layout.deltaFields.length; f++) if (layout.deltaCodable[f] === 1) this.slotOfField[f] = nc++
+    this.nc = nc
+    this.ticks = new Int32Array(capacity * K * nc).fill(-1)
+    this.values = new Uint32Array(capacity * K * nc)
   }
 
   /** Forgets everything about `eid` (new owner, spawn) or, with `first`/`count`, some of its fields. */
   clear(eid: number, first = 0, count = this.slotOfField.length): void {
+    const nc = this.nc
     for (let f = first; f < first + count; f++) {
       const s = this.slotOfField[f]
-      if (s >= 0) this.ticks[s].fill(-1, eid * K, eid * K + K)
+      if (s < 0) continue
+      for (let slot = 0; slot < K; slot++) this.ticks[(eid * K + slot) * nc + s] = -1
     }
   }
 
@@ -42,8 +46,8 @@ export class ReceiveHistory {
   lookup(f: number, eid: number, slot: number, tickId: number): number {
     const s = this.slotOfField[f]
     if (s < 0) return -1
-    const i = eid * K + slot
-    return this.ticks[s][i] === tickId ? this.values[s][i] : -1
+    const i = (eid * K + slot) * this.nc + s
+    return this.ticks[i] === tickId ? this.values[i] : -1
   }
 
   /**
@@ -53,11 +57,10 @@ export class ReceiveHistory {
   record(f: number, eid: number, slot: number, tickId: number, wire: number): void {
     const s = this.slotOfField[f]
     if (s < 0) return
-    const ticks = this.ticks[s]
-    const i = eid * K + slot
-    if (ticks[i] >= tickId) return // held already, or a newer flush has the slot: never a baseline again
-    ticks[i] = tickId
-    this.values[s][i] = wire
+    const i = (eid * K + slot) * this.nc + s
+    if (this.ticks[i] >= tickId) return // held already, or a newer flush has the slot: never a baseline again
+    this.ticks[i] = tickId
+    this.values[i] = wire
   }
 }
 

@@ -33,6 +33,8 @@ export class EntityRegistry {
   readonly ownedPos: Int32Array
   /** One past the highest owned eid: owned eids all lie in [0, ownedEnd). */
   ownedEnd = 0
+  /** Bumped whenever the owned set changes (what caches of it, like the interpolation's copy runs, check). */
+  ownedVersion = 0
   /** All replicated eids, dense. */
   readonly all: Int32Array
   allCount = 0
@@ -86,6 +88,7 @@ export class EntityRegistry {
   own(rec: NetEntity): void {
     rec.gen = ++this.genCounter
     if (this.ownedPos[rec.eid] >= 0) return
+    this.ownedVersion++
     this.ownedPos[rec.eid] = this.ownedCount
     this.owned[this.ownedCount++] = rec.eid
     if (rec.eid >= this.ownedEnd) this.ownedEnd = rec.eid + 1
@@ -95,6 +98,7 @@ export class EntityRegistry {
     rec.gen = ++this.genCounter
     const p = this.ownedPos[rec.eid]
     if (p < 0) return
+    this.ownedVersion++
     const last = this.owned[--this.ownedCount]
     this.owned[p] = last
     this.ownedPos[last] = p

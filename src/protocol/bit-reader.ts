@@ -66,6 +66,26 @@ export class BitReader {
   }
 
   /**
+   * An order-0 exp-Golomb code (see exp-golomb.ts) with up to 12 zeros, read from one 32-bit window when the
+   * buffer has 4 bytes left (the usual case: small gaps and differences); -1 when the caller must take the slow path.
+   */
+  readSmallExpGolomb(): number {
+    const i = this.byte
+    if (i + 4 > this.end) return -1
+    const buf = this.buf
+    // At least 25 valid bits: the window's bit 0 is the next bit of the stream.
+    const word = ((buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24)) >>> this.bit) | 0
+    if (word === 0) return -1
+    const k = 31 - Math.clz32(word & -word) // the zeros before the first 1
+    if (k > 12) return -1
+    const pos = this.bit + 2 * k + 1
+    this.byte = i + (pos >>> 3)
+    this.bit = pos & 7
+    // k zeros, the 1, then the k low bits of v = n + 1 (LSB first).
+    return (1 << k) + ((word >>> (k + 1)) & ((1 << k) - 1)) - 1
+  }
+
+  /**
    * Counts 0 bits up to the next 1 bit, which is consumed too (the prefix of an exp-Golomb code); a byte of zeros
    * at a time. Throws once more than `max` zeros are seen, or at the end of the buffer.
    */

@@ -2,6 +2,7 @@ import type { BitReader } from './bit-reader.js'
 import type { BitWriter } from './bit-writer.js'
 import { DecodeError, ErrorCode, MultiuserError } from '../shared/errors.js'
 import { createQuantizer, type QuantizeOptions, type Quantizer } from './quantize.js'
+import { checkQuaternionBits, quaternionFromWire, quaternionToWire, SMALLEST_THREE_MAX } from './quaternion.js'
 
 /**
  * How a field is held in the store and put on the wire.
@@ -65,6 +66,12 @@ export interface ComponentSpec {
    * Local to the sender: not part of the wire format nor of the schema fingerprint.
    */
   priority?: number
+  /**
+   * The component is an orientation (`rotation: QUATERNION`): its four float fields, in order x, y, z, w, hold a
+   * quaternion coded "smallest three" with `bits` per sent component (protocol/quaternion.ts; error bound there).
+   * DELTA components only; the four fields always travel together.
+   */
+  quaternion?: { bits: number }
   /** Its fields, in .proto field order. */
   fields: readonly FieldSpec[]
 }
@@ -125,6 +132,12 @@ export interface ComponentDef<S extends ComponentStore = ComponentStore> {
   readonly interpolate: boolean
   /** Weight of its changes when a send budget cannot carry every change (1 unless the spec says otherwise). */
   readonly priority: number
+  /**
+   * Smallest-three quaternion coding (`rotation: QUATERNION`), or null. Its fields' wire values are then four joint
+   * slots (the largest component's index, then the other three quantized; see protocol/quaternion.ts), made by
+   * `quaternionToWire` from all four columns at once: a field's own `toWire` / `fromWire` throw.
+   */
+  readonly quaternion: { readonly bits: number } | null
   /** Its fields, in order. */
   readonly fields: readonly FieldDef[]
   /** Bitmask with one bit per field. */
@@ -222,6 +235,33 @@ function resolveField(component: string, f: FieldSpec, index: number): FieldDef 
   }
 }
 
+/**
+ * The four fields of a quaternion component: slot 0 holds the largest component's index (0..3, 2 bits), slots 1..3
+ * the other three quantized over [−1/√2, 1/√2] (`bits` each). Their values only make sense together.
+ */
+function quaternionFields(spec: ComponentSpec, bits: number): FieldDef[] {
+  checkQuaternionBits(spec.name, bits)
+  if (spec.sync !== 'DELTA') invalid(`${spec.name}: rotation: QUATERNION applies to DELTA components`)
+  if (spec.fields.length !== 4) invalid(`${spec.name}: a QUATERNION component has exactly four float fields, x, y, z, w (has ${spec.fields.length})`)
+  return spec.fields.map((f, i) => {
+    if (f.kind !== 'f32' && f.kind !== 'f64') invalid(`${spec.name}.${f.name}: a QUATERNION component's fields are float or double`)
+    if (f.quantize) invalid(`${spec.name}.${f.name}: a QUATERNION component's fields take no quantize option (its rotation bits set the precision)`)
+    const q = i === 0 ? createQuantizer(`${spec.name}.${f.name}`, { min: 0, max: 3, bits: 2 }) : createQuantizer(`${spec.name}.${f.name}`, { min: -SMALLEST_THREE_MAX, max: SMALLEST_THREE_MAX, bits })
+    const top = 2 ** q.bits - 1
+    const joint = (): never => invalid(`${spec.name}.${f.name}: a QUATERNION field has no wire value of its own (see quaternionToWire)`)
+    return {
+      name: f.name, number: f.number, index: i, kind: f.kind, array: defaultArray(f), entity: false, bits: q.bits, quantizer: q,
+      toWire: joint,
+      fromWire: joint,
+      writeWire: (w, v) => w.writeBits(v, q.bits),
+      readWire: (r) => {
+        const v = r.readBits(q.bits)
+        return v > top ? top : v
+      },
+    }
+  })
+}
+
 /** Builds a component: its store factory and its change-mask codec. Called by generated code. */
 export function defineComponent<S extends ComponentStore = ComponentStore>(spec: ComponentSpec): ComponentDef<S> {
   if (spec.fields.length === 0) invalid(`${spec.name}: a component needs at least one field`)
@@ -233,7 +273,8 @@ export function defineComponent<S extends ComponentStore = ComponentStore>(spec:
     if (names.has(f.name)) invalid(`${spec.name}: duplicate field ${f.name}`)
     names.add(f.name)
   }
-  const fields = spec.fields.map((f, i) => resolveField(spec.name, f, i))
+  const quaternion = spec.quaternion ? { bits: spec.quaternion.bits } : null
+  const fields = quaternion ? quaternionFields(spec, quaternion.bits) : spec.fields.map((f, i) => resolveField(spec.name, f, i))
   if (spec.sync === 'DELTA') {
     const bad = fields.find((f) => f.kind === 'object')
     if (bad) invalid(`${spec.name}.${bad.name}: a DELTA component holds numbers only; use sync: RELIABLE or an event for this field`)
@@ -242,7 +283,26 @@ export function defineComponent<S extends ComponentStore = ComponentStore>(spec:
   }
   const fullMask = 2 ** fields.length - 1
 
+  // Quaternion components: the four slots are made (and read) together, and any field sent means all four.
+  const slots = new Float64Array(4)
+  const quat = new Float64Array(4)
+  const encodeQuaternion = (w: BitWriter, store: S, eid: number): void => {
+    const c = fields.map((f) => store[f.name] as NumericArray)
+    quaternionToWire(c[0][eid], c[1][eid], c[2][eid], c[3][eid], quaternion!.bits, slots, 0)
+    for (let i = 0; i < 4; i++) fields[i].writeWire(w, slots[i])
+  }
+  const decodeQuaternion = (r: BitReader, store: S, eid: number): void => {
+    for (let i = 0; i < 4; i++) slots[i] = fields[i].readWire(r)
+    const c = fields.map((f) => store[f.name] as NumericArray)
+    const prev = [c[0][eid], c[1][eid], c[2][eid], c[3][eid]]
+    quaternionFromWire(slots, 0, quaternion!.bits, quat, prev)
+    for (let i = 0; i < 4; i++) c[i][eid] = quat[i]
+  }
   const encode = (w: BitWriter, store: S, eid: number, mask: number, refs?: EntityRefCodec): void => {
+    if (quaternion) {
+      if (mask !== 0) encodeQuaternion(w, store, eid)
+      return
+    }
     for (let i = 0; i < fields.length; i++) {
       if ((mask & (1 << i)) === 0) continue
       const f = fields[i]
@@ -253,6 +313,10 @@ export function defineComponent<S extends ComponentStore = ComponentStore>(spec:
     }
   }
   const decode = (r: BitReader, store: S, eid: number, mask: number, refs?: EntityRefCodec): void => {
+    if (quaternion) {
+      if (mask !== 0) decodeQuaternion(r, store, eid)
+      return
+    }
     for (let i = 0; i < fields.length; i++) {
       if ((mask & (1 << i)) === 0) continue
       const f = fields[i]
@@ -290,6 +354,7 @@ export function defineComponent<S extends ComponentStore = ComponentStore>(spec:
     sync: spec.sync,
     interpolate: spec.interpolate === true,
     priority,
+    quaternion,
     fields,
     fullMask,
     numericFields: fields.filter((f) => f.kind !== 'object'),

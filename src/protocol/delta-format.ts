@@ -41,7 +41,12 @@ export const MAX_BASELINE_AGE = HISTORY_DEPTH - 4
  *          eg  slot gap     exp-Golomb of (slot - previous slot), previous = -1; 0 ends the packet
  *          eg  baseAge      first entity only: 0 = no baseline; else the flush `baseTickId = tickId - baseAge`
  *                           whose values the relative fields of this packet refer to
- *           1  same         1 = same components, change masks and modes as the previous entity (none follow)
+ *           1  same         1 = same components, change masks, modes and baseline as the previous entity (none
+ *                           follow)
+ *           1  own          only when same = 0 and baseAge > 0 (protocol 3): 1 = this entity's relative fields
+ *                           refer to a flush of its own instead, `tickId - ownAge` (an entity moving again after a
+ *                           rest: the flush of its last move), with
+ *          eg  ownAge       only when own = 1
  *   per DELTA component of the schema, in schema order:
  *           1  present      (only when same = 0)
  *    nFields  change mask  (only when same = 0 and present; never 0)
@@ -50,7 +55,7 @@ export const MAX_BASELINE_AGE = HISTORY_DEPTH - 4
  *           …  fields in the mask: mode 0 = the quantized wire value in its width; mode 1 = signed
  *              exp-Golomb (zigzag) of (wire - baseline wire), angles the short way round modulo 2^bits
  *
- * Baselines: the sender codes a field relative to its value in flush `baseTickId` only when the receiver
+ * Baselines: the sender codes a field relative to its value in flush `baseTickId` (or the entity's own) only when the receiver
  * acknowledged the packet of that flush which carried the field, and that flush is at most MAX_BASELINE_AGE
  * flushes old. The receiver keeps, per entity and quantized field, the values of the last HISTORY_DEPTH flushes
  * it received (slot `flush`, tag tickId), so it holds that value; if not (a packet reordered far behind), the

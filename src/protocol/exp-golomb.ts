@@ -11,6 +11,8 @@ export function writeExpGolomb(w: BitSink, n: number): void {
 }
 
 export function readExpGolomb(r: BitReader): number {
+  const small = r.readSmallExpGolomb()
+  if (small >= 0) return small
   const k = r.readZeroRun(31)
   return k === 0 ? 0 : 2 ** k + r.readBits(k) - 1
 }
@@ -26,5 +28,7 @@ export function zigzag(d: number): number {
 }
 
 export function unzigzag(n: number): number {
+  // Below 2^31 with integer operations; above, in doubles.
+  if (n < 0x80000000) return (n >>> 1) ^ -(n & 1)
   return n % 2 === 0 ? n / 2 : -(n + 1) / 2
 }

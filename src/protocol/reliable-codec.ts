@@ -20,9 +20,10 @@ export type BodyOf<K extends MessageKind> = Extract<MessageBody, { $case: K }>['
 /**
  * Current protocol version, sent in Hello. 2: the delta header carries the sender's flush counter (4 bits), spawns
  * travel as bit-packed batches (SpawnBatch), a despawn may say the entity only left the receiver's view, and a
- * transfer may name the peers that have the entity.
+ * transfer may name the peers that have the entity. 3: in a delta packet with a baseline, each entity says whether
+ * its relative fields refer to a flush of its own (delta-format.ts), and components may be quaternions.
  */
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 
 /** Encodes one Message once; the bytes can go to many peers' frames. */
 export function encodeMessage(m: Message): Uint8Array {

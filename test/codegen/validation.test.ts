@@ -167,3 +167,36 @@ describe('entity fields ((multiuser.entity) = true)', () => {
     expect(fp(mod)).not.toBe(fp(plain))
   })
 })
+
+describe('rotation: QUATERNION', () => {
+  const quat = (opts: string, fields = '  float x = 1;\n  float y = 2;\n  float z = 3;\n  float w = 4;') =>
+    `${HEAD}message Spin {\n  option (multiuser.component) = { ${opts} };\n${fields}\n}\n`
+
+  it('emits the quaternion coding (rotation_bits, default 10) and puts it in the fingerprint', () => {
+    const nine = buildOutputs(protoDir({ 'x.proto': quat('sync: DELTA, rotation: QUATERNION, rotation_bits: 9') })).get('t/schema.ts')!
+    const ten = buildOutputs(protoDir({ 'x.proto': quat('sync: DELTA, rotation: QUATERNION') })).get('t/schema.ts')!
+    const plain = buildOutputs(protoDir({ 'x.proto': quat('sync: DELTA') })).get('t/schema.ts')!
+    expect(nine).toContain('quaternion: { bits: 9 },')
+    expect(ten).toContain('quaternion: { bits: 10 },')
+    expect(plain).not.toContain('quaternion')
+    const fp = (m: string) => /Fingerprint = '(\w+)'/.exec(m)![1]
+    expect(new Set([fp(nine), fp(ten), fp(plain)]).size).toBe(3)
+  })
+
+  const bad: Array<[string, string, string]> = [
+    ['on a RELIABLE component', quat('sync: RELIABLE, rotation: QUATERNION'), 'applies to DELTA components'],
+    ['with three fields', quat('rotation: QUATERNION', '  float x = 1;\n  float y = 2;\n  float z = 3;'), 'exactly four float'],
+    ['with an int field', quat('rotation: QUATERNION', '  float x = 1;\n  int32 y = 2;\n  float z = 3;\n  float w = 4;'), 'exactly four float'],
+    ['with a quantized field', quat('rotation: QUATERNION', '  float x = 1 [(multiuser.quantize) = { min: -1, max: 1, bits: 8 }];\n  float y = 2;\n  float z = 3;\n  float w = 4;'), 'take no quantize option'],
+    ['with rotation_bits 30', quat('rotation: QUATERNION, rotation_bits: 30'), 'rotation bits must be an integer in 2..24'],
+    ['rotation_bits without rotation', quat('sync: DELTA, rotation_bits: 9'), 'rotation_bits applies with rotation: QUATERNION'],
+  ]
+  for (const [what, src, message] of bad) {
+    it(`refuses rotation: QUATERNION ${what}`, () => {
+      const e = errorOf(src)
+      expect(e.diagnostics).toHaveLength(1)
+      expect(e.diagnostics[0].message).toContain('t.Spin')
+      expect(e.diagnostics[0].message).toContain(message)
+    })
+  }
+})

@@ -62,21 +62,21 @@ describe('bytes on the wire', () => {
     const e = h.spawnMover(a, { velocity: true })
     h.step(10)
     // x only, +0.1 (100 steps) per tick, the receiver's acknowledged value 2 ticks old: 121 header bits + 3 slot
-    // gap + 3 baseline age + 1 same-masks flag + (1 present + 4 mask + 1 mode + 17 x relative: zigzag(200) in
-    // exp-Golomb) + 1 Velocity absent + 1 end = 153 bits = 20 bytes. The first 2 ticks x is absolute (its
+    // gap + 3 baseline age + 1 same-masks flag + 1 own-baseline flag + (1 present + 4 mask + 1 mode + 17 x relative:
+    // zigzag(200) in exp-Golomb) + 1 Velocity absent + 1 end = 154 bits = 20 bytes. The first 2 ticks x is absolute (its
     // acknowledged value came with the spawn, not from a flush the receiver keeps): 20 bits, 156 bits, 20 bytes too.
     const onlyX = measure(h, 30, (t) => (a.s.Transform.x[e] = (t + 1) * 0.1))
     expect(onlyX.bytes).toBe(30 * 20)
-    // x, y, z, yaw: 121 + 3 + 3 + 1 + 1 + 4 + 4 modes + 17 x + 15 y (zigzag(100)) + 17 z + 12 yaw (absolute:
-    // the jumps are too large to gain) + 1 + 1 = 200 bits = 25 bytes; the first 2 ticks (y, z and yaw absolute: their
-    // acknowledged values came with the spawn) cost 27.
+    // x, y, z, yaw: 121 + 3 + 3 + 1 + 1 own + 1 + 4 + 4 modes + 17 x + 15 y (zigzag(100)) + 17 z + 12 yaw
+    // (absolute: the jumps are too large to gain) + 1 + 1 = 201 bits = 26 bytes; the first 2 ticks (y, z and yaw
+    // absolute: their acknowledged values came with the spawn) cost 53 together.
     const all = measure(h, 30, (t) => {
       a.s.Transform.x[e] = 10 + (t + 1) * 0.1
       a.s.Transform.y[e] = (t + 1) * 0.05
       a.s.Transform.z[e] = -(t + 1) * 0.1
       a.s.Transform.yaw[e] = Math.sin((t + 1))
     })
-    expect(all.bytes).toBe(2 * 27 + 28 * 25)
+    expect(all.bytes).toBe(53 + 28 * 26)
     h.step(5)
     expect(b.s.Transform.x[replicaOf(a, e, b)!]).toBeCloseTo(a.s.Transform.x[e], 3)
     // Stopped: back to headers only once the last change is acknowledged.
@@ -111,10 +111,10 @@ describe('bytes on the wire', () => {
     })
     const perTick = m.bytes / 30
     // Steady state (the receiver's acknowledged values are 2 ticks old: x and z moved 100 steps, yaw 130 of
-    // 4096): 122 header+end bits (109 + 7 ack delay + packet index + 4 flush + end), first entity: 5 slot gap + 3 baseline age + 1 same + (1 present + 4 mask +
+    // 4096): 122 header+end bits (109 + 7 ack delay + packet index + 4 flush + end), first entity: 5 slot gap + 3 baseline age + 1 same + 1 own (0: the packet's baseline; the others repeat it with their masks) + (1 present + 4 mask +
     // 3 modes) + 15 x + 15 z (zigzag(±100) in exp-Golomb: 15 bits instead of 20) + 12 yaw (absolute, 17 bits
-    // relative) + 1 Velocity absent = 60; the 99 others: 7 slot gap + 1 same + 15 + 15 + 12 = 50 bits
-    // → 122 + 60 + 99 × 50 = 5 132 bits = 642 bytes (6.4 bytes per moving entity).
+    // relative) + 1 Velocity absent = 61; the 99 others: 7 slot gap + 1 same + 15 + 15 + 12 = 50 bits
+    // → 122 + 61 + 99 × 50 = 5 133 bits = 642 bytes (6.4 bytes per moving entity).
     expect(m.packets).toBe(30) // fits one 1200-byte packet per tick
     expect(perTick).toBe(EXPECTED_1000_10)
     // bitECS SoA diff: 4 (eid) + 4 (component) + 1 (mask) + 3 × 4 (float32) = 21 bytes per moving entity.
@@ -147,7 +147,7 @@ describe('bytes on the wire', () => {
   })
 })
 
-/** 122 + 60 + 99 × 50 bits = 5 132 bits (before relative coding: 767 bytes). */
+/** 122 + 61 + 99 × 50 bits = 5 133 bits (before relative coding: 767 bytes). */
 const EXPECTED_1000_10 = 642
 /**
  * x and z of 1 000 entities, relative to the values acknowledged 2 ticks ago (3 slot gap + 1 same + 2 × 15 = 34
