@@ -57,7 +57,7 @@ const killed = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== nul
 export async function startRedis(): Promise<TestRedis> {
   const port = await freePort()
   let child: ChildProcess | null = await launch(port)
-  return {
+  const redis: TestRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,
     async kill() {
@@ -68,11 +68,12 @@ export async function startRedis(): Promise<TestRedis> {
       child ??= await launch(port)
     },
     async restart() {
-      await this.kill()
-      await this.start()
+      await redis.kill()
+      await redis.start()
     },
     async stop() {
-      await this.kill()
+      await redis.kill()
     },
   }
+  return redis
 }

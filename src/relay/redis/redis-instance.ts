@@ -1,0 +1,122 @@
+/**
+ * One relay process on a shared Redis: its two connections (commands, and the subscriber of its own channel), its
+ * liveness key refreshed by a heartbeat, and the sweep that finds processes whose key expired (killed, or cut off
+ * from Redis) so the survivors clean up after them.
+ *
+ * Keys, all under `redisKeyPrefix`:
+ *
+ *   inst:<id>     "1", expiring after `redisInstanceTtlMs`; refreshed every third of it
+ *   instances     SET of the ids that registered
+ *   reap:<id>     lock: one survivor cleans up after a dead process
+ *   ch:<id>       the process's pub/sub channel (signals, broadcasts, evictions for its sockets)
+ *
+ * After a Redis restart (empty), ioredis reconnects and resubscribes; `onReady` then writes back what this process
+ * holds (its sockets' room entries), so rooms are rebuilt from the live sockets.
+ */
+import { randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+
+/** The connections and identity of this process on Redis. */
+export interface RedisInstanceOptions {
+  url: string
+  prefix: string
+  ttlMs: number
+  log: Logger
+  /** A message on this process's channel. */
+  onMessage(msg: unknown): void
+  /** Redis is (again) reachable: write back local state. */
+  onReady(): Promise<void>
+  /** Another process's key expired: clean up after it (called on one survivor only). */
+  onDead(id: string): Promise<void>
+}
+
+export class RedisInstance {
+  /** This process's id on Redis (random per start). */
+  readonly id = randomBytes(8).toString('hex')
+  readonly cmd: Redis
+  private readonly sub: Redis
+  private timer: NodeJS.Timeout | undefined
+  private beating = false
+  private connectedOnce = false
+  private stopped = false
+
+  constructor(private readonly o: RedisInstanceOptions) {
+    // Commands fail fast while Redis is away (the relay refuses the join, or the signal is dropped and counted) rather
+    // than queueing behind a dead connection; ioredis keeps reconnecting.
+    const common = { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: (n: number) => Math.min(50 * n, 1000) }
+    this.cmd = new Redis(o.url, { ...common, connectionName: `bitecs-relay-${this.id}` })
+    this.sub = new Redis(o.url, { ...common, connectionName: `bitecs-relay-${this.id}-sub` })
+    for (const c of [this.cmd, this.sub]) c.on('error', (err: Error) => o.log.warn({ event: 'redis_error', err: err.message }, 'redis error'))
+    this.sub.on('message', (_channel: string, text: string) => {
+      let msg: unknown
+      try {
+        msg = JSON.parse(text)
+      } catch {
+        return
+      }
+      o.onMessage(msg)
+    })
+    this.cmd.on('ready', () => {
+      if (!this.connectedOnce || this.stopped) return
+      o.log.warn({ event: 'redis_reconnected' }, 'redis reachable again: writing back this process\'s rooms')
+      void this.beat().then(() => o.onReady()).catch((err: Error) => o.log.error({ event: 'redis_rebuild_failed', err: err.message }, 'redis rebuild failed'))
+    })
+  }
+
+  /** A key under the prefix. */
+  key(name: string): string {
+    return this.o.prefix + name
+  }
+
+  /** The pub/sub channel of process `id`. */
+  channel(id: string): string {
+    return this.key(`ch:${id}`)
+  }
+
+  /** Connects both clients, subscribes, registers and starts the heartbeat. Rejects if Redis cannot be reached. */
+  async start(): Promise<void> {
+    await Promise.all([this.cmd.connect(), this.sub.connect()])
+    await this.sub.subscribe(this.channel(this.id))
+    this.connectedOnce = true
+    await this.beat()
+    this.timer = setInterval(() => void this.beat().catch(() => {}), Math.max(50, Math.floor(this.o.ttlMs / 3)))
+    this.timer.unref()
+  }
+
+  /** Refreshes this process's key, then looks for processes whose key is gone. */
+  private async beat(): Promise<void> {
+    if (this.beating || this.stopped) return
+    this.beating = true
+    try {
+      await this.cmd.multi().set(this.key(`inst:${this.id}`), '1', 'PX', this.o.ttlMs).sadd(this.key('instances'), this.id).exec()
+      const ids = (await this.cmd.smembers(this.key('instances'))).filter((id) => id !== this.id)
+      if (ids.length === 0) return
+      const alive = await this.cmd.mget(ids.map((id) => this.key(`inst:${id}`)))
+      for (const [i, id] of ids.entries()) {
+        if (alive[i] !== null) continue
+        if ((await this.cmd.set(this.key(`reap:${id}`), this.id, 'PX', 60_000, 'NX')) !== 'OK') continue
+        this.o.log.warn({ event: 'relay_process_gone', instance: id }, 'a relay process stopped beating: cleaning up after it')
+        await this.o.onDead(id)
+        await this.cmd.srem(this.key('instances'), id)
+      }
+    } finally {
+      this.beating = false
+    }
+  }
+
+  /** Publishes `msg` on process `id`'s channel; resolves with how many subscribers got it (0: that process is gone). */
+  publish(id: string, msg: unknown): Promise<number> {
+    return this.cmd.publish(this.channel(id), JSON.stringify(msg))
+  }
+
+  /** Stops the heartbeat (the key then expires and a survivor cleans up what was not handed over) and disconnects. */
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    clearInterval(this.timer)
+    for (const c of [this.cmd, this.sub]) {
+      await c.quit().catch(() => c.disconnect())
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * What a relay process started with `redis` uses instead of its in-process defaults: the shared rooms (signal router
+ * and room slots), admissions any process can open, the replay cache and the friends-only policies, all on one Redis
+ * (README "Scaling out").
+ */
+import type { Logger } from 'pino'
+import type { PendingJoin } from '../join-tokens.js'
+import type { ResolvedRelayOptions } from '../options.js'
+import type { SlotPool } from '../slots.js'
+import { RedisInstance } from './redis-instance.js'
+import { RedisPendingJoins } from './redis-pending-joins.js'
+import { RedisReplayCache } from './redis-replay-cache.js'
+import { RedisRoomPolicies } from './redis-room-policies.js'
+import { RedisRooms, type ProcessMessage } from './redis-rooms.js'
+
+export interface RedisScaleOut {
+  readonly instance: RedisInstance
+  readonly rooms: RedisRooms
+  readonly pending: RedisPendingJoins
+  readonly replay: RedisReplayCache
+  readonly policies: RedisRoomPolicies
+  /** Connects, subscribes, registers this process. Rejects when Redis cannot be reached. */
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+export function createRedisScaleOut(
+  url: string,
+  opts: ResolvedRelayOptions,
+  deps: { log: Logger; slots: SlotPool; onPendingExpire: (join: PendingJoin) => void; peerLeft: (room: string, peerId: string) => void },
+): RedisScaleOut {
+  const prefix = opts.redisKeyPrefix
+  const onError = (what: string, err: Error) => deps.log.warn({ event: 'redis_write_failed', what, err: err.message }, 'redis write failed')
+  const instance: RedisInstance = new RedisInstance({
+    url,
+    prefix,
+    ttlMs: opts.redisInstanceTtlMs,
+    log: deps.log,
+    onMessage: (m) => rooms.onMessage(m as ProcessMessage),
+    onReady: async () => {
+      await rooms.rebuild()
+      await policies.rebuild(new Set([...rooms.localRooms()]))
+    },
+    onDead: (id) => rooms.reap(id, deps.peerLeft),
+  })
+  const rooms = new RedisRooms(instance, { maxPeersPerRoom: opts.maxPeersPerRoom, pendingTtlMs: opts.joinTokenTtlSec * 1000, onError })
+  const pending = new RedisPendingJoins(instance, rooms, deps.slots, { ttlMs: opts.joinTokenTtlSec * 1000, prefix, onExpire: deps.onPendingExpire })
+  const policies = new RedisRoomPolicies(instance.cmd, (room) => rooms.policyKey(room))
+  return {
+    instance,
+    rooms,
+    pending,
+    replay: new RedisReplayCache(instance.cmd, prefix),
+    policies,
+    start: () => instance.start(),
+    stop: () => instance.stop(),
+  }
+}
