@@ -101,6 +101,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
           void router.broadcast(room, { type: ControlMessageType.PEER_LEFT, payload: { peerId } })
           void lobby?.occupancy(room)
         },
+        rebuilt: (rooms) => {
+          for (const room of rooms) void lobby?.occupancy(room)
+        },
       })
     : undefined
   const roomPolicies = opts.roomPolicies ?? scale?.policies ?? new LocalRoomPolicies()
@@ -194,7 +197,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       const address = srv.address() as AddressInfo
       const publicUrl = (opts.publicUrl ?? defaultPublicUrl(opts.host, address.port)).replace(/\/?$/, '/')
       const did = opts.serviceDid ?? didWebFromUrl(publicUrl)
-      lobby = createLobby({ opts, did, key, log, metrics, router })
+      lobby = createLobby({ opts, did, key, log, metrics, router, ...(scale ? { rooms: scale.directory } : {}) })
       const tokenOptions = {
         serviceDid: did,
         serviceId: opts.serviceId,

@@ -39,6 +39,9 @@ export interface LobbyDeps {
   log: Logger
   metrics: RelayMetrics
   router: SignalRouter
+  /** The shared directory and queue (with `redis`), unless the options plug others in. */
+  rooms?: RoomDirectory
+  queue?: MatchQueue
 }
 
 export interface Lobby {
@@ -68,8 +71,8 @@ export interface Lobby {
 
 export function createLobby(deps: LobbyDeps): Lobby {
   const { opts, log, metrics } = deps
-  const rooms = opts.roomDirectory ?? new LocalRoomDirectory()
-  const queue = opts.matchQueue ?? new LocalMatchQueue(newLobbyId)
+  const rooms = opts.roomDirectory ?? deps.rooms ?? new LocalRoomDirectory()
+  const queue = opts.matchQueue ?? deps.queue ?? new LocalMatchQueue(newLobbyId)
   const rate = new AddressRateLimiter({ burst: opts.lobbyRateBurst, perSec: opts.lobbyRatePerSec, maxAddresses: opts.lobbyRateMaxAddresses })
   const secret = randomBytes(32)
   const streams = new Map<string, MatchStream>()

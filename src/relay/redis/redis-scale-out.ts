@@ -11,6 +11,7 @@ import { RedisInstance } from './redis-instance.js'
 import { RedisPendingJoins } from './redis-pending-joins.js'
 import { RedisReplayCache } from './redis-replay-cache.js'
 import { RedisRoomPolicies } from './redis-room-policies.js'
+import { RedisRoomDirectory } from './redis-room-directory.js'
 import { RedisRooms, type ProcessMessage } from './redis-rooms.js'
 
 export interface RedisScaleOut {
@@ -19,6 +20,7 @@ export interface RedisScaleOut {
   readonly pending: RedisPendingJoins
   readonly replay: RedisReplayCache
   readonly policies: RedisRoomPolicies
+  readonly directory: RedisRoomDirectory
   /** Connects, subscribes, registers this process. Rejects when Redis cannot be reached. */
   start(): Promise<void>
   stop(): Promise<void>
@@ -27,7 +29,14 @@ export interface RedisScaleOut {
 export function createRedisScaleOut(
   url: string,
   opts: ResolvedRelayOptions,
-  deps: { log: Logger; slots: SlotPool; onPendingExpire: (join: PendingJoin) => void; peerLeft: (room: string, peerId: string) => void },
+  deps: {
+    log: Logger
+    slots: SlotPool
+    onPendingExpire: (join: PendingJoin) => void
+    peerLeft: (room: string, peerId: string) => void
+    /** After a Redis restart, once the rooms are written back: report their occupancy again. */
+    rebuilt: (rooms: Set<string>) => void
+  },
 ): RedisScaleOut {
   const prefix = opts.redisKeyPrefix
   const onError = (what: string, err: Error) => deps.log.warn({ event: 'redis_write_failed', what, err: err.message }, 'redis write failed')
@@ -38,20 +47,25 @@ export function createRedisScaleOut(
     log: deps.log,
     onMessage: (m) => rooms.onMessage(m as ProcessMessage),
     onReady: async () => {
+      const local = new Set([...rooms.localRooms()])
       await rooms.rebuild()
-      await policies.rebuild(new Set([...rooms.localRooms()]))
+      await policies.rebuild(local)
+      await directory.rebuild(local, opts.maxRooms, Date.now())
+      deps.rebuilt(local)
     },
     onDead: (id) => rooms.reap(id, deps.peerLeft),
   })
   const rooms = new RedisRooms(instance, { maxPeersPerRoom: opts.maxPeersPerRoom, pendingTtlMs: opts.joinTokenTtlSec * 1000, onError })
   const pending = new RedisPendingJoins(instance, rooms, deps.slots, { ttlMs: opts.joinTokenTtlSec * 1000, prefix, onExpire: deps.onPendingExpire })
   const policies = new RedisRoomPolicies(instance.cmd, (room) => rooms.policyKey(room))
+  const directory = new RedisRoomDirectory(instance.cmd, prefix)
   return {
     instance,
     rooms,
     pending,
     replay: new RedisReplayCache(instance.cmd, prefix),
     policies,
+    directory,
     start: () => instance.start(),
     stop: () => instance.stop(),
   }
