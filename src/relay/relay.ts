@@ -197,7 +197,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
       const address = srv.address() as AddressInfo
       const publicUrl = (opts.publicUrl ?? defaultPublicUrl(opts.host, address.port)).replace(/\/?$/, '/')
       const did = opts.serviceDid ?? didWebFromUrl(publicUrl)
-      lobby = createLobby({ opts, did, key, log, metrics, router, ...(scale ? { rooms: scale.directory } : {}) })
+      lobby = createLobby({ opts, did, key, log, metrics, router, ...(scale ? { rooms: scale.directory, queue: scale.queue } : {}) })
+      if (scale) {
+        const lb = lobby
+        scale.queue.onOutcomes = () => lb.soon()
+      }
       const tokenOptions = {
         serviceDid: did,
         serviceId: opts.serviceId,

@@ -12,6 +12,7 @@ import { RedisReplayCache } from '../../src/relay/redis/redis-replay-cache.js'
 import type { JoinResult } from '../../src/signaling/contract.js'
 import { startRedis, type TestRedis } from '../helpers/redis.js'
 import { asJoin, postJoin, RawPeer, until } from './helpers.js'
+import { relayClient } from '../../src/transport/peerjs/relay-client.js'
 import { Redis } from 'ioredis'
 import { connect as connectTcp } from 'node:net'
 
@@ -114,6 +115,21 @@ describe('relay processes on one Redis', { timeout: 30_000 }, () => {
     expect((await moved.next((m) => m.type === 'OFFER')).src).toBe(y.j.peerId)
     // Counted once: the room holds two entries, not three.
     expect(await a.stats().roomSlotsInUse + b.stats().roomSlotsInUse).toBe(2)
+  })
+
+  it('one matchmaker for every process: players queued on different processes get one match, and its room opens on any', async () => {
+    const [a, b] = await group(2, { matchTickMs: 20 })
+    const [ma, mb] = await Promise.all([relayClient(a.url).matchmake({ queue: 'duel' }), relayClient(b.url).matchmake({ queue: 'duel' })])
+    expect(ma.session).toBe(mb.session)
+    expect(ma.room).toBe(mb.room)
+    // Invite-only to its members, on whichever process: the session tickets open it, nothing else.
+    expect((await postJoin(b.url, ma.room)).body.error).toBe('ROOM_INVITE_REQUIRED')
+    expect((await postJoin(b.url, ma.room, { body: { session: ma.ticket } })).status).toBe(200)
+    expect((await postJoin(a.url, mb.room, { body: { session: mb.ticket } })).status).toBe(200)
+    // And a room created on one process is listed by the other.
+    const created = await relayClient(a.url).createRoom({ name: 'listed', visibility: 'public' })
+    expect(created.name).toBe('listed')
+    expect((await relayClient(b.url).listRooms()).rooms.map((r) => r.name)).toEqual(['listed'])
   })
 
   it('shares the jti replay cache: a token admitted by one process is a replay on every other', async () => {

@@ -179,7 +179,9 @@ export function createLobby(deps: LobbyDeps): Lobby {
       session: o.session,
       createdAt: now,
     }
-    if ((await rooms.create(record, { maxRooms: opts.maxRooms, maxPerCreator: null }, now)) !== 'created') {
+    // With a shared queue, each process whose players are in the match makes its room: the first one creates it.
+    const created = await rooms.create(record, { maxRooms: opts.maxRooms, maxPerCreator: null }, now)
+    if (created !== 'created' && !(created === 'exists' && (await rooms.get(o.room))?.session === o.session)) {
       metrics.matchOutcomes.inc({ outcome: 'lobby_full' })
       for (const m of o.members) lobby.end(m.id, { event: 'cancelled', data: { error: ErrorCode.LOBBY_FULL, message: `no room for the match: the directory holds ${opts.maxRooms} rooms` } })
       return

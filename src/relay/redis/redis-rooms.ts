@@ -18,6 +18,7 @@ import type { RosterEntry } from '../../signaling/contract.js'
 import type { RoomSlot, RoomSlotPool } from '../slots.js'
 import { LocalSignalRouter, toRosterEntry, type OutboundMessage, type PeerEndpoint, type RouteOutcome, type SignalRouter } from '../signal-router.js'
 import type { RedisInstance } from './redis-instance.js'
+import type { QueueOutcome } from '../lobby/match-queue.js'
 
 /** A member entry of a room hash. */
 interface Entry {
@@ -33,6 +34,7 @@ export type ProcessMessage =
   | { k: 'broadcast'; room: string; msg: OutboundMessage; except?: string }
   | { k: 'evict'; room: string; peerId: string }
   | { k: 'taken'; peerId: string }
+  | { k: 'match'; outcome: QueueOutcome }
 
 // KEYS: room hash, policy. ARGV: peerId, limit, owner, now, expiry. Returns the count with this entry, or -1: full.
 const ACQUIRE = `
@@ -174,12 +176,16 @@ export class RedisRooms implements SignalRouter, RoomSlotPool {
   /** Delivers to this process's sockets of `room`, and publishes to every other process holding one. */
   async broadcast(room: string, msg: OutboundMessage, exceptPeerId?: string): Promise<number> {
     let n = this.local.broadcast(room, msg, exceptPeerId)
-    const others = new Map<string, number>()
-    for (const [peerId, v] of await this.entries(room)) {
-      if (v.s === 'o' && v.i !== this.inst.id && peerId !== exceptPeerId) others.set(v.i, (others.get(v.i) ?? 0) + 1)
+    try {
+      const others = new Map<string, number>()
+      for (const [peerId, v] of await this.entries(room)) {
+        if (v.s === 'o' && v.i !== this.inst.id && peerId !== exceptPeerId) others.set(v.i, (others.get(v.i) ?? 0) + 1)
+      }
+      const out: ProcessMessage = { k: 'broadcast', room, msg, ...(exceptPeerId ? { except: exceptPeerId } : {}) }
+      await Promise.all([...others].map(async ([id, count]) => ((await this.inst.publish(id, out)) > 0 ? (n += count) : 0)))
+    } catch (err) {
+      this.o.onError('broadcast', err as Error) // Redis away: this process's sockets were told, the others are not
     }
-    const out: ProcessMessage = { k: 'broadcast', room, msg, ...(exceptPeerId ? { except: exceptPeerId } : {}) }
-    await Promise.all([...others].map(async ([id, count]) => ((await this.inst.publish(id, out)) > 0 ? (n += count) : 0)))
     return n
   }
 

@@ -12,6 +12,8 @@ import { RedisPendingJoins } from './redis-pending-joins.js'
 import { RedisReplayCache } from './redis-replay-cache.js'
 import { RedisRoomPolicies } from './redis-room-policies.js'
 import { RedisRoomDirectory } from './redis-room-directory.js'
+import { RedisMatchQueue } from './redis-match-queue.js'
+import { newLobbyId } from '../lobby/lobby.js'
 import { RedisRooms, type ProcessMessage } from './redis-rooms.js'
 
 export interface RedisScaleOut {
@@ -21,6 +23,7 @@ export interface RedisScaleOut {
   readonly replay: RedisReplayCache
   readonly policies: RedisRoomPolicies
   readonly directory: RedisRoomDirectory
+  readonly queue: RedisMatchQueue
   /** Connects, subscribes, registers this process. Rejects when Redis cannot be reached. */
   start(): Promise<void>
   stop(): Promise<void>
@@ -45,7 +48,11 @@ export function createRedisScaleOut(
     prefix,
     ttlMs: opts.redisInstanceTtlMs,
     log: deps.log,
-    onMessage: (m) => rooms.onMessage(m as ProcessMessage),
+    onMessage: (raw) => {
+      const m = raw as ProcessMessage
+      if (m.k === 'match') queue.received(m.outcome)
+      else rooms.onMessage(m)
+    },
     onReady: async () => {
       const local = new Set([...rooms.localRooms()])
       await rooms.rebuild()
@@ -53,12 +60,16 @@ export function createRedisScaleOut(
       await directory.rebuild(local, opts.maxRooms, Date.now())
       deps.rebuilt(local)
     },
-    onDead: (id) => rooms.reap(id, deps.peerLeft),
+    onDead: async (id) => {
+      await rooms.reap(id, deps.peerLeft)
+      await queue.reap(id)
+    },
   })
   const rooms = new RedisRooms(instance, { maxPeersPerRoom: opts.maxPeersPerRoom, pendingTtlMs: opts.joinTokenTtlSec * 1000, onError })
   const pending = new RedisPendingJoins(instance, rooms, deps.slots, { ttlMs: opts.joinTokenTtlSec * 1000, prefix, onExpire: deps.onPendingExpire })
   const policies = new RedisRoomPolicies(instance.cmd, (room) => rooms.policyKey(room))
   const directory = new RedisRoomDirectory(instance.cmd, prefix)
+  const queue = new RedisMatchQueue(instance, newLobbyId)
   return {
     instance,
     rooms,
@@ -66,6 +77,7 @@ export function createRedisScaleOut(
     replay: new RedisReplayCache(instance.cmd, prefix),
     policies,
     directory,
+    queue,
     start: () => instance.start(),
     stop: () => instance.stop(),
   }
