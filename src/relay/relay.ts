@@ -161,7 +161,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         })
       : noHandles)
   const replay = opts.replayCache ?? scale?.replay ?? new MemoryReplayCache({ maxEntries: opts.replayCacheMaxEntries })
-  const socialLayer = createSocialLayer(opts, keys, metrics)
+  const socialLayer = createSocialLayer(opts, keys, metrics, scale?.social)
 
   let ctx: RelayContext | undefined
   let lobby: Lobby | undefined

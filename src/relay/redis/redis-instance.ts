@@ -9,6 +9,7 @@
  *   instances     SET of the ids that registered
  *   reap:<id>     lock: one survivor cleans up after a dead process
  *   ch:<id>       the process's pub/sub channel (signals, broadcasts, evictions for its sockets)
+ *   <topic>       channels a process listens to while it needs them (a watched player's presence, invites)
  *
  * After a Redis restart (empty), ioredis reconnects and resubscribes; `onReady` then writes back what this process
  * holds (its sockets' room entries), so rooms are rebuilt from the live sockets.
@@ -40,6 +41,7 @@ export class RedisInstance {
   private beating = false
   private connectedOnce = false
   private stopped = false
+  private readonly topics = new Map<string, Set<(msg: unknown) => void>>()
 
   constructor(private readonly o: RedisInstanceOptions) {
     // Commands fail fast while Redis is away (the relay refuses the join, or the signal is dropped and counted) rather
@@ -48,14 +50,15 @@ export class RedisInstance {
     this.cmd = new Redis(o.url, { ...common, connectionName: `bitecs-relay-${this.id}` })
     this.sub = new Redis(o.url, { ...common, connectionName: `bitecs-relay-${this.id}-sub` })
     for (const c of [this.cmd, this.sub]) c.on('error', (err: Error) => o.log.warn({ event: 'redis_error', err: err.message }, 'redis error'))
-    this.sub.on('message', (_channel: string, text: string) => {
+    this.sub.on('message', (channel: string, text: string) => {
       let msg: unknown
       try {
         msg = JSON.parse(text)
       } catch {
         return
       }
-      o.onMessage(msg)
+      if (channel === this.channel(this.id)) o.onMessage(msg)
+      else for (const h of [...(this.topics.get(channel) ?? [])]) h(msg)
     })
     this.cmd.on('ready', () => {
       if (!this.connectedOnce || this.stopped) return
@@ -103,6 +106,34 @@ export class RedisInstance {
     } finally {
       this.beating = false
     }
+  }
+
+  /**
+   * Calls `handler` with every message on `topic` (a channel under the prefix, e.g. a player's presence), subscribing
+   * while it has a handler in this process; returns the function that stops it.
+   */
+  listen(topic: string, handler: (msg: unknown) => void): () => void {
+    const channel = this.key(topic)
+    let set = this.topics.get(channel)
+    if (!set) {
+      this.topics.set(channel, (set = new Set()))
+      void this.sub.subscribe(channel).catch(() => {})
+    }
+    set.add(handler)
+    let on = true
+    return () => {
+      if (!on) return
+      on = false
+      set.delete(handler)
+      if (set.size > 0 || this.topics.get(channel) !== set) return
+      this.topics.delete(channel)
+      if (!this.stopped) void this.sub.unsubscribe(channel).catch(() => {})
+    }
+  }
+
+  /** Publishes `msg` on `topic`; resolves with how many processes listen to it. */
+  announce(topic: string, msg: unknown): Promise<number> {
+    return this.cmd.publish(this.key(topic), JSON.stringify(msg))
   }
 
   /** Publishes `msg` on process `id`'s channel; resolves with how many subscribers got it (0: that process is gone). */

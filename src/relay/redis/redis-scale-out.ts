@@ -14,6 +14,8 @@ import { RedisRoomPolicies } from './redis-room-policies.js'
 import { RedisRoomDirectory } from './redis-room-directory.js'
 import { RedisMatchQueue } from './redis-match-queue.js'
 import { newLobbyId } from '../lobby/lobby.js'
+import { RedisInviteRouter, RedisPresenceStore, SharedPresenceTracker } from './redis-social.js'
+import type { SharedSocial } from '../social/social-layer.js'
 import { RedisRooms, type ProcessMessage } from './redis-rooms.js'
 
 export interface RedisScaleOut {
@@ -24,6 +26,7 @@ export interface RedisScaleOut {
   readonly policies: RedisRoomPolicies
   readonly directory: RedisRoomDirectory
   readonly queue: RedisMatchQueue
+  readonly social: SharedSocial
   /** Connects, subscribes, registers this process. Rejects when Redis cannot be reached. */
   start(): Promise<void>
   stop(): Promise<void>
@@ -58,11 +61,15 @@ export function createRedisScaleOut(
       await rooms.rebuild()
       await policies.rebuild(local)
       await directory.rebuild(local, opts.maxRooms, Date.now())
+      await presence.rebuild()
+      await tracker.rebuild()
       deps.rebuilt(local)
     },
     onDead: async (id) => {
       await rooms.reap(id, deps.peerLeft)
       await queue.reap(id)
+      await presence.reap(id)
+      await tracker.reap(id)
     },
   })
   const rooms = new RedisRooms(instance, { maxPeersPerRoom: opts.maxPeersPerRoom, pendingTtlMs: opts.joinTokenTtlSec * 1000, onError })
@@ -70,6 +77,8 @@ export function createRedisScaleOut(
   const policies = new RedisRoomPolicies(instance.cmd, (room) => rooms.policyKey(room))
   const directory = new RedisRoomDirectory(instance.cmd, prefix)
   const queue = new RedisMatchQueue(instance, newLobbyId)
+  const presence = new RedisPresenceStore(instance)
+  const tracker = new SharedPresenceTracker(presence, instance, (err) => onError('presence', err))
   return {
     instance,
     rooms,
@@ -78,6 +87,7 @@ export function createRedisScaleOut(
     policies,
     directory,
     queue,
+    social: { store: presence, invites: new RedisInviteRouter(instance), tracker },
     start: () => instance.start(),
     stop: () => instance.stop(),
   }
