@@ -17,6 +17,8 @@ export interface TestRedis {
   /** `redis://127.0.0.1:<port>`. */
   readonly url: string
   readonly port: number
+  /** The running server's process id. */
+  readonly pid: number
   /** Stops it (SIGKILL: state is lost, as in a crash) and starts it again, empty, on the same port. */
   restart(): Promise<void>
   /** Stops it (SIGKILL) without starting it again. */
@@ -60,6 +62,9 @@ export async function startRedis(): Promise<TestRedis> {
   const redis: TestRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return child!.pid!
+    },
     async kill() {
       if (child) await killed(child)
       child = null
