@@ -125,6 +125,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     presenceOnline: () => socialLayer.store.counts().online,
     presenceWatches: () => socialLayer.store.counts().watches,
     socialGraphCacheEntries: () => socialLayer.graph.cacheSize ?? 0,
+    redisUp: () => (scale ? (scale.instance.cmd.status === 'ready' ? 1 : 0) : -1),
   })
   const limiter = new FetchLimiter(
     { perHost: opts.didFetchConcurrencyPerHost, global: opts.didFetchConcurrency, trusted: opts.plcFetchConcurrency },

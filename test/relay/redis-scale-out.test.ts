@@ -166,6 +166,24 @@ describe('relay processes on one Redis', { timeout: 30_000 }, () => {
     expect(x.p.ofType('PEER-LEFT')).toEqual([])
   })
 
+  it('while Redis is away: joins are 503 RELAY_BUSY (retry), signals within a process still flow, /metrics says redis_up 0; then all is back', async () => {
+    const [a, b] = await group(2)
+    const x = await connect(a, a, 'away')
+    const y = await connect(a, a, 'away')
+    await redis.kill()
+    try {
+      await until(async () => (await a.metrics.value('bitecs_relay_redis_up')) === 0, 5000)
+      const r = await postJoin(b.url, 'away')
+      expect([r.status, r.body.error]).toEqual([503, 'RELAY_BUSY'])
+      x.p.send({ type: 'OFFER', dst: y.j.peerId, payload: { sdp: 'local' } })
+      expect((await y.p.next((m) => m.type === 'OFFER')).src).toBe(x.j.peerId)
+    } finally {
+      await redis.start()
+    }
+    await until(async () => (await postJoin(b.url, 'away')).status === 200, 10_000)
+    expect(await a.metrics.value('bitecs_relay_redis_up')).toBe(1)
+  })
+
   it('drains: refuses joins, closes sockets with 1012 RELAY_DRAINING, and nobody is told the drained peers left', async () => {
     const [a, b] = await group(2)
     const x = await connect(a, a, 'd')
