@@ -103,12 +103,14 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
     }
   }
 
-  // Resume first: replacing our own old socket frees its room slot.
-  const resumed = body.resume ? await resumable(ctx, body.resume, room, did) : null
-  const peerId = resumed?.peerId ?? newPeerId()
+  let resumed: Awaited<ReturnType<typeof resumable>>
+  let peerId: string
   let grant: RoomGrant
   let entered: { friendsOf: string | undefined; roomSlot: Slot }
   try {
+    // Resume first: replacing our own old socket frees its room slot (with `redis`, wherever that socket is).
+    resumed = body.resume ? await resumable(ctx, body.resume, room, did) : null
+    peerId = resumed?.peerId ?? newPeerId()
     grant = await admitToRoom(ctx, req, room, did, body, resumed?.lobby)
     entered = await enterRoom(ctx, room, peerId, did, body.friendsOnly, resumed?.friendsOf, grant.maxPlayers)
   } catch (err) {

@@ -182,7 +182,13 @@ export function createRelay(options: RelayOptions = {}): Relay {
     async listen() {
       if (server) throw new Error('relay already listening')
       state = await openRelayState(opts)
-      await scale?.start()
+      // Redis unreachable at start: refuse to start (and stop ioredis retrying in the background).
+      await scale?.start().catch(async (err: Error) => {
+        await scale.stop()
+        const at = new URL(opts.redis!)
+        at.password = at.password ? '***' : ''
+        throw new Error(`cannot reach Redis at ${at.href}: ${err.message}`)
+      })
       const { key, keyInfo } = state
       if (keyInfo.warning) log.warn({ event: 'ephemeral_signing_key' }, keyInfo.warning)
       else log.info({ event: 'signing_key', source: keyInfo.source, path: keyInfo.path, created: keyInfo.created, did: keyInfo.did }, 'signing key loaded')
