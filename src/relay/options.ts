@@ -162,11 +162,11 @@ export interface RelayOptions {
   // ---- lobby and matchmaking (README "Lobbies and matchmaking") ----
   /** Method name (`lxm`) of the tokens of lobby calls (`POST /v1/rooms`, `POST /v1/matchmaking`). */
   lobbyLxm?: string
-  /** Rooms in the directory at once (created, matchmade, rebuilt). Full -> 503 LOBBY_FULL. */
+  /** Rooms in the directory at once (created, matchmade, rebuilt). Full → 503 LOBBY_FULL. */
   maxRooms?: number
-  /** Rooms one creator (its DID; anonymous: its client address) holds at once. More -> 429 ROOM_LIMIT. */
+  /** Rooms one creator (its DID; anonymous: its client address) holds at once. More → 429 ROOM_LIMIT. */
   maxRoomsPerCreator?: number
-  /** Largest room metadata as JSON (UTF-8 bytes, at most 2048: a room's options ride in its members' resume tokens). More -> 413 ROOM_METADATA_TOO_LARGE. */
+  /** Largest room metadata as JSON (UTF-8 bytes, at most 2048: a room's options ride in its members' resume tokens). More → 413 ROOM_METADATA_TOO_LARGE. */
   maxRoomMetadataBytes?: number
   /** A room of the directory with nobody connected is dropped after this long, ms (a created room waits this long for its first player). */
   emptyRoomTtlMs?: number
@@ -174,15 +174,15 @@ export interface RelayOptions {
   inviteTtlSec?: number
   /** Lobby requests per client address (room list, creation, matchmaking, password attempts): token bucket capacity... */
   lobbyRateBurst?: number
-  /** ...and refill, requests per second. Over -> 429 RATE_LIMITED. */
+  /** ...and refill, requests per second. Over → 429 RATE_LIMITED. */
   lobbyRatePerSec?: number
   /** Client addresses the lobby rate limiter remembers (the least recently seen are forgotten first). */
   lobbyRateMaxAddresses?: number
-  /** Players waiting for a match, relay-wide. More -> 503 MATCH_QUEUE_FULL. */
+  /** Players waiting for a match, relay-wide. More → 503 MATCH_QUEUE_FULL. */
   maxQueuedPlayers?: number
-  /** Anonymous players waiting from one client address (a DID waits once: queueing again ends its earlier wait). More -> 429 MATCH_LIMIT. */
+  /** Anonymous players waiting from one client address (a DID waits once: queueing again ends its earlier wait). More → 429 MATCH_LIMIT. */
   maxQueuedPerAddress?: number
-  /** Queue names with players waiting at once. More -> 503 MATCH_QUEUE_FULL. */
+  /** Queue names with players waiting at once. More → 503 MATCH_QUEUE_FULL. */
   maxMatchQueues?: number
   /**
    * Matchmaking queues by name, each a partial `MatchQueueRules` over `MATCH_QUEUE_DEFAULTS`; `*` is the rule of every
@@ -245,7 +245,9 @@ export interface RelayOptions {
   handleVerifier?: HandleVerifier
   /** Routes signals between sockets (default: in-process). */
   signalRouter?: SignalRouter
+  /** The room directory (default: in-process, {@link LocalRoomDirectory}; with `redis`, shared by every process). */
   roomDirectory?: RoomDirectory
+  /** The matchmaking queues (default: in-process, {@link LocalMatchQueue}; with `redis`, one matchmaker for every process). */
   matchQueue?: MatchQueue
   /** The social graph (default: repos read from each PDS, or the AppView at `appViewUrl`). */
   socialGraph?: SocialGraph

@@ -166,6 +166,25 @@ describe('relay processes on one Redis', { timeout: 30_000 }, () => {
     expect(x.p.ofType('PEER-LEFT')).toEqual([])
   })
 
+  it('a process counted as gone while alive (stalled or cut off past its TTL) writes its sockets back', async () => {
+    const prefix = `stall-${Date.now()}:`
+    const [a, b] = await group(2, { redisKeyPrefix: prefix })
+    const x = await connect(a, a, 'stall')
+    const y = await connect(b, b, 'stall')
+    const c = new Redis(redis.url)
+    try {
+      // What a survivor's sweep does to a process it counts as gone: its key and its room entries removed.
+      const keys = await c.keys(`${prefix}inst:*`)
+      expect(keys).toHaveLength(2)
+      await c.del(...keys, `${prefix}room:stall`)
+      await until(async () => (await c.hlen(`${prefix}room:stall`)) === 2, 5000)
+    } finally {
+      c.disconnect()
+    }
+    x.p.send({ type: 'OFFER', dst: y.j.peerId, payload: { sdp: 'across' } })
+    expect((await y.p.next((m) => m.type === 'OFFER')).src).toBe(x.j.peerId)
+  })
+
   it('while Redis is away: joins are 503 RELAY_BUSY (retry), signals within a process still flow, /metrics says redis_up 0; then all is back', async () => {
     const [a, b] = await group(2)
     const x = await connect(a, a, 'away')
@@ -181,7 +200,7 @@ describe('relay processes on one Redis', { timeout: 30_000 }, () => {
       await redis.start()
     }
     await until(async () => (await postJoin(b.url, 'away')).status === 200, 10_000)
-    expect(await a.metrics.value('bitecs_relay_redis_up')).toBe(1)
+    await until(async () => (await a.metrics.value('bitecs_relay_redis_up')) === 1, 10_000)
   })
 
   it('drains: refuses joins, closes sockets with 1012 RELAY_DRAINING, and nobody is told the drained peers left', async () => {

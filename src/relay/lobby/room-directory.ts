@@ -18,14 +18,19 @@ import type { JsonValue, RoomAccessMode, RoomInfo, RoomVisibility } from '../../
 export interface RoomRecord {
   /** Random id of this room: invites and session tickets name it, so a room made again under the same name is another room. */
   id: string
+  /** The room's name (what joins name). */
   name: string
+  /** `public`: listed; `private`: joined by name only. */
   visibility: RoomVisibility
+  /** Players at most (never above `maxPeersPerRoom`). */
   maxPlayers: number
+  /** The creator's metadata (listed, filterable). */
   metadata: { [key: string]: JsonValue }
   /** `did:…` of its creator, `anon:<hash of the address>` for an anonymous one, `match:<queue>` for a matchmade room. */
   creator: string
   /** SHA-256 of salt + password (base64url), when it has one. */
   password?: { salt: string; hash: string }
+  /** Only invited players (an invite token, an invited DID, the creator, a session ticket) are admitted. */
   inviteOnly: boolean
   /** DIDs admitted to an invite-only room without a token. */
   invited: string[]
@@ -35,23 +40,34 @@ export interface RoomRecord {
   createdAt: number
 }
 
+/** A room of the directory with its live player count. */
 export interface RoomEntry extends RoomRecord {
   /** Connected players. */
   players: number
 }
 
+/** What `create` did: created, or refused (a room of that name exists, the directory is full, the creator holds its cap). */
 export type CreateResult = 'created' | 'exists' | 'full' | 'creator-limit'
 
+/** Which public rooms `list` returns. */
 export interface RoomFilter {
+  /** Only rooms with a seat free. */
   available?: boolean
+  /** Only rooms of this access mode. */
   access?: RoomAccessMode
+  /** Only rooms whose metadata has these values (as strings). */
   metadata?: Record<string, string>
 }
 
+/** The room directory (the relay's seam; default {@link LocalRoomDirectory}; option `roomDirectory`); its contract is above. */
 export interface RoomDirectory {
+  /** Adds a room, atomically with the caps. */
   create(record: RoomRecord, limits: { maxRooms: number; maxPerCreator: number | null }, now: number): CreateResult | Promise<CreateResult>
+  /** The room of that name, or undefined. */
   get(name: string): RoomEntry | undefined | Promise<RoomEntry | undefined>
+  /** Records the room's connected players now. */
   occupancy(name: string, players: number, now: number): void | Promise<void>
+  /** Public rooms matching `filter`, in creation order: at most `limit` after `cursor`, and the cursor of the next page. */
   list(filter: RoomFilter, limit: number, cursor: string | undefined): { rooms: RoomEntry[]; next: string | null } | Promise<{ rooms: RoomEntry[]; next: string | null }>
   /** Drops rooms empty for `emptyTtlMs` or longer; returns their names. */
   sweep(now: number, emptyTtlMs: number): string[] | Promise<string[]>
@@ -72,15 +88,18 @@ interface Held extends RoomEntry {
   emptySince: number | null
 }
 
+/** The in-process room directory: one process's rooms. */
 export class LocalRoomDirectory implements RoomDirectory {
   private readonly rooms = new Map<string, Held>()
   private readonly byCreator = new Map<string, number>()
   private seq = 0
 
+  /** Rooms held. */
   get size(): number {
     return this.rooms.size
   }
 
+  /** Adds a room unless its name, the directory's cap or the creator's forbids it. */
   create(record: RoomRecord, limits: { maxRooms: number; maxPerCreator: number | null }, now: number): CreateResult {
     if (this.rooms.has(record.name)) return 'exists'
     if (this.rooms.size >= limits.maxRooms) return 'full'
@@ -91,6 +110,7 @@ export class LocalRoomDirectory implements RoomDirectory {
     return 'created'
   }
 
+  /** The room of that name, or undefined. */
   get(name: string): RoomEntry | undefined {
     const r = this.rooms.get(name)
     if (!r) return undefined
@@ -98,6 +118,7 @@ export class LocalRoomDirectory implements RoomDirectory {
     return entry
   }
 
+  /** Records the room's connected players; a room at 0 starts counting as empty. */
   occupancy(name: string, players: number, now: number): void {
     const r = this.rooms.get(name)
     if (!r) return
@@ -106,6 +127,7 @@ export class LocalRoomDirectory implements RoomDirectory {
     else r.emptySince ??= now
   }
 
+  /** Public rooms matching `filter`, in creation order, one page after `cursor`. */
   list(filter: RoomFilter, limit: number, cursor: string | undefined): { rooms: RoomEntry[]; next: string | null } {
     const after = cursor === undefined ? 0 : parseInt(cursor, 36)
     const rooms: RoomEntry[] = []
@@ -119,6 +141,7 @@ export class LocalRoomDirectory implements RoomDirectory {
     return { rooms, next: null }
   }
 
+  /** Drops rooms empty for `emptyTtlMs` or longer; returns their names. */
   sweep(now: number, emptyTtlMs: number): string[] {
     const dropped: string[] = []
     for (const r of this.rooms.values()) {

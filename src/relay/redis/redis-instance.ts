@@ -11,8 +11,9 @@
  *   ch:<id>       the process's pub/sub channel (signals, broadcasts, evictions for its sockets)
  *   <topic>       channels a process listens to while it needs them (a watched player's presence, invites)
  *
- * After a Redis restart (empty), ioredis reconnects and resubscribes; `onReady` then writes back what this process
- * holds (its sockets' room entries), so rooms are rebuilt from the live sockets.
+ * After a Redis restart (empty), ioredis reconnects and resubscribes; the first beat then finds this process's key
+ * gone and `onReady` writes back what it holds (its sockets' room entries), so rooms are rebuilt from the live
+ * sockets. The same happens when the process itself was stalled or cut off past the TTL and a survivor removed them.
  */
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
@@ -40,6 +41,7 @@ export class RedisInstance {
   private timer: NodeJS.Timeout | undefined
   private beating = false
   private connectedOnce = false
+  private registered = false
   private stopped = false
   private readonly topics = new Map<string, Set<(msg: unknown) => void>>()
 
@@ -60,10 +62,12 @@ export class RedisInstance {
       if (channel === this.channel(this.id)) o.onMessage(msg)
       else for (const h of [...(this.topics.get(channel) ?? [])]) h(msg)
     })
+    // Back after a disconnection: beat at once; if our key is gone (Redis restarted empty, or we were counted as gone),
+    // the beat writes our rooms back.
     this.cmd.on('ready', () => {
       if (!this.connectedOnce || this.stopped) return
-      o.log.warn({ event: 'redis_reconnected' }, 'redis reachable again: writing back this process\'s rooms')
-      void this.beat().then(() => o.onReady()).catch((err: Error) => o.log.error({ event: 'redis_rebuild_failed', err: err.message }, 'redis rebuild failed'))
+      o.log.warn({ event: 'redis_reconnected' }, 'redis reachable again')
+      void this.beat().catch((err: Error) => o.log.error({ event: 'redis_rebuild_failed', err: err.message }, 'redis rebuild failed'))
     })
   }
 
@@ -92,7 +96,14 @@ export class RedisInstance {
     if (this.beating || this.stopped) return
     this.beating = true
     try {
-      await this.cmd.multi().set(this.key(`inst:${this.id}`), '1', 'PX', this.o.ttlMs).sadd(this.key('instances'), this.id).exec()
+      const [[, prev]] = (await this.cmd.multi().set(this.key(`inst:${this.id}`), '1', 'PX', this.o.ttlMs, 'GET').sadd(this.key('instances'), this.id).exec()) as [[Error | null, string | null]]
+      // Our key had expired (this process was stalled, or cut off, longer than the TTL): a survivor may have removed
+      // our sockets' entries. Write them back, as after a Redis restart.
+      if (prev === null && this.registered && !this.stopped) {
+        this.o.log.warn({ event: 'redis_key_expired' }, 'this process was counted as gone: writing back its rooms')
+        await this.o.onReady()
+      }
+      this.registered = true
       const ids = (await this.cmd.smembers(this.key('instances'))).filter((id) => id !== this.id)
       if (ids.length === 0) return
       const alive = await this.cmd.mget(ids.map((id) => this.key(`inst:${id}`)))
