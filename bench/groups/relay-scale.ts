@@ -5,7 +5,7 @@
  * Each process is the real CLI (a child process) on one real `redis-server`; every admission is an anonymous
  * `POST /v1/rooms/:room/join` to process i and the PeerJS socket opened on process i+1 (so every admission crosses
  * processes: the admission is consumed from Redis by another process), timed until OPEN; sockets are held to the end
- * (16 per room). The load runs in this process (64 admissions in flight), so on a 2-core machine the relay
+ * (16 per room), after 300 admissions per process to warm it up (not counted). The load runs in this process (64 admissions in flight), so on a 2-core machine the relay
  * processes, Redis and the load share 2 cores: admissions/s is what the machine does, and admissions per relay
  * CPU-second (user + system time of the relay processes during the ramp, from /proc) is the per-core figure that
  * says how well the processes scale where cores allow. Redis CPU-seconds are reported beside it.
@@ -42,6 +42,7 @@ export interface ScaleMeta {
 
 const IN_FLIGHT = 64
 const PER_ROOM = 16
+const WARMUP_PER_PROCESS = 300
 const TICKS = 100 // CLK_TCK on Linux
 
 function cpuSec(pid: number): number {
@@ -72,31 +73,37 @@ function openSocket(port: number, j: { peerId: string; joinToken: string; peerjs
 
 async function runOne(processes: number, n: number, log: GroupContext['log']): Promise<ScaleRow> {
   const redis = await startRedis()
-  const group = await startGroup(processes, redis.url, ['--log-level', 'error', '--max-peers', String(n + 1000), '--redis-instance-ttl', '3000'])
+  const group = await startGroup(processes, redis.url, ['--log-level', 'error', '--max-peers', String(n + WARMUP_PER_PROCESS * processes + 1000), '--redis-instance-ttl', '3000'])
   const ports = group.processes.map((p) => p.port)
   const agents = ports.map(() => new Agent({ keepAlive: true, maxSockets: IN_FLIGHT }))
   const sockets: WebSocket[] = []
   const latencies: number[] = []
   let failed = 0
+  /** `count` admissions in rooms `<tag><k>`, IN_FLIGHT at a time; latencies and failures counted when `measured`. */
+  const admit = async (count: number, tag: string, measured: boolean) => {
+    let next = 0
+    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const a = i % processes
+        const started = performance.now()
+        try {
+          const j = await postJoin(agents[a], ports[a], `${tag}${Math.floor(i / PER_ROOM)}`)
+          sockets.push(await openSocket(ports[(a + 1) % processes], j))
+          if (measured) latencies.push(performance.now() - started)
+        } catch {
+          if (measured) failed++
+        }
+      }
+    }))
+  }
   try {
+    // Warm every process up first (its JIT, its Redis scripts), so both runs measure the steady state.
+    await admit(WARMUP_PER_PROCESS * processes, 'w', false)
     const pids = group.processes.map((p) => p.child.pid!)
     const cpu0 = pids.map(cpuSec)
     const redis0 = cpuSec(redis.pid)
     const t0 = performance.now()
-    let next = 0
-    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-      for (let i = next++; i < n; i = next++) {
-        const a = i % processes
-        const started = performance.now()
-        try {
-          const j = await postJoin(agents[a], ports[a], `r${Math.floor(i / PER_ROOM)}`)
-          sockets.push(await openSocket(ports[(a + 1) % processes], j))
-          latencies.push(performance.now() - started)
-        } catch {
-          failed++
-        }
-      }
-    }))
+    await admit(n, 'r', true)
     const seconds = (performance.now() - t0) / 1000
     const relayCpuSec = pids.map(cpuSec).reduce((s, v, k) => s + v - cpu0[k], 0)
     const redisCpuSec = cpuSec(redis.pid) - redis0

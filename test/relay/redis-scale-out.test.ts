@@ -57,7 +57,7 @@ function socketOn(relay: Relay, j: JoinResult): RawPeer {
 async function connect(admit: Relay, socket: Relay, room: string, body?: unknown): Promise<{ j: JoinResult; p: RawPeer }> {
   const j = asJoin(await postJoin(admit.url, room, body === undefined ? {} : { body }))
   const p = socketOn(socket, j)
-  await p.next((m) => m.type === 'OPEN')
+  await p.next((m) => m.type === 'ROSTER') // after OPEN: the socket is in the room's hash by then
   return { j, p }
 }
 

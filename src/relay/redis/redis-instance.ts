@@ -49,7 +49,8 @@ export class RedisInstance {
     // Commands fail fast while Redis is away (the relay refuses the join, or the signal is dropped and counted) rather
     // than queueing behind a dead connection; ioredis keeps reconnecting.
     const common = { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: (n: number) => Math.min(50 * n, 1000) }
-    this.cmd = new Redis(o.url, { ...common, connectionName: `bitecs-relay-${this.id}` })
+    // Auto-pipelining: the commands of every join and socket in one tick go out in one write.
+    this.cmd = new Redis(o.url, { ...common, enableAutoPipelining: true, connectionName: `bitecs-relay-${this.id}` })
     this.sub = new Redis(o.url, { ...common, connectionName: `bitecs-relay-${this.id}-sub` })
     for (const c of [this.cmd, this.sub]) c.on('error', (err: Error) => o.log.warn({ event: 'redis_error', err: err.message }, 'redis error'))
     this.sub.on('message', (channel: string, text: string) => {
