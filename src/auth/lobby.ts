@@ -18,6 +18,7 @@ export interface LobbyCallOptions {
   signal?: AbortSignal
 }
 
+/** Options of one matchmaking wait (`relayClient().matchmake`). */
 export interface MatchmakeOptions {
   /** Aborting it cancels the wait (the promise rejects with `MATCH_CANCELLED`). */
   signal?: AbortSignal

@@ -8,6 +8,7 @@
  * relay's join method); lobby calls ask for the relay's lobby method (`DEFAULT_LOBBY_LXM` unless the relay set another).
  */
 export interface TokenRequest {
+  /** The method (an NSID) the token must be scoped to. */
   lxm: string
 }
 

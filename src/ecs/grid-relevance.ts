@@ -10,12 +10,13 @@ import type { NumericArray } from '../protocol/component.js'
 import type { NetPeer } from './network.js'
 import type { RelevanceFn } from './relevance.js'
 
+/** Options of {@link gridRelevance}. */
 export interface GridRelevanceOptions {
   /** The component store holding positions (e.g. Transform), read at `axes`. */
   store: Record<string, unknown>
   /** Its two fields spanning the plane. Default ['x', 'z']. */
   axes?: readonly [string, string]
-  /** Side of a cell, in store units (> 0). */
+  /** Side of a cell, in store units (positive). */
   cellSize: number
   /** How far a peer sees, in store units: one radius for every peer, or one per peer. */
   radius: number | ((peer: NetPeer) => number)
@@ -25,6 +26,7 @@ export interface GridRelevanceOptions {
   margin?: number
 }
 
+/** A relevance function (createNetwork's `relevance`): entities within `radius` of where each peer stands, on a grid of cells. */
 export function gridRelevance(o: GridRelevanceOptions): RelevanceFn {
   if (!(o.cellSize > 0)) throw new RangeError(`gridRelevance: cellSize must be > 0 (got ${o.cellSize})`)
   const [ax, az] = o.axes ?? ['x', 'z']

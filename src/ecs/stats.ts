@@ -73,6 +73,7 @@ export interface NetStats {
   readonly congestion: CongestionStats
 }
 
+/** What a peer sends against what its paths carry (see README "Congestion control"). */
 export interface CongestionStats {
   /** Sum of the ready peers' send budgets (bytes per second). */
   readonly budget: number

@@ -260,6 +260,7 @@ export class JoinError extends MultiuserAuthError {
 
 /** A lobby call (`listRooms`, `createRoom`, `matchmake`) failed: `code` is the relay's error code (or a client-side one), `status` the HTTP status if any. */
 export class LobbyError extends MultiuserAuthError {
+  /** The HTTP status, when the error came from an answer. */
   readonly status: number | undefined
   constructor(code: AuthErrorCode, message: string, status?: number, options?: { cause?: unknown }) {
     super(code, message, options)

@@ -96,13 +96,17 @@ export type JoinAnswer = Pick<JoinResult, 'peerId' | 'joinToken' | 'ticket' | 'a
  * {@link CreatedRoom.invite}, or the `session` ticket of a match ({@link Match.ticket}).
  */
 export interface JoinRequestBody {
+  /** Keep this peer id: its resume token ({@link JoinResult.resumeToken}). */
   resume?: { peerId: string; token: string }
   /** The DTLS certificate fingerprint (`sha-256 AB:CD:…`) this peer's connections will use, signed into the ticket. */
   fingerprint?: string
   /** Create the room friends only (or join it only if it is). */
   friendsOnly?: boolean
+  /** The password of a room created with one. */
   password?: string
+  /** An invite token of an invite-only room ({@link CreatedRoom.invite}). */
   invite?: string
+  /** The session ticket of a match ({@link Match.ticket}), for the match's room. */
   session?: string
 }
 
@@ -140,11 +144,15 @@ export interface CreateRoomRequest {
 
 /** A room as the directory lists it. */
 export interface RoomInfo {
+  /** The room's name (what a join names). */
   name: string
   /** Players connected now. */
   players: number
+  /** Players at once, at most. */
   maxPlayers: number
+  /** What a join needs. */
   access: RoomAccessMode
+  /** The creator's metadata. */
   metadata: { [key: string]: JsonValue }
   /** Unix ms when the room was created (or rebuilt after a relay restart). */
   createdAt: number
@@ -152,6 +160,7 @@ export interface RoomInfo {
 
 /** Answer of `POST /v1/rooms`. */
 export interface CreatedRoom extends RoomInfo {
+  /** Listed or not. */
   visibility: RoomVisibility
   /** Invite-only rooms: a relay-signed invite token for this room; share it (a join's `invite`). */
   invite?: string
@@ -159,6 +168,7 @@ export interface CreatedRoom extends RoomInfo {
 
 /** Answer of `GET /v1/rooms`: public rooms, oldest first, one page. */
 export interface RoomList {
+  /** This page's rooms. */
   rooms: RoomInfo[]
   /** Pass as `cursor` for the next page; null on the last one. */
   next: string | null
@@ -204,6 +214,7 @@ export interface SessionMember {
 export interface Match {
   /** Session id (random). */
   session: string
+  /** The queue the match came from. */
   queue: string
   /** The room made for the session: join it with `{ session: ticket }` (it is invite-only to the members). */
   room: string
@@ -211,6 +222,7 @@ export interface Match {
   ticket: string
   /** This member's id in `members`. */
   member: string
+  /** Every member of the session, this one included. */
   members: SessionMember[]
 }
 

@@ -15,11 +15,13 @@ import { checkExpiry, verifyRelaySigned, type DidDocumentLike } from './ticket.j
 /** JOSE `typ` of a session ticket. */
 export const SESSION_TYP = 'bitecs-session+jwt'
 
+/** The claims of a session ticket (what {@link verifySessionTicket} returns). */
 export interface SessionTicketClaims {
   /** The relay DID that signed it. */
   iss: string
   /** Session id. */
   session: string
+  /** The matchmaking queue it came from. */
   queue: string
   /** The room made for the session. */
   room: string
@@ -37,6 +39,7 @@ export interface SessionTicketClaims {
   exp: number
 }
 
+/** What {@link verifySessionTicket} checks besides the signature and expiry. */
 export interface VerifySessionTicketOptions {
   /** The session expected (a host checks the one it was handed). */
   session?: string

@@ -11,14 +11,15 @@
  * that stops heartbeating for `ttlMs` is no longer picked (failover to the next least-loaded one).
  *
  * Contract for any implementation: `heartbeat` upserts (the last one wins); `pick` returns a live host (heard from
- * within `ttlMs`) of that region with at least `seats` free (`capacity - load`), the least loaded by `load /
- * capacity` (ties: the smaller id), and counts the seats as taken until the host's next heartbeat, so two sessions
+ * within `ttlMs`) of that region with at least `seats` free (`capacity - load`), the least loaded by
+ * `load / capacity` (ties: the smaller id), and counts the seats as taken until the host's next heartbeat, so two sessions
  * picked at once do not overfill one host; the number of hosts held is bounded.
  */
 
 export interface HostAnnouncement {
   /** Stable id of the host process (its DID when it authenticates with one). */
   id: string
+  /** Where it runs (sessions go to a host of their queue's region). */
   region: string
   /** Players it can hold. */
   capacity: number
@@ -28,14 +29,17 @@ export interface HostAnnouncement {
   endpoint?: string
 }
 
+/** A host as the registry holds it. */
 export interface HostRecord extends HostAnnouncement {
   /** Last heartbeat (ms, the caller's clock). */
   lastSeen: number
 }
 
+/** The registry of hosts (the seam; default {@link LocalHostRegistry}); its contract is above. */
 export interface HostRegistry {
   /** Records a heartbeat; false when the registry is full of live hosts and this one is new. */
   heartbeat(host: HostAnnouncement, now: number): boolean | Promise<boolean>
+  /** Forgets a host (it said goodbye). */
   remove(id: string): void | Promise<void>
   /** The host a session of `seats` players in `region` goes to, or null. */
   pick(region: string, seats: number, now: number): HostRecord | null | Promise<HostRecord | null>
@@ -43,11 +47,13 @@ export interface HostRegistry {
   list(now: number): HostRecord[] | Promise<HostRecord[]>
 }
 
+/** The in-process host registry (bounded by `maxHosts`; a host silent for `ttlMs` is gone). */
 export class LocalHostRegistry implements HostRegistry {
   private readonly hosts = new Map<string, HostRecord>()
 
   constructor(private readonly opts: { ttlMs: number; maxHosts: number }) {}
 
+  /** Records a heartbeat; false when full of live hosts and this one is new. */
   heartbeat(host: HostAnnouncement, now: number): boolean {
     if (!this.hosts.has(host.id) && this.hosts.size >= this.opts.maxHosts) {
       this.expire(now)
@@ -57,10 +63,12 @@ export class LocalHostRegistry implements HostRegistry {
     return true
   }
 
+  /** Forgets a host. */
   remove(id: string): void {
     this.hosts.delete(id)
   }
 
+  /** The least-loaded live host of `region` with `seats` free (counted as taken until its next heartbeat), or null. */
   pick(region: string, seats: number, now: number): HostRecord | null {
     this.expire(now)
     let best: HostRecord | null = null
@@ -72,6 +80,7 @@ export class LocalHostRegistry implements HostRegistry {
     return best ? { ...best } : null
   }
 
+  /** Live hosts. */
   list(now: number): HostRecord[] {
     this.expire(now)
     return [...this.hosts.values()].map((h) => ({ ...h }))

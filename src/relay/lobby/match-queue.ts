@@ -28,6 +28,7 @@
  */
 import type { SessionMember } from '../../signaling/contract.js'
 
+/** The rules of one matchmaking queue (see the list above). */
 export interface MatchQueueRules {
   /** Players per match. */
   size: number
@@ -47,6 +48,7 @@ export interface MatchQueueRules {
   sameAttributes: string[]
 }
 
+/** The rules a queue has where its options do not say otherwise. */
 export const MATCH_QUEUE_DEFAULTS: Readonly<MatchQueueRules> = {
   size: 2,
   timeoutMs: 60_000,
@@ -58,27 +60,37 @@ export const MATCH_QUEUE_DEFAULTS: Readonly<MatchQueueRules> = {
   sameAttributes: ['region'],
 }
 
+/** A player (or a party member) waiting in a queue. */
 export interface QueueEntry {
   /** Ticket id; also the member id in the session. */
   id: string
+  /** The queue's name. */
   queue: string
   /** Verified DID, or null (anonymous). */
   did: string | null
+  /** What the rules compare (skill, region, ...). */
   attributes: Record<string, string | number>
+  /** The party it belongs to (matched together, never split), and the party's size. */
   party?: { id: string; size: number }
   /** When it was queued (ms, the caller's clock). */
   enqueuedAt: number
 }
 
+/** What became of waiting entries: a match (its session, its room, its members), or one entry's timeout. */
 export type QueueOutcome =
   | { kind: 'matched'; queue: string; session: string; room: string; members: QueueEntry[] }
   | { kind: 'expired'; entry: QueueEntry }
 
+/** What `enqueue` did: queued, or refused (the queue holds `maxWaiting`, or the party's members disagree). */
 export type EnqueueResult = 'queued' | 'queue-full' | 'party-mismatch'
 
+/** The matchmaking queues (the relay's seam; default {@link LocalMatchQueue}; option `matchQueue`); its contract is above. */
 export interface MatchQueue {
+  /** Queues `entry` under `rules`, atomically with the caps. */
   enqueue(entry: QueueEntry, rules: MatchQueueRules): EnqueueResult | Promise<EnqueueResult>
+  /** Removes a waiting entry; false if it is not waiting. */
   cancel(id: string): boolean | Promise<boolean>
+  /** Applies the rules to everything waiting at `now`; each outcome once. */
   tick(now: number): QueueOutcome[] | Promise<QueueOutcome[]>
   /** Entries waiting (in one queue, or in all). */
   waiting(queue?: string): number
@@ -112,6 +124,7 @@ interface Queue {
   entries: Map<string, Waiting>
 }
 
+/** The in-process match queue: one process's players. */
 export class LocalMatchQueue implements MatchQueue {
   private readonly queues = new Map<string, Queue>()
   private readonly index = new Map<string, string>()
@@ -120,6 +133,7 @@ export class LocalMatchQueue implements MatchQueue {
   /** `newId` names sessions and their rooms (random by default in the lobby; fixed in tests). */
   constructor(private readonly newId: () => string) {}
 
+  /** Queues `entry` unless the queue is full or its party disagrees. */
   enqueue(entry: QueueEntry, rules: MatchQueueRules): EnqueueResult {
     let q = this.queues.get(entry.queue)
     if (q && q.entries.size >= q.rules.maxWaiting) return 'queue-full'
@@ -135,6 +149,7 @@ export class LocalMatchQueue implements MatchQueue {
     return 'queued'
   }
 
+  /** Removes a waiting entry; false if it is not waiting. */
   cancel(id: string): boolean {
     const name = this.index.get(id)
     if (name === undefined) return false
@@ -142,15 +157,18 @@ export class LocalMatchQueue implements MatchQueue {
     return true
   }
 
+  /** Entries waiting (in one queue, or in all). */
   waiting(queue?: string): number {
     if (queue !== undefined) return this.queues.get(queue)?.entries.size ?? 0
     return this.index.size
   }
 
+  /** Queue names with entries waiting. */
   queueCount(): number {
     return this.queues.size
   }
 
+  /** Expires and matches what is waiting at `now`. */
   tick(now: number): QueueOutcome[] {
     const out: QueueOutcome[] = []
     for (const [name, q] of [...this.queues]) {
