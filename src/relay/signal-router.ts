@@ -4,9 +4,10 @@
  *
  * What stays outside the router, in the process that holds the socket: admission, per-sender limits (token bucket,
  * per-target burst, distinct targets) checked before `route`, and the per-target write queue behind
- * `PeerEndpoint.deliver` (queue cap, strikes, write timeout). A cross-process router (e.g. Redis pub/sub, one channel
- * per room or per instance) therefore only has to carry `{ room, dst, msg }` to the instance holding `dst` and call
- * that endpoint's `deliver` there; every limit keeps working unchanged. See README "Scaling out".
+ * `PeerEndpoint.deliver` (queue cap, strikes, write timeout). The cross-process router (redis/redis-rooms.ts, with
+ * the `redis` option: Redis pub/sub, one channel per process) therefore only carries `{ room, dst, msg }` to the
+ * process holding `dst` and calls that endpoint's `deliver` there; every limit keeps working unchanged. See README
+ * "Scaling out".
  */
 import type { RosterEntry } from '../signaling/contract.js'
 
