@@ -23,6 +23,14 @@ interface Stored {
 }
 
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
+// KEYS: queue hash, index. ARGV: the ids of one outcome. Removes all of them, or none if one was cancelled meanwhile.
+const TAKE = `
+for _, id in ipairs(ARGV) do if redis.call('HEXISTS', KEYS[1], id) == 0 then return 0 end end
+redis.call('HDEL', KEYS[1], unpack(ARGV))
+redis.call('HDEL', KEYS[2], unpack(ARGV))
+return 1`
+
+type Scripted = Redis & { mqUnlock(key: string, token: string): Promise<number>; mqTake(queue: string, index: string, ...ids: string[]): Promise<number> }
 
 /** A {@link MatchQueue} every relay process on one Redis shares (used with the `redis` option). */
 export class RedisMatchQueue implements MatchQueue {
@@ -33,6 +41,7 @@ export class RedisMatchQueue implements MatchQueue {
 
   constructor(private readonly inst: RedisInstance, private readonly newId: () => string) {
     inst.cmd.defineCommand('mqUnlock', { numberOfKeys: 1, lua: UNLOCK })
+    inst.cmd.defineCommand('mqTake', { numberOfKeys: 2, lua: TAKE })
   }
 
   private get redis(): Redis {
@@ -54,7 +63,7 @@ export class RedisMatchQueue implements MatchQueue {
     try {
       return await fn()
     } finally {
-      await (this.redis as Redis & { mqUnlock(key: string, token: string): Promise<number> }).mqUnlock(this.k('lock'), token)
+      await (this.redis as Scripted).mqUnlock(this.k('lock'), token)
     }
   }
 
@@ -70,7 +79,7 @@ export class RedisMatchQueue implements MatchQueue {
 
   /** Queues `entry` (caps and party rules checked against every process's entries, under the lock). */
   async enqueue(entry: QueueEntry, rules: MatchQueueRules): Promise<EnqueueResult> {
-    const result = await this.locked(2000, async () => {
+    const result = await this.locked(5000, async () => {
       const { local } = await this.load(entry.queue)
       const r = local.enqueue(entry, rules)
       if (r !== 'queued') return r
@@ -84,16 +93,19 @@ export class RedisMatchQueue implements MatchQueue {
     return result
   }
 
-  /** Removes a waiting entry (false: matched, expired or unknown). */
+  /**
+   * Removes a waiting entry (false: matched, expired or unknown). No lock: a tick computing a match with it drops
+   * that match when it finds the entry gone (TAKE), so a cancelled player is never matched.
+   */
   async cancel(id: string): Promise<boolean> {
-    const done = this.locked(2000, async () => {
+    try {
       const name = await this.redis.hget(this.k('index'), id)
       if (name === null) return false
-      await this.redis.multi().hdel(this.k(`q:${name}`), id).hdel(this.k('index'), id).exec()
-      return true
-    })
-    // Redis away: the entry stays until it times out (its stream is gone, so a match with it tells only the others).
-    return (await done.catch(() => null)) ?? false
+      const [[, n]] = (await this.redis.multi().hdel(this.k(`q:${name}`), id).hdel(this.k('index'), id).exec()) as [[Error | null, number]]
+      return n === 1
+    } catch {
+      return false // Redis away: the entry stays until it times out (its stream is gone)
+    }
   }
 
   /** Ticks every queue if no other process is (its outcomes go to their owners); returns this process's outcomes. */
@@ -101,17 +113,17 @@ export class RedisMatchQueue implements MatchQueue {
     await this.locked(0, async () => {
       for (const name of await this.redis.smembers(this.k('queues'))) {
         const { local, stored } = await this.load(name)
-        const outcomes = local.tick(now)
-        const done = outcomes.flatMap((o) => (o.kind === 'expired' ? [o.entry.id] : o.members.map((m) => m.id)))
-        if (done.length > 0) await this.redis.multi().hdel(this.k(`q:${name}`), ...done).hdel(this.k('index'), ...done).exec()
-        if (done.length === stored.size) await this.redis.srem(this.k('queues'), name)
-        for (const o of outcomes) {
+        for (const o of local.tick(now)) {
+          const ids = (o.kind === 'expired' ? [o.entry] : o.members).map((e) => e.id)
+          // All its entries still waiting, or the outcome is void (one was cancelled since the load).
+          if ((await (this.redis as Scripted).mqTake(this.k(`q:${name}`), this.k('index'), ...ids)) !== 1) continue
           const owners = new Set((o.kind === 'expired' ? [o.entry] : o.members).map((e) => stored.get(e.id)!.owner))
           for (const owner of owners) {
             if (owner === this.inst.id) this.inbox.push(o)
             else await this.inst.publish(owner, { k: 'match', outcome: o })
           }
         }
+        if ((await this.redis.hlen(this.k(`q:${name}`))) === 0) await this.redis.srem(this.k('queues'), name)
       }
     })
     await this.refreshCounts()

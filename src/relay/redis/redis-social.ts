@@ -39,7 +39,7 @@ export class RedisPresenceStore implements PresenceStore {
       await this.inst.cmd.multi().hset(key, this.inst.id, JSON.stringify(presence)).sadd(this.inst.key(`ipres:${this.inst.id}`), did).exec()
     } else {
       if (!this.mine.delete(did)) return
-      await this.inst.cmd.hdel(key, this.inst.id)
+      await this.inst.cmd.multi().hdel(key, this.inst.id).srem(this.inst.key(`ipres:${this.inst.id}`), did).exec()
     }
     await this.tell(did)
   }
@@ -116,6 +116,8 @@ export class SharedPresenceTracker extends PresenceTracker {
   private readonly follows = new Map<string, { stop: () => void; remote: Set<string> }>()
   /** This process's peer sockets of signed-in players: peerId -> did and room. */
   private readonly own = new Map<string, { did: string; room: string }>()
+  /** How many of `own` each player has. */
+  private readonly ownOf = new Map<string, number>()
 
   constructor(store: RedisPresenceStore, private readonly inst: RedisInstance, private readonly onError: (err: Error) => void) {
     super(store)
@@ -124,6 +126,7 @@ export class SharedPresenceTracker extends PresenceTracker {
   /** A peer socket of `did` opened in this process. */
   override peerOpened(did: string, peerId: string, room: string): void {
     super.peerOpened(did, peerId, room)
+    if (!this.own.has(peerId)) this.ownOf.set(did, (this.ownOf.get(did) ?? 0) + 1)
     this.own.set(peerId, { did, room })
     this.write(did, peerId, room).catch(this.onError)
   }
@@ -142,8 +145,14 @@ export class SharedPresenceTracker extends PresenceTracker {
   /** A peer socket of `did` closed in this process. */
   override peerClosed(did: string, peerId: string): void {
     super.peerClosed(did, peerId)
-    this.own.delete(peerId)
-    this.inst.cmd.hdel(this.inst.key(`ppeers:${did}`), peerId).then(() => this.inst.announce(`ppeer:${did}`, { op: 'close', peerId, i: this.inst.id } satisfies PeerNote)).catch(this.onError)
+    if (!this.own.delete(peerId)) return
+    const left = (this.ownOf.get(did) ?? 1) - 1
+    const last = left <= 0
+    if (last) this.ownOf.delete(did)
+    else this.ownOf.set(did, left)
+    const m = this.inst.cmd.multi().hdel(this.inst.key(`ppeers:${did}`), peerId)
+    if (last) m.srem(this.inst.key(`ipp:${this.inst.id}`), did)
+    m.exec().then(() => this.inst.announce(`ppeer:${did}`, { op: 'close', peerId, i: this.inst.id } satisfies PeerNote)).catch(this.onError)
   }
 
   /** A social socket of `did` opened here: follow their peer sockets on every process. */
