@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { chromiumPath } from './chromium-path.mjs'
+import { redisServerPath } from './redis-server-path.mjs'
 import { turnserverPath } from './turnserver-path.mjs'
 
 const major = Number(process.versions.node.split('.')[0])
@@ -19,10 +20,11 @@ function run(cmd, args, opts = {}) {
 }
 
 // What the tests need from the system, found or installed the way Playwright's --with-deps would (Debian packages,
-// with apt when root), never skipped: the browser tests run Chromium, the TURN test a real coturn.
+// with apt when root), never skipped: the browser tests run Chromium, the TURN test a real coturn, the scale-out tests a real Redis.
 const NEEDS = [
   { what: 'Chromium (browser tests)', apt: 'chromium', find: chromiumPath, hint: 'or set CHROMIUM_PATH=/path/to/chrome' },
   { what: 'coturn (the TURN test)', apt: 'coturn', find: turnserverPath, hint: 'or set TURNSERVER_PATH=/path/to/turnserver' },
+  { what: 'Redis (the scale-out tests)', apt: 'redis-server', find: redisServerPath, hint: 'or set REDIS_SERVER_PATH=/path/to/redis-server' },
 ]
 const missing = NEEDS.filter((n) => !n.find())
 if (missing.length > 0) {

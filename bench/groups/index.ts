@@ -7,6 +7,7 @@ import { lobbyGroup } from './lobby.js'
 import { lossGroup } from './loss.js'
 import { netcodeGroup } from './netcode.js'
 import { relayGroup } from './relay.js'
+import { relayScaleGroup } from './relay-scale.js'
 import type { BenchGroup } from './types.js'
 import { webrtcGroup } from './webrtc.js'
 
@@ -14,4 +15,4 @@ import { webrtcGroup } from './webrtc.js'
  * Every group `npm run bench` knows, in run order. A new group (e.g. "webrtc", "relay") is one module
  * implementing {@link BenchGroup}, added here; results.json keeps the groups a run did not select.
  */
-export const groups: BenchGroup<any, any>[] = [encodeGroup, flushGroup, cpuGroup, cubesGroup, lossGroup, netcodeGroup, hostGroup, webrtcGroup, relayGroup, lobbyGroup]
+export const groups: BenchGroup<any, any>[] = [encodeGroup, flushGroup, cpuGroup, cubesGroup, lossGroup, netcodeGroup, hostGroup, webrtcGroup, relayGroup, relayScaleGroup, lobbyGroup]

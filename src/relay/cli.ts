@@ -1,5 +1,5 @@
 /**
- * `bitecs-multiuser relay [options]`: runs the relay until SIGINT/SIGTERM.
+ * `bitecs-multiuser relay [options]`: runs the relay until SIGINT (close) or SIGTERM (drain, then close).
  * `bitecs-multiuser relay gen-key`: prints a new hex P-256 key for `--signing-key-file` / BITECS_RELAY_SIGNING_KEY.
  * `bitecs-multiuser relay rotate-key [--data-dir D]`: a new key in the data directory, the old one kept for resumes.
  * Every flag has an environment variable (flag name upper-cased, `BITECS_RELAY_` prefix); flags win.
@@ -78,6 +78,10 @@ const FLAGS = {
   'turn-urls': ['string', 'BITECS_RELAY_TURN_URLS', 'TURN URLs (comma-separated) handed out with credentials of their own', 'none'],
   'turn-secret-file': ['string', 'BITECS_RELAY_TURN_SECRET_FILE', 'file holding the secret shared with the TURN server (coturn static-auth-secret)', 'none'],
   'turn-ttl': ['string', 'BITECS_RELAY_TURN_TTL', 'TURN credential lifetime, seconds', String(RELAY_DEFAULTS.turnTtlSec)],
+  redis: ['string', 'BITECS_RELAY_REDIS', 'redis://host:port: one of several processes sharing rooms on this Redis (README "Scaling out")', 'none (one process)'],
+  'redis-key-prefix': ['string', 'BITECS_RELAY_REDIS_KEY_PREFIX', 'prefix of this deployment\'s Redis keys and channels', RELAY_DEFAULTS.redisKeyPrefix],
+  'redis-instance-ttl': ['string', 'BITECS_RELAY_REDIS_INSTANCE_TTL', 'a process silent on Redis this long counts as gone, ms', String(RELAY_DEFAULTS.redisInstanceTtlMs)],
+  'drain-timeout': ['string', 'BITECS_RELAY_DRAIN_TIMEOUT', 'longest SIGTERM drain (joins in flight, sockets handed over), ms', String(RELAY_DEFAULTS.drainTimeoutMs)],
   'data-dir': ['string', 'BITECS_RELAY_DATA_DIR', 'state directory: the signing key (created on first start), previous keys, admission clock', '$XDG_DATA_HOME/bitecs-multiuser/relay'],
   'signing-key-file': ['string', 'BITECS_RELAY_SIGNING_KEY_FILE', 'file holding a hex P-256 key (relay gen-key); wins over the data directory\'s', 'the data directory\'s'],
   'ephemeral-key': ['boolean', 'BITECS_RELAY_EPHEMERAL_KEY', 'a key in memory only, no data directory (a restart splits rooms; warned)', 'false'],
@@ -215,6 +219,10 @@ export async function optionsFromArgs(args: string[], env: NodeJS.ProcessEnv = p
     turnUrls: get('turn-urls')?.split(',').map((u) => u.trim()).filter((u) => u !== ''),
     turnSecret: turnSecretFile ? (await readFile(turnSecretFile, 'utf8')).trim() : env.BITECS_RELAY_TURN_SECRET || undefined,
     turnTtlSec: int('turn-ttl', get('turn-ttl')),
+    redis: get('redis') || undefined,
+    redisKeyPrefix: get('redis-key-prefix'),
+    redisInstanceTtlMs: int('redis-instance-ttl', get('redis-instance-ttl')),
+    drainTimeoutMs: int('drain-timeout', get('drain-timeout')),
     signingKey,
     dataDir,
     logger: createLogger({ level: get('log-level') ?? 'info' }),
@@ -249,16 +257,18 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`bitecs-multiuser relay: cannot start: ${(err as Error).message}\n`)
     return 1
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      resolve()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
+  // SIGTERM (systemd stop, a rolling deploy): drain, so clients resume on the other processes. SIGINT, or a second
+  // signal during the drain: close at once.
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
   })
-  await relay.close()
+  if (signal === 'SIGTERM') {
+    const now = () => void relay.close()
+    process.once('SIGINT', now)
+    process.once('SIGTERM', now)
+    await relay.drain()
+  } else await relay.close()
   return 0
 }
 

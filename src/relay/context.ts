@@ -4,12 +4,12 @@ import type { Logger } from 'pino'
 import type { ClientAddressOf } from './client-address.js'
 import type { HandleVerifier } from './handle-verify.js'
 import type { HandshakeBudget } from './handshake-budget.js'
-import type { PendingJoins } from './join-tokens.js'
+import type { PendingJoinStore } from './join-tokens.js'
 import type { TokenVerifier } from './jwt-verify.js'
 import type { RelayMetrics } from './metrics.js'
 import type { ResolvedRelayOptions } from './options.js'
 import type { SignalRouter } from './signal-router.js'
-import type { RoomSlots, SlotPool } from './slots.js'
+import type { RoomSlotPool, SlotPool } from './slots.js'
 import type { RelayDidDocument } from './did-document.js'
 import type { AdmissionClock } from './data-dir.js'
 import type { Lobby } from './lobby/lobby.js'
@@ -31,8 +31,8 @@ export interface RelayContext {
   log: Logger
   metrics: RelayMetrics
   slots: SlotPool
-  roomSlots: RoomSlots
-  pending: PendingJoins
+  roomSlots: RoomSlotPool
+  pending: PendingJoinStore
   router: SignalRouter
   handles: HandleVerifier
   verifyToken: TokenVerifier
@@ -44,8 +44,14 @@ export interface RelayContext {
   handshakes: HandshakeBudget
   /** The client address of a request (X-Forwarded-For believed only from `trustedProxies`). */
   clientAddress: ClientAddressOf
-  /** Closes the socket of `peerId` now (resume); set once the PeerJS server exists. */
-  evict: (peerId: string) => boolean
+  /** Closes the socket of `peerId` in `room` now, in this process or the one holding it (resume); set once the PeerJS server exists. */
+  evict: (peerId: string, room: string) => void | Promise<void>
+  /** Draining (SIGTERM): joins are refused with RELAY_DRAINING. */
+  draining: boolean
+  /** Join requests being handled now (a drain waits for them). */
+  joinsInFlight: number
+  /** The Redis connection's state (`ready`, `reconnecting`, ...), with `redis`. */
+  redisStatus: (() => string) | undefined
   /** Who is whose friend (friends-only rooms, presence, invites). */
   graph: SocialGraph
   /** Friends-only rooms. */

@@ -3,7 +3,7 @@
  *   POST /v1/rooms/:room/join        admission (see join-handler.ts)
  *   GET|POST /v1/rooms, POST /v1/matchmaking   the lobby: room list and creation, matchmaking (lobby/routes.ts)
  *   GET  /.well-known/did.json       the relay's did:web document (ticket key, service entry)
- *   GET  /healthz                    liveness + counts
+ *   GET  /healthz                    liveness + counts (503 while draining)
  *   GET  /metrics                    Prometheus text
  *   GET  <peerjs path><key>/id       PeerJS id endpoint (ids are assigned by the join API; this one is never admitted)
  *   WS   <peerjs path>peerjs         PeerJS signaling socket (see peerjs-socket.ts)
@@ -80,13 +80,27 @@ async function route(ctx: RelayContext, req: IncomingMessage, res: ServerRespons
       return void res.end()
     }
     if (method !== 'POST') return sendError(res, new RelayError(ErrorCode.METHOD_NOT_ALLOWED, 'use POST'), { allow: 'POST, OPTIONS' })
-    return handleJoin(ctx, req, res, join[1], url.searchParams)
+    if (ctx.draining) {
+      ctx.metrics.refusals.inc({ code: ErrorCode.RELAY_DRAINING, stage: 'join' })
+      return sendError(res, new RelayError(ErrorCode.RELAY_DRAINING, 'this relay process is draining: retry (another process admits you)'), { ...corsHeaders(ctx.opts.corsOrigin), connection: 'close' })
+    }
+    ctx.joinsInFlight++
+    try {
+      return await handleJoin(ctx, req, res, join[1], url.searchParams)
+    } finally {
+      ctx.joinsInFlight--
+    }
   }
   if (method !== 'GET' && method !== 'HEAD') return sendError(res, new RelayError(ErrorCode.METHOD_NOT_ALLOWED, 'method not allowed'))
   if (path === '/.well-known/did.json') return sendDidDocument(ctx, req, res)
   if (path === '/healthz') {
+    // 503 while draining, so a load balancer's health check takes the process out at once.
     const counts = ctx.router.counts()
-    return sendJson(res, 200, { ok: true, did: ctx.did, sockets: counts.peers, rooms: counts.rooms, slotsInUse: ctx.slots.inUse, pendingJoins: ctx.pending.size })
+    const redis = ctx.redisStatus?.()
+    return sendJson(res, ctx.draining ? 503 : 200, {
+      ok: !ctx.draining, did: ctx.did, ...(ctx.draining ? { draining: true } : {}), ...(redis ? { redis } : {}),
+      sockets: counts.peers, rooms: counts.rooms, slotsInUse: ctx.slots.inUse, pendingJoins: ctx.pending.size,
+    })
   }
   if (path === '/metrics') {
     const text = await ctx.metrics.registry.metrics()

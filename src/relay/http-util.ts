@@ -14,6 +14,10 @@ export function sendError(res: ServerResponse, err: RelayError, headers: Record<
 
 export function toRelayError(err: unknown): RelayError {
   if (err instanceof RelayError) return err
+  // With --redis: the shared state cannot be reached now (ioredis gives up on a command after one retry). Transient.
+  if (err instanceof Error && (err.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable/.test(err.message))) {
+    return new RelayError(ErrorCode.RELAY_BUSY, 'the relay cannot reach its shared state (Redis) now, retry', { cause: err })
+  }
   return new RelayError(ErrorCode.INTERNAL, 'internal error', { cause: err })
 }
 

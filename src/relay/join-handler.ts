@@ -103,13 +103,16 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
     }
   }
 
-  // Resume first: replacing our own old socket frees its room slot.
-  const resumed = body.resume ? await resumable(ctx, body.resume, room, did) : null
+  let resumed: Awaited<ReturnType<typeof resumable>>
+  let peerId: string
   let grant: RoomGrant
   let entered: { friendsOf: string | undefined; roomSlot: Slot }
   try {
+    // Resume first: replacing our own old socket frees its room slot (with `redis`, wherever that socket is).
+    resumed = body.resume ? await resumable(ctx, body.resume, room, did) : null
+    peerId = resumed?.peerId ?? newPeerId()
     grant = await admitToRoom(ctx, req, room, did, body, resumed?.lobby)
-    entered = await enterRoom(ctx, room, did, body.friendsOnly, resumed?.friendsOf, grant.maxPlayers)
+    entered = await enterRoom(ctx, room, peerId, did, body.friendsOnly, resumed?.friendsOf, grant.maxPlayers)
   } catch (err) {
     slot.release()
     return refuse(toRelayError(err), { did })
@@ -117,7 +120,6 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
   const { friendsOf } = entered
   const held = combine(slot, entered.roomSlot)
   try {
-    const peerId = resumed?.peerId ?? newPeerId()
     const admittedAt = resumed?.admittedAt ?? ctx.admissions.next()
     const joinToken = newJoinToken()
     const iat = Math.floor(Date.now() / 1000)
@@ -128,7 +130,7 @@ export async function handleJoin(ctx: RelayContext, req: IncomingMessage, res: S
     }
     const ticket = await signTicket(ctx.key, claims)
     const resumeToken = await signTicket(ctx.key, claims, RESUME_TYP, grant.record ? { lobby: roomClaim(ctx, grant.record) } : {})
-    ctx.pending.add({ peerId, room, did, handle, admittedAt, ticket, slot: held }, joinToken)
+    await ctx.pending.add({ peerId, room, did, handle, admittedAt, ticket, slot: held }, joinToken)
     const result: JoinResult = {
       room,
       peerId,
@@ -166,18 +168,18 @@ type JoinBody = JoinRequestBody & { friendsOnly: boolean }
  * first one in sets it. The policy is read again once the slot is held: if the room changed meanwhile (it emptied and
  * someone else created it), the joiner is checked against the new one.
  */
-async function enterRoom(ctx: RelayContext, room: string, did: string | null, friendsOnly: boolean, restored: string | undefined, maxPlayers: number): Promise<{ friendsOf: string | undefined; roomSlot: Slot }> {
+async function enterRoom(ctx: RelayContext, room: string, peerId: string, did: string | null, friendsOnly: boolean, restored: string | undefined, maxPlayers: number): Promise<{ friendsOf: string | undefined; roomSlot: Slot }> {
   const ms = ctx.opts.handshakeTimeoutMs
   for (let attempt = 0; attempt < 3; attempt++) {
-    const query = { room, did, friendsOnly, restored, exists: ctx.roomSlots.inUse(room) > 0 }
+    const query = { room, did, friendsOnly, restored, exists: (await ctx.roomSlots.inUse(room)) > 0 }
     const friendsOf = await withDeadline(admissionPolicy(ctx.roomPolicies, ctx.graph, query), ms, () => new RelayError(ErrorCode.AUTH_TIMEOUT, `the room's policy took longer than ${ms} ms to check`))
-    const roomSlot = ctx.roomSlots.tryAcquire(room, maxPlayers)
+    const roomSlot = await ctx.roomSlots.tryAcquire(room, peerId, maxPlayers)
     if (!roomSlot) throw new RelayError(ErrorCode.ROOM_FULL, `room is full (${maxPlayers} peers)`)
-    if (ctx.roomSlots.inUse(room) === 1) {
-      if (friendsOf) ctx.roomPolicies.set(room, friendsOf)
+    if (roomSlot.first) {
+      if (friendsOf) await ctx.roomPolicies.set(room, friendsOf)
       return { friendsOf, roomSlot }
     }
-    if (ctx.roomPolicies.friendsOf(room) === friendsOf && (query.exists || !friendsOnly)) return { friendsOf, roomSlot }
+    if ((await ctx.roomPolicies.friendsOf(room)) === friendsOf && (query.exists || !friendsOnly)) return { friendsOf, roomSlot }
     roomSlot.release()
   }
   throw new RelayError(ErrorCode.RELAY_BUSY, `room ${room} kept changing while joining, retry`)
@@ -229,8 +231,8 @@ async function resumable(ctx: RelayContext, resume: { peerId: string; token: str
     }
   }
   if (!claims || claims.iss !== ctx.did || (claims.did ?? null) !== did || !/^[0-9a-f]{32}$/.test(claims.peerId)) return null
-  ctx.pending.drop(claims.peerId)
-  ctx.evict(claims.peerId)
+  await ctx.pending.drop(claims.peerId)
+  await ctx.evict(claims.peerId, room)
   // The room's record, when the room was one of the lobby's directory (see lobby/room-access.ts).
   const lobby = decodeJwt(resume.token).payload.lobby
   return { peerId: claims.peerId, admittedAt: claims.admittedAt, ...(claims.friendsOf ? { friendsOf: claims.friendsOf } : {}), lobby }

@@ -30,7 +30,25 @@ export const newPeerId = () => randomBytes(16).toString('hex')
 /** 256-bit random join token, hex. */
 export const newJoinToken = () => randomBytes(32).toString('hex')
 
-export class PendingJoins {
+/**
+ * Where admissions wait for their socket (the relay's seam: {@link PendingJoins} in one process; with `redis`, the
+ * admission is also written to Redis so the socket may open on any process).
+ */
+export interface PendingJoinStore {
+  /** Admissions waiting here (this process). */
+  readonly size: number
+  /** Stores an admission until its socket opens or `joinTokenTtlSec` passes; resolves once any process can consume it. */
+  add(join: PendingJoin, token: string): void | Promise<void>
+  /** Returns and removes the admission if `token` matches, else null (the admission stays for its owner). */
+  consume(peerId: string, token: string): PendingJoin | null | Promise<PendingJoin | null>
+  /** Drops one admission (resume replaced it), releasing its slots. */
+  drop(peerId: string): void | Promise<void>
+  /** Drops everything (relay shutdown), releasing slots. */
+  clear(): void
+}
+
+/** The in-process admissions (hashes of the tokens only, constant-time comparison). */
+export class PendingJoins implements PendingJoinStore {
   private readonly pending = new Map<string, Stored>()
   constructor(private readonly ttlMs: number, private readonly onExpire: (join: PendingJoin) => void = () => {}) {}
 
@@ -58,20 +76,22 @@ export class PendingJoins {
     const stored = this.pending.get(peerId)
     if (!stored) return null
     if (!timingSafeEqual(stored.tokenHash, hash(token))) return null
-    this.pending.delete(peerId)
-    clearTimeout(stored.timer)
-    const { tokenHash: _h, timer: _t, ...join } = stored
-    return join
+    return this.take(peerId)
   }
 
   /** Drops one admission (resume replaced it), releasing its slots. */
-  drop(peerId: string): boolean {
+  drop(peerId: string): void {
+    this.take(peerId)?.slot.release()
+  }
+
+  /** Removes one admission without releasing its slots (its socket opened on another process); null if none. */
+  take(peerId: string): PendingJoin | null {
     const stored = this.pending.get(peerId)
-    if (!stored) return false
+    if (!stored) return null
     clearTimeout(stored.timer)
-    stored.slot.release()
     this.pending.delete(peerId)
-    return true
+    const { tokenHash: _h, timer: _t, ...join } = stored
+    return join
   }
 
   /** Drops everything (relay shutdown), releasing slots. */

@@ -15,6 +15,8 @@ export interface MetricsSources {
   presenceOnline(): number
   presenceWatches(): number
   socialGraphCacheEntries(): number
+  /** 1 while the Redis connection is ready, 0 while it is not; -1 without `redis`. */
+  redisUp(): number
 }
 
 /** The relay's Prometheus metrics (`/metrics`). */
@@ -59,6 +61,7 @@ export class RelayMetrics {
     gauge('bitecs_relay_social_sockets', 'Open social sockets (presence stream).', sources.socialSockets)
     gauge('bitecs_relay_presence_online', 'Signed-in players online and visible (this process).', sources.presenceOnline)
     gauge('bitecs_relay_presence_watches', 'Accounts watched, summed over social sockets (this process).', sources.presenceWatches)
+    gauge('bitecs_relay_redis_up', '1 while the Redis connection is ready, 0 while it is away; -1 without --redis.', sources.redisUp)
     gauge('bitecs_relay_social_graph_cache_entries', 'Social graph answers cached (repos, or AppView pairs).', sources.socialGraphCacheEntries)
     this.invites = new Counter({ name: 'bitecs_relay_invites_total', help: 'Invites by outcome (delivered|not_friends|offline|rate_limited|graph_unavailable).', labelNames: ['outcome'], registers })
     this.admissions = new Counter({ name: 'bitecs_relay_admissions_total', help: 'Joins admitted, by auth kind (atproto|anonymous).', labelNames: ['auth'], registers })

@@ -227,6 +227,24 @@ export interface RelayOptions {
   maxSocialSockets?: number
   /** Social sockets per account. More → SOCIAL_FULL (the socket is refused). */
   maxSocialSocketsPerDid?: number
+  /**
+   * `redis://[user:pass@]host:port[/db]` (or `rediss://` for TLS): run as one of several processes on this Redis
+   * (README "Scaling out"). Rooms, admissions, the `jti` replay cache and friends-only policies are then shared, and
+   * signals cross processes over pub/sub, so any process admits any player to any room. Default: none (one process).
+   */
+  redis?: string
+  /** Prefix of every Redis key and channel of this deployment (several deployments may share one Redis). */
+  redisKeyPrefix?: string
+  /**
+   * A process that has not refreshed its key for this long (ms) counts as gone: a survivor removes its peers that did
+   * not resume elsewhere and tells their rooms. Heartbeat every third of it.
+   */
+  redisInstanceTtlMs?: number
+  /**
+   * The longest a drain (SIGTERM, `relay.drain()`) waits for joins being verified and for handed-over sockets to
+   * close, ms; then the process closes whatever is left.
+   */
+  drainTimeoutMs?: number
   /** pino logger (default: pino at level `info` to stdout). */
   logger?: Logger
   /** Pluggable subsystems (in-process defaults). */
@@ -237,9 +255,9 @@ export interface RelayOptions {
   handleVerifier?: HandleVerifier
   /** Routes signals between sockets (default: in-process). */
   signalRouter?: SignalRouter
-  /** The room directory (default: in-process, {@link LocalRoomDirectory}). */
+  /** The room directory (default: in-process, {@link LocalRoomDirectory}; with `redis`, shared by every process). */
   roomDirectory?: RoomDirectory
-  /** The matchmaking queues (default: in-process, {@link LocalMatchQueue}, session and room ids random). */
+  /** The matchmaking queues (default: in-process, {@link LocalMatchQueue}; with `redis`, one matchmaker for every process). */
   matchQueue?: MatchQueue
   /** The registry of hosts sessions are handed to (default: in-process, {@link LocalHostRegistry} of `maxHosts`, `hostTtlMs`). */
   hostRegistry?: HostRegistry
@@ -257,7 +275,7 @@ export interface RelayOptions {
 type Pluggable =
   | 'publicUrl' | 'serviceDid' | 'signingKey' | 'dataDir' | 'previousKeys' | 'logger' | 'replayCache' | 'didKeyResolver' | 'handleVerifier'
   | 'handleResolverUrl' | 'signalRouter' | 'appViewUrl' | 'socialGraph' | 'presenceStore' | 'inviteRouter' | 'roomPolicies'
-  | 'roomDirectory' | 'matchQueue' | 'hostSecret' | 'hostRegistry'
+  | 'roomDirectory' | 'matchQueue' | 'hostSecret' | 'hostRegistry' | 'redis'
 /** The options in force: every default filled in. */
 export type ResolvedRelayOptions = Required<Omit<RelayOptions, Pluggable>> & Pick<RelayOptions, Pluggable>
 
@@ -294,6 +312,9 @@ export const RELAY_DEFAULTS: Readonly<Omit<ResolvedRelayOptions, Pluggable | 'ma
   turnUrls: [],
   turnSecret: '',
   turnTtlSec: 6 * 3600,
+  redisKeyPrefix: 'bitecs-relay:',
+  redisInstanceTtlMs: 3000,
+  drainTimeoutMs: 10_000,
   maxPayloadBytes: 64 * 1024,
   maxPeerIdBytes: 512,
   maxInvalidMessages: 10,
@@ -367,7 +388,7 @@ export function resolveOptions(opts: RelayOptions): ResolvedRelayOptions {
     'socialGraphCacheMaxEntries', 'socialGraphMaxRecords', 'socialFetchConcurrency', 'maxWatchedPerSocket', 'maxInvitesPerMinute',
     'maxSocialSockets', 'maxSocialSocketsPerDid',
     'maxRooms', 'maxRoomsPerCreator', 'maxRoomMetadataBytes', 'emptyRoomTtlMs', 'inviteTtlSec', 'lobbyRateBurst', 'lobbyRateMaxAddresses',
-    'maxQueuedPlayers', 'maxQueuedPerAddress', 'maxMatchQueues', 'matchTickMs', 'matchKeepaliveMs', 'hostTtlMs', 'maxHosts'] as const) {
+    'maxQueuedPlayers', 'maxQueuedPerAddress', 'maxMatchQueues', 'matchTickMs', 'matchKeepaliveMs', 'hostTtlMs', 'maxHosts', 'redisInstanceTtlMs', 'drainTimeoutMs'] as const) {
     const v = merged[k]
     if (!Number.isInteger(v) || v < 1) throw new TypeError(`${k} must be a positive integer, got ${String(v)}`)
   }

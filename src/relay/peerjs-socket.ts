@@ -25,6 +25,9 @@ import { TargetWindow, TokenBucket } from './rate-limit.js'
 import { SendQueue } from './send-queue.js'
 import { toRosterEntry, type OutboundMessage, type PeerEndpoint, type RouteOutcome } from './signal-router.js'
 
+/** WebSocket close code of a drain (1012, "service restart"): resume on another process. Reason: RELAY_DRAINING. */
+export const DRAIN_CLOSE_CODE = 1012
+
 const SIGNAL_TYPES = new Set(['OFFER', 'ANSWER', 'CANDIDATE', 'LEAVE'])
 /** Types only the relay may send. */
 const RELAY_ONLY_TYPES = new Set(['OPEN', 'ERROR', 'ID-TAKEN', 'INVALID-KEY', 'EXPIRE', ...Object.values(ControlMessageType)])
@@ -40,6 +43,8 @@ export interface PeerJsServer {
   readonly size: number
   /** Closes the socket registered under `peerId` (resume on a new socket); true if there was one. */
   evict(peerId: string): boolean
+  /** Drain: closes every socket with code 1012 so its client resumes elsewhere; resolves when they are gone (or after `timeoutMs`). */
+  handover(timeoutMs: number): Promise<void>
   closeAll(): Promise<void>
 }
 
@@ -69,15 +74,16 @@ class PeerSocket {
       admittedAt: join.admittedAt,
       deliver: (msg: OutboundMessage) => (this.closed ? 'closed' : this.queue.send(JSON.stringify(msg))),
     }
-    this.cleanup = () => {
+    this.cleanup = (handover = false) => {
       if (this.closed) return
       this.closed = true
       this.queue.stop()
-      ctx.router.detach(this.endpoint)
-      void ctx.lobby.occupancy(join.room)
+      ctx.router.detach(this.endpoint, handover)
       if (join.did) ctx.presence.peerClosed(join.did, join.peerId)
-      join.slot.release()
       onGone(this)
+      if (handover) return void ctx.log.info({ event: 'socket_handed_over', room: join.room, peerId: join.peerId, did: join.did }, 'peer handed over')
+      void ctx.lobby.occupancy(join.room)
+      join.slot.release()
       void ctx.router.broadcast(join.room, { type: ControlMessageType.PEER_LEFT, payload: { peerId: join.peerId } })
       ctx.log.info({ event: 'socket_closed', room: join.room, peerId: join.peerId, did: join.did }, 'peer left')
     }
@@ -90,11 +96,22 @@ class PeerSocket {
       }
       ws.terminate()
     })
-    ws.on('close', this.cleanup)
+    ws.on('close', () => this.cleanup())
   }
 
-  /** Detaches, releases and announces the departure now (not when the close handshake ends). Idempotent. */
-  readonly cleanup: () => void
+  /**
+   * Detaches, releases and announces the departure now (not when the close handshake ends). Idempotent. `handover`
+   * (a drain): the peer resumes on another process, so its room keeps its place and nobody is told it left.
+   */
+  readonly cleanup: (handover?: boolean) => void
+
+  /** Closes this socket for a drain: code 1012 (service restart), reason RELAY_DRAINING; the client resumes elsewhere. */
+  handover(): void {
+    this.cleanup(true)
+    this.ctx.metrics.refusals.inc({ code: ErrorCode.RELAY_DRAINING, stage: 'socket' })
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(DRAIN_CLOSE_CODE, ErrorCode.RELAY_DRAINING)
+    else this.ws.terminate()
+  }
 
   /** Closes this socket because its identity resumed on another one; cleanup is synchronous. */
   evict(): void {
@@ -207,15 +224,30 @@ export function createPeerJsServer(ctx: RelayContext): PeerJsServer {
     if (!id || !token || Buffer.byteLength(id) > ctx.opts.maxPeerIdBytes || token.length > 256) {
       return refuseSocket(ctx, ws, new RelayError(ErrorCode.JOIN_TOKEN_INVALID, 'id and token from POST /v1/rooms/:room/join are required'))
     }
-    const join = ctx.pending.consume(id, token)
-    if (!join) return refuseSocket(ctx, ws, new RelayError(ErrorCode.JOIN_TOKEN_INVALID, 'no live, unused admission for this id and token'))
-    const peer = new PeerSocket(ctx, ws, join, (s) => sockets.delete(s))
-    sockets.add(peer)
-    peer.open().catch((err: unknown) => {
+    void (async () => {
+      const join = await ctx.pending.consume(id, token)
+      if (!join) return refuseSocket(ctx, ws, new RelayError(ErrorCode.JOIN_TOKEN_INVALID, 'no live, unused admission for this id and token'))
+      if (ws.readyState !== WebSocket.OPEN) return join.slot.release()
+      const peer = new PeerSocket(ctx, ws, join, (s) => sockets.delete(s))
+      sockets.add(peer)
+      await peer.open()
+    })().catch((err: unknown) => {
       ctx.log.error({ err: (err as Error)?.message, peerId: id }, 'socket open failed')
       ws.terminate()
     })
   }
+
+  /** Waits until every socket closed; after `ms`, ends the rest. */
+  const allClosed = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        for (const ws of wss.clients) ws.terminate()
+        resolve()
+      }, ms)
+      t.unref()
+      const check = () => (wss.clients.size === 0 ? (clearTimeout(t), resolve()) : setTimeout(check, 10).unref())
+      check()
+    })
 
   return {
     handleUpgrade(req, socket, head) {
@@ -245,17 +277,13 @@ export function createPeerJsServer(ctx: RelayContext): PeerJsServer {
       }
       return false
     },
+    async handover(timeoutMs) {
+      for (const s of [...sockets]) s.handover()
+      await allClosed(timeoutMs)
+    },
     async closeAll() {
       for (const ws of wss.clients) ws.close(1001, 'relay shutting down')
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          for (const ws of wss.clients) ws.terminate()
-          resolve()
-        }, 1000)
-        t.unref()
-        const check = () => (wss.clients.size === 0 ? (clearTimeout(t), resolve()) : setTimeout(check, 10).unref())
-        check()
-      })
+      await allClosed(1000)
       await new Promise<void>((resolve) => wss.close(() => resolve()))
     },
   }

@@ -18,7 +18,7 @@ import { relayDidDocument, type RelayDidDocument } from './did-document.js'
 import { CachingHandleVerifier, noHandles, xrpcHandleResolver } from './handle-verify.js'
 import { LocalHandshakeBudget } from './handshake-budget.js'
 import { createHttpServer } from './http-server.js'
-import { PendingJoins } from './join-tokens.js'
+import { PendingJoins, type PendingJoin, type PendingJoinStore } from './join-tokens.js'
 import { createTokenVerifier } from './jwt-verify.js'
 import { createLogger } from './logger.js'
 import { RelayMetrics } from './metrics.js'
@@ -26,8 +26,10 @@ import { defaultPublicUrl, didWebFromUrl, resolveOptions, type RelayOptions, typ
 import { createPeerJsServer, type PeerJsServer } from './peerjs-socket.js'
 import { openRelayState, type RelayState, type SigningKeyInfo } from './data-dir.js'
 import { MemoryReplayCache } from './replay-cache.js'
-import { LocalSignalRouter } from './signal-router.js'
-import { RoomSlots, SlotPool } from './slots.js'
+import { LocalSignalRouter, type SignalRouter } from './signal-router.js'
+import { RoomSlots, SlotPool, type RoomSlotPool } from './slots.js'
+import { createRedisScaleOut } from './redis/redis-scale-out.js'
+import { ControlMessageType } from '../signaling/contract.js'
 import { createLobby, type Lobby } from './lobby/lobby.js'
 import { LocalRoomPolicies } from './social/room-policy.js'
 import { createSocialLayer } from './social/social-layer.js'
@@ -55,6 +57,12 @@ export interface Relay {
   listen(): Promise<{ url: string; did: string }>
   /** Stops accepting, closes sockets, releases everything. */
   close(): Promise<void>
+  /**
+   * Graceful drain (the CLI's SIGTERM): refuses new joins (503 `RELAY_DRAINING`), stops listening, lets the joins being
+   * verified finish, closes every peer socket with WebSocket code 1012 (reason `RELAY_DRAINING`) so its client resumes
+   * on another process with its peer id, waits for them (at most `drainTimeoutMs` in all), then closes.
+   */
+  drain(): Promise<void>
   /** Public URL (after listen). */
   readonly url: string
   /** Relay DID (after listen). */
@@ -82,10 +90,26 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const opts = resolveOptions(options)
   const log = opts.logger ?? createLogger()
   const slots = new SlotPool(opts.maxPeers)
-  const roomPolicies = opts.roomPolicies ?? new LocalRoomPolicies()
-  const roomSlots = new RoomSlots(opts.maxPeersPerRoom, (room) => roomPolicies.delete(room))
-  const pending = new PendingJoins(opts.joinTokenTtlSec * 1000, (j) => log.info({ event: 'join_token_expired', room: j.room, peerId: j.peerId }, 'join token expired unused'))
-  const router = opts.signalRouter ?? new LocalSignalRouter()
+  const onPendingExpire = (j: PendingJoin) => log.info({ event: 'join_token_expired', room: j.room, peerId: j.peerId }, 'join token expired unused')
+  // With `redis`, rooms, admissions, the replay cache and room policies are shared by every process (README "Scaling out").
+  const scale = opts.redis
+    ? createRedisScaleOut(opts.redis, opts, {
+        log,
+        slots,
+        onPendingExpire,
+        peerLeft: (room, peerId) => {
+          void router.broadcast(room, { type: ControlMessageType.PEER_LEFT, payload: { peerId } })
+          void lobby?.occupancy(room)
+        },
+        rebuilt: (rooms) => {
+          for (const room of rooms) void lobby?.occupancy(room)
+        },
+      })
+    : undefined
+  const roomPolicies = opts.roomPolicies ?? scale?.policies ?? new LocalRoomPolicies()
+  const roomSlots: RoomSlotPool = scale?.rooms ?? new RoomSlots(opts.maxPeersPerRoom, (room) => void roomPolicies.delete(room))
+  const pending: PendingJoinStore = scale?.pending ?? new PendingJoins(opts.joinTokenTtlSec * 1000, onPendingExpire)
+  const router: SignalRouter = opts.signalRouter ?? scale?.rooms ?? new LocalSignalRouter()
   const handshakes = new LocalHandshakeBudget({ relay: opts.maxConcurrentHandshakes, perAddress: opts.maxHandshakesPerAddress })
   const clientAddress = clientAddressResolver(opts.trustedProxies)
   const metrics = new RelayMetrics({
@@ -102,6 +126,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     presenceOnline: () => socialLayer.store.counts().online,
     presenceWatches: () => socialLayer.store.counts().watches,
     socialGraphCacheEntries: () => socialLayer.graph.cacheSize ?? 0,
+    redisUp: () => (scale ? (scale.instance.cmd.status === 'ready' ? 1 : 0) : -1),
   })
   const limiter = new FetchLimiter(
     { perHost: opts.didFetchConcurrencyPerHost, global: opts.didFetchConcurrency, trusted: opts.plcFetchConcurrency },
@@ -137,8 +162,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
           maxWaiters: opts.didFetchMaxWaiters,
         })
       : noHandles)
-  const replay = opts.replayCache ?? new MemoryReplayCache({ maxEntries: opts.replayCacheMaxEntries })
-  const socialLayer = createSocialLayer(opts, keys, metrics)
+  const replay = opts.replayCache ?? scale?.replay ?? new MemoryReplayCache({ maxEntries: opts.replayCacheMaxEntries })
+  const socialLayer = createSocialLayer(opts, keys, metrics, scale?.social)
 
   let ctx: RelayContext | undefined
   let lobby: Lobby | undefined
@@ -148,6 +173,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
   let server: Server | undefined
   let timers: NodeJS.Timeout[] = []
   let closing: Promise<void> | undefined
+  let draining: Promise<void> | undefined
   const need = <T>(v: T | undefined, what: string): T => {
     if (v === undefined) throw new Error(`relay.${what} is available after listen()`)
     return v
@@ -157,6 +183,13 @@ export function createRelay(options: RelayOptions = {}): Relay {
     async listen() {
       if (server) throw new Error('relay already listening')
       state = await openRelayState(opts)
+      // Redis unreachable at start: refuse to start (and stop ioredis retrying in the background).
+      await scale?.start().catch(async (err: Error) => {
+        await scale.stop()
+        const at = new URL(opts.redis!)
+        at.password = at.password ? '***' : ''
+        throw new Error(`cannot reach Redis at ${at.href}: ${err.message}`)
+      })
       const { key, keyInfo } = state
       if (keyInfo.warning) log.warn({ event: 'ephemeral_signing_key' }, keyInfo.warning)
       else log.info({ event: 'signing_key', source: keyInfo.source, path: keyInfo.path, created: keyInfo.created, did: keyInfo.did }, 'signing key loaded')
@@ -172,7 +205,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
       const address = srv.address() as AddressInfo
       const publicUrl = (opts.publicUrl ?? defaultPublicUrl(opts.host, address.port)).replace(/\/?$/, '/')
       const did = opts.serviceDid ?? didWebFromUrl(publicUrl)
-      lobby = createLobby({ opts, did, key, log, metrics, router })
+      lobby = createLobby({ opts, did, key, log, metrics, router, ...(scale ? { rooms: scale.directory, queue: scale.queue } : {}) })
+      if (scale) {
+        const lb = lobby
+        scale.queue.onOutcomes = () => lb.soon()
+      }
       const tokenOptions = {
         serviceDid: did,
         serviceId: opts.serviceId,
@@ -199,7 +236,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
         handles,
         handshakes,
         clientAddress,
-        evict: () => false,
+        evict: () => {},
+        draining: false,
+        joinsInFlight: 0,
+        redisStatus: scale ? () => scale.instance.cmd.status : undefined,
         verifyToken: createTokenVerifier({ ...tokenOptions, lxm: opts.lxm, allowMissingLxm: opts.allowMissingLxm }),
         // Lobby calls have a method of their own: a token minted to join a room cannot create rooms or queue, nor
         // the reverse, and the OAuth scope names each capability (README "Lobbies and matchmaking").
@@ -211,7 +251,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
       }
       peerjs = createPeerJsServer(ctx)
       const ps = peerjs
-      ctx.evict = (peerId) => ps.evict(peerId)
+      ctx.evict = (peerId, room) => (ps.evict(peerId) ? undefined : scale?.rooms.evict(room, peerId))
+      if (scale) scale.rooms.evictLocal = (peerId) => void ps.evict(peerId)
       // A join token never opens the social stream, nor a social token a room: each has its own lxm (no lxm-less ones).
       const ss = (social = socialLayer.listen(ctx, createTokenVerifier({ ...tokenOptions, lxm: opts.socialLxm, allowMissingLxm: false })))
       // The idle check runs at 1/20 of the timeout (a socket is closed at most 5 % late), pings on their own period.
@@ -226,12 +267,29 @@ export function createRelay(options: RelayOptions = {}): Relay {
       log.info({ event: 'listening', publicUrl, did, auth: opts.auth, host: opts.host, port: address.port }, 'relay listening')
       return { url: publicUrl, did }
     },
+    drain() {
+      draining ??= (async () => {
+        if (!ctx || !server || !peerjs) return
+        const c = ctx
+        c.draining = true
+        log.info({ event: 'draining', sockets: peerjs.size, joinsInFlight: c.joinsInFlight }, 'draining: no more admissions, handing sockets over')
+        // No new connections: the load balancer sends joins and sockets to the other processes.
+        server.close()
+        server.closeIdleConnections()
+        const deadline = Date.now() + opts.drainTimeoutMs
+        while (c.joinsInFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+        await peerjs.handover(Math.max(0, deadline - Date.now()))
+        log.info({ event: 'drained' }, 'drained')
+      })()
+      return draining.then(() => relay.close())
+    },
     close() {
       closing ??= (async () => {
         for (const t of timers) clearInterval(t)
         lobby?.close()
         await Promise.all([peerjs?.closeAll(), socialLayer.close()])
         pending.clear()
+        await scale?.stop()
         await state?.admissions.flush()
         if (server) {
           const srv = server

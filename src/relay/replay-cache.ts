@@ -1,7 +1,7 @@
 /**
  * Replay protection for service-auth tokens: a token (`iss` + `jti`) is admitted once; the entry lives until the
- * token's `exp`. `ReplayCache` is the seam (a Redis SET NX EX implements it for several relays);
- * `MemoryReplayCache` is the in-process default.
+ * token's `exp`. `ReplayCache` is the seam (redis/redis-replay-cache.ts, `SET NX PXAT`, shares it between the
+ * processes of a `redis` deployment); `MemoryReplayCache` is the in-process default.
  */
 export type ReplayCheck = 'fresh' | 'replayed' | 'full'
 

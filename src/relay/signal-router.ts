@@ -4,9 +4,10 @@
  *
  * What stays outside the router, in the process that holds the socket: admission, per-sender limits (token bucket,
  * per-target burst, distinct targets) checked before `route`, and the per-target write queue behind
- * `PeerEndpoint.deliver` (queue cap, strikes, write timeout). A cross-process router (e.g. Redis pub/sub, one channel
- * per room or per instance) therefore only has to carry `{ room, dst, msg }` to the instance holding `dst` and call
- * that endpoint's `deliver` there; every limit keeps working unchanged. See README "Scaling out".
+ * `PeerEndpoint.deliver` (queue cap, strikes, write timeout). The cross-process router (redis/redis-rooms.ts, with
+ * the `redis` option: Redis pub/sub, one channel per process) therefore only carries `{ room, dst, msg }` to the
+ * process holding `dst` and calls that endpoint's `deliver` there; every limit keeps working unchanged. See README
+ * "Scaling out".
  */
 import type { RosterEntry } from '../signaling/contract.js'
 
@@ -40,8 +41,11 @@ export type RouteOutcome = 'delivered' | 'unknown-target' | 'cross-room' | 'self
 export interface SignalRouter {
   /** A socket opened. */
   attach(peer: PeerEndpoint): void
-  /** Detaches `peer` (only if it is still the endpoint attached under its id). */
-  detach(peer: PeerEndpoint): void
+  /**
+   * Detaches `peer` (only if it is still the endpoint attached under its id). `handover`: its socket is moving to
+   * another process (a drain), so a shared roster keeps its entry for the resume.
+   */
+  detach(peer: PeerEndpoint, handover?: boolean): void
   /** Routes a client signal from `from` to `msg.dst`. */
   route(from: PeerEndpoint, msg: OutboundMessage & { dst: string }): RouteOutcome | Promise<RouteOutcome>
   /** Sends a relay control message to every peer of `room` except `exceptPeerId`; returns how many got it. */
@@ -108,8 +112,19 @@ export class LocalSignalRouter implements SignalRouter {
   has(peerId: string): boolean {
     return this.peers.has(peerId)
   }
+
+  /** The endpoint of `peerId` in `room`, if it has a socket here. */
+  endpoint(room: string, peerId: string): PeerEndpoint | undefined {
+    return this.rooms.get(room)?.get(peerId)
+  }
+
+  /** Every endpoint attached here. */
+  endpoints(): IterableIterator<PeerEndpoint> {
+    return this.peers.values()
+  }
 }
 
+/** The roster fields of an endpoint (what other peers are told). */
 export function toRosterEntry(p: RosterEntry): RosterEntry {
   const e: RosterEntry = { peerId: p.peerId, did: p.did, joinedAt: p.joinedAt, admittedAt: p.admittedAt }
   if (p.handle) e.handle = p.handle

@@ -29,8 +29,26 @@ export class SlotPool {
   }
 }
 
+/** A room slot; `first`: its room had no one else in it (admitted or connected) when it was taken. */
+export interface RoomSlot extends Slot {
+  readonly first: boolean
+}
+
+/**
+ * Room slots (the relay's seam: {@link RoomSlots} in one process, the Redis room hashes with `redis`). A peer id holds
+ * at most one slot of a room: taking it again (a resume) replaces the one it held, without counting twice.
+ */
+export interface RoomSlotPool {
+  /** A slot in `room` for `peerId`, whose cap is `limit` (a lobby room's `maxPlayers`) but never above `maxPeersPerRoom`; null: full. */
+  tryAcquire(room: string, peerId: string, limit?: number): RoomSlot | null | Promise<RoomSlot | null>
+  /** Slots held in `room` (every process). */
+  inUse(room: string): number | Promise<number>
+  /** Slots held by this process, all rooms. */
+  readonly total: number
+}
+
 /** One pool per room, created on demand and dropped when empty (`onEmpty` is then told). */
-export class RoomSlots {
+export class RoomSlots implements RoomSlotPool {
   private readonly used = new Map<string, number>()
   constructor(readonly perRoom: number, private readonly onEmpty: (room: string) => void = () => {}) {}
 
@@ -45,12 +63,13 @@ export class RoomSlots {
   }
 
   /** A slot in `room`, whose cap is `limit` (a lobby room's `maxPlayers`) but never above `perRoom`. */
-  tryAcquire(room: string, limit = this.perRoom): Slot | null {
+  tryAcquire(room: string, _peerId: string, limit = this.perRoom): RoomSlot | null {
     const n = this.used.get(room) ?? 0
     if (n >= Math.min(limit, this.perRoom)) return null
     this.used.set(room, n + 1)
     let held = true
     return {
+      first: n === 0,
       release: () => {
         if (!held) return
         held = false

@@ -113,6 +113,11 @@ export const AuthErrorCode = {
    * cache is saturated. Retry shortly.
    */
   RELAY_BUSY: 'RELAY_BUSY',
+  /**
+   * This relay process is draining (SIGTERM: it stops admitting and hands its sockets over). Retry: behind the load
+   * balancer another process admits the join. Its peer sockets are closed with WebSocket code 1012 and this code as reason.
+   */
+  RELAY_DRAINING: 'RELAY_DRAINING',
   /** Room name is not 1-64 characters of `[A-Za-z0-9._~-]`. */
   ROOM_INVALID: 'ROOM_INVALID',
   /** Verifying the join (token, DID document, handle) took longer than the relay's `handshakeTimeoutMs`. */

@@ -27,6 +27,8 @@ describe('relay CLI', () => {
     )
     expect(lobby.options).toMatchObject({ maxRoomsPerCreator: 2, lobbyRatePerSec: 0.5, matchQueues: { duel: { size: 2, timeoutMs: 30000 } }, maxQueuedPlayers: 100, lobbyLxm: 'com.example.lobby' })
     await expect(optionsFromArgs(['--match-queues', '[]'], {})).rejects.toThrow(/JSON object/)
+    const scale = await optionsFromArgs(['--redis', 'redis://127.0.0.1:6390', '--drain-timeout', '4000'], { BITECS_RELAY_REDIS_KEY_PREFIX: 'game-a:', BITECS_RELAY_REDIS_INSTANCE_TTL: '2000' })
+    expect(scale.options).toMatchObject({ redis: 'redis://127.0.0.1:6390', redisKeyPrefix: 'game-a:', redisInstanceTtlMs: 2000, drainTimeoutMs: 4000 })
     const social = await optionsFromArgs(
       ['--appview-url', 'https://public.api.bsky.app', '--max-watched-per-socket', '50', '--max-invites-per-minute', '3', '--social-graph-cache-ttl', '5000'],
       { BITECS_RELAY_SOCIAL_GRAPH_CACHE_SIZE: '99', BITECS_RELAY_MAX_SOCIAL_SOCKETS_PER_DID: '2', BITECS_RELAY_SOCIAL_LXM: 'com.example.social' },
@@ -77,6 +79,16 @@ describe('relay CLI', () => {
     }
   }, 40_000)
 })
+
+it('refuses to start when --redis cannot be reached: exit 1 at once, the password never printed', async () => {
+  const child = spawn(process.execPath, [bin, 'relay', '--port', '0', '--auth', 'off', '--ephemeral-key', '--log-level', 'silent', '--redis', 'redis://relay:s3cret@127.0.0.1:1'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+  expect(code).toBe(1)
+  expect(err).toMatch(/cannot start: cannot reach Redis at redis:\/\/relay:\*\*\*@127\.0\.0\.1:1/)
+  expect(err).not.toContain('s3cret')
+}, 20_000)
 
 const bin = fileURLToPath(new URL('../../bin/bitecs-multiuser.js', import.meta.url))
 

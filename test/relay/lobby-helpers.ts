@@ -10,10 +10,18 @@ import { memoryLogger } from './helpers.js'
 export const logs = memoryLogger()
 const relays: Relay[] = []
 const hosts: DidWebHost[] = []
+let redisUrl: string | undefined
+let prefixes = 0
+
+/** Runs the lobby tests of this file against relays on this Redis (each relay with a key prefix of its own). */
+export function useRedis(url: string): void {
+  redisUrl = url
+}
 
 /** A relay for one test: anonymous allowed, did:web on loopback, handles not verified, fast lobby ticks, a lobby rate no test hits (the attack tests set theirs). */
 export async function startLobbyRelay(opts: RelayOptions = {}): Promise<Relay> {
-  const r = createRelay({ auth: 'optional', iceServers: [], logger: logs.logger, allowPrivateDidHosts: true, verifyHandles: false, plcUrl: 'http://127.0.0.1:1', matchTickMs: 20, lobbyRateBurst: 100_000, ...opts })
+  const shared = redisUrl ? { redis: redisUrl, redisKeyPrefix: `lobby-${++prefixes}-${process.pid}:` } : {}
+  const r = createRelay({ auth: 'optional', iceServers: [], logger: logs.logger, allowPrivateDidHosts: true, verifyHandles: false, plcUrl: 'http://127.0.0.1:1', matchTickMs: 20, lobbyRateBurst: 100_000, ...shared, ...opts })
   await r.listen()
   relays.push(r)
   return r

@@ -44,6 +44,9 @@ export interface LobbyDeps {
   log: Logger
   metrics: RelayMetrics
   router: SignalRouter
+  /** The shared directory and queue (with `redis`), unless the options plug others in. */
+  rooms?: RoomDirectory
+  queue?: MatchQueue
 }
 
 export interface Lobby {
@@ -75,8 +78,8 @@ export interface Lobby {
 
 export function createLobby(deps: LobbyDeps): Lobby {
   const { opts, log, metrics } = deps
-  const rooms = opts.roomDirectory ?? new LocalRoomDirectory()
-  const queue = opts.matchQueue ?? new LocalMatchQueue(newLobbyId)
+  const rooms = opts.roomDirectory ?? deps.rooms ?? new LocalRoomDirectory()
+  const queue = opts.matchQueue ?? deps.queue ?? new LocalMatchQueue(newLobbyId)
   const rate = new AddressRateLimiter({ burst: opts.lobbyRateBurst, perSec: opts.lobbyRatePerSec, maxAddresses: opts.lobbyRateMaxAddresses })
   const secret = randomBytes(32)
   const streams = new Map<string, MatchStream>()
@@ -193,7 +196,9 @@ export function createLobby(deps: LobbyDeps): Lobby {
       session: o.session,
       createdAt: now,
     }
-    if ((await rooms.create(record, { maxRooms: opts.maxRooms, maxPerCreator: null }, now)) !== 'created') {
+    // With a shared queue, each process whose players are in the match makes its room: the first one creates it.
+    const created = await rooms.create(record, { maxRooms: opts.maxRooms, maxPerCreator: null }, now)
+    if (created !== 'created' && !(created === 'exists' && (await rooms.get(o.room))?.session === o.session)) {
       metrics.matchOutcomes.inc({ outcome: 'lobby_full' })
       for (const m of o.members) lobby.end(m.id, { event: 'cancelled', data: { error: ErrorCode.LOBBY_FULL, message: `no room for the match: the directory holds ${opts.maxRooms} rooms` } })
       return

@@ -1,5 +1,5 @@
 /**
- * Matchmaking queues. `MatchQueue` is the seam (a Redis implementation comes with scale-out); `LocalMatchQueue` is
+ * Matchmaking queues. `MatchQueue` is the seam (the Redis one, redis/redis-match-queue.ts, with `redis`); `LocalMatchQueue` is
  * the in-process default. Time is always passed in (`enqueuedAt`, `tick(now)`): the queue reads no clock, so tests
  * drive it with a virtual one.
  *

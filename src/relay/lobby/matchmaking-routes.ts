@@ -37,8 +37,11 @@ export async function handleMatchmaking(ctx: RelayContext, req: IncomingMessage,
   if (request.party && (request.party.size < 1 || request.party.size > rules.size)) throw invalid(`party.size must be from 1 to the queue's size (${rules.size})`)
   const address = addressKey(ctx.clientAddress(req))
   if (did !== null) {
-    for (const s of lobby.streams.values()) {
-      if (s.entry.did === did) lobby.end(s.entry.id, { event: 'cancelled', data: { error: ErrorCode.MATCH_CANCELLED, message: 'the same DID queued again' } })
+    for (const s of [...lobby.streams.values()]) {
+      if (s.entry.did !== did) continue
+      lobby.end(s.entry.id, { event: 'cancelled', data: { error: ErrorCode.MATCH_CANCELLED, message: 'the same DID queued again' } })
+      // Out of a shared queue before the new entry is in: a tick never matches the two.
+      await lobby.queue.cancel(s.entry.id)
     }
   } else if (lobby.waitingFrom(address) >= opts.maxQueuedPerAddress) {
     throw new RelayError(ErrorCode.MATCH_LIMIT, `${opts.maxQueuedPerAddress} players from your address are waiting already`)

@@ -1,14 +1,14 @@
 /**
  * The room directory: rooms created with options (`POST /v1/rooms`), made for matches, or rebuilt after a restart
- * from the record their members' resume tokens carry. `RoomDirectory` is the seam (a Redis implementation comes with
- * scale-out); `LocalRoomDirectory` is the in-process default. A room joined by name without being created (an ad-hoc
+ * from the record their members' resume tokens carry. `RoomDirectory` is the seam (the Redis one, shared by every
+ * process, comes with the `redis` option: redis/redis-room-directory.ts); `LocalRoomDirectory` is the in-process default. A room joined by name without being created (an ad-hoc
  * room, `#room=` links) is not in the directory: it has no options and is never listed.
  *
  * Contract for any implementation:
  * - `create` is atomic with its caps: never more than `maxRooms` rooms, never more than `maxPerCreator` rooms of one
  *   creator (null: no creator cap, for matchmade and rebuilt rooms), never two rooms of one name.
- * - `occupancy(name, players)` is the live count of connected players reported by the process holding the room's
- *   sockets on every change (a room lives in one process); a room whose count stays 0 for `emptyTtlMs` is dropped by
+ * - `occupancy(name, players)` is the live count of connected players (every process's, with `redis`), reported on
+ *   every socket open and close; a room whose count stays 0 for `emptyTtlMs` is dropped by
  *   `sweep` (a room just created counts as empty from its creation).
  * - `list` returns public rooms only, in a stable order (creation), filtered, one page after `cursor`.
  */
@@ -133,7 +133,7 @@ export class LocalRoomDirectory implements RoomDirectory {
     const rooms: RoomEntry[] = []
     let last = 0
     for (const r of this.rooms.values()) {
-      if (r.seq <= after || !matches(r, filter)) continue
+      if (r.seq <= after || !matchesFilter(r, filter)) continue
       if (rooms.length === limit) return { rooms, next: last.toString(36) }
       rooms.push(this.get(r.name)!)
       last = r.seq
@@ -156,7 +156,8 @@ export class LocalRoomDirectory implements RoomDirectory {
   }
 }
 
-function matches(r: Held, f: RoomFilter): boolean {
+/** Whether a room is listed under `f`: public, and matching its availability, access and metadata filters. */
+export function matchesFilter(r: RoomEntry, f: RoomFilter): boolean {
   if (r.visibility !== 'public') return false
   if (f.available && r.players >= r.maxPlayers) return false
   if (f.access && accessOf(r) !== f.access) return false

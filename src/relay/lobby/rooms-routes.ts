@@ -49,7 +49,7 @@ export async function handleCreateRoom(ctx: RelayContext, req: IncomingMessage, 
   const did = jwt === null ? null : (await verifyCaller(ctx, req, jwt, ctx.verifyLobbyToken, false)).did
   const name = request.name ?? `r-${randomBytes(8).toString('hex')}`
   // A room in use without having been created (joined by name) is somebody's already.
-  if (ctx.roomSlots.inUse(name) > 0) throw new RelayError(ErrorCode.ROOM_EXISTS, `room ${name} exists`)
+  if ((await ctx.roomSlots.inUse(name)) > 0) throw new RelayError(ErrorCode.ROOM_EXISTS, `room ${name} exists`)
   const now = Date.now()
   const record: RoomRecord = {
     id: newLobbyId(),

@@ -1,6 +1,6 @@
 /**
  * Invite delivery, the seam in the Colyseus shape: `InviteRouter` is the interface, `LocalInviteRouter` the
- * in-process default (a Redis one would publish on a channel per DID that the instance holding its sockets reads).
+ * in-process default (with `redis`: redis/redis-social.ts, a channel per DID that the processes holding its sockets read).
  * Who may invite whom (friends only, rate-limited) is checked before `send`, in the process that holds the sender.
  */
 import type { Invite } from '../../signaling/social-contract.js'

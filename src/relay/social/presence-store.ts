@@ -1,6 +1,6 @@
 /**
  * Presence of signed-in players, the seam in the Colyseus shape: `PresenceStore` is the interface, `LocalPresenceStore`
- * the in-process default (a Redis one would keep each DID's state in a hash and publish changes on a channel per DID).
+ * the in-process default (with `redis`: redis/redis-social.ts, each process's view of a DID in a hash, changes on a channel per DID).
  * The store holds what a friend may see; who may see it (friends only) is decided by the social socket of each
  * watcher, never by the store.
  */

@@ -4,8 +4,8 @@
  * follows, no block either way, checked on every join with the social graph), until the room is empty again.
  * Tickets and resume tokens carry the policy (`friendsOf`), so a relay restart restores it from the first resume.
  *
- * `RoomPolicies` is the seam (in-process default `LocalRoomPolicies`), kept with the room's slots: rooms are local to
- * one relay process (README "Scaling out", shape 1).
+ * `RoomPolicies` is the seam (in-process default `LocalRoomPolicies`), kept with the room's slots: in one process,
+ * or in Redis with `redis` (README "Scaling out").
  */
 import type { SocialGraph } from '../../signaling/social-graph.js'
 import { ErrorCode, RelayError } from '../errors.js'
@@ -13,16 +13,16 @@ import { friends } from './graph.js'
 
 /**
  * Which rooms are friends-only, and whose friends they admit (the relay's seam; default {@link LocalRoomPolicies};
- * option `roomPolicies`). It only remembers: the relay checks each join against it and the social graph. Synchronous,
- * and held in the process that holds the room's slots.
+ * option `roomPolicies`). It only remembers: the relay checks each join against it and the social graph. Kept where
+ * the room's slots are (one process, or Redis).
  */
 export interface RoomPolicies {
   /** The DID whose friends `room` admits (its creator), or undefined: open to everyone. */
-  friendsOf(room: string): string | undefined
+  friendsOf(room: string): string | undefined | Promise<string | undefined>
   /** Makes `room` friends-only, admitting `friendsOf` and their friends (called when a friends-only join creates it, or a resume restores it). */
-  set(room: string, friendsOf: string): void
+  set(room: string, friendsOf: string): void | Promise<void>
   /** Opens `room` to everyone again (called when the room has no one left in it, admitted or connected). */
-  delete(room: string): void
+  delete(room: string): void | Promise<void>
 }
 
 /** The in-process room policies: a map from room to its creator's DID. */
@@ -60,7 +60,7 @@ export interface RoomPolicyQuery {
  * open room), `JOIN_BODY_INVALID` (an anonymous creator), `SOCIAL_GRAPH_UNAVAILABLE` (the graph cannot be read now).
  */
 export async function admissionPolicy(policies: RoomPolicies, graph: SocialGraph, q: RoomPolicyQuery): Promise<string | undefined> {
-  let friendsOf = policies.friendsOf(q.room)
+  let friendsOf = await policies.friendsOf(q.room)
   if (!q.exists) {
     if (q.friendsOnly && !q.did) throw new RelayError(ErrorCode.JOIN_BODY_INVALID, 'a friends-only room needs a signed-in creator')
     // A resume restores what the room was; a fresh creator sets what it asks for.

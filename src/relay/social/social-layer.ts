@@ -13,7 +13,7 @@ import type { RelayMetrics } from '../metrics.js'
 import type { ResolvedRelayOptions } from '../options.js'
 import { TokenBucket } from '../rate-limit.js'
 import { relaySocialGraph } from './graph.js'
-import { LocalInviteRouter } from './invite-router.js'
+import { LocalInviteRouter, type InviteRouter } from './invite-router.js'
 import { LocalPresenceStore, type PresenceStore } from './presence-store.js'
 import { PresenceTracker } from './presence-tracker.js'
 import { createSocialServer, type SocialServer } from './social-server.js'
@@ -27,7 +27,15 @@ export interface SocialLayer {
   close(): Promise<void>
 }
 
-export function createSocialLayer(opts: ResolvedRelayOptions, keys: DidKeyResolver, metrics: RelayMetrics): SocialLayer {
+/** Presence and invites shared with other processes (with `redis`), used unless the options plug others in. */
+export interface SharedSocial {
+  store: PresenceStore
+  invites: InviteRouter
+  /** The tracker over `store`. */
+  tracker: PresenceTracker
+}
+
+export function createSocialLayer(opts: ResolvedRelayOptions, keys: DidKeyResolver, metrics: RelayMetrics, shared?: SharedSocial): SocialLayer {
   // The graph's fetches (players' repos, the AppView): a budget of their own, so graph lookups never starve admission.
   const fetcher = createSafeFetch({
     limiter: new FetchLimiter(
@@ -40,9 +48,9 @@ export function createSocialLayer(opts: ResolvedRelayOptions, keys: DidKeyResolv
     maxBodyBytes: opts.didDocMaxBytes,
   })
   const graph = relaySocialGraph(opts, keys, (url) => fetcher.fetch(url))
-  const store = opts.presenceStore ?? new LocalPresenceStore()
-  const tracker = new PresenceTracker(store)
-  const invites = opts.inviteRouter ?? new LocalInviteRouter()
+  const store = opts.presenceStore ?? shared?.store ?? new LocalPresenceStore()
+  const tracker = shared && store === shared.store ? shared.tracker : new PresenceTracker(store)
+  const invites = opts.inviteRouter ?? shared?.invites ?? new LocalInviteRouter()
   const allowances = new TtlCache<string, TokenBucket>({ ttlMs: 60_000, maxEntries: 2 * opts.maxSocialSockets })
   const takeInvite = (did: string): boolean => {
     const bucket = allowances.get(did) ?? new TokenBucket(opts.maxInvitesPerMinute, opts.maxInvitesPerMinute / 60)
