@@ -4,10 +4,11 @@
  * each session the relay picked this host for to `onSession`; `close()` leaves (`POST /v1/hosts/leave`). The registration lasts until `close()` or until the
  * stream ends (`ended` then settles: the relay restarted or went away; register again). Browser-safe (fetch only).
  */
-import { AuthErrorCode as ErrorCode, LobbyError, isAuthErrorCode } from '../shared/errors.js'
+import { AuthErrorCode as ErrorCode, LobbyError } from '../shared/errors.js'
 import { DEFAULT_LOBBY_LXM, type HostAnnouncementBody, type HostSession } from '../signaling/contract.js'
 import { isRecord } from '../signaling/jwt-parts.js'
 import { readEvents } from './event-stream.js'
+import { errorOf, lobbyUrl, message } from './lobby.js'
 import type { TokenSource } from './token-source.js'
 
 /** Options of {@link registerHost}. */
@@ -50,14 +51,10 @@ export interface HostRegistration {
   close(): void
 }
 
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
-
 /** Registers a host with the relay; resolves once the relay confirmed (`registered`), rejects with a `LobbyError`. */
 export async function registerHost(o: RegisterHostOptions): Promise<HostRegistration> {
   const doFetch = o.fetch ?? globalThis.fetch.bind(globalThis)
-  const base = new URL(o.relay)
-  if (!base.pathname.endsWith('/')) base.pathname += '/'
-  const url = (path: string) => new URL(path, base).href
+  const base = lobbyUrl(o.relay, '')
   const authorization = async (): Promise<string> => {
     if (o.secret !== undefined) return `HostSecret ${o.secret}`
     if (!o.token) throw new LobbyError(ErrorCode.HOST_NOT_ALLOWED, 'registerHost needs the relay\'s host secret or a token source')
@@ -80,7 +77,7 @@ export async function registerHost(o: RegisterHostOptions): Promise<HostRegistra
   const post = async (path: string, signal?: AbortSignal): Promise<Response> => {
     let res: Response
     try {
-      res = await doFetch(url(path), {
+      res = await doFetch(lobbyUrl(o.relay, path).href, {
         method: 'POST', body: JSON.stringify(body()), signal, redirect: 'error', credentials: 'omit',
         headers: { 'content-type': 'application/json', authorization: await authorization() },
       })
@@ -89,8 +86,7 @@ export async function registerHost(o: RegisterHostOptions): Promise<HostRegistra
       throw new LobbyError(ErrorCode.RELAY_UNREACHABLE, `cannot reach the relay at ${base.href}: ${message(err)}`, undefined, { cause: err })
     }
     if (res.ok) return res
-    const b = (await res.json().catch(() => null)) as unknown
-    throw new LobbyError(isRecord(b) && isAuthErrorCode(b.error) ? b.error : ErrorCode.RELAY_BAD_RESPONSE, isRecord(b) && typeof b.message === 'string' ? b.message : `the relay answered ${res.status}`, res.status)
+    throw await errorOf(res, lobbyUrl(o.relay, path))
   }
 
   const abort = new AbortController()

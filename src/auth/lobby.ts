@@ -28,7 +28,7 @@ export interface MatchmakeOptions {
 }
 
 /** `<relay>/<path>`, keeping any path prefix of the relay URL. */
-function lobbyUrl(relayUrl: string, path: string): URL {
+export function lobbyUrl(relayUrl: string, path: string): URL {
   const base = new URL(relayUrl)
   if (!base.pathname.endsWith('/')) base.pathname += '/'
   base.search = ''
@@ -36,9 +36,9 @@ function lobbyUrl(relayUrl: string, path: string): URL {
   return new URL(path, base)
 }
 
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
+export const message = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
-async function errorOf(res: Response, url: URL): Promise<LobbyError> {
+export async function errorOf(res: Response, url: URL): Promise<LobbyError> {
   const body = (await res.json().catch(() => null)) as unknown
   const code = isRecord(body) && isAuthErrorCode(body.error) ? body.error : ErrorCode.RELAY_BAD_RESPONSE
   const text = isRecord(body) && typeof body.message === 'string' ? body.message : `the relay at ${url.href} answered ${res.status}`

@@ -177,10 +177,11 @@ export function createLobby(deps: LobbyDeps): Lobby {
       const ms = lobby.rulesOf(o.entry.queue)?.timeoutMs
       return lobby.end(o.entry.id, { event: 'timeout', data: { error: ErrorCode.MATCH_TIMEOUT, message: `no match within ${ms} ms` } })
     }
-    const host = lobby.rulesOf(o.queue)?.host ? await hosts.pick(String(o.members[0].attributes.region ?? ''), o.members.length, now) : null
-    if (lobby.rulesOf(o.queue)?.host && !host) {
+    const wantsHost = lobby.rulesOf(o.queue)?.host === true
+    const region = String(o.members[0].attributes.region ?? '')
+    const host = wantsHost ? await hosts.pick(region, o.members.length, now) : null
+    if (wantsHost && !host) {
       metrics.matchOutcomes.inc({ outcome: 'no_host' })
-      const region = String(o.members[0].attributes.region ?? '')
       for (const m of o.members) lobby.end(m.id, { event: 'cancelled', data: { error: ErrorCode.MATCH_NO_HOST, message: `no host of region "${region}" has ${o.members.length} free seats; queue again later` } })
       return
     }
